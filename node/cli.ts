@@ -1,0 +1,148 @@
+import '../protocol/polyfill.js'
+import { Command, Option } from 'commander'
+import { readFile } from 'node:fs/promises'
+import { Client } from '../sdk/index.js'
+import { PraasError, toPraasError } from '../protocol/index.js'
+import { DEFAULT_FUNCTION_TIMEOUT_MS, startNode } from './node.js'
+
+function collect (value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
+function bootstrapOf (opts: { bootstrap?: string[] }): string[] {
+  if (opts.bootstrap != null && opts.bootstrap.length > 0) return opts.bootstrap
+  return (process.env.PRAAS_BOOTSTRAP ?? '').split(',').map(s => s.trim()).filter(s => s !== '')
+}
+
+async function readSwarmKey (path: string | undefined): Promise<Uint8Array | undefined> {
+  return path == null ? undefined : await readFile(path)
+}
+
+const bootstrapOption = (): Option => new Option('--bootstrap <multiaddr>', 'a node of the cluster (repeatable; default $PRAAS_BOOTSTRAP, comma separated)').argParser(collect)
+const swarmKeyOption = (): Option => new Option('--swarm-key <file>', 'the cluster\'s pnet swarm key')
+
+/** Runs a command that talks to the cluster through a Client, and always closes it. */
+async function withClient<T> (opts: { bootstrap?: string[], swarmKey?: string }, fn: (client: Client) => Promise<T>): Promise<T> {
+  const bootstrap = bootstrapOf(opts)
+  if (bootstrap.length === 0) throw new PraasError('BAD_REQUEST', 'no bootstrap node: pass --bootstrap MULTIADDR or set PRAAS_BOOTSTRAP')
+  const client = await Client.connect({ bootstrap, swarmKey: await readSwarmKey(opts.swarmKey) })
+  try {
+    return await fn(client)
+  } finally {
+    await client.close()
+  }
+}
+
+function fail (err: unknown): never {
+  const error = toPraasError(err, 'BAD_REQUEST')
+  process.stderr.write(`error ${error.code}: ${error.message.split('\n')[0]}\n`)
+  process.exit(1)
+}
+
+const program = new Command('praas')
+  .description('Process-as-a-Service on a peer-to-peer libp2p mesh')
+  .showHelpAfterError()
+  .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
+
+program.command('node')
+  .description('run a node until SIGINT or SIGTERM')
+  .addOption(new Option('--listen <multiaddr>', 'address to listen on (repeatable; default TCP and QUIC port 4001)').argParser(collect))
+  .addOption(bootstrapOption())
+  .option('--data-dir <dir>', 'identity, apps and node.json', './.praas')
+  .option('--apps <dir>', 'load every app module of this folder at start')
+  .addOption(swarmKeyOption())
+  .option('--function-timeout <ms>', 'longest a function may run', String(DEFAULT_FUNCTION_TIMEOUT_MS))
+  .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string }) => {
+    const functionTimeoutMs = Number(opts.functionTimeout)
+    if (!Number.isInteger(functionTimeoutMs) || functionTimeoutMs <= 0) throw new PraasError('BAD_REQUEST', '--function-timeout takes a positive number of ms')
+    const node = await startNode({
+      dataDir: opts.dataDir,
+      listen: opts.listen,
+      bootstrap: bootstrapOf(opts),
+      appsDir: opts.apps,
+      swarmKey: await readSwarmKey(opts.swarmKey),
+      functionTimeoutMs
+    })
+    process.stderr.write(`praas node ${node.peerId}\n${node.addrs.map(a => `  listening on ${a}\n`).join('')}`)
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) return
+      stopping = true
+      process.stderr.write(`${signal}: stopping\n`)
+      const force = setTimeout(() => { process.exit(1) }, 10_000)
+      force.unref()
+      node.stop().then(() => { process.exit(0) }, (err: Error) => { fail(err) })
+    }
+    process.on('SIGINT', () => { stop('SIGINT') })
+    process.on('SIGTERM', () => { stop('SIGTERM') })
+  })
+
+program.command('deploy')
+  .description('upload a single-file ES module as app APP')
+  .argument('<app>').argument('<file>')
+  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .action(async (app: string, file: string, opts) => {
+    const source = await readFile(file)
+    await withClient(opts, async client => { await client.deploy(app, source) })
+    process.stderr.write(`deployed ${app}\n`)
+  })
+
+program.command('create')
+  .description('create a process of APP and print its pid')
+  .argument('<app>')
+  .option('--pid <pid>', 'the pid to give it')
+  .option('--node <peerId>', 'the node to place it on')
+  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .action(async (app: string, opts) => {
+    const pid = await withClient(opts, async client => await client.create(app, { pid: opts.pid, node: opts.node }))
+    process.stdout.write(`${pid}\n`)
+  })
+
+program.command('invoke')
+  .description('invoke FN of process PID and write the raw result to stdout')
+  .argument('<pid>').argument('<fn>')
+  .option('--data <string>', 'the input, as UTF-8')
+  .option('--data-file <file>', 'the input, read from a file')
+  .option('--timeout <ms>', 'fail with TIMEOUT after this long')
+  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .action(async (pid: string, fn: string, opts) => {
+    if (opts.data != null && opts.dataFile != null) throw new PraasError('BAD_REQUEST', 'give --data or --data-file, not both')
+    const data = opts.dataFile != null ? await readFile(opts.dataFile) : opts.data
+    const timeoutMs = opts.timeout != null ? Number(opts.timeout) : undefined
+    const result = await withClient(opts, async client => await client.invoke(pid, fn, data, { timeoutMs }))
+    await new Promise<void>((resolve, reject) => { process.stdout.write(result, err => { err != null ? reject(err) : resolve() }) })
+  })
+
+program.command('ps')
+  .description('list processes: pid, app, status, hosting node')
+  .option('--json', 'print a JSON array of {pid, app, status, node}')
+  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .action(async (opts) => {
+    const list = await withClient(opts, async client => await client.list())
+    if (opts.json === true) {
+      process.stdout.write(JSON.stringify(list) + '\n')
+      return
+    }
+    const rows = [['PID', 'APP', 'STATUS', 'NODE'], ...list.map(p => [p.pid, p.app, p.status, p.node])]
+    const widths = rows[0].map((_, i) => Math.max(...rows.map(r => r[i].length)))
+    process.stdout.write(rows.map(r => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n')
+  })
+
+program.command('delete')
+  .description('delete a process and its state')
+  .argument('<pid>')
+  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .action(async (pid: string, opts) => {
+    await withClient(opts, async client => { await client.delete(pid) })
+  })
+
+for (const [name, args, what] of [['swap', '<pid>', 'persist a process and free its compute'], ['migrate', '<pid>', 'move a process to another node (--to PEERID)']] as const) {
+  program.command(name).description(`${what} (not available in this version)`).argument(args)
+    .option('--to <peerId>', 'target node').addOption(bootstrapOption()).addOption(swarmKeyOption())
+    .action(async () => { throw new PraasError('UNAVAILABLE', `${name} is not available in this version`) })
+}
+
+program.parseAsync(process.argv).then(() => {
+  const command = process.argv[2]
+  if (command !== 'node') process.exit(0)
+}, fail)

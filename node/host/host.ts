@@ -1,0 +1,52 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { preSharedKey } from '@libp2p/pnet'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import type { Libp2p, PrivateKey, Transport } from '@libp2p/interface'
+
+export interface HostInit {
+  privateKey: PrivateKey
+  listen: string[]
+  /** A pnet swarm key (the `/key/swarm/psk/1.0.0/` file): only peers holding it can connect. */
+  swarmKey?: Uint8Array
+}
+
+export type Host = Libp2p<{ identify: unknown, ping: unknown }>
+
+/**
+ * QUIC comes from a native package that exists for a few platforms only, so it is loaded when
+ * present and skipped otherwise. pnet cannot protect QUIC (QUIC brings its own encryption and
+ * bypasses connection protectors), so a swarm key turns QUIC off.
+ */
+async function loadQuic (): Promise<((components: any) => Transport) | undefined> {
+  try {
+    const { quic } = await import('@chainsafe/libp2p-quic')
+    return quic() as (components: any) => Transport
+  } catch {
+    return undefined
+  }
+}
+
+export async function createHost (init: HostInit): Promise<Host> {
+  const quic = init.swarmKey == null ? await loadQuic() : undefined
+  const listen = quic == null ? init.listen.filter(addr => !addr.includes('/quic')) : init.listen
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen },
+    transports: quic == null ? [tcp()] : [tcp(), quic],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: init.swarmKey == null ? undefined : preSharedKey({ psk: init.swarmKey }),
+    connectionManager: {
+      inboundConnectionThreshold: 10_000,
+      maxIncomingPendingConnections: 1_000
+    },
+    services: {
+      identify: identify(),
+      ping: ping()
+    }
+  }) as Host
+}

@@ -1,0 +1,121 @@
+import '../protocol/polyfill.js'
+import { logger } from '@libp2p/logger'
+import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { join, resolve } from 'node:path'
+import { CTL_PROTOCOL, INVOKE_PROTOCOL, InvokeChannels, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
+import { ControlService } from './control.js'
+import { createHost } from './host/host.js'
+import { loadOrCreateIdentity } from './host/identity.js'
+import { Peers } from './peers.js'
+import { AppRegistry, Runtime } from './runtime/index.js'
+import type { Host } from './host/host.js'
+import type { AbortOptions } from '@libp2p/interface'
+
+export interface NodeOptions {
+  /** Where the identity key, deployed apps and node.json live. Default `./.praas`. */
+  dataDir?: string
+  /** Multiaddrs to listen on. Default: TCP and QUIC on port 4001, all interfaces. */
+  listen?: string[]
+  /** Multiaddrs (with /p2p/) of nodes to join. */
+  bootstrap?: string[]
+  /** A folder of app modules to load at start. */
+  appsDir?: string
+  /** The contents of a pnet swarm key file; only peers with the same key can connect. */
+  swarmKey?: Uint8Array
+  /** The longest a function may run, in ms. Default 60 s. */
+  functionTimeoutMs?: number
+  /** Worker threads per app. Default: the number of cores, at least 2. */
+  maxWorkersPerApp?: number
+  /** Memory limit of one worker's heap, in MiB. Default 512. */
+  workerHeapMb?: number
+  /** Processes this node hosts at most. Default 100,000. */
+  maxProcesses?: number
+}
+
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/udp/4001/quic-v1']
+export const DEFAULT_FUNCTION_TIMEOUT_MS = 60_000
+
+/** A running node, as `startNode` returns it. */
+export interface PraasNode {
+  peerId: string
+  addrs: string[]
+  stop(): Promise<void>
+}
+
+const CTL_TIMEOUT_MS = 30_000
+const REMOTE_INVOKE_TIMEOUT_MS = DEFAULT_FUNCTION_TIMEOUT_MS + 5_000
+
+/** Starts a node: its libp2p host, its runtime, and its protocol handlers; writes node.json. */
+export async function startNode (options: NodeOptions = {}): Promise<PraasNode> {
+  const log = logger('praas:node')
+  const dataDir = resolve(options.dataDir ?? '.praas')
+  await mkdir(dataDir, { recursive: true })
+  const host: Host = await createHost({
+    privateKey: await loadOrCreateIdentity(dataDir),
+    listen: options.listen ?? DEFAULT_LISTEN,
+    swarmKey: options.swarmKey
+  })
+  const selfId = host.peerId.toString()
+  const selfAddrs = (): string[] => host.getMultiaddrs().map(a => a.toString())
+  const peers = new Peers(host, logger('praas:peers'))
+  const channels = new InvokeChannels(async (addrs, protocol, opts) => await host.dialProtocol(addrs, protocol, opts))
+
+  let control: ControlService | undefined
+  const remoteInvoke = async (pid: string, fn: string, data: Uint8Array, opts: AbortOptions): Promise<Uint8Array> => {
+    const signal = AbortSignal.any([opts.signal ?? new AbortController().signal, AbortSignal.timeout(REMOTE_INVOKE_TIMEOUT_MS)])
+    const where = await control!.locate(pid, false)
+    const known = peers.get(where.node)
+    const channel = await channels.get(where.node, known?.addrs ?? [], { signal })
+    return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { signal })
+  }
+
+  const apps: AppRegistry = new AppRegistry(join(dataDir, 'apps'), {
+    maxWorkers: options.maxWorkersPerApp ?? Math.max(2, availableParallelism()),
+    resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb ?? 512 },
+    log: logger('praas:runtime'),
+    onOp: async (pid, request, signal): Promise<unknown> => await runtime.onContextOp(pid, request, signal)
+  })
+  const runtime: Runtime = new Runtime({
+    apps,
+    functionTimeoutMs: options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
+    maxProcesses: options.maxProcesses ?? 100_000,
+    remoteInvoke
+  })
+  control = new ControlService({ selfId, selfAddrs, apps, runtime, peers, log: logger('praas:ctl') })
+
+  await apps.loadStored()
+  if (options.appsDir != null) await apps.loadDir(resolve(options.appsDir))
+
+  await host.handle(INVOKE_PROTOCOL, (stream) => {
+    serveInvokeStream(stream, async (request, { signal }) => await runtime.invoke(request.pid, request.fn, request.payload, { timeoutMs: request.timeoutMs, signal }))
+  }, { maxInboundStreams: 256 })
+  await host.handle(CTL_PROTOCOL, async (stream, connection) => {
+    const from = connection.remotePeer.toString()
+    await serveCtlStream(stream, async (request, opts) => await control!.handle(request, from, opts), { signal: AbortSignal.timeout(CTL_TIMEOUT_MS) })
+  }, { maxInboundStreams: 256 })
+
+  peers.bootstrap(options.bootstrap ?? [])
+  const addrs = selfAddrs()
+  if (addrs.length === 0) throw new PraasError('UNAVAILABLE', 'the node listens on no address')
+  await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid })
+  log('node %s ready on %s', selfId, addrs.join(' '))
+
+  return {
+    peerId: selfId,
+    addrs,
+    async stop () {
+      peers.stop()
+      channels.closeAll()
+      await host.stop()
+      await apps.stop()
+    }
+  }
+}
+
+async function writeNodeJson (dataDir: string, info: { peerId: string, addrs: string[], pid: number }): Promise<void> {
+  const path = join(dataDir, 'node.json')
+  const tmp = `${path}.${process.pid}.tmp`
+  await writeFile(tmp, JSON.stringify(info, null, 2) + '\n')
+  await rename(tmp, path)
+}

@@ -1,0 +1,109 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { CTL_PROTOCOL, requestCtl, CtlRequest } from '../protocol/index.js'
+import type { Host } from './host/host.js'
+import type { CtlResponse, PeerInfo } from '../protocol/index.js'
+import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** How many other nodes one node keeps track of (DHT membership replaces this list later). */
+const MAX_KNOWN_PEERS = 1024
+const FANOUT_TIMEOUT_MS = 3_000
+const BOOTSTRAP_ATTEMPTS = 30
+const BOOTSTRAP_RETRY_MS = 1_000
+
+export interface KnownPeer {
+  id: string
+  addrs: Multiaddr[]
+}
+
+/**
+ * The other praas nodes this node knows: learnt from bootstrap addresses, from identify (a
+ * peer that speaks the control protocol is a node) and from peer exchange with each new node.
+ */
+export class Peers {
+  private readonly known = new Map<string, KnownPeer>()
+  private stopped = false
+
+  constructor (private readonly host: Host, private readonly log: Logger) {
+    host.addEventListener('peer:identify', (evt) => {
+      const { peerId, listenAddrs, protocols } = evt.detail
+      if (!protocols.includes(CTL_PROTOCOL)) return
+      const isNew = !this.known.has(peerId.toString())
+      this.add(peerId.toString(), listenAddrs)
+      if (isNew) void this.exchange(peerId)
+    })
+  }
+
+  list (): KnownPeer[] {
+    return [...this.known.values()]
+  }
+
+  get (id: string): KnownPeer | undefined {
+    return this.known.get(id)
+  }
+
+  private add (id: string, addrs: Multiaddr[]): void {
+    if (id === this.host.peerId.toString()) return
+    if (!this.known.has(id) && this.known.size >= MAX_KNOWN_PEERS) return
+    const full = addrs.map(a => (a.getComponents().some(c => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${id}`)))
+    this.known.set(id, { id, addrs: full })
+  }
+
+  /** Learns the nodes a new peer knows, and connects to the ones this node did not know. */
+  private async exchange (peerId: PeerId): Promise<void> {
+    try {
+      const response = await this.request(peerId.toString(), { op: CtlRequest.Op.PEERS }, { signal: AbortSignal.timeout(FANOUT_TIMEOUT_MS) })
+      for (const info of response.peers) {
+        if (this.known.has(info.id) || info.id === this.host.peerId.toString()) continue
+        this.add(info.id, info.addrs.map(a => multiaddr(a)))
+        void this.host.dial(peerIdFromString(info.id), { signal: AbortSignal.timeout(FANOUT_TIMEOUT_MS) }).catch((err) => {
+          this.log('could not dial %s: %s', info.id, err.message)
+        })
+      }
+    } catch (err) {
+      this.log('peer exchange with %p failed: %s', peerId, (err as Error).message)
+    }
+  }
+
+  /** Dials the bootstrap nodes in the background, retrying each a bounded number of times. */
+  bootstrap (addrs: string[]): void {
+    for (const addr of addrs) {
+      void (async () => {
+        for (let attempt = 0; attempt < BOOTSTRAP_ATTEMPTS && !this.stopped; attempt++) {
+          try {
+            await this.host.dial(multiaddr(addr), { signal: AbortSignal.timeout(5_000) })
+            return
+          } catch (err) {
+            this.log('bootstrap dial to %s failed: %s', addr, (err as Error).message)
+            await new Promise(resolve => setTimeout(resolve, BOOTSTRAP_RETRY_MS))
+          }
+        }
+      })()
+    }
+  }
+
+  async request (id: string, request: Partial<CtlRequest>, options: AbortOptions): Promise<CtlResponse> {
+    const peer = this.known.get(id)
+    const target = peer != null && peer.addrs.length > 0 ? peer.addrs : peerIdFromString(id)
+    const stream = await this.host.dialProtocol(target, CTL_PROTOCOL, options)
+    return await requestCtl(stream, request, options)
+  }
+
+  /** Sends a request to every known node at once; failures and slow nodes are left out. */
+  async fanOut (request: Partial<CtlRequest>): Promise<Array<{ id: string, response: CtlResponse }>> {
+    const results = await Promise.allSettled(this.list().map(async peer => ({
+      id: peer.id,
+      response: await this.request(peer.id, request, { signal: AbortSignal.timeout(FANOUT_TIMEOUT_MS) })
+    })))
+    return results.flatMap(r => (r.status === 'fulfilled' ? [r.value] : []))
+  }
+
+  toInfo (load: (id: string) => number): PeerInfo[] {
+    return this.list().map(p => ({ id: p.id, addrs: p.addrs.map(a => a.toString()), load: load(p.id) }))
+  }
+
+  stop (): void {
+    this.stopped = true
+  }
+}

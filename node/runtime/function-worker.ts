@@ -1,0 +1,120 @@
+import { Worker } from 'node:worker_threads'
+import { PraasError } from '../../protocol/index.js'
+import type { ContextOp, FromWorker, ToWorker } from './worker-messages.js'
+import type { ResourceLimits } from 'node:worker_threads'
+
+const WORKER_URL = new URL('./worker.js', import.meta.url)
+
+export interface CallRecord {
+  id: number
+  pid: string
+  resolve(payload: Uint8Array): void
+  reject(err: PraasError): void
+}
+
+export interface WorkerEvents {
+  /** A ctx call from a running invocation. */
+  onOp(call: CallRecord, request: ContextOp): Promise<unknown>
+  /** The worker is gone (terminated, crashed, or out of memory). */
+  onExit(worker: FunctionWorker): void
+}
+
+/**
+ * One worker thread running one app version's code. It may run many invocations at once
+ * (they interleave at every await); the controller tracks which calls it holds, so that
+ * terminating it fails exactly those.
+ */
+export class FunctionWorker {
+  readonly calls = new Map<number, CallRecord>()
+  readonly ready: Promise<string[]>
+  private readonly worker: Worker
+  private readonly pongs = new Map<number, () => void>()
+  private nextPing = 1
+  private exited = false
+
+  constructor (modulePath: string, resourceLimits: ResourceLimits, private readonly events: WorkerEvents) {
+    this.worker = new Worker(WORKER_URL, { workerData: { modulePath }, resourceLimits, stdout: false, stderr: false })
+    const { promise, resolve, reject } = Promise.withResolvers<string[]>()
+    this.ready = promise
+    this.ready.catch(() => {})
+    this.worker.on('message', (message: FromWorker) => {
+      switch (message.t) {
+        case 'ready': resolve(message.functions); break
+        case 'loadError': reject(new PraasError('BAD_REQUEST', `the app module does not load: ${message.message}`)); void this.terminate(); break
+        case 'result': this.settle(message.id)?.resolve(message.payload); break
+        case 'error': this.settle(message.id)?.reject(new PraasError(message.code, message.message)); break
+        case 'pong': this.pongs.get(message.seq)?.(); break
+        case 'op': this.onOp(message.id, message.opId, message.request); break
+      }
+    })
+    this.worker.on('error', (err) => { reject(new PraasError('BAD_REQUEST', `the app module failed: ${err.message}`)) })
+    this.worker.on('exit', () => {
+      this.exited = true
+      reject(new PraasError('BAD_REQUEST', 'the app worker exited before it was ready'))
+      const error = new PraasError('FUNCTION_ERROR', 'the function worker exited (crash or memory limit)')
+      for (const call of this.calls.values()) call.reject(error)
+      this.calls.clear()
+      this.events.onExit(this)
+    })
+  }
+
+  get alive (): boolean {
+    return !this.exited
+  }
+
+  get load (): number {
+    return this.calls.size
+  }
+
+  start (call: CallRecord, fn: string, app: string, payload: Uint8Array): void {
+    this.calls.set(call.id, call)
+    this.post({ t: 'call', id: call.id, pid: call.pid, app, fn, payload })
+  }
+
+  /** Forgets a call (it timed out or was cancelled): its late result and ctx calls are refused. */
+  forget (id: number): void {
+    this.calls.delete(id)
+  }
+
+  private settle (id: number): CallRecord | undefined {
+    const call = this.calls.get(id)
+    this.calls.delete(id)
+    return call
+  }
+
+  private onOp (id: number, opId: number, request: ContextOp): void {
+    const call = this.calls.get(id)
+    if (call == null) {
+      this.post({ t: 'opError', opId, code: 'TIMEOUT', message: 'the invocation has ended' })
+      return
+    }
+    this.events.onOp(call, request).then(
+      (value) => { this.post({ t: 'opResult', opId, value }) },
+      (err: PraasError) => { this.post({ t: 'opError', opId, code: err.code ?? 'UNAVAILABLE', message: err.message }) }
+    )
+  }
+
+  /** Resolves true when the worker's event loop answers within `ms`, false when it is stuck. */
+  async responsive (ms: number): Promise<boolean> {
+    if (this.exited) return false
+    const seq = this.nextPing++
+    const { promise, resolve } = Promise.withResolvers<boolean>()
+    const timer = setTimeout(() => { resolve(false) }, ms)
+    this.pongs.set(seq, () => { clearTimeout(timer); resolve(true) })
+    this.post({ t: 'ping', seq })
+    try {
+      return await promise
+    } finally {
+      this.pongs.delete(seq)
+    }
+  }
+
+  private post (message: ToWorker): void {
+    if (!this.exited) this.worker.postMessage(message)
+  }
+
+  async terminate (): Promise<void> {
+    if (this.exited) return
+    await this.worker.terminate()
+  }
+}

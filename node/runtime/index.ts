@@ -1,0 +1,5 @@
+/** The process runtime: app modules, their worker pools, and the table of hosted processes. */
+export { AppRegistry, sourceHash } from './apps.js'
+export type { AppVersion } from './apps.js'
+export { Runtime, newPid } from './runtime.js'
+export type { ProcessRecord, InvokeOptions, RemoteInvoker } from './runtime.js'

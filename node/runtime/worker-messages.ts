@@ -1,0 +1,31 @@
+import type { ErrorCode } from '../../protocol/index.js'
+
+/** Messages between the controller (the node's main thread) and a function worker. */
+
+export type ContextOp =
+  | { op: 'get', key: string }
+  | { op: 'put', key: string, value: Uint8Array }
+  | { op: 'delete', key: string }
+  | { op: 'keys' }
+  | { op: 'invoke', pid: string, fn: string, data: Uint8Array }
+  | { op: 'send', pid: string, key: string, data: Uint8Array }
+  | { op: 'recv', from: string, key: string, timeoutMs: number }
+
+export type ToWorker =
+  | { t: 'call', id: number, pid: string, app: string, fn: string, payload: Uint8Array }
+  | { t: 'opResult', opId: number, value: unknown }
+  | { t: 'opError', opId: number, code: ErrorCode, message: string }
+  | { t: 'ping', seq: number }
+
+export type FromWorker =
+  | { t: 'ready', functions: string[] }
+  | { t: 'loadError', message: string }
+  | { t: 'result', id: number, payload: Uint8Array }
+  | { t: 'error', id: number, code: ErrorCode, message: string }
+  | { t: 'op', id: number, opId: number, request: ContextOp }
+  | { t: 'pong', seq: number }
+
+/** What the worker is started with. */
+export interface WorkerInit {
+  modulePath: string
+}

@@ -1,0 +1,116 @@
+// A function worker: loads one app module and runs its exported functions on behalf of the
+// controller. It holds no state of its own: every ctx call is a message to the controller.
+import '../../protocol/polyfill.js'
+import { parentPort, workerData } from 'node:worker_threads'
+import { pathToFileURL } from 'node:url'
+import { PraasError, isErrorCode, MAX_PAYLOAD_BYTES } from '../../protocol/index.js'
+import type { ContextOp, FromWorker, ToWorker, WorkerInit } from './worker-messages.js'
+import type { Context } from '../../sdk/context.js'
+
+type AppFunction = (input: Uint8Array, ctx: Context) => unknown
+
+const port = parentPort!
+const init = workerData as WorkerInit
+const encoder = new TextEncoder()
+const pendingOps = new Map<number, { resolve(value: unknown): void, reject(err: Error): void }>()
+let nextOpId = 1
+
+function post (message: FromWorker): void {
+  port.postMessage(message)
+}
+
+function bytes (data: unknown, what: string): Uint8Array {
+  if (typeof data === 'string') return encoder.encode(data)
+  if (data instanceof Uint8Array) return data
+  if (data === undefined || data === null) return new Uint8Array(0)
+  throw new PraasError('BAD_REQUEST', `${what} must be a Uint8Array or a string`)
+}
+
+function checkSize (data: Uint8Array, what: string): Uint8Array {
+  if (data.byteLength > MAX_PAYLOAD_BYTES) throw new PraasError('TOO_LARGE', `${what} of ${data.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`)
+  return data
+}
+
+function key (value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 1024) throw new PraasError('BAD_REQUEST', 'a key is a string of 1 to 1024 characters')
+  return value
+}
+
+async function request<T> (id: number, op: ContextOp): Promise<T> {
+  const opId = nextOpId++
+  const { promise, resolve, reject } = Promise.withResolvers<unknown>()
+  pendingOps.set(opId, { resolve, reject })
+  post({ t: 'op', id, opId, request: op })
+  return await (promise as Promise<T>)
+}
+
+function contextFor (id: number, pid: string, app: string): Context {
+  return {
+    pid,
+    app,
+    state: {
+      get: async (k) => await request<Uint8Array | undefined>(id, { op: 'get', key: key(k) }),
+      put: async (k, value) => { await request(id, { op: 'put', key: key(k), value: checkSize(bytes(value, 'a state value'), 'a state value') }) },
+      delete: async (k) => { await request(id, { op: 'delete', key: key(k) }) },
+      keys: async () => await request<string[]>(id, { op: 'keys' })
+    },
+    invoke: async (target, fn, data) => await request<Uint8Array>(id, { op: 'invoke', pid: target, fn, data: checkSize(bytes(data, 'data'), 'data') }),
+    send: async (target, k, data) => { await request(id, { op: 'send', pid: target, key: key(k), data: checkSize(bytes(data, 'a message'), 'a message') }) },
+    recv: async (from, k, options) => await request(id, { op: 'recv', from, key: key(k), timeoutMs: options?.timeoutMs ?? 0 })
+  }
+}
+
+async function main (): Promise<void> {
+  let functions: Map<string, AppFunction>
+  try {
+    const mod = await import(pathToFileURL(init.modulePath).href) as Record<string, unknown>
+    functions = new Map(Object.entries(mod).filter((entry): entry is [string, AppFunction] => typeof entry[1] === 'function'))
+    if (functions.size === 0) throw new Error('the module exports no functions')
+  } catch (err) {
+    post({ t: 'loadError', message: (err as Error)?.message ?? String(err) })
+    return
+  }
+
+  const run = async (call: Extract<ToWorker, { t: 'call' }>): Promise<void> => {
+    const fn = functions.get(call.fn)
+    if (fn == null) {
+      post({ t: 'error', id: call.id, code: 'NOT_FOUND', message: `app ${call.app} has no function ${call.fn}` })
+      return
+    }
+    try {
+      const output = await fn(call.payload, contextFor(call.id, call.pid, call.app))
+      post({ t: 'result', id: call.id, payload: checkSize(bytes(output, 'a function result'), 'the result') })
+    } catch (err) {
+      const code = (err as { code?: unknown })?.code
+      const message = err instanceof Error ? err.message : String(err)
+      if (err instanceof PraasError || (isErrorCode(code) && (err as Error).name === 'PraasError')) {
+        // A ctx call that failed and was not caught: its code tells the caller what happened.
+        post({ t: 'error', id: call.id, code: code as PraasError['code'], message })
+      } else {
+        post({ t: 'error', id: call.id, code: 'FUNCTION_ERROR', message })
+      }
+    }
+  }
+
+  port.on('message', (message: ToWorker) => {
+    switch (message.t) {
+      case 'call': void run(message); break
+      case 'ping': post({ t: 'pong', seq: message.seq }); break
+      case 'opResult': {
+        const pending = pendingOps.get(message.opId)
+        pendingOps.delete(message.opId)
+        pending?.resolve(message.value)
+        break
+      }
+      case 'opError': {
+        const pending = pendingOps.get(message.opId)
+        pendingOps.delete(message.opId)
+        pending?.reject(new PraasError(message.code, message.message))
+        break
+      }
+    }
+  })
+  post({ t: 'ready', functions: [...functions.keys()] })
+}
+
+void main()

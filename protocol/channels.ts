@@ -1,0 +1,59 @@
+import { PraasError, toPraasError } from './errors.js'
+import { INVOKE_PROTOCOL } from './ids.js'
+import { InvokeChannel } from './invoke.js'
+import type { AbortOptions, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Opens a stream of a protocol to a peer, dialling it first when needed. */
+export interface StreamOpener {
+  (addrs: Multiaddr[], protocol: string, options: AbortOptions): Promise<Stream>
+}
+
+/**
+ * One long-lived invoke stream per remote peer, opened on first use and reopened after it dies.
+ * Concurrent first calls to one peer share a single dial.
+ */
+export class InvokeChannels {
+  private readonly open = new Map<string, InvokeChannel>()
+  private readonly opening = new Map<string, Promise<InvokeChannel>>()
+
+  constructor (private readonly openStream: StreamOpener) {}
+
+  async get (peerId: string, addrs: Multiaddr[], options: AbortOptions): Promise<InvokeChannel> {
+    const channel = this.open.get(peerId)
+    if (channel?.isOpen === true) return channel
+    let pending = this.opening.get(peerId)
+    if (pending == null) {
+      pending = this.dial(peerId, addrs, options)
+      this.opening.set(peerId, pending)
+      pending.finally(() => this.opening.delete(peerId)).catch(() => {})
+    }
+    return await pending
+  }
+
+  private async dial (peerId: string, addrs: Multiaddr[], options: AbortOptions): Promise<InvokeChannel> {
+    if (addrs.length === 0) throw new PraasError('UNAVAILABLE', `no address known for peer ${peerId}`)
+    let stream: Stream
+    try {
+      stream = await this.openStream(addrs, INVOKE_PROTOCOL, options)
+    } catch (err) {
+      throw toPraasError(err, 'UNAVAILABLE')
+    }
+    const channel = new InvokeChannel(stream, () => {
+      if (this.open.get(peerId) === channel) this.open.delete(peerId)
+    })
+    this.open.set(peerId, channel)
+    return channel
+  }
+
+  /** Drops the channel to a peer (it is reopened on the next call). */
+  drop (peerId: string): void {
+    this.open.get(peerId)?.close()
+    this.open.delete(peerId)
+  }
+
+  closeAll (): void {
+    for (const channel of this.open.values()) channel.close()
+    this.open.clear()
+  }
+}

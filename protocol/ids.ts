@@ -1,0 +1,5 @@
+/** Invocations: one long-lived stream per peer pair, calls multiplexed on it by request id. */
+export const INVOKE_PROTOCOL = '/praas/invoke/1.0.0'
+
+/** Control operations (deploy, create, list, locate, delete, app fetch): a stream per request. */
+export const CTL_PROTOCOL = '/praas/ctl/1.0.0'

@@ -1,0 +1,16 @@
+/**
+ * The wire layer shared by the SDK and the node: protocol ids, limits, error codes, message
+ * codecs (validated before use) and the multiplexed invoke stream. Pure: no node state.
+ */
+export * from './ids.js'
+export * from './limits.js'
+export * from './errors.js'
+export * from './codec.js'
+export { FrameReader, writeMessage, writeFrame } from './frames.js'
+export type { InvokeMessage, FrameHandlers } from './frames.js'
+export { InvokeChannel, serveInvokeStream } from './invoke.js'
+export type { InvokeRequest, InvokeHandler, InvokeCallOptions } from './invoke.js'
+export { CtlRequest, CtlResponse, InvokeFrame, ProcessInfo, ProcessStatus, PeerInfo, ErrorInfo, ErrorCode as WireErrorCode } from './messages.js'
+export { requestCtl, serveCtlStream } from './ctl.js'
+export { InvokeChannels } from './channels.js'
+export type { StreamOpener } from './channels.js'

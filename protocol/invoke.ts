@@ -1,0 +1,172 @@
+import { errorFromWire, errorToWire, PraasError, toPraasError } from './errors.js'
+import { FrameReader, writeFrame, writeMessage } from './frames.js'
+import { InvokeFrame } from './messages.js'
+import { MAX_INFLIGHT_PER_STREAM, MAX_PAYLOAD_BYTES } from './limits.js'
+import type { InvokeMessage } from './frames.js'
+import type { AbortOptions, Stream } from '@libp2p/interface'
+
+/** Frames on an idle invoke stream keep it open: libp2p's default inactivity timeout is 2 min. */
+const STREAM_INACTIVITY_TIMEOUT_MS = 24 * 60 * 60 * 1000
+
+export interface InvokeRequest {
+  pid: string
+  fn: string
+  payload: Uint8Array
+  /** The caller's time limit in ms, 0 for none (the node's own limit applies). */
+  timeoutMs: number
+}
+
+export interface InvokeCallOptions extends AbortOptions {
+  timeoutMs?: number
+}
+
+interface Pending {
+  resolve(payload: Uint8Array): void
+  reject(err: PraasError): void
+}
+
+/**
+ * The caller's end of one invoke stream: calls are multiplexed on it by request id. When the
+ * stream dies, every call on it fails with UNAVAILABLE and the next call opens a new one.
+ */
+export class InvokeChannel {
+  private nextId = 1
+  private readonly pending = new Map<number, Pending>()
+  private closed = false
+
+  constructor (readonly stream: Stream, private readonly onClose?: () => void) {
+    stream.inactivityTimeout = STREAM_INACTIVITY_TIMEOUT_MS
+    const reader = new FrameReader(stream, {
+      onMessage: (message) => { this.settle(message.head.id, message) },
+      onRefused: (head, error) => { this.settle(head.id, error) },
+      onControl: () => {},
+      onMalformed: () => {}
+    })
+    stream.addEventListener('close', (evt) => {
+      this.closed = true
+      reader.clear()
+      const error = new PraasError('UNAVAILABLE', `invoke stream closed${evt.error != null ? `: ${evt.error.message}` : ''}`)
+      for (const pending of this.pending.values()) pending.reject(error)
+      this.pending.clear()
+      this.onClose?.()
+    })
+  }
+
+  get isOpen (): boolean {
+    return !this.closed && this.stream.status === 'open'
+  }
+
+  get inflight (): number {
+    return this.pending.size
+  }
+
+  private settle (id: number, outcome: InvokeMessage | PraasError): void {
+    const pending = this.pending.get(id)
+    if (pending == null) return
+    this.pending.delete(id)
+    if (outcome instanceof PraasError) {
+      pending.reject(outcome)
+    } else if (outcome.head.error != null) {
+      pending.reject(errorFromWire(outcome.head.error))
+    } else {
+      pending.resolve(outcome.payload)
+    }
+  }
+
+  /** Sends one call and waits for its result; the signal cancels it on both ends. */
+  async call (request: InvokeRequest, options: AbortOptions = {}): Promise<Uint8Array> {
+    if (request.payload.byteLength > MAX_PAYLOAD_BYTES) {
+      throw new PraasError('TOO_LARGE', `payload of ${request.payload.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`)
+    }
+    if (!this.isOpen) throw new PraasError('UNAVAILABLE', 'invoke stream is closed')
+    if (this.pending.size >= MAX_INFLIGHT_PER_STREAM) throw new PraasError('UNAVAILABLE', 'too many calls in flight on one stream')
+    options.signal?.throwIfAborted()
+    const id = this.nextId
+    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1
+    const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
+    this.pending.set(id, { resolve, reject })
+    const onAbort = (): void => {
+      if (!this.pending.has(id)) return
+      this.pending.delete(id)
+      if (this.isOpen) writeFrame(this.stream, { id, kind: InvokeFrame.Kind.CANCEL })
+      reject(toPraasError(options.signal?.reason, 'TIMEOUT'))
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs }, request.payload, options)
+      return await promise
+    } catch (err) {
+      this.pending.delete(id)
+      throw toPraasError(err)
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  close (): void {
+    this.stream.abort(new PraasError('UNAVAILABLE', 'invoke channel closed'))
+  }
+}
+
+export interface InvokeHandler {
+  (request: InvokeRequest, options: { signal: AbortSignal }): Promise<Uint8Array>
+}
+
+/**
+ * The callee's end of an invoke stream: runs each request through the handler concurrently and
+ * writes each response as soon as it is ready. Past MAX_INFLIGHT_PER_STREAM running calls the
+ * stream is paused, so a flooding caller meets yamux's flow control rather than our memory.
+ */
+export function serveInvokeStream (stream: Stream, handler: InvokeHandler): void {
+  stream.inactivityTimeout = STREAM_INACTIVITY_TIMEOUT_MS
+  const running = new Map<number, AbortController>()
+  let paused = false
+
+  const respondError = (id: number, err: unknown): void => {
+    if (stream.status !== 'open') return
+    writeFrame(stream, { id, kind: InvokeFrame.Kind.RESPONSE, error: errorToWire(toPraasError(err, 'FUNCTION_ERROR')) })
+  }
+
+  const run = async (message: InvokeMessage): Promise<void> => {
+    const { head, payload } = message
+    const controller = new AbortController()
+    running.set(head.id, controller)
+    if (running.size >= MAX_INFLIGHT_PER_STREAM && !paused) {
+      paused = true
+      stream.pause()
+    }
+    try {
+      const result = await handler({ pid: head.pid, fn: head.fn, payload, timeoutMs: head.timeoutMs }, { signal: controller.signal })
+      if (controller.signal.aborted || stream.status !== 'open') return
+      if (result.byteLength > MAX_PAYLOAD_BYTES) {
+        respondError(head.id, new PraasError('TOO_LARGE', `result of ${result.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`))
+        return
+      }
+      await writeMessage(stream, { id: head.id, kind: InvokeFrame.Kind.RESPONSE }, result, { signal: controller.signal })
+    } catch (err) {
+      if (!controller.signal.aborted) respondError(head.id, err)
+    } finally {
+      running.delete(head.id)
+      if (paused && running.size < MAX_INFLIGHT_PER_STREAM / 2) {
+        paused = false
+        stream.resume()
+      }
+    }
+  }
+
+  const reader = new FrameReader(stream, {
+    onMessage: (message) => {
+      if (message.head.kind !== InvokeFrame.Kind.REQUEST) return
+      void run(message)
+    },
+    onRefused: (head, error) => { respondError(head.id, error) },
+    onControl: (frame) => { running.get(frame.id)?.abort(new PraasError('TIMEOUT', 'cancelled by the caller')) },
+    onMalformed: () => {}
+  })
+
+  stream.addEventListener('close', () => {
+    reader.clear()
+    for (const controller of running.values()) controller.abort(new PraasError('UNAVAILABLE', 'invoke stream closed'))
+    running.clear()
+  })
+}

@@ -1,0 +1,213 @@
+import '../protocol/polyfill.js'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import {
+  CTL_PROTOCOL, CtlRequest, InvokeChannels, PraasError, ProcessStatus, checkName, checkPid, requestCtl, toBytes, toPraasError
+} from '../protocol/index.js'
+import type { CtlResponse, ProcessInfo } from '../protocol/index.js'
+import type { Libp2p } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface ClientOptions {
+  /** Multiaddrs (with /p2p/) of one or more nodes of the cluster. */
+  bootstrap: string[]
+  /** The cluster's pnet swarm key file contents, if the cluster is closed by one. */
+  swarmKey?: Uint8Array
+  /** Limit for control calls (deploy, create, list, …) in ms. Default 30 s. */
+  timeoutMs?: number
+}
+
+export interface InvokeOptions {
+  /** Fail with TIMEOUT after this many ms; the function is stopped too. Default: the node's limit. */
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+export interface CreateOptions {
+  /** The pid to give the process; any string of 1 to 128 characters. Default: a random one. */
+  pid?: string
+  /** The peer id of the node to place the process on. Default: the cluster chooses. */
+  node?: string
+}
+
+export interface ProcessEntry {
+  pid: string
+  app: string
+  status: 'active' | 'swapped'
+  /** The peer id of the hosting node. */
+  node: string
+}
+
+const DEFAULT_CTL_TIMEOUT_MS = 30_000
+/** A call without its own limit still ends: the node's limit (60 s default) plus slack. */
+const DEFAULT_INVOKE_TIMEOUT_MS = 65_000
+
+interface Location {
+  node: string
+  addrs: Multiaddr[]
+}
+
+/**
+ * A praas client: a libp2p peer of its own that talks to each process's node directly, over
+ * one multiplexed invoke stream per node. Control calls go to any bootstrap node that answers.
+ */
+export class Client {
+  private readonly locations = new Map<string, Location>()
+  private readonly channels: InvokeChannels
+  private readonly bootstrap: Multiaddr[]
+
+  private constructor (private readonly peer: Libp2p, options: ClientOptions) {
+    this.bootstrap = options.bootstrap.map(a => multiaddr(a))
+    this.ctlTimeoutMs = options.timeoutMs ?? DEFAULT_CTL_TIMEOUT_MS
+    this.channels = new InvokeChannels(async (addrs, protocol, opts) => await this.peer.dialProtocol(addrs, protocol, opts))
+  }
+
+  private readonly ctlTimeoutMs: number
+
+  /** Starts the client's peer and checks that at least one bootstrap node answers. */
+  static async connect (options: ClientOptions): Promise<Client> {
+    if (!Array.isArray(options?.bootstrap) || options.bootstrap.length === 0) {
+      throw new PraasError('BAD_REQUEST', 'Client.connect needs at least one bootstrap multiaddr')
+    }
+    let addrs: Multiaddr[]
+    try {
+      addrs = options.bootstrap.map(a => multiaddr(a))
+    } catch (err) {
+      throw new PraasError('BAD_REQUEST', `invalid bootstrap multiaddr: ${(err as Error).message}`)
+    }
+    const peer = await createLibp2p({
+      addresses: { listen: [] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionProtector: options.swarmKey == null ? undefined : preSharedKey({ psk: options.swarmKey })
+    })
+    const client = new Client(peer, { ...options, bootstrap: addrs.map(a => a.toString()) })
+    try {
+      await client.ctl({ op: CtlRequest.Op.PING })
+    } catch (err) {
+      await peer.stop()
+      throw err
+    }
+    return client
+  }
+
+  /** Sends a control request to the first bootstrap node that answers. */
+  private async ctl (request: Partial<CtlRequest>): Promise<CtlResponse> {
+    let last: PraasError = new PraasError('UNAVAILABLE', 'no bootstrap node answered')
+    for (const addr of this.bootstrap) {
+      const signal = AbortSignal.timeout(this.ctlTimeoutMs)
+      let stream
+      try {
+        stream = await this.peer.dialProtocol(addr, CTL_PROTOCOL, { signal })
+      } catch (err) {
+        last = new PraasError('UNAVAILABLE', `cannot reach ${addr.toString()}: ${(err as Error).message}`)
+        continue
+      }
+      return await requestCtl(stream, request, { signal })
+    }
+    throw last
+  }
+
+  /** Uploads an app: one ES module whose exported async functions are the app's functions. */
+  async deploy (app: string, source: string | Uint8Array): Promise<void> {
+    checkName(app, 'an app name')
+    await this.ctl({ op: CtlRequest.Op.DEPLOY, app, source: toBytes(source) as Uint8Array<ArrayBuffer> })
+  }
+
+  /** Creates a process of an app and returns its pid. */
+  async create (app: string, options: CreateOptions = {}): Promise<string> {
+    checkName(app, 'an app name')
+    if (options.pid != null) checkPid(options.pid)
+    const response = await this.ctl({ op: CtlRequest.Op.CREATE, app, pid: options.pid ?? '', node: options.node ?? '' })
+    const info = response.processes[0]
+    if (info == null) throw new PraasError('UNAVAILABLE', 'the node did not say where it created the process')
+    this.remember(info)
+    return info.pid
+  }
+
+  private remember (info: ProcessInfo): Location {
+    const location = { node: info.node, addrs: info.addrs.map(a => multiaddr(a)) }
+    this.locations.set(info.pid, location)
+    return location
+  }
+
+  private async locate (pid: string): Promise<Location> {
+    const cached = this.locations.get(pid)
+    if (cached != null) return cached
+    const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid })
+    const info = response.processes[0]
+    if (info == null) throw new PraasError('NOT_FOUND', `no process ${pid}`)
+    return this.remember(info)
+  }
+
+  /**
+   * Invokes a function of a process and returns its result bytes. The call goes straight to the
+   * node that hosts the process; if the process moved, the client finds it again and retries.
+   */
+  async invoke (pid: string, fn: string, data?: Uint8Array | string, options: InvokeOptions = {}): Promise<Uint8Array> {
+    checkPid(pid)
+    checkName(fn, 'a function name')
+    const payload = toBytes(data)
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS),
+      ...(options.signal != null ? [options.signal] : [])
+    ])
+    for (let attempt = 0; ; attempt++) {
+      const location = await this.locate(pid)
+      try {
+        const channel = await this.channels.get(location.node, location.addrs, { signal })
+        return await channel.call({ pid, fn, payload, timeoutMs: options.timeoutMs ?? 0 }, { signal })
+      } catch (err) {
+        const error = toPraasError(err)
+        if (error.code === 'MOVED' && attempt < 3) {
+          this.locations.delete(pid)
+          continue
+        }
+        if (error.code === 'UNAVAILABLE') this.locations.delete(pid)
+        throw error.code === 'MOVED' ? new PraasError('NOT_FOUND', `process ${pid} could not be found`) : error
+      }
+    }
+  }
+
+  /** Lists every process the cluster knows. */
+  async list (): Promise<ProcessEntry[]> {
+    const response = await this.ctl({ op: CtlRequest.Op.LIST })
+    return response.processes.map(p => ({
+      pid: p.pid,
+      app: p.app,
+      status: p.status === ProcessStatus.SWAPPED ? 'swapped' : 'active',
+      node: p.node
+    }))
+  }
+
+  /** Deletes a process and its state. */
+  async delete (pid: string): Promise<void> {
+    checkPid(pid)
+    await this.ctl({ op: CtlRequest.Op.DELETE, pid })
+    this.locations.delete(pid)
+  }
+
+  /** Persists a process and frees its compute (arrives with durable processes). */
+  async swap (pid: string): Promise<void> {
+    checkPid(pid)
+    throw new PraasError('UNAVAILABLE', 'swap is not available in this version')
+  }
+
+  /** Moves a process to another node (arrives with durable processes). */
+  async migrate (pid: string, peerId: string): Promise<void> {
+    checkPid(pid)
+    void peerId
+    throw new PraasError('UNAVAILABLE', 'migrate is not available in this version')
+  }
+
+  /** Closes every stream and stops the client's peer. */
+  async close (): Promise<void> {
+    this.channels.closeAll()
+    await this.peer.stop()
+  }
+}
