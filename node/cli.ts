@@ -128,6 +128,20 @@ program.command('ps')
     process.stdout.write(rows.map(r => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n')
   })
 
+program.command('status')
+  .description('the mesh: nodes, leader, per-node load')
+  .option('--json', 'print {leader, term, nodes: [{peerId, addrs, load}]}')
+  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .action(async (opts) => {
+    const status = await withClient(opts, async client => await client.status())
+    if (opts.json === true) {
+      process.stdout.write(JSON.stringify(status) + '\n')
+      return
+    }
+    process.stdout.write(`leader: ${status.leader ?? '(none: this version has no leader election)'}  term: ${status.term}\n`)
+    for (const node of status.nodes) process.stdout.write(`${node.peerId}  load ${node.load}  ${node.addrs.join(' ')}\n`)
+  })
+
 program.command('delete')
   .description('delete a process and its state')
   .argument('<pid>')

@@ -2,7 +2,7 @@ import { CtlRequest, PraasError, ProcessStatus, checkName, checkPid } from '../p
 import { sourceHash } from './runtime/index.js'
 import type { Peers } from './peers.js'
 import type { AppRegistry, ProcessRecord, Runtime } from './runtime/index.js'
-import type { CtlResponse, ProcessInfo } from '../protocol/index.js'
+import type { CtlResponse, PeerInfo, ProcessInfo } from '../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
 export interface ControlInit {
@@ -22,13 +22,24 @@ export interface ControlInit {
 export class ControlService {
   constructor (private readonly init: ControlInit) {}
 
+  private self (): PeerInfo {
+    return { id: this.init.selfId, addrs: this.init.selfAddrs(), load: this.init.runtime.load }
+  }
+
+  /** This node and every node that answers it, each with its load. */
+  private async status (): Promise<Partial<CtlResponse>> {
+    const others = await this.init.peers.fanOut({ op: CtlRequest.Op.PING })
+    return { peers: [this.self(), ...others.flatMap(({ response }) => response.peers.slice(0, 1))] }
+  }
+
   private info (record: ProcessRecord): ProcessInfo {
     return { pid: record.pid, app: record.app, status: ProcessStatus.ACTIVE, node: this.init.selfId, addrs: this.init.selfAddrs() }
   }
 
   async handle (request: CtlRequest, from: string, options: AbortOptions): Promise<Partial<CtlResponse>> {
     switch (request.op) {
-      case CtlRequest.Op.PING: return { peers: [{ id: this.init.selfId, addrs: this.init.selfAddrs(), load: this.init.runtime.load }] }
+      case CtlRequest.Op.PING: return { peers: [this.self()] }
+      case CtlRequest.Op.STATUS: return await this.status()
       case CtlRequest.Op.PEERS: return { peers: this.init.peers.toInfo(() => 0) }
       case CtlRequest.Op.DEPLOY: return await this.deploy(request)
       case CtlRequest.Op.FETCH_APP: return this.fetchApp(request)

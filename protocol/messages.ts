@@ -677,7 +677,8 @@ export namespace CtlRequest {
     LOCATE = 'LOCATE',
     DELETE = 'DELETE',
     FETCH_APP = 'FETCH_APP',
-    PEERS = 'PEERS'
+    PEERS = 'PEERS',
+    STATUS = 'STATUS'
   }
 
   enum __OpValues {
@@ -688,7 +689,8 @@ export namespace CtlRequest {
     LOCATE = 4,
     DELETE = 5,
     FETCH_APP = 6,
-    PEERS = 7
+    PEERS = 7,
+    STATUS = 8
   }
 
   export namespace Op {

@@ -42,6 +42,20 @@ export interface ProcessEntry {
   node: string
 }
 
+export interface NodeStatus {
+  peerId: string
+  addrs: string[]
+  /** Processes active on the node. */
+  load: number
+}
+
+export interface ClusterStatus {
+  /** The allocator's leader (null until leader election exists) and its term. */
+  leader: string | null
+  term: number
+  nodes: NodeStatus[]
+}
+
 const DEFAULT_CTL_TIMEOUT_MS = 30_000
 /** A call without its own limit still ends: the node's limit (60 s default) plus slack. */
 const DEFAULT_INVOKE_TIMEOUT_MS = 65_000
@@ -183,6 +197,16 @@ export class Client {
       status: p.status === ProcessStatus.SWAPPED ? 'swapped' : 'active',
       node: p.node
     }))
+  }
+
+  /** The mesh as the bootstrap node sees it: every node that answers, with its load. */
+  async status (): Promise<ClusterStatus> {
+    const response = await this.ctl({ op: CtlRequest.Op.STATUS })
+    return {
+      leader: null,
+      term: 0,
+      nodes: response.peers.map(p => ({ peerId: p.id, addrs: p.addrs, load: p.load }))
+    }
   }
 
   /** Deletes a process and its state. */

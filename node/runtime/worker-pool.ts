@@ -33,6 +33,8 @@ let nextCallId = 1
 export class WorkerPool {
   private readonly workers: FunctionWorker[] = []
   private readonly signals = new Map<number, AbortController>()
+  /** Workers whose call just timed out, left out of scheduling until they answer a ping. */
+  private readonly suspects = new Set<FunctionWorker>()
   private retired = false
   functions: string[] = []
 
@@ -61,7 +63,7 @@ export class WorkerPool {
   }
 
   private async pick (): Promise<FunctionWorker> {
-    const live = this.workers.filter(w => w.alive)
+    const live = this.workers.filter(w => w.alive && !this.suspects.has(w))
     const idle = live.find(w => w.load === 0)
     if (idle != null) return idle
     if (live.length < this.init.maxWorkers) {
@@ -69,7 +71,7 @@ export class WorkerPool {
       await worker.ready
       return worker
     }
-    if (live.length === 0) throw new PraasError('UNAVAILABLE', `no worker for app ${this.init.app}`)
+    if (live.length === 0) throw new PraasError('UNAVAILABLE', `every worker of app ${this.init.app} is busy past its limit`)
     return live.reduce((a, b) => (b.load < a.load ? b : a))
   }
 
@@ -105,7 +107,11 @@ export class WorkerPool {
   }
 
   private async stopIfStuck (worker: FunctionWorker): Promise<void> {
-    if (await worker.responsive(RESPONSIVE_WITHIN_MS)) return
+    if (this.suspects.has(worker)) return
+    this.suspects.add(worker)
+    const responsive = await worker.responsive(RESPONSIVE_WITHIN_MS)
+    this.suspects.delete(worker)
+    if (responsive) return
     this.init.log('terminating a stuck worker of app %s holding %d calls', this.init.app, worker.load)
     const error = new PraasError('TIMEOUT', 'the function worker was stopped: runaway code past its time limit')
     for (const call of worker.calls.values()) {

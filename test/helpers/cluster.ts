@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BIN } from './paths.js'
+import type { ChildProcess } from 'node:child_process'
+
+export interface NodeInfo {
+  peerId: string
+  addrs: string[]
+  pid: number
+}
+
+export interface TestNode extends NodeInfo {
+  dataDir: string
+  child: ChildProcess
+  /** Everything the node wrote to stderr so far. */
+  log(): string
+  /** Resolves with the exit code (or signal) once the OS process has ended. */
+  exited: Promise<number | NodeJS.Signals>
+  kill(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals>
+}
+
+export interface StartOptions {
+  bootstrap?: string[]
+  args?: string[]
+  dataDir?: string
+}
+
+const READY_TIMEOUT_MS = 20_000
+
+/** Starts `praas node` as a separate OS process on a loopback port and waits for node.json. */
+export async function startNode (options: StartOptions = {}): Promise<TestNode> {
+  const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'praas-node-'))
+  await rm(join(dataDir, 'node.json'), { force: true })
+  const args = [BIN, 'node', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir, ...(options.bootstrap ?? []).flatMap(b => ['--bootstrap', b]), ...(options.args ?? [])]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const exited = new Promise<number | NodeJS.Signals>(resolve => {
+    child.on('exit', (code, signal) => { resolve(signal ?? code ?? -1) })
+  })
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  let info: NodeInfo | undefined
+  while (info == null) {
+    if (child.exitCode != null || child.signalCode != null) throw new Error(`praas node exited early:\n${stderr}`)
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`praas node was not ready within ${READY_TIMEOUT_MS} ms:\n${stderr}`)
+    }
+    info = await readFile(join(dataDir, 'node.json'), 'utf8').then(s => JSON.parse(s) as NodeInfo, () => undefined)
+    if (info == null) await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return {
+    ...info,
+    dataDir,
+    child,
+    exited,
+    log: () => stderr,
+    async kill (signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode == null && child.signalCode == null) child.kill(signal)
+      return await exited
+    }
+  }
+}
+
+/** Starts `count` nodes, the first one being every other node's bootstrap node. */
+export async function startCluster (count: number, args: string[] = []): Promise<TestNode[]> {
+  const first = await startNode({ args })
+  const rest = await Promise.all(Array.from({ length: count - 1 }, async () => await startNode({ bootstrap: [first.addrs[0]], args })))
+  const nodes = [first, ...rest]
+  await waitForMesh(nodes)
+  return nodes
+}
+
+/** Waits until every node sees every other node. */
+export async function waitForMesh (nodes: TestNode[], ms = 15_000): Promise<void> {
+  const { Client } = await import('../../sdk/index.js')
+  await Promise.all(nodes.map(async node => {
+    const client = await Client.connect({ bootstrap: [node.addrs[0]] })
+    try {
+      await eventually(async () => (await client.status()).nodes.length === nodes.length, ms, `node ${node.peerId} seeing the mesh`)
+    } finally {
+      await client.close()
+    }
+  }))
+}
+
+export async function stopCluster (nodes: TestNode[]): Promise<void> {
+  await Promise.all(nodes.map(async n => {
+    await n.kill('SIGKILL')
+    await rm(n.dataDir, { recursive: true, force: true })
+  }))
+}
+
+/** Polls `check` until it returns true, at most `ms` long. */
+export async function eventually (check: () => Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${ms} ms`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
