@@ -1,5 +1,5 @@
 import * as varint from 'uint8-varint'
-import { Uint8ArrayList } from 'uint8arraylist'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { PraasError } from './errors.js'
 import {
   CHUNK_BYTES, MAX_APP_SOURCE_BYTES, MAX_ERROR_MESSAGE_LENGTH, MAX_LIST_ENTRIES, MAX_NAME_LENGTH, MAX_PID_LENGTH
@@ -7,9 +7,17 @@ import {
 import { CtlRequest, CtlResponse, InvokeFrame, ProcessStatus } from './messages.js'
 import type { ErrorInfo, ProcessInfo } from './messages.js'
 
-/** Prefixes an encoded message with its length (unsigned varint), without copying it. */
-export function lengthPrefixed (encoded: Uint8Array): Uint8ArrayList {
-  return new Uint8ArrayList(varint.encode(encoded.byteLength), encoded)
+/**
+ * Prefixes an encoded message with its length (unsigned varint) in one buffer: each buffer
+ * handed to a stream becomes its own yamux frame, Noise frame and socket write, so one buffer
+ * per message is measurably faster than a prefix and a body, and the copy costs less.
+ */
+export function lengthPrefixed (encoded: Uint8Array): Uint8Array {
+  const prefix = varint.encodingLength(encoded.byteLength)
+  const out = new Uint8Array(prefix + encoded.byteLength)
+  varint.encodeUint8Array(encoded.byteLength, out, 0)
+  out.set(encoded, prefix)
+  return out
 }
 
 function bad (message: string): PraasError {

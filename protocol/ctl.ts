@@ -37,7 +37,8 @@ export async function serveCtlStream (stream: Stream, handler: CtlHandler, optio
     const request = decodeCtlRequest(await lp.read(options))
     response = await handler(request, options)
   } catch (err) {
-    response = { error: errorToWire(toPraasError(err, 'BAD_REQUEST')) }
+    // a length prefix over the limit is a request too large, not a malformed one
+    response = { error: errorToWire(toPraasError(err, (err as Error).name === 'InvalidDataLengthError' ? 'TOO_LARGE' : 'BAD_REQUEST')) }
   }
   try {
     await lp.write(encodeCtlResponse(response), options)

@@ -49,7 +49,11 @@ export class FrameReader {
 
   private onData (data: Uint8Array | Uint8ArrayList): void {
     try {
-      for (const bytes of this.decoder.decode(data)) this.onFrame(bytes)
+      // a stream may hand over megabytes at once (after a pause, or a big muxer frame)
+      const list = data instanceof Uint8Array ? new Uint8ArrayList(data) : data
+      for (let offset = 0; offset < list.byteLength; offset += MAX_INVOKE_FRAME_BYTES) {
+        for (const bytes of this.decoder.decode(list.sublist(offset, Math.min(offset + MAX_INVOKE_FRAME_BYTES, list.byteLength)))) this.onFrame(bytes)
+      }
     } catch (err) {
       this.stream.abort(new PraasError('BAD_REQUEST', `invalid frame length: ${(err as Error).message}`))
     }
@@ -64,6 +68,7 @@ export class FrameReader {
       return
     }
     if (frame.kind === InvokeFrame.Kind.CANCEL) {
+      this.partials.delete(`${InvokeFrame.Kind.REQUEST}:${frame.id}`)
       this.handlers.onControl(frame)
       return
     }
@@ -123,14 +128,78 @@ export class FrameReader {
 }
 
 /**
- * Writes frames with back-pressure: a message larger than one chunk goes out chunk by chunk,
- * waiting for the stream to drain between chunks, so small messages written meanwhile slip in
- * between rather than queueing behind the whole payload.
+ * Coalesces the frames written to one stream. Each buffer handed to a stream costs a yamux
+ * frame, a Noise frame and socket writes, so the first frame of an event-loop turn goes out at
+ * once (no added latency) and the frames written after it in the same turn go out together in
+ * one send at the end of the turn (setImmediate). A full chunk's worth of queued bytes is
+ * flushed at once, so big messages do not pile up.
+ */
+export class FrameWriter {
+  private queue: Uint8Array[] = []
+  private queuedBytes = 0
+  private turnOpen = false
+
+  constructor (private readonly stream: MessageStream) {}
+
+  /** Writes one frame; false means the stream is full and the caller should wait for drain. */
+  write (frame: InvokeFrameInit): boolean {
+    const bytes = lengthPrefixed(encodeInvokeFrame(frame))
+    if (!this.turnOpen) {
+      this.turnOpen = true
+      setImmediate(this.endTurn)
+      return this.send(bytes)
+    }
+    this.queue.push(bytes)
+    this.queuedBytes += bytes.byteLength
+    if (this.queuedBytes >= CHUNK_BYTES) return this.flush()
+    return !this.stream.writableNeedsDrain
+  }
+
+  private readonly endTurn = (): void => {
+    this.turnOpen = false
+    this.flush()
+  }
+
+  private flush (): boolean {
+    if (this.queue.length === 0) return !this.stream.writableNeedsDrain
+    const batch = this.queue.length === 1 ? this.queue[0] : new Uint8ArrayList(...this.queue)
+    this.queue = []
+    this.queuedBytes = 0
+    return this.send(batch)
+  }
+
+  private send (data: Uint8Array | Uint8ArrayList): boolean {
+    if (this.stream.status !== 'open') return true
+    try {
+      return this.stream.send(data)
+    } catch {
+      // the stream is closing: its close event fails whatever waits on it
+      return true
+    }
+  }
+}
+
+const writers = new WeakMap<MessageStream, FrameWriter>()
+
+/** The frame writer of a stream (one per stream, so that all its writers coalesce). */
+export function writerFor (stream: MessageStream): FrameWriter {
+  let writer = writers.get(stream)
+  if (writer == null) {
+    writer = new FrameWriter(stream)
+    writers.set(stream, writer)
+  }
+  return writer
+}
+
+/**
+ * Writes a message with back-pressure: a message larger than one chunk goes out chunk by
+ * chunk, waiting for the stream to drain when it is full, so small messages written meanwhile
+ * slip in between rather than queueing behind the whole payload.
  */
 export async function writeMessage (stream: MessageStream, head: InvokeFrameInit, payload: Uint8Array, options: AbortOptions = {}): Promise<void> {
+  const writer = writerFor(stream)
   if (payload.byteLength <= CHUNK_BYTES) {
-    const ok = stream.send(lengthPrefixed(encodeInvokeFrame({ ...head, size: payload.byteLength, chunk: payload, more: false })))
-    if (!ok) await stream.onDrain(options)
+    if (!writer.write({ ...head, size: payload.byteLength, chunk: payload, more: false })) await drained(stream, options)
     return
   }
   for (let offset = 0; offset < payload.byteLength; offset += CHUNK_BYTES) {
@@ -139,11 +208,33 @@ export async function writeMessage (stream: MessageStream, head: InvokeFrameInit
     const frame = offset === 0
       ? { ...head, size: payload.byteLength, chunk, more }
       : { id: head.id, kind: head.kind, size: payload.byteLength, chunk, more }
-    if (!stream.send(lengthPrefixed(encodeInvokeFrame(frame)))) await stream.onDrain(options)
+    if (!writer.write(frame)) await drained(stream, options)
   }
 }
 
 /** Writes one frame that carries no payload (CANCEL, or an error response). */
 export function writeFrame (stream: MessageStream, frame: InvokeFrameInit): boolean {
-  return stream.send(lengthPrefixed(encodeInvokeFrame(frame)))
+  return writerFor(stream).write(frame)
+}
+
+/**
+ * Waits for the stream's next 'drain'. Not stream.onDrain(): in @libp2p/utils 7.4.1 its promise
+ * is never reset, so after the first drain it resolves at once and back-pressure is lost.
+ */
+async function drained (stream: MessageStream, options: AbortOptions): Promise<void> {
+  options.signal?.throwIfAborted()
+  const { promise, resolve, reject } = Promise.withResolvers<void>()
+  const onDrain = (): void => { resolve() }
+  const onClose = (evt: Event): void => { reject((evt as Event & { error?: Error }).error ?? new PraasError('UNAVAILABLE', 'stream closed')) }
+  const onAbort = (): void => { reject(options.signal?.reason) }
+  stream.addEventListener('drain', onDrain)
+  stream.addEventListener('close', onClose)
+  options.signal?.addEventListener('abort', onAbort)
+  try {
+    await promise
+  } finally {
+    stream.removeEventListener('drain', onDrain)
+    stream.removeEventListener('close', onClose)
+    options.signal?.removeEventListener('abort', onAbort)
+  }
 }

@@ -80,7 +80,7 @@ export class InvokeChannel {
     }
     if (!this.isOpen) throw new PraasError('UNAVAILABLE', 'invoke stream is closed')
     if (this.pending.size >= MAX_INFLIGHT_PER_STREAM) throw new PraasError('UNAVAILABLE', 'too many calls in flight on one stream')
-    options.signal?.throwIfAborted()
+    if (options.signal?.aborted === true) throw toPraasError(options.signal.reason, 'TIMEOUT')
     const id = this.nextId
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()

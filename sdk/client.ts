@@ -1,12 +1,11 @@
 import '../protocol/polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import {
-  CTL_PROTOCOL, CtlRequest, InvokeChannels, PraasError, ProcessStatus, checkName, checkPid, requestCtl, toBytes, toPraasError
+  CTL_PROTOCOL, CtlRequest, praasYamux, InvokeChannels, PraasError, ProcessStatus, checkName, checkPid, requestCtl, toBytes, toPraasError
 } from '../protocol/index.js'
 import type { CtlResponse, ProcessInfo } from '../protocol/index.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -97,7 +96,7 @@ export class Client {
       addresses: { listen: [] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      streamMuxers: [praasYamux()],
       connectionProtector: options.swarmKey == null ? undefined : preSharedKey({ psk: options.swarmKey })
     })
     const client = new Client(peer, { ...options, bootstrap: addrs.map(a => a.toString()) })
@@ -167,10 +166,9 @@ export class Client {
     checkPid(pid)
     checkName(fn, 'a function name')
     const payload = toBytes(data)
-    const signal = AbortSignal.any([
-      AbortSignal.timeout(options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS),
-      ...(options.signal != null ? [options.signal] : [])
-    ])
+    // AbortSignal.any is slow and holds on to its sources in Node 20: only combine when needed.
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS)
+    const signal = options.signal != null ? AbortSignal.any([timeout, options.signal]) : timeout
     for (let attempt = 0; ; attempt++) {
       const location = await this.locate(pid)
       try {

@@ -1,10 +1,10 @@
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { preSharedKey } from '@libp2p/pnet'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { praasYamux } from '../../protocol/index.js'
 import type { Libp2p, PrivateKey, Transport } from '@libp2p/interface'
 
 export interface HostInit {
@@ -38,7 +38,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     addresses: { listen },
     transports: quic == null ? [tcp()] : [tcp(), quic],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [praasYamux()],
     connectionProtector: init.swarmKey == null ? undefined : preSharedKey({ psk: init.swarmKey }),
     connectionManager: {
       inboundConnectionThreshold: 10_000,

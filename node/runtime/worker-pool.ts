@@ -62,14 +62,18 @@ export class WorkerPool {
     return worker
   }
 
-  private async pick (): Promise<FunctionWorker> {
+  /**
+   * An idle worker if there is one, else a new one while the pool is below its size, else the
+   * least busy. Returns synchronously when it can, so that a call reaches its worker within the
+   * event that brought it, before the network stack finishes its own work.
+   */
+  private pick (): FunctionWorker | Promise<FunctionWorker> {
     const live = this.workers.filter(w => w.alive && !this.suspects.has(w))
     const idle = live.find(w => w.load === 0)
     if (idle != null) return idle
     if (live.length < this.init.maxWorkers) {
       const worker = this.spawn()
-      await worker.ready
-      return worker
+      return worker.ready.then(() => worker)
     }
     if (live.length === 0) throw new PraasError('UNAVAILABLE', `every worker of app ${this.init.app} is busy past its limit`)
     return live.reduce((a, b) => (b.load < a.load ? b : a))
@@ -78,7 +82,8 @@ export class WorkerPool {
   async run (pid: string, fn: string, payload: Uint8Array, options: RunOptions): Promise<Uint8Array> {
     if (this.retired) throw new PraasError('UNAVAILABLE', `app ${this.init.app} was replaced`)
     options.signal?.throwIfAborted()
-    const worker = await this.pick()
+    const picked = this.pick()
+    const worker = picked instanceof FunctionWorker ? picked : await picked
     const id = nextCallId++
     const controller = new AbortController()
     this.signals.set(id, controller)

@@ -214,9 +214,9 @@ describe('protocol/frames', function () {
   it('forgets partial messages when cleared, so a stream reset leaves nothing behind', async () => {
     const [a, b] = await pair()
     const rec = record(b)
+    const frames = tap(b)
     writeFrame(a, { id: 1, kind: REQUEST, size: 10, chunk: bytes(5), more: true })
-    await until(() => b.readBufferLength === 0, 'the head to be read')
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    await until(() => frames.length === 1, 'the head to be read')
     rec.reader.clear()
     writeFrame(a, { id: 1, kind: REQUEST, size: 10, chunk: bytes(10), more: false })
     await until(() => rec.messages.length + rec.refused.length === 1, 'the next message')

@@ -1,0 +1,66 @@
+// The body of every client process: open the transport under test, run the requested load
+// shapes, report the figures to the harness over IPC, close and exit. The harness is the only
+// reader of this process's results; people read its progress lines on stderr.
+import { measureRtt, measureThroughput, type Call, type Plan, type RttResult, type ThroughputResult } from './load.js'
+
+export type Mode = 'rtt' | 'throughput'
+
+export interface Transport {
+  call: Call
+  close(): Promise<void>
+}
+
+export interface ClientRequest {
+  /** The source being measured, for progress lines. */
+  source: string
+  /** Where the server is: a port, a multiaddr, a node.json path… each client knows its own. */
+  target: string
+  plan: Plan
+  modes: Mode[]
+  /** Coalesce the frames written in one event-loop turn into one send (raw libp2p only). */
+  batch?: boolean
+}
+
+export interface ClientReport {
+  rtt?: RttResult
+  throughput?: ThroughputResult
+}
+
+export type ClientMessage = { ok: true, report: ClientReport } | { ok: false, error: string }
+
+const CLOSE_TIMEOUT_MS = 5000
+
+async function reply (message: ClientMessage): Promise<void> {
+  await new Promise<void>(resolve => {
+    if (process.send == null) { process.stdout.write(JSON.stringify(message) + '\n'); resolve(); return }
+    process.send(message, undefined, {}, () => { resolve() })
+  })
+}
+
+export async function clientMain (open: (target: string, request: ClientRequest) => Promise<Transport>): Promise<never> {
+  // An orphaned client must not keep loading the machine.
+  process.on('disconnect', () => process.exit(1))
+  const request: ClientRequest = JSON.parse(process.argv[2] ?? '{}')
+  let transport: Transport | undefined
+  let message: ClientMessage
+  try {
+    transport = await open(request.target, request)
+    const report: ClientReport = {}
+    if (request.modes.includes('rtt')) {
+      process.stderr.write(`  ${request.source}: sequential round trips\n`)
+      report.rtt = await measureRtt(transport.call, request.plan)
+    }
+    if (request.modes.includes('throughput')) {
+      process.stderr.write(`  ${request.source}: ${request.plan.concurrency} calls in flight\n`)
+      report.throughput = await measureThroughput(transport.call, request.plan)
+    }
+    message = { ok: true, report }
+  } catch (err: any) {
+    message = { ok: false, error: err?.stack ?? String(err) }
+  }
+  await reply(message)
+  if (transport != null) {
+    await Promise.race([transport.close().catch(() => {}), new Promise(resolve => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())])
+  }
+  process.exit(message.ok ? 0 : 1)
+}

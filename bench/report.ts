@@ -1,0 +1,80 @@
+// Writes bench/results/latest.{json,md} and the plots, and renders the table for stdout.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { join } from 'node:path'
+import type { Row } from './metrics.js'
+import { barChart, type Bar } from './plot.js'
+
+export interface Machine {
+  node: string
+  cpus: number
+  cpuModel: string
+  platform: string
+  date: string
+  mode: 'quick' | 'full'
+  rounds: number
+}
+
+export function machine (mode: 'quick' | 'full', rounds: number): Machine {
+  const list = cpus()
+  return {
+    node: process.version,
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? 'unknown',
+    platform: `${process.platform} ${process.arch}`,
+    date: new Date().toISOString(),
+    mode,
+    rounds
+  }
+}
+
+const show = (x: number | null): string => x == null ? '–' : String(x)
+
+export function table (rows: Row[]): string {
+  const head = '| metric | value | unit | p50 (us) | p99 (us) | baseline | baseline value | ratio |\n|---|---:|---|---:|---:|---|---:|---:|\n'
+  return head + rows.map(r => `| ${r.metric} | ${show(r.value)} | ${r.unit} | ${show(r.p50)} | ${show(r.p99)} | ${r.baseline ?? '–'} | ${show(r.baselineValue)} | ${show(r.ratio)} |`).join('\n') + '\n'
+}
+
+/** One bar per metric (rows repeat a metric once per baseline). */
+function plots (rows: Row[]): { rtt: Bar[], throughput: Bar[] } {
+  const seen = new Set<string>()
+  const rtt: Bar[] = []
+  const throughput: Bar[] = []
+  for (const r of rows) {
+    if (seen.has(r.metric) || r.value == null) continue
+    seen.add(r.metric)
+    if (r.unit === 'us') rtt.push({ label: r.metric, value: r.value, whisker: r.p99 ?? undefined })
+    else throughput.push({ label: r.metric, value: r.value })
+  }
+  return { rtt, throughput }
+}
+
+export async function writeReport (dir: string, rows: Row[], host: Machine, failures: string[]): Promise<string> {
+  await mkdir(dir, { recursive: true })
+  const { rtt, throughput } = plots(rows)
+  const images: string[] = []
+  if (rtt.length > 0) {
+    await writeFile(join(dir, 'rtt.svg'), barChart('64 B sequential round trip, p50 (dark) / p99 (light)', 'us, lower is better', rtt))
+    images.push('![round trip](rtt.svg)')
+  }
+  if (throughput.length > 0) {
+    await writeFile(join(dir, 'throughput.svg'), barChart('64 B calls, 64 in flight', 'per second, higher is better', throughput))
+    images.push('![throughput](throughput.svg)')
+  }
+  const md = [
+    '# praas benchmarks (latest run)',
+    '',
+    table(rows),
+    'ratio = value / baseline value, both measured in this run. For `us` rows (sequential 64 B round trips, value = p50) ' +
+      'lower is better; for `/s` rows (64 calls in flight, value = completed calls per second) higher is better, and ' +
+      'their p50/p99 are per-call latencies under that load. Every server and every client runs in its own OS process on loopback.',
+    '',
+    ...(failures.length > 0 ? ['**Failed in this run:**', '', ...failures.map(f => `- ${f}`), ''] : []),
+    ...images.flatMap(i => [i, '']),
+    `Machine: Node ${host.node}, ${host.cpus} CPUs (${host.cpuModel}), ${host.platform}; ${host.mode} run, ${host.rounds} round(s) (figures from the median round), on ${host.date}.`,
+    ''
+  ].join('\n')
+  await writeFile(join(dir, 'latest.json'), JSON.stringify(rows, null, 2) + '\n')
+  await writeFile(join(dir, 'latest.md'), md)
+  return md
+}

@@ -1,0 +1,78 @@
+// `npm run bench [-- --quick] [-- --only PREFIX] [-- --rounds N]`: measures praas invoke against
+// raw libp2p and raw node:net echo in the same run, writes bench/results/latest.{json,md}, prints the table.
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { installCleanup, stopAll } from './children.js'
+import type { ClientReport } from './client-main.js'
+import type { Plan } from './load.js'
+import { medianRound, METRICS, needed, toRows, type SourceName } from './metrics.js'
+import { machine, table, writeReport } from './report.js'
+import { runSource } from './sources.js'
+
+/**
+ * Rounds run every source once each, interleaved, so that a baseline and praas see the same
+ * machine; each figure is then the median round's (the machine here is shared and noisy).
+ */
+const ROUNDS = { quick: 1, full: 3 }
+
+const PLANS: Record<'quick' | 'full', Plan> = {
+  quick: { payloadBytes: 64, warmup: 2000, iterations: 5000, concurrency: 64, throughputWarmupMs: 1000, throughputMs: 3000, maxPhaseMs: 15_000 },
+  full: { payloadBytes: 64, warmup: 5000, iterations: 20_000, concurrency: 64, throughputWarmupMs: 2000, throughputMs: 10_000, maxPhaseMs: 60_000 }
+}
+
+/** Sources run in this order: the floors first, so their figures are in hand if praas fails. */
+const ORDER: SourceName[] = ['net.echo', 'libp2p.echo', 'libp2p.echo.batched', 'praas.invoke']
+
+/** The first line of an error, plus the first line of a child's output that names an error. */
+function summary (message: string): string {
+  const [first, ...rest] = message.split('\n').map(l => l.trim()).filter(l => l !== '')
+  const cause = rest.find(l => /error/i.test(l))
+  return cause != null ? `${first} ${cause}` : first
+}
+
+async function main (): Promise<number> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, rounds: { type: 'string' } } })
+  const mode = values.quick === true ? 'quick' : 'full'
+  const plan = PLANS[mode]
+  const rounds = Math.min(10, Math.max(1, Number(values.rounds ?? ROUNDS[mode]) || 1))
+  const metrics = METRICS.filter(m => values.only == null || m.metric.startsWith(values.only))
+  if (metrics.length === 0) {
+    process.stderr.write(`bench: no metric starts with "${values.only}"; metrics: ${METRICS.map(m => m.metric).join(', ')}\n`)
+    return 2
+  }
+  const bench = dirname(fileURLToPath(import.meta.url))
+  const root = resolve(bench, '..', '..')
+  installCleanup()
+
+  const want = needed(metrics)
+  const reports = new Map<SourceName, ClientReport[]>()
+  const failed = new Set<SourceName>()
+  const failures: string[] = []
+  const started = Date.now()
+  for (let round = 1; round <= rounds; round++) {
+    for (const name of ORDER.filter(n => want.has(n) && !failed.has(n))) {
+      const modes = [...(want.get(name) ?? [])]
+      process.stderr.write(`bench: round ${round}/${rounds}: ${name} (${modes.join(', ')}), ${((Date.now() - started) / 1000).toFixed(1)} s elapsed\n`)
+      try {
+        reports.set(name, [...(reports.get(name) ?? []), await runSource(name, modes, plan, bench, root)])
+      } catch (err: any) {
+        const message = String(err?.message ?? err)
+        process.stderr.write(`bench: ${name} failed: ${message}\n`)
+        failures.push(`${name}: ${summary(message)}`)
+        failed.add(name)
+      }
+    }
+  }
+
+  const rows = toRows(metrics, new Map([...reports].map(([name, all]) => [name, medianRound(all)])))
+  await writeReport(join(root, 'bench', 'results'), rows, machine(mode, rounds), failures)
+  process.stdout.write(table(rows))
+  process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(1)} s; wrote bench/results/latest.json and latest.md\n`)
+  return failures.length > 0 ? 1 : 0
+}
+
+main().then(
+  async code => { await stopAll(); process.exit(code) },
+  async err => { process.stderr.write(`bench: ${err?.stack ?? err}\n`); await stopAll(); process.exit(1) }
+)

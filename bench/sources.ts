@@ -1,0 +1,49 @@
+// How each source is measured: start its server process, run its client process against it,
+// stop the server. Nothing here outlives the call, whether it succeeds or fails.
+import { join } from 'node:path'
+import { firstLine, runClient, startServer, stopChild } from './children.js'
+import type { ClientReport, Mode } from './client-main.js'
+import type { Plan } from './load.js'
+import type { SourceName } from './metrics.js'
+import { startPraasNode } from './praas-node.js'
+
+const SERVER_READY_MS = 20_000
+const NODE_READY_MS = 60_000
+/** Connecting, deploying and creating a process, on top of the measured phases. */
+const CLIENT_SETUP_MS = 60_000
+
+function clientTimeout (plan: Plan): number {
+  return CLIENT_SETUP_MS + 2 * plan.maxPhaseMs + plan.throughputWarmupMs + plan.throughputMs
+}
+
+async function echo (source: SourceName, kind: 'net' | 'libp2p', batch: boolean, bench: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
+  const server = startServer(`${source} server`, process.execPath,
+    [join(bench, 'baselines', `${kind}-echo-server.js`), ...(batch ? ['--batch'] : [])])
+  try {
+    const target = await firstLine(server, SERVER_READY_MS)
+    return await runClient(`${source} client`, join(bench, 'baselines', `${kind}-echo-client.js`),
+      { source, target, plan, modes, batch }, clientTimeout(plan))
+  } finally {
+    await stopChild(server)
+  }
+}
+
+async function praas (bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
+  const node = await startPraasNode(root, NODE_READY_MS)
+  try {
+    return await runClient('praas client', join(bench, 'praas-invoke-client.js'),
+      { source: 'praas.invoke', target: JSON.stringify(node.info.addrs), plan, modes }, clientTimeout(plan))
+  } finally {
+    await node.stop()
+  }
+}
+
+/** `bench` is the compiled bench folder (dist/bench), `root` the repository. */
+export async function runSource (name: SourceName, modes: Mode[], plan: Plan, bench: string, root: string): Promise<ClientReport> {
+  switch (name) {
+    case 'net.echo': return await echo(name, 'net', false, bench, modes, plan)
+    case 'libp2p.echo': return await echo(name, 'libp2p', false, bench, modes, plan)
+    case 'libp2p.echo.batched': return await echo(name, 'libp2p', true, bench, modes, plan)
+    case 'praas.invoke': return await praas(bench, root, modes, plan)
+  }
+}
