@@ -1,5 +1,6 @@
 import '../protocol/polyfill.js'
 import { logger } from '@libp2p/logger'
+import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -63,11 +64,10 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
 
   let control: ControlService | undefined
   const remoteInvoke = async (pid: string, fn: string, data: Uint8Array, opts: AbortOptions): Promise<Uint8Array> => {
-    const signal = AbortSignal.any([opts.signal ?? new AbortController().signal, AbortSignal.timeout(REMOTE_INVOKE_TIMEOUT_MS)])
     const where = await control!.locate(pid, false)
-    const known = peers.get(where.node)
-    const channel = await channels.get(where.node, known?.addrs ?? [], { signal })
-    return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { signal })
+    const channel = channels.current(where.node) ??
+      await channels.get(where.node, peers.get(where.node)?.addrs ?? where.addrs.map(a => multiaddr(a)), { signal: AbortSignal.timeout(CTL_TIMEOUT_MS) })
+    return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { signal: opts.signal, timeoutMs: REMOTE_INVOKE_TIMEOUT_MS })
   }
 
   const apps: AppRegistry = new AppRegistry(join(dataDir, 'apps'), {

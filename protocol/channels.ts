@@ -19,9 +19,15 @@ export class InvokeChannels {
 
   constructor (private readonly openStream: StreamOpener) {}
 
-  async get (peerId: string, addrs: Multiaddr[], options: AbortOptions): Promise<InvokeChannel> {
+  /** The open channel to a peer, if there is one (the hot path: no promise, no await). */
+  current (peerId: string): InvokeChannel | undefined {
     const channel = this.open.get(peerId)
-    if (channel?.isOpen === true) return channel
+    return channel?.isOpen === true ? channel : undefined
+  }
+
+  async get (peerId: string, addrs: Multiaddr[], options: AbortOptions): Promise<InvokeChannel> {
+    const channel = this.current(peerId)
+    if (channel != null) return channel
     let pending = this.opening.get(peerId)
     if (pending == null) {
       pending = this.dial(peerId, addrs, options)

@@ -17,6 +17,7 @@ export interface InvokeRequest {
 }
 
 export interface InvokeCallOptions extends AbortOptions {
+  /** Fail with TIMEOUT (and cancel the call on the callee) after this many ms. */
   timeoutMs?: number
 }
 
@@ -73,8 +74,11 @@ export class InvokeChannel {
     }
   }
 
-  /** Sends one call and waits for its result; the signal cancels it on both ends. */
-  async call (request: InvokeRequest, options: AbortOptions = {}): Promise<Uint8Array> {
+  /**
+   * Sends one call and waits for its result. The signal, or `timeoutMs` passing (a clearable
+   * timer: AbortSignal.timeout costs ~7 us and lives until it fires), cancels it on both ends.
+   */
+  async call (request: InvokeRequest, options: InvokeCallOptions = {}): Promise<Uint8Array> {
     if (request.payload.byteLength > MAX_PAYLOAD_BYTES) {
       throw new PraasError('TOO_LARGE', `payload of ${request.payload.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`)
     }
@@ -85,20 +89,27 @@ export class InvokeChannel {
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
     this.pending.set(id, { resolve, reject })
-    const onAbort = (): void => {
+    const controller = new AbortController()
+    const cancel = (reason: unknown): void => {
+      controller.abort(reason)
       if (!this.pending.has(id)) return
       this.pending.delete(id)
       if (this.isOpen) writeFrame(this.stream, { id, kind: InvokeFrame.Kind.CANCEL })
-      reject(toPraasError(options.signal?.reason, 'TIMEOUT'))
+      reject(toPraasError(reason, 'TIMEOUT'))
     }
+    const onAbort = (): void => { cancel(options.signal?.reason) }
     options.signal?.addEventListener('abort', onAbort, { once: true })
+    const timer = options.timeoutMs != null
+      ? setTimeout(() => { cancel(new PraasError('TIMEOUT', `no result within ${options.timeoutMs} ms`)) }, options.timeoutMs)
+      : undefined
     try {
-      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs }, request.payload, options)
+      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs }, request.payload, { signal: controller.signal })
       return await promise
     } catch (err) {
       this.pending.delete(id)
       throw toPraasError(err)
     } finally {
+      clearTimeout(timer)
       options.signal?.removeEventListener('abort', onAbort)
     }
   }

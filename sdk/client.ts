@@ -166,14 +166,14 @@ export class Client {
     checkPid(pid)
     checkName(fn, 'a function name')
     const payload = toBytes(data)
-    // AbortSignal.any is slow and holds on to its sources in Node 20: only combine when needed.
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS)
-    const signal = options.signal != null ? AbortSignal.any([timeout, options.signal]) : timeout
+    const timeoutMs = options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS
+    const callOptions = { timeoutMs, signal: options.signal }
     for (let attempt = 0; ; attempt++) {
-      const location = await this.locate(pid)
       try {
-        const channel = await this.channels.get(location.node, location.addrs, { signal })
-        return await channel.call({ pid, fn, payload, timeoutMs: options.timeoutMs ?? 0 }, { signal })
+        const location = this.locations.get(pid) ?? await this.locate(pid)
+        const channel = this.channels.current(location.node) ??
+          await this.channels.get(location.node, location.addrs, { signal: options.signal ?? AbortSignal.timeout(this.ctlTimeoutMs) })
+        return await channel.call({ pid, fn, payload, timeoutMs: options.timeoutMs ?? 0 }, callOptions)
       } catch (err) {
         const error = toPraasError(err)
         if (error.code === 'MOVED' && attempt < 3) {

@@ -2,9 +2,9 @@
 // no discovery, identify or DHT. Both ends of the raw libp2p baseline are built from it.
 import '../../protocol/polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { praasYamux } from '../../protocol/index.js'
 
 export const ECHO_PROTOCOL = '/praas-bench/echo/1.0.0'
 
@@ -13,7 +13,9 @@ export async function createHost (listen: string[] = []): Promise<Libp2p> {
     addresses: { listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // The same muxer as praas peers (yamux with lazy window updates), so that the baseline is
+    // the same transport and the ratio measures only what praas adds on top.
+    streamMuxers: [praasYamux()],
     connectionManager: { inboundConnectionThreshold: 1000 }
   })
 }
