@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { PraasError } from '../../protocol/index.js'
+import { TurnBatcher } from './turn-batcher.js'
 import type { ContextOp, FromWorker, ToWorker } from './worker-messages.js'
 import type { ResourceLimits } from 'node:worker_threads'
 
@@ -37,7 +38,7 @@ export class FunctionWorker {
     const { promise, resolve, reject } = Promise.withResolvers<string[]>()
     this.ready = promise
     this.ready.catch(() => {})
-    this.worker.on('message', (message: FromWorker) => {
+    const onMessage = (message: FromWorker): void => {
       switch (message.t) {
         case 'ready': resolve(message.functions); break
         case 'loadError': reject(new PraasError('BAD_REQUEST', `the app module does not load: ${message.message}`)); void this.terminate(); break
@@ -46,7 +47,8 @@ export class FunctionWorker {
         case 'pong': this.pongs.get(message.seq)?.(); break
         case 'op': this.onOp(message.id, message.opId, message.request); break
       }
-    })
+    }
+    this.worker.on('message', (batch: FromWorker[]) => { for (const message of batch) onMessage(message) })
     this.worker.on('error', (err) => { reject(new PraasError('BAD_REQUEST', `the app module failed: ${err.message}`)) })
     this.worker.on('exit', () => {
       this.exited = true
@@ -109,8 +111,10 @@ export class FunctionWorker {
     }
   }
 
+  private readonly outbox = new TurnBatcher<ToWorker>((batch) => { if (!this.exited) this.worker.postMessage(batch) })
+
   private post (message: ToWorker): void {
-    if (!this.exited) this.worker.postMessage(message)
+    if (!this.exited) this.outbox.push(message)
   }
 
   async terminate (): Promise<void> {

@@ -4,6 +4,7 @@ import '../../protocol/polyfill.js'
 import { parentPort, workerData } from 'node:worker_threads'
 import { pathToFileURL } from 'node:url'
 import { PraasError, isErrorCode, MAX_PAYLOAD_BYTES } from '../../protocol/index.js'
+import { TurnBatcher } from './turn-batcher.js'
 import type { ContextOp, FromWorker, ToWorker, WorkerInit } from './worker-messages.js'
 import type { Context } from '../../sdk/context.js'
 
@@ -15,8 +16,10 @@ const encoder = new TextEncoder()
 const pendingOps = new Map<number, { resolve(value: unknown): void, reject(err: Error): void }>()
 let nextOpId = 1
 
+const outbox = new TurnBatcher<FromWorker>((batch) => { port.postMessage(batch) })
+
 function post (message: FromWorker): void {
-  port.postMessage(message)
+  outbox.push(message)
 }
 
 function bytes (data: unknown, what: string): Uint8Array {
@@ -92,7 +95,7 @@ async function main (): Promise<void> {
     }
   }
 
-  port.on('message', (message: ToWorker) => {
+  const onMessage = (message: ToWorker): void => {
     switch (message.t) {
       case 'call': void run(message); break
       case 'ping': post({ t: 'pong', seq: message.seq }); break
@@ -109,7 +112,8 @@ async function main (): Promise<void> {
         break
       }
     }
-  })
+  }
+  port.on('message', (batch: ToWorker[]) => { for (const message of batch) onMessage(message) })
   post({ t: 'ready', functions: [...functions.keys()] })
 }
 
