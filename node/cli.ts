@@ -3,7 +3,7 @@ import { Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { Client } from '../sdk/index.js'
 import { PraasError, toPraasError } from '../protocol/index.js'
-import { DEFAULT_FUNCTION_TIMEOUT_MS, startNode } from './node.js'
+import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAILBOX_BYTES, startNode } from './node.js'
 
 function collect (value: string, previous: string[] = []): string[] {
   return [...previous, value]
@@ -52,7 +52,10 @@ program.command('node')
   .option('--apps <dir>', 'load every app module of this folder at start')
   .addOption(swarmKeyOption())
   .option('--function-timeout <ms>', 'longest a function may run', String(DEFAULT_FUNCTION_TIMEOUT_MS))
-  .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string }) => {
+  .option('--mailbox-limit <bytes>', 'byte limit of one mailbox; senders to a full one wait', String(DEFAULT_MAILBOX_BYTES))
+  .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string }) => {
+    const mailboxBytes = Number(opts.mailboxLimit)
+    if (!Number.isInteger(mailboxBytes) || mailboxBytes <= 0) throw new PraasError('BAD_REQUEST', '--mailbox-limit takes a positive number of bytes')
     const functionTimeoutMs = Number(opts.functionTimeout)
     if (!Number.isInteger(functionTimeoutMs) || functionTimeoutMs <= 0) throw new PraasError('BAD_REQUEST', '--function-timeout takes a positive number of ms')
     const node = await startNode({
@@ -61,7 +64,8 @@ program.command('node')
       bootstrap: bootstrapOf(opts),
       appsDir: opts.apps,
       swarmKey: await readSwarmKey(opts.swarmKey),
-      functionTimeoutMs
+      functionTimeoutMs,
+      mailboxBytes
     })
     process.stderr.write(`praas node ${node.peerId}\n${node.addrs.map(a => `  listening on ${a}\n`).join('')}`)
     let stopping = false

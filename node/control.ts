@@ -122,9 +122,13 @@ export class ControlService {
     const record = this.init.runtime.get(pid)
     if (record != null) return this.info(record)
     if (!local) {
-      for (const { response } of await this.init.peers.fanOut({ op: CtlRequest.Op.LOCATE, pid, local: true })) {
+      const asked = this.init.peers.list().length
+      const answers = await this.init.peers.fanOut({ op: CtlRequest.Op.LOCATE, pid, local: true }, true)
+      for (const { response } of answers) {
         if (response.processes[0] != null) return response.processes[0]
       }
+      // Only a node that heard from every node may say that no node has the pid.
+      if (answers.length < asked) throw new PraasError('UNAVAILABLE', `process ${pid} not found on the ${answers.length} of ${asked + 1} nodes that answered`)
     }
     throw new PraasError('NOT_FOUND', `no process ${pid}`)
   }

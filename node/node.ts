@@ -1,17 +1,17 @@
 import '../protocol/polyfill.js'
 import { logger } from '@libp2p/logger'
-import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
-import { CTL_PROTOCOL, INVOKE_PROTOCOL, InvokeChannels, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
+import { CHANNEL_PROTOCOL, CTL_PROTOCOL, INVOKE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
+import { serveChannelRequest } from './channel-service.js'
+import { Router } from './router.js'
 import { ControlService } from './control.js'
 import { createHost } from './host/host.js'
 import { loadOrCreateIdentity } from './host/identity.js'
 import { Peers } from './peers.js'
 import { AppRegistry, Runtime } from './runtime/index.js'
 import type { Host } from './host/host.js'
-import type { AbortOptions } from '@libp2p/interface'
 
 export interface NodeOptions {
   /** Where the identity key, deployed apps and node.json live. Default `./.praas`. */
@@ -32,10 +32,13 @@ export interface NodeOptions {
   workerHeapMb?: number
   /** Processes this node hosts at most. Default 100,000. */
   maxProcesses?: number
+  /** The byte limit of one mailbox; a sender to a full one waits. Default 64 MiB. */
+  mailboxBytes?: number
 }
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/udp/4001/quic-v1']
 export const DEFAULT_FUNCTION_TIMEOUT_MS = 60_000
+export const DEFAULT_MAILBOX_BYTES = 64 * 1024 * 1024
 
 /** A running node, as `startNode` returns it. */
 export interface PraasNode {
@@ -45,7 +48,6 @@ export interface PraasNode {
 }
 
 const CTL_TIMEOUT_MS = 30_000
-const REMOTE_INVOKE_TIMEOUT_MS = DEFAULT_FUNCTION_TIMEOUT_MS + 5_000
 
 /** Starts a node: its libp2p host, its runtime, and its protocol handlers; writes node.json. */
 export async function startNode (options: NodeOptions = {}): Promise<PraasNode> {
@@ -60,15 +62,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const selfId = host.peerId.toString()
   const selfAddrs = (): string[] => host.getMultiaddrs().map(a => a.toString())
   const peers = new Peers(host, logger('praas:peers'))
-  const channels = new InvokeChannels(async (addrs, protocol, opts) => await host.dialProtocol(addrs, protocol, opts))
-
   let control: ControlService | undefined
-  const remoteInvoke = async (pid: string, fn: string, data: Uint8Array, opts: AbortOptions): Promise<Uint8Array> => {
-    const where = await control!.locate(pid, false)
-    const channel = channels.current(where.node) ??
-      await channels.get(where.node, peers.get(where.node)?.addrs ?? where.addrs.map(a => multiaddr(a)), { signal: AbortSignal.timeout(CTL_TIMEOUT_MS) })
-    return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { signal: opts.signal, timeoutMs: REMOTE_INVOKE_TIMEOUT_MS })
-  }
+  let router: Router | undefined
 
   const apps: AppRegistry = new AppRegistry(join(dataDir, 'apps'), {
     maxWorkers: options.maxWorkersPerApp ?? Math.max(2, availableParallelism()),
@@ -80,20 +75,27 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     apps,
     functionTimeoutMs: options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
     maxProcesses: options.maxProcesses ?? 100_000,
-    remoteInvoke
+    mailboxBytes: options.mailboxBytes ?? DEFAULT_MAILBOX_BYTES,
+    remoteInvoke: async (pid, fn, data, opts) => await router!.invoke(pid, fn, data, opts),
+    remoteSend: async (to, key, message, opts) => { await router!.send(to, key, message, opts) }
   })
   control = new ControlService({ selfId, selfAddrs, apps, runtime, peers, log: logger('praas:ctl') })
+  router = new Router({ host, peers, runtime, locate: async (pid) => await control!.locate(pid, false) })
 
   await apps.loadStored()
   if (options.appsDir != null) await apps.loadDir(resolve(options.appsDir))
 
   await host.handle(INVOKE_PROTOCOL, (stream) => {
     serveInvokeStream(stream, async (request, { signal }) => await runtime.invoke(request.pid, request.fn, request.payload, { timeoutMs: request.timeoutMs, signal }))
-  }, { maxInboundStreams: 256 })
+  }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+  await host.handle(CHANNEL_PROTOCOL, (stream, connection) => {
+    const remote = connection.remotePeer.toString()
+    serveInvokeStream(stream, async (request, { signal }) => await serveChannelRequest(runtime, remote, peers.get(remote) != null, request, signal))
+  }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CTL_PROTOCOL, async (stream, connection) => {
     const from = connection.remotePeer.toString()
     await serveCtlStream(stream, async (request, opts) => await control!.handle(request, from, opts), { signal: AbortSignal.timeout(CTL_TIMEOUT_MS) })
-  }, { maxInboundStreams: 256 })
+  }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
 
   peers.bootstrap(options.bootstrap ?? [])
   const addrs = selfAddrs()
@@ -106,7 +108,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     addrs,
     async stop () {
       peers.stop()
-      channels.closeAll()
+      router!.stop()
       await host.stop()
       await apps.stop()
     }

@@ -91,11 +91,20 @@ export class Peers {
   }
 
   /** Sends a request to every known node at once; failures and slow nodes are left out. */
-  async fanOut (request: Partial<CtlRequest>): Promise<Array<{ id: string, response: CtlResponse }>> {
-    const results = await Promise.allSettled(this.list().map(async peer => ({
-      id: peer.id,
-      response: await this.request(peer.id, request, { signal: AbortSignal.timeout(FANOUT_TIMEOUT_MS) })
-    })))
+  /**
+   * Sends a request to every known node at once; failures and slow nodes are left out. With
+   * `errorsCount`, a node that answers with an error counts as answered (its error is its answer).
+   */
+  async fanOut (request: Partial<CtlRequest>, errorsCount = false): Promise<Array<{ id: string, response: CtlResponse }>> {
+    const results = await Promise.allSettled(this.list().map(async peer => {
+      try {
+        return { id: peer.id, response: await this.request(peer.id, request, { signal: AbortSignal.timeout(FANOUT_TIMEOUT_MS) }) }
+      } catch (err) {
+        const code = (err as { code?: string }).code
+        if (errorsCount && code !== 'UNAVAILABLE' && code !== 'TIMEOUT') return { id: peer.id, response: { processes: [], peers: [], source: new Uint8Array(0), hash: '' } }
+        throw err
+      }
+    }))
     return results.flatMap(r => (r.status === 'fulfilled' ? [r.value] : []))
   }
 

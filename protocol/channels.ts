@@ -10,14 +10,14 @@ export interface StreamOpener {
 }
 
 /**
- * One long-lived invoke stream per remote peer, opened on first use and reopened after it dies.
+ * One long-lived stream of a multiplexed protocol (invoke or channel) per remote peer, opened on first use and reopened after it dies.
  * Concurrent first calls to one peer share a single dial.
  */
 export class InvokeChannels {
   private readonly open = new Map<string, InvokeChannel>()
   private readonly opening = new Map<string, Promise<InvokeChannel>>()
 
-  constructor (private readonly openStream: StreamOpener) {}
+  constructor (private readonly openStream: StreamOpener, private readonly protocol: string = INVOKE_PROTOCOL) {}
 
   /** The open channel to a peer, if there is one (the hot path: no promise, no await). */
   current (peerId: string): InvokeChannel | undefined {
@@ -41,7 +41,7 @@ export class InvokeChannels {
     if (addrs.length === 0) throw new PraasError('UNAVAILABLE', `no address known for peer ${peerId}`)
     let stream: Stream
     try {
-      stream = await this.openStream(addrs, INVOKE_PROTOCOL, options)
+      stream = await this.openStream(addrs, this.protocol, options)
     } catch (err) {
       throw toPraasError(err, 'UNAVAILABLE')
     }

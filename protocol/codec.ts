@@ -2,7 +2,7 @@ import * as varint from 'uint8-varint'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { PraasError } from './errors.js'
 import {
-  CHUNK_BYTES, MAX_APP_SOURCE_BYTES, MAX_ERROR_MESSAGE_LENGTH, MAX_LIST_ENTRIES, MAX_NAME_LENGTH, MAX_PID_LENGTH
+  CHUNK_BYTES, MAX_APP_SOURCE_BYTES, MAX_KEY_LENGTH, MAX_ERROR_MESSAGE_LENGTH, MAX_LIST_ENTRIES, MAX_NAME_LENGTH, MAX_PID_LENGTH
 } from './limits.js'
 import { CtlRequest, CtlResponse, InvokeFrame, ProcessStatus } from './messages.js'
 import type { ErrorInfo, ProcessInfo } from './messages.js'
@@ -53,6 +53,8 @@ export function decodeInvokeFrame (bytes: Uint8Array | Uint8ArrayList): InvokeFr
   if (frame.id === 0) throw bad('invoke frame without a request id')
   checkString(frame.pid, MAX_PID_LENGTH, 'pid')
   checkString(frame.fn, MAX_NAME_LENGTH, 'function name')
+  checkString(frame.key, MAX_KEY_LENGTH, 'key')
+  checkString(frame.from, 256, 'sender')
   if (frame.chunk.byteLength > CHUNK_BYTES) throw bad(`chunk of ${frame.chunk.byteLength} bytes exceeds ${CHUNK_BYTES}`)
   if (frame.chunk.byteLength > frame.size) throw bad('chunk is larger than the declared size')
   checkError(frame.error)
@@ -118,5 +120,12 @@ export function checkPid (pid: unknown): asserts pid is string {
 export function checkName (name: unknown, what: string): asserts name is string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.$-]{1,128}$/.test(name)) {
     throw bad(`${what} must be 1 to ${MAX_NAME_LENGTH} characters of letters, digits, '_', '$', '-' or '.'`)
+  }
+}
+
+/** State and mailbox keys: 1 to 1024 characters. */
+export function checkKey (key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw bad(`a key is a string of 1 to ${MAX_KEY_LENGTH} characters`)
   }
 }

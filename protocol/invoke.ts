@@ -14,6 +14,9 @@ export interface InvokeRequest {
   payload: Uint8Array
   /** The caller's time limit in ms, 0 for none (the node's own limit applies). */
   timeoutMs: number
+  /** Channel protocol only: the mailbox key, and the sender (a pid, or a client's peer id). */
+  key?: string
+  from?: string
 }
 
 export interface InvokeCallOptions extends AbortOptions {
@@ -103,7 +106,7 @@ export class InvokeChannel {
       ? setTimeout(() => { cancel(new PraasError('TIMEOUT', `no result within ${options.timeoutMs} ms`)) }, options.timeoutMs)
       : undefined
     try {
-      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs }, request.payload, { signal: controller.signal })
+      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs, key: request.key, from: request.from }, request.payload, { signal: controller.signal })
       return await promise
     } catch (err) {
       this.pending.delete(id)
@@ -147,7 +150,7 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler): void
       stream.pause()
     }
     try {
-      const result = await handler({ pid: head.pid, fn: head.fn, payload, timeoutMs: head.timeoutMs }, { signal: controller.signal })
+      const result = await handler({ pid: head.pid, fn: head.fn, payload, timeoutMs: head.timeoutMs, key: head.key, from: head.from }, { signal: controller.signal })
       if (controller.signal.aborted || stream.status !== 'open') return
       if (result.byteLength > MAX_PAYLOAD_BYTES) {
         respondError(head.id, new PraasError('TOO_LARGE', `result of ${result.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`))

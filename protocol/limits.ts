@@ -30,3 +30,6 @@ export const MAX_INFLIGHT_PER_STREAM = 1024
 
 /** How many processes one list response may carry. */
 export const MAX_LIST_ENTRIES = 100_000
+
+/** Mailbox and state keys. */
+export const MAX_KEY_LENGTH = 1024

@@ -155,6 +155,8 @@ export interface InvokeFrame {
   chunk: Uint8Array<ArrayBuffer>
   more: boolean
   error?: ErrorInfo
+  key: string
+  from: string
 }
 
 export namespace InvokeFrame {
@@ -230,6 +232,16 @@ export namespace InvokeFrame {
           ErrorInfo.codec().encode(obj.error, w)
         }
 
+        if ((obj.key != null && obj.key !== '')) {
+          w.uint32(82)
+          w.string(obj.key)
+        }
+
+        if ((obj.from != null && obj.from !== '')) {
+          w.uint32(90)
+          w.string(obj.from)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -242,7 +254,9 @@ export namespace InvokeFrame {
           timeoutMs: 0,
           size: 0,
           chunk: uint8ArrayAlloc(0),
-          more: false
+          more: false,
+          key: '',
+          from: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -287,6 +301,14 @@ export namespace InvokeFrame {
               obj.error = ErrorInfo.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.error
               })
+              break
+            }
+            case 10: {
+              obj.key = reader.string()
+              break
+            }
+            case 11: {
+              obj.from = reader.string()
               break
             }
             default: {
@@ -367,6 +389,20 @@ export namespace InvokeFrame {
 
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.string()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.from`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -429,6 +465,16 @@ export namespace InvokeFrame {
     value: string
   }
 
+  export interface InvokeFrameKeyFieldEvent {
+    field: '$.key'
+    value: string
+  }
+
+  export interface InvokeFrameFromFieldEvent {
+    field: '$.from'
+    value: string
+  }
+
   export function encode (obj: Partial<InvokeFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeFrame.codec())
   }
@@ -437,7 +483,7 @@ export namespace InvokeFrame {
     return decodeMessage(buf, InvokeFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeFrame>): Generator<InvokeFrameIdFieldEvent | InvokeFrameKindFieldEvent | InvokeFramePidFieldEvent | InvokeFrameFnFieldEvent | InvokeFrameTimeoutMsFieldEvent | InvokeFrameSizeFieldEvent | InvokeFrameChunkFieldEvent | InvokeFrameMoreFieldEvent | InvokeFrameErrorCodeFieldEvent | InvokeFrameErrorMessageFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeFrame>): Generator<InvokeFrameIdFieldEvent | InvokeFrameKindFieldEvent | InvokeFramePidFieldEvent | InvokeFrameFnFieldEvent | InvokeFrameTimeoutMsFieldEvent | InvokeFrameSizeFieldEvent | InvokeFrameChunkFieldEvent | InvokeFrameMoreFieldEvent | InvokeFrameErrorCodeFieldEvent | InvokeFrameErrorMessageFieldEvent | InvokeFrameKeyFieldEvent | InvokeFrameFromFieldEvent> {
     return streamMessage(buf, InvokeFrame.codec(), opts)
   }
 }

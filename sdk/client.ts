@@ -5,10 +5,10 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import {
-  CTL_PROTOCOL, CtlRequest, praasYamux, InvokeChannels, PraasError, ProcessStatus, checkName, checkPid, requestCtl, toBytes, toPraasError
+  CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, PraasError, ProcessStatus, checkKey, checkName, checkPid, requestCtl, toBytes, toPraasError
 } from '../protocol/index.js'
-import type { CtlResponse, ProcessInfo } from '../protocol/index.js'
-import type { Libp2p } from '@libp2p/interface'
+import type { CtlResponse, InvokeChannel, ProcessInfo } from '../protocol/index.js'
+import type { AbortOptions, Libp2p, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ClientOptions {
@@ -70,13 +70,17 @@ interface Location {
  */
 export class Client {
   private readonly locations = new Map<string, Location>()
+  private readonly locating = new Map<string, Promise<Location>>()
   private readonly channels: InvokeChannels
+  private readonly mailChannels: InvokeChannels
   private readonly bootstrap: Multiaddr[]
 
   private constructor (private readonly peer: Libp2p, options: ClientOptions) {
     this.bootstrap = options.bootstrap.map(a => multiaddr(a))
     this.ctlTimeoutMs = options.timeoutMs ?? DEFAULT_CTL_TIMEOUT_MS
-    this.channels = new InvokeChannels(async (addrs, protocol, opts) => await this.peer.dialProtocol(addrs, protocol, opts))
+    const open = async (addrs: Multiaddr[], protocol: string, opts: AbortOptions): Promise<Stream> => await this.peer.dialProtocol(addrs, protocol, opts)
+    this.channels = new InvokeChannels(open, INVOKE_PROTOCOL)
+    this.mailChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)
   }
 
   private readonly ctlTimeoutMs: number
@@ -152,6 +156,17 @@ export class Client {
   private async locate (pid: string): Promise<Location> {
     const cached = this.locations.get(pid)
     if (cached != null) return cached
+    // One lookup per pid at a time: concurrent first calls share it.
+    let pending = this.locating.get(pid)
+    if (pending == null) {
+      pending = this.lookup(pid)
+      this.locating.set(pid, pending)
+      pending.finally(() => this.locating.delete(pid)).catch(() => {})
+    }
+    return await pending
+  }
+
+  private async lookup (pid: string): Promise<Location> {
     const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid })
     const info = response.processes[0]
     if (info == null) throw new PraasError('NOT_FOUND', `no process ${pid}`)
@@ -166,14 +181,21 @@ export class Client {
     checkPid(pid)
     checkName(fn, 'a function name')
     const payload = toBytes(data)
-    const timeoutMs = options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS
-    const callOptions = { timeoutMs, signal: options.signal }
+    const callOptions = { timeoutMs: options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS, signal: options.signal }
+    return await this.atProcess(pid, this.channels, async (channel) => await channel.call({ pid, fn, payload, timeoutMs: options.timeoutMs ?? 0 }, callOptions))
+  }
+
+  /**
+   * Runs a call on the stream of a protocol to the node that hosts `pid`. If the process moved
+   * (MOVED) or its node went away, the client locates it again and retries, a bounded number of times.
+   */
+  private async atProcess<T> (pid: string, channels: InvokeChannels, call: (channel: InvokeChannel) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         const location = this.locations.get(pid) ?? await this.locate(pid)
-        const channel = this.channels.current(location.node) ??
-          await this.channels.get(location.node, location.addrs, { signal: options.signal ?? AbortSignal.timeout(this.ctlTimeoutMs) })
-        return await channel.call({ pid, fn, payload, timeoutMs: options.timeoutMs ?? 0 }, callOptions)
+        const channel = channels.current(location.node) ??
+          await channels.get(location.node, location.addrs, { signal: AbortSignal.timeout(this.ctlTimeoutMs) })
+        return await call(channel)
       } catch (err) {
         const error = toPraasError(err)
         if (error.code === 'MOVED' && attempt < 3) {
@@ -184,6 +206,36 @@ export class Client {
         throw error.code === 'MOVED' ? new PraasError('NOT_FOUND', `process ${pid} could not be found`) : error
       }
     }
+  }
+
+  /** This client's peer id: the sender name processes see, and the address they send to. */
+  get peerId (): string {
+    return this.peer.peerId.toString()
+  }
+
+  /**
+   * Puts a message into process `pid`'s mailbox under `key`, sent by this client (its peer id).
+   * Resolves once the message is in the mailbox; waits while the mailbox is full.
+   */
+  async send (pid: string, key: string, data: Uint8Array | string, options: InvokeOptions = {}): Promise<void> {
+    checkPid(pid)
+    checkKey(key)
+    const payload = toBytes(data)
+    const callOptions = { timeoutMs: options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS, signal: options.signal }
+    await this.atProcess(pid, this.mailChannels, async (channel) => await channel.call({ pid, fn: 'send', key, from: this.peerId, payload, timeoutMs: 0 }, callOptions))
+  }
+
+  /**
+   * Takes the oldest message under `key` that process `pid` sent to this client
+   * (`ctx.send(clientPeerId, key, data)`), waiting up to `timeoutMs` for one (TIMEOUT after).
+   */
+  async recv (pid: string, key: string, options: InvokeOptions = {}): Promise<{ from: string, data: Uint8Array }> {
+    checkPid(pid)
+    checkKey(key)
+    const timeoutMs = options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS - 5_000
+    const callOptions = { timeoutMs: timeoutMs + 5_000, signal: options.signal }
+    const data = await this.atProcess(pid, this.mailChannels, async (channel) => await channel.call({ pid, fn: 'recv', key, from: this.peerId, payload: new Uint8Array(0), timeoutMs }, callOptions))
+    return { from: pid, data }
   }
 
   /** Lists every process the cluster knows. */
@@ -230,6 +282,7 @@ export class Client {
   /** Closes every stream and stops the client's peer. */
   async close (): Promise<void> {
     this.channels.closeAll()
+    this.mailChannels.closeAll()
     await this.peer.stop()
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import {
-  CHUNK_BYTES, CtlRequest, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH, ProcessStatus, WireErrorCode
+  CHUNK_BYTES, CtlRequest, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH, ProcessStatus, WireErrorCode
 } from '../../protocol/index.js'
 import type { CtlResponse, ErrorInfo, PeerInfo, ProcessInfo } from '../../protocol/index.js'
 import { bytes } from './helpers.js'
@@ -46,6 +46,8 @@ export function invokeFrame (maxChunk = CHUNK_BYTES): fc.Arbitrary<InvokeFrame> 
     pid: text(MAX_PID_LENGTH),
     fn: text(MAX_NAME_LENGTH),
     timeoutMs: fc.oneof(fc.nat(60_000), fc.integer({ min: 0, max: UINT32_MAX })),
+    key: text(MAX_KEY_LENGTH),
+    from: text(256),
     chunk: blob(maxChunk),
     extra: fc.oneof(fc.constant(0), fc.nat(1024), fc.integer({ min: 0, max: UINT32_MAX })),
     more: fc.boolean(),

@@ -26,7 +26,9 @@ describe('runtime', function () {
       apps,
       functionTimeoutMs: 10_000,
       maxProcesses: 1000,
-      remoteInvoke: async (pid) => { throw new PraasError('NOT_FOUND', `no process ${pid}`) }
+      mailboxBytes: 1024 * 1024,
+      remoteInvoke: async (pid) => { throw new PraasError('NOT_FOUND', `no process ${pid}`) },
+      remoteSend: async (pid) => { throw new PraasError('NOT_FOUND', `no process ${pid}`) }
     })
     await apps.deploy('kit', await readFile(fixture('testkit')))
   })

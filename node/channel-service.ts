@@ -1,0 +1,32 @@
+import { PraasError, checkPid } from '../protocol/index.js'
+import { ANY_SENDER, withDeadline } from './runtime/index.js'
+import type { Runtime } from './runtime/index.js'
+import type { InvokeRequest } from '../protocol/index.js'
+
+/**
+ * Answers one request of /praas/channel/1.0.0: `send` puts a message into a hosted process's
+ * mailbox (acknowledged once it is there); `recv` lets a client take what a process here sent
+ * it. A client may only send as itself and read its own mailbox.
+ */
+export async function serveChannelRequest (runtime: Runtime, remotePeer: string, remoteIsNode: boolean, request: InvokeRequest, signal: AbortSignal): Promise<Uint8Array> {
+  const key = request.key ?? ''
+  if (key === '') throw new PraasError('BAD_REQUEST', 'a channel request names a key')
+  switch (request.fn) {
+    case 'send': {
+      const from = request.from ?? ''
+      if (from === '' || from === ANY_SENDER) throw new PraasError('BAD_REQUEST', 'a message names its sender')
+      // A node speaks for its processes; a client only for itself.
+      if (!remoteIsNode && from !== remotePeer) throw new PraasError('UNAUTHORIZED', 'a client sends as itself')
+      await runtime.deliver(request.pid, key, { from, data: request.payload }, { signal })
+      return new Uint8Array(0)
+    }
+    case 'recv': {
+      if (request.from !== remotePeer) throw new PraasError('UNAUTHORIZED', 'a client may only receive its own messages')
+      if (request.pid !== ANY_SENDER) checkPid(request.pid)
+      const message = await withDeadline(request.timeoutMs, signal, async (s) => await runtime.clientMailbox(remotePeer).take(request.pid, key, { signal: s }))
+      return message.data
+    }
+    default:
+      throw new PraasError('BAD_REQUEST', `unknown channel operation ${request.fn}`)
+  }
+}

@@ -1,0 +1,36 @@
+/** The gossipsub topic of membership heartbeats. */
+export const HEARTBEAT_TOPIC = '/praas/heartbeat/1'
+/** Vote requests of the leader election: one request and one response per stream. */
+export const ELECT_PROTOCOL = '/praas/elect/1.0.0'
+/** Placement and activation epochs, asked of the leader: one request and one response per stream. */
+export const ALLOC_PROTOCOL = '/praas/alloc/1.0.0'
+
+/** Every node publishes its heartbeat this often. */
+export const HEARTBEAT_INTERVAL_MS = 1_000
+/** The leader publishes more often, so that its death is noticed well within a second or two. */
+export const LEADER_HEARTBEAT_INTERVAL_MS = 250
+/** A member not heard for this many intervals is gone. */
+export const MEMBER_EXPIRY_BEATS = 3
+/** Members one node tracks at most; more are ignored (bounded memory and dialling). */
+export const MAX_MEMBERS = 1024
+/** Dials to newly heard members in flight at once. */
+export const MAX_MEMBER_DIALS = 8
+
+/** A follower that has not heard its leader for this long starts an election (plus jitter and rank). */
+export const ELECTION_TIMEOUT_MS = 1_000
+/** Random extra wait before standing, so that two candidates rarely split the votes. */
+export const ELECTION_JITTER_MS = 150
+/** Extra wait per rank: the live node with the lowest peer id stands first. */
+export const ELECTION_RANK_STEP_MS = 150
+/** A new node listens this long (heartbeats arrive) before it may stand or vote. */
+export const STARTUP_GRACE_MS = 2_000
+/** Limit of one vote request. */
+export const VOTE_TIMEOUT_MS = 500
+
+/** Limit of one allocation request forwarded to the leader. */
+export const ALLOC_TIMEOUT_MS = 5_000
+/** How long an allocation waits for a leader to exist before failing with UNAVAILABLE. */
+export const ALLOC_WAIT_FOR_LEADER_MS = 5_000
+
+/** Largest message of the elect and alloc protocols, and of a heartbeat. */
+export const MAX_CLUSTER_MESSAGE_BYTES = 8 * 1024

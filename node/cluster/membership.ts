@@ -1,0 +1,272 @@
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { multiaddr } from '@multiformats/multiaddr'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { Heartbeat } from '../../protocol/cluster.js'
+import {
+  HEARTBEAT_INTERVAL_MS, HEARTBEAT_TOPIC, MAX_CLUSTER_MESSAGE_BYTES, MAX_MEMBER_DIALS, MAX_MEMBERS, MEMBER_EXPIRY_BEATS
+} from './constants.js'
+import type { ClusterComponents } from './components.js'
+import type { Message } from '@libp2p/gossipsub'
+import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { IntervalHistogram } from 'node:perf_hooks'
+
+/** A live node of the cluster as its last heartbeat described it. */
+export interface Member {
+  peerId: string
+  /** Its multiaddrs, each ending in /p2p/<peerId>. */
+  addrs: Multiaddr[]
+  /** Active processes. */
+  load: number
+  /** Mean event-loop delay over its last heartbeat interval, in ms. */
+  eventLoopDelayMs: number
+  /** Resident set size in bytes. */
+  memory: number
+  /** Its election term, and the leader it follows ('' if none). */
+  term: number
+  leader: string
+  /** When this node last heard it (Date.now()). */
+  lastSeen: number
+}
+
+export interface MembershipInit {
+  /** How often this node publishes its heartbeat. Default 1 s. */
+  heartbeatIntervalMs?: number
+  /** Missed heartbeats after which a member is gone. Default 3. */
+  expiryBeats?: number
+  /** Connect to members heard of through the topic but not connected (a full mesh). Default true. */
+  dialMembers?: boolean
+  /** The node's active processes; settable later with `setLoad`. Default 0. */
+  load?(): number
+}
+
+export interface MembershipEvents {
+  'member:join': CustomEvent<Member>
+  'member:leave': CustomEvent<Member>
+  heartbeat: CustomEvent<Member>
+}
+
+const MAX_HEARTBEAT_ADDRS = 16
+
+/**
+ * Who is in the cluster and how loaded each node is: every node publishes a heartbeat on a
+ * gossipsub topic every second; a member not heard for three heartbeats is gone. Gossipsub
+ * signs each message, and a heartbeat must be signed by the peer it describes.
+ */
+export class Membership extends EventTarget implements Startable {
+  private readonly log: Logger
+  private readonly live = new Map<string, Member>()
+  private readonly dialing = new Set<string>()
+  private readonly baseIntervalMs: number
+  private readonly expiryMs: number
+  private readonly dialMembers: boolean
+  private intervalMs: number
+  private load: () => number
+  private electionState: () => { term: number, leader: string } = () => ({ term: 0, leader: '' })
+  private timer?: ReturnType<typeof setTimeout>
+  private delay?: IntervalHistogram
+  private lastDelayMs = 0
+  private started = false
+
+  constructor (private readonly components: ClusterComponents, init: MembershipInit = {}) {
+    super()
+    this.log = components.logger.forComponent('praas:membership')
+    this.baseIntervalMs = init.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS
+    this.intervalMs = this.baseIntervalMs
+    this.expiryMs = this.baseIntervalMs * (init.expiryBeats ?? MEMBER_EXPIRY_BEATS)
+    this.dialMembers = init.dialMembers ?? true
+    this.load = init.load ?? (() => 0)
+  }
+
+  readonly [Symbol.toStringTag] = 'praas:membership'
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  start (): void {
+    this.started = true
+    this.delay = monitorEventLoopDelay({ resolution: 10 })
+    this.delay.enable()
+  }
+
+  afterStart (): void {
+    const { pubsub } = this.components
+    pubsub.topicValidators.set(HEARTBEAT_TOPIC, (_peer, message) => this.parse(message) == null ? TopicValidatorResult.Reject : TopicValidatorResult.Accept)
+    pubsub.addEventListener('message', this.onMessage)
+    pubsub.subscribe(HEARTBEAT_TOPIC)
+    this.schedule(0)
+  }
+
+  /** Tells the others that this node leaves, while pubsub still runs. */
+  async beforeStop (): Promise<void> {
+    clearTimeout(this.timer)
+    this.started = false
+    await this.publish(true)
+  }
+
+  stop (): void {
+    this.started = false
+    clearTimeout(this.timer)
+    this.delay?.disable()
+    const { pubsub } = this.components
+    pubsub.removeEventListener('message', this.onMessage)
+    try {
+      pubsub.topicValidators.delete(HEARTBEAT_TOPIC)
+      pubsub.unsubscribe(HEARTBEAT_TOPIC)
+    } catch {}
+    this.live.clear()
+  }
+
+  /** Where this node's load figure comes from (the runtime's active process count). */
+  setLoad (load: () => number): void {
+    this.load = load
+  }
+
+  /** @internal The election's state, carried in every heartbeat. */
+  setElectionState (state: () => { term: number, leader: string }): void {
+    this.electionState = state
+  }
+
+  /** @internal The leader beats faster; pass undefined to return to the normal interval. */
+  setInterval (ms?: number): void {
+    const next = ms ?? this.baseIntervalMs
+    if (next === this.intervalMs) return
+    this.intervalMs = next
+    if (this.started) this.schedule(0)
+  }
+
+  /** The other live members (not this node). */
+  members (): Member[] {
+    this.expire()
+    return [...this.live.values()]
+  }
+
+  get (peerId: string): Member | undefined {
+    this.expire()
+    return this.live.get(peerId)
+  }
+
+  /** This node, as its next heartbeat will describe it. */
+  self (): Member {
+    const { term, leader } = this.electionState()
+    return {
+      peerId: this.components.peerId.toString(),
+      addrs: this.components.addressManager.getAddresses(),
+      load: this.load(),
+      eventLoopDelayMs: this.lastDelayMs,
+      memory: process.memoryUsage.rss(),
+      term,
+      leader,
+      lastSeen: Date.now()
+    }
+  }
+
+  private schedule (delayMs: number): void {
+    clearTimeout(this.timer)
+    if (!this.started) return
+    this.timer = setTimeout(() => {
+      void this.publish(false).finally(() => { this.schedule(this.intervalMs) })
+    }, delayMs)
+  }
+
+  /** Publishes a heartbeat now (the election calls this when its state changes). */
+  async publish (leaving = false): Promise<void> {
+    this.expire()
+    if (this.delay != null) {
+      this.lastDelayMs = Number.isNaN(this.delay.mean) ? 0 : this.delay.mean / 1e6
+      this.delay.reset()
+    }
+    const me = this.self()
+    const beat: Heartbeat = {
+      peerId: me.peerId,
+      addrs: me.addrs.slice(0, MAX_HEARTBEAT_ADDRS).map(a => a.decapsulateCode(421).bytes),
+      load: Math.min(me.load, 0xffffffff),
+      eventLoopDelayUs: Math.min(Math.round(me.eventLoopDelayMs * 1000), 0xffffffff),
+      memory: me.memory,
+      term: me.term,
+      leader: me.leader,
+      leaving
+    }
+    try {
+      await this.components.pubsub.publish(HEARTBEAT_TOPIC, Heartbeat.encode(beat))
+    } catch (err) {
+      this.log.trace('heartbeat not sent: %s', (err as Error).message)
+    }
+  }
+
+  /** Decodes and checks a heartbeat message; undefined if it is not a valid one. */
+  private parse (message: Message): { beat: Heartbeat, from: PeerId } | undefined {
+    if (message.topic !== HEARTBEAT_TOPIC || message.type !== 'signed') return undefined
+    if (message.data.byteLength > MAX_CLUSTER_MESSAGE_BYTES) return undefined
+    try {
+      const beat = Heartbeat.decode(message.data, { limits: { addrs: MAX_HEARTBEAT_ADDRS } })
+      if (beat.peerId !== message.from.toString() || !Number.isSafeInteger(beat.term)) return undefined
+      return { beat, from: message.from }
+    } catch {
+      return undefined
+    }
+  }
+
+  private readonly onMessage = (evt: CustomEvent<Message>): void => {
+    const parsed = this.parse(evt.detail)
+    if (parsed == null) return
+    const { beat, from } = parsed
+    const id = beat.peerId
+    if (id === this.components.peerId.toString()) return
+    const known = this.live.get(id)
+    if (beat.leaving) {
+      if (known != null) this.remove(known)
+      return
+    }
+    if (known == null && this.live.size >= MAX_MEMBERS) return
+    let addrs: Multiaddr[]
+    try {
+      addrs = beat.addrs.map(bytes => multiaddr(bytes).encapsulate(`/p2p/${id}`))
+    } catch {
+      return
+    }
+    const member: Member = {
+      peerId: id,
+      addrs,
+      load: beat.load,
+      eventLoopDelayMs: beat.eventLoopDelayUs / 1000,
+      memory: beat.memory,
+      term: beat.term,
+      leader: beat.leader,
+      lastSeen: Date.now()
+    }
+    this.live.set(id, member)
+    if (known == null) {
+      this.log('member %s joined', id)
+      this.dispatchEvent(new CustomEvent('member:join', { detail: member }))
+      this.connect(from, addrs)
+    }
+    this.dispatchEvent(new CustomEvent('heartbeat', { detail: member }))
+  }
+
+  /** Connects to a member heard through others, so that the mesh does not hang on one node. */
+  private connect (peerId: PeerId, addrs: Multiaddr[]): void {
+    const id = peerId.toString()
+    if (!this.dialMembers || addrs.length === 0 || this.dialing.has(id) || this.dialing.size >= MAX_MEMBER_DIALS) return
+    if (this.components.connectionManager.getConnections(peerId).length > 0) return
+    this.dialing.add(id)
+    void this.components.connectionManager.openConnection(addrs, { signal: AbortSignal.timeout(5_000) })
+      .catch((err: Error) => { this.log('could not connect to member %s: %s', id, err.message) })
+      .finally(() => this.dialing.delete(id))
+  }
+
+  private remove (member: Member): void {
+    if (this.live.get(member.peerId) !== member) return
+    this.live.delete(member.peerId)
+    this.log('member %s left', member.peerId)
+    this.dispatchEvent(new CustomEvent('member:leave', { detail: member }))
+  }
+
+  private expire (): void {
+    const oldest = Date.now() - this.expiryMs
+    for (const member of this.live.values()) {
+      if (member.lastSeen < oldest) this.remove(member)
+    }
+  }
+}

@@ -1,0 +1,244 @@
+import { PraasError } from '../../protocol/errors.js'
+import { compareLocations, locationKey, signLocation, verifyLocation } from '../../protocol/location.js'
+import { fetchLocation } from '../../protocol/resolve.js'
+import { LocationCache } from './cache.js'
+import type { ActivationEpoch, Location, LocationStatus } from '../../protocol/location.js'
+import type { AbortOptions, ComponentLogger, ContentRouting, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface DirectoryComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  contentRouting: ContentRouting
+  addressManager: { getAddresses(): Multiaddr[] }
+  logger: ComponentLogger
+}
+
+export interface DirectoryInit {
+  /** How often this node re-puts the records it owns (DHT peers come and go). Default 5 min. */
+  refreshIntervalMs?: number
+  /** Records refreshed at once. Default 4. */
+  refreshConcurrency?: number
+  /** Resolved locations kept. Default 10,000. */
+  cacheSize?: number
+  /** How long a resolved location is trusted without asking again. Default 60 s. */
+  cacheTtlMs?: number
+  /** Limit of one DHT put or get when the caller gives no signal. Default 10 s. */
+  operationTimeoutMs?: number
+}
+
+export interface PublishOptions extends AbortOptions {
+  /** The activation epoch the allocator issued for this activation. */
+  epoch: ActivationEpoch
+  /** Where to reach the process. Default: this node's addresses. */
+  addrs?: Multiaddr[]
+  app?: string
+}
+
+export interface ResolveOptions extends AbortOptions {
+  /** Skip the cache and ask the DHT. */
+  fresh?: boolean
+}
+
+export interface DirectoryEvents {
+  /** A newer activation of a pid this node published exists elsewhere: this one must step down. */
+  superseded: CustomEvent<Location>
+}
+
+interface Owned {
+  pid: string
+  epoch: ActivationEpoch
+  app: string
+  status: LocationStatus
+  addrs?: Multiaddr[]
+}
+
+export const DEFAULT_REFRESH_INTERVAL_MS = 5 * 60_000
+export const DEFAULT_REFRESH_CONCURRENCY = 4
+export const DEFAULT_CACHE_SIZE = 10_000
+export const DEFAULT_CACHE_TTL_MS = 60_000
+export const DEFAULT_OPERATION_TIMEOUT_MS = 10_000
+
+/**
+ * The pid directory: signed location records in the DHT, one per pid, published by the node
+ * that hosts the process and refreshed while it lives there; resolution from a local cache
+ * first, then the DHT. Records carry the activation epoch, so that the newest activation wins
+ * everywhere (see protocol/location.ts).
+ */
+export class Directory extends EventTarget implements Startable {
+  private readonly log: Logger
+  private readonly cache: LocationCache
+  private readonly owned = new Map<string, Owned>()
+  private readonly lookups = new Map<string, Promise<Location | undefined>>()
+  private readonly refreshIntervalMs: number
+  private readonly refreshConcurrency: number
+  private readonly timeoutMs: number
+  private lastSeq = 0
+  private timer?: ReturnType<typeof setTimeout>
+  private controller?: AbortController
+
+  constructor (private readonly components: DirectoryComponents, init: DirectoryInit = {}) {
+    super()
+    this.log = components.logger.forComponent('praas:directory')
+    this.cache = new LocationCache(init.cacheSize ?? DEFAULT_CACHE_SIZE, init.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS)
+    this.refreshIntervalMs = init.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS
+    this.refreshConcurrency = init.refreshConcurrency ?? DEFAULT_REFRESH_CONCURRENCY
+    this.timeoutMs = init.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS
+  }
+
+  readonly [Symbol.toStringTag] = 'praas:directory'
+
+  isStarted (): boolean {
+    return this.controller != null
+  }
+
+  start (): void {
+    if (this.controller != null) return
+    this.controller = new AbortController()
+    this.schedule()
+  }
+
+  stop (): void {
+    clearTimeout(this.timer)
+    this.controller?.abort()
+    this.controller = undefined
+    this.cache.clear()
+  }
+
+  /** A record sequence number that grows across restarts too (it starts from the clock). */
+  private nextSeq (): number {
+    this.lastSeq = Math.max(Date.now(), this.lastSeq + 1)
+    return this.lastSeq
+  }
+
+  private signal (options: AbortOptions): AbortSignal {
+    const signals = [AbortSignal.timeout(this.timeoutMs)]
+    if (options.signal != null) signals.push(options.signal)
+    if (this.controller != null) signals.push(this.controller.signal)
+    return AbortSignal.any(signals)
+  }
+
+  /** Signs this node's current record for an owned pid and puts it in the DHT. */
+  private async put (owned: Owned, options: AbortOptions): Promise<Location> {
+    const { peerId, privateKey, addressManager, contentRouting } = this.components
+    const addrs = owned.addrs ?? addressManager.getAddresses()
+    const value = await signLocation({ ...owned, addrs, seq: this.nextSeq() }, privateKey, peerId, options)
+    const location = await verifyLocation(value, owned.pid)
+    this.cache.set(location)
+    await contentRouting.put(locationKey(owned.pid), value, { signal: this.signal(options) })
+    return location
+  }
+
+  /**
+   * States that this node hosts `pid` under the given activation epoch, and keeps the record
+   * refreshed until the pid is released, swapped away for good, or superseded.
+   */
+  async publish (pid: string, options: PublishOptions): Promise<Location> {
+    const owned: Owned = { pid, epoch: options.epoch, app: options.app ?? this.owned.get(pid)?.app ?? '', status: 'active', addrs: options.addrs }
+    this.owned.set(pid, owned)
+    return await this.put(owned, options)
+  }
+
+  /**
+   * States that the process is swapped out (its image is in storage) under the epoch it had.
+   * The record stays refreshed until a newer activation supersedes it.
+   */
+  async markSwapped (pid: string, options: AbortOptions = {}): Promise<Location> {
+    const owned = this.owned.get(pid)
+    if (owned == null) throw new PraasError('NOT_FOUND', `this node publishes no record for ${pid}`)
+    owned.status = 'swapped'
+    return await this.put(owned, options)
+  }
+
+  /** States that the process is deleted (a tombstone, so stale copies lose) and stops refreshing it. */
+  async unpublish (pid: string, options: AbortOptions = {}): Promise<void> {
+    const owned = this.owned.get(pid)
+    if (owned == null) return
+    this.owned.delete(pid)
+    this.cache.delete(pid)
+    await this.put({ ...owned, status: 'deleted' }, options)
+    this.cache.delete(pid)
+  }
+
+  /** Stops refreshing a pid without writing anything: its new host's record (a higher epoch) replaces ours. */
+  release (pid: string): void {
+    this.owned.delete(pid)
+    this.cache.delete(pid)
+  }
+
+  /** The epochs of the records this node publishes. */
+  owns (pid: string): ActivationEpoch | undefined {
+    return this.owned.get(pid)?.epoch
+  }
+
+  /**
+   * Where `pid` lives: from the cache, else from the DHT (concurrent lookups of one pid share
+   * one query). `undefined` when no record exists or the process was deleted. A swapped process
+   * resolves with status `swapped`.
+   */
+  async resolve (pid: string, options: ResolveOptions = {}): Promise<Location | undefined> {
+    if (options.fresh !== true) {
+      const cached = this.cache.get(pid)
+      if (cached != null) return cached.status === 'deleted' ? undefined : cached
+    }
+    let lookup = this.lookups.get(pid)
+    if (lookup == null) {
+      lookup = this.lookup(pid, options).finally(() => this.lookups.delete(pid))
+      this.lookups.set(pid, lookup)
+    }
+    const location = await lookup
+    return location?.status === 'deleted' ? undefined : location
+  }
+
+  private async lookup (pid: string, options: AbortOptions): Promise<Location | undefined> {
+    const found = await fetchLocation(this.components.contentRouting, pid, { signal: this.signal(options) })
+    if (found == null) return undefined
+    const cached = this.cache.get(pid)
+    // a lagging DHT replica never overrides what this node already knows to be newer
+    if (cached != null && compareLocations(cached, found) > 0) return cached
+    this.cache.set(found)
+    return found
+  }
+
+  /** Forgets the cached location of `pid` (say, after its node answered MOVED). */
+  invalidate (pid: string): void {
+    this.cache.delete(pid)
+  }
+
+  private schedule (): void {
+    if (this.controller == null) return
+    this.timer = setTimeout(() => {
+      void this.refreshAll().finally(() => { this.schedule() })
+    }, this.refreshIntervalMs)
+    this.timer.unref?.()
+  }
+
+  /** Re-puts every owned record, a few at a time; a record superseded by a newer activation is dropped. */
+  async refreshAll (options: AbortOptions = {}): Promise<void> {
+    const queue = [...this.owned.values()]
+    const worker = async (): Promise<void> => {
+      for (let owned = queue.shift(); owned != null && this.controller != null; owned = queue.shift()) {
+        try {
+          await this.refresh(owned, options)
+        } catch (err) {
+          this.log('refreshing the record of %s failed: %s', owned.pid, (err as Error).message)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: this.refreshConcurrency }, worker))
+  }
+
+  private async refresh (owned: Owned, options: AbortOptions): Promise<void> {
+    if (this.owned.get(owned.pid) !== owned) return
+    const found = await fetchLocation(this.components.contentRouting, owned.pid, { signal: this.signal(options) })
+    if (found != null && found.node !== this.components.peerId.toString() &&
+        compareLocations(found, { epoch: owned.epoch, seq: Number.MAX_SAFE_INTEGER }) > 0) {
+      this.log('%s moved to %s with a newer epoch; this node steps down', owned.pid, found.node)
+      this.owned.delete(owned.pid)
+      this.cache.set(found)
+      this.dispatchEvent(new CustomEvent('superseded', { detail: found }))
+      return
+    }
+    if (this.owned.get(owned.pid) === owned) await this.put(owned, options)
+  }
+}

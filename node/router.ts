@@ -1,0 +1,128 @@
+import { isPeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { CHANNEL_PROTOCOL, INVOKE_PROTOCOL, InvokeChannels, PraasError, toPraasError } from '../protocol/index.js'
+import type { Host } from './host/host.js'
+import type { Peers } from './peers.js'
+import type { Message, Runtime } from './runtime/index.js'
+import type { InvokeChannel, ProcessInfo } from '../protocol/index.js'
+import type { AbortOptions } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+const DIAL_TIMEOUT_MS = 10_000
+const REMOTE_TIMEOUT_MS = 65_000
+const MAX_CACHED_LOCATIONS = 100_000
+const MAX_ATTEMPTS = 3
+
+interface Location {
+  node: string
+  addrs: Multiaddr[]
+}
+
+export interface RouterInit {
+  host: Host
+  peers: Peers
+  runtime: Runtime
+  /** Finds the node that hosts a pid (NOT_FOUND if none does). */
+  locate(pid: string): Promise<ProcessInfo>
+}
+
+function looksLikePeerId (value: string): boolean {
+  try {
+    return isPeerId(peerIdFromString(value))
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Carries ctx.invoke and ctx.send from this node's processes to other nodes, straight to the
+ * node that hosts the target, over one multiplexed stream per peer and protocol. Locations are
+ * cached; a MOVED answer drops the entry and the call is retried after locating again.
+ */
+export class Router {
+  private readonly locations = new Map<string, Location>()
+  private readonly resolving = new Map<string, Promise<Location>>()
+  private readonly invokeChannels: InvokeChannels
+  private readonly channelChannels: InvokeChannels
+
+  constructor (private readonly init: RouterInit) {
+    const open = async (addrs: Multiaddr[], protocol: string, options: AbortOptions): Promise<any> => await init.host.dialProtocol(addrs, protocol, options)
+    this.invokeChannels = new InvokeChannels(open, INVOKE_PROTOCOL)
+    this.channelChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)
+  }
+
+  private async resolve (pid: string): Promise<Location> {
+    const cached = this.locations.get(pid)
+    if (cached != null) return cached
+    // One lookup per pid at a time: a burst of sends to a new pid shares it.
+    let pending = this.resolving.get(pid)
+    if (pending == null) {
+      pending = this.lookup(pid)
+      this.resolving.set(pid, pending)
+      pending.finally(() => this.resolving.delete(pid)).catch(() => {})
+    }
+    return await pending
+  }
+
+  private async lookup (pid: string): Promise<Location> {
+    const info = await this.init.locate(pid)
+    const location = { node: info.node, addrs: this.init.peers.get(info.node)?.addrs ?? info.addrs.map(a => multiaddr(a)) }
+    if (this.locations.size >= MAX_CACHED_LOCATIONS) this.locations.delete(this.locations.keys().next().value!)
+    this.locations.set(pid, location)
+    return location
+  }
+
+  private async channel (channels: InvokeChannels, location: Location): Promise<InvokeChannel> {
+    return channels.current(location.node) ??
+      await channels.get(location.node, location.addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+  }
+
+  /** Runs `attempt` against the pid's node, locating it again after a MOVED or a dead stream. */
+  private async withLocation<T> (pid: string, attempt: (location: Location) => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      const location = await this.resolve(pid)
+      try {
+        return await attempt(location)
+      } catch (err) {
+        const error = toPraasError(err)
+        if (error.code !== 'MOVED' && error.code !== 'UNAVAILABLE') throw error
+        this.locations.delete(pid)
+        if (i >= MAX_ATTEMPTS) throw error.code === 'MOVED' ? new PraasError('NOT_FOUND', `process ${pid} could not be found`) : error
+      }
+    }
+  }
+
+  async invoke (pid: string, fn: string, data: Uint8Array, options: AbortOptions): Promise<Uint8Array> {
+    return await this.withLocation(pid, async (location) => {
+      const channel = await this.channel(this.invokeChannels, location)
+      return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { signal: options.signal, timeoutMs: REMOTE_TIMEOUT_MS })
+    })
+  }
+
+  /**
+   * Delivers a message to `to`: a process on another node, or else, if `to` is a peer id, a
+   * client, whose mailbox lives on this node until the client takes the message.
+   */
+  async send (to: string, key: string, message: Message, options: AbortOptions): Promise<void> {
+    try {
+      await this.withLocation(to, async (location) => {
+        const channel = await this.channel(this.channelChannels, location)
+        await channel.call({ pid: to, fn: 'send', key, from: message.from, payload: message.data, timeoutMs: 0 }, { signal: options.signal, timeoutMs: REMOTE_TIMEOUT_MS })
+      })
+    } catch (err) {
+      const error = toPraasError(err)
+      if (error.code !== 'NOT_FOUND' || !looksLikePeerId(to)) throw error
+      await this.init.runtime.clientMailbox(to).put(key, message, options)
+    }
+  }
+
+  forget (pid: string): void {
+    this.locations.delete(pid)
+  }
+
+  stop (): void {
+    this.invokeChannels.closeAll()
+    this.channelChannels.closeAll()
+  }
+}

@@ -1,0 +1,215 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
+import { compare as uint8ArrayCompare } from 'uint8arrays/compare'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { LocationRecord, SignedLocation } from './directory.js'
+import { PraasError } from './errors.js'
+import { MAX_PID_LENGTH } from './limits.js'
+import type { AbortOptions, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** The DHT key namespace of location records: keys are `/praas-pid/<pid>`. */
+export const LOCATION_NAMESPACE = 'praas-pid'
+const KEY_PREFIX = `/${LOCATION_NAMESPACE}/`
+
+/** The largest stored record (envelope included); a bigger value is refused unread. */
+export const MAX_LOCATION_RECORD_BYTES = 4096
+/** Multiaddrs one record may carry, and the longest one (binary). */
+export const MAX_LOCATION_ADDRS = 16
+export const MAX_LOCATION_ADDR_BYTES = 256
+
+/** Signatures cover this prefix and the record bytes, so they cannot be replayed as another kind of message. */
+const SIGNATURE_DOMAIN = uint8ArrayFromString('praas-location-record:')
+
+export type LocationStatus = 'active' | 'swapped' | 'deleted'
+
+/** An activation epoch as the allocator issues it: the leader's term, then its counter. */
+export interface ActivationEpoch {
+  term: number
+  counter: number
+}
+
+/** A verified location record: who hosts `pid`, since which activation. */
+export interface Location {
+  pid: string
+  /** The hosting node's peer id, which also signed the record. */
+  node: string
+  /** The node's multiaddrs, each ending in `/p2p/<node>`. */
+  addrs: Multiaddr[]
+  epoch: ActivationEpoch
+  /** Grows with each record the node writes for one activation. */
+  seq: number
+  status: LocationStatus
+  app: string
+}
+
+/** What a node states about a pid before signing; `node` is taken from the signing key. */
+export interface LocationInit {
+  pid: string
+  addrs: Multiaddr[]
+  epoch: ActivationEpoch
+  seq: number
+  status?: LocationStatus
+  app?: string
+}
+
+const STATUS_TO_WIRE: Record<LocationStatus, LocationRecord.Status> = {
+  active: LocationRecord.Status.ACTIVE,
+  swapped: LocationRecord.Status.SWAPPED,
+  deleted: LocationRecord.Status.DELETED
+}
+const STATUS_FROM_WIRE: Record<LocationRecord.Status, LocationStatus> = {
+  [LocationRecord.Status.ACTIVE]: 'active',
+  [LocationRecord.Status.SWAPPED]: 'swapped',
+  [LocationRecord.Status.DELETED]: 'deleted'
+}
+
+function invalid (message: string): PraasError {
+  return new PraasError('BAD_REQUEST', `invalid location record: ${message}`)
+}
+
+/** The DHT key of a pid's location record. */
+export function locationKey (pid: string): Uint8Array {
+  return uint8ArrayFromString(KEY_PREFIX + pid)
+}
+
+/** The pid a location key names; throws if the key is not one. */
+export function pidFromLocationKey (key: Uint8Array): string {
+  const text = uint8ArrayToString(key)
+  if (!text.startsWith(KEY_PREFIX)) throw invalid(`key is not under /${LOCATION_NAMESPACE}/`)
+  return text.slice(KEY_PREFIX.length)
+}
+
+function withoutPeer (addr: Multiaddr): Multiaddr {
+  return addr.decapsulateCode(421)
+}
+
+/** Encodes and signs a record with the hosting node's key; returns the bytes the DHT stores. */
+export async function signLocation (init: LocationInit, privateKey: PrivateKey, peerId: PeerId, options?: AbortOptions): Promise<Uint8Array> {
+  if (init.pid.length === 0 || init.pid.length > MAX_PID_LENGTH) throw invalid('pid length')
+  const addrs = init.addrs.slice(0, MAX_LOCATION_ADDRS).map(a => withoutPeer(a).bytes)
+    .filter(b => b.byteLength <= MAX_LOCATION_ADDR_BYTES)
+  const record = LocationRecord.encode({
+    pid: init.pid,
+    node: peerId.toMultihash().bytes,
+    addrs,
+    term: init.epoch.term,
+    counter: init.epoch.counter,
+    seq: init.seq,
+    status: STATUS_TO_WIRE[init.status ?? 'active'],
+    app: init.app ?? ''
+  })
+  const signature = await privateKey.sign(uint8ArrayConcat([SIGNATURE_DOMAIN, record]), options)
+  const value = SignedLocation.encode({ record, signature: signature as Uint8Array<ArrayBuffer> })
+  if (value.byteLength > MAX_LOCATION_RECORD_BYTES) throw invalid('record too large')
+  return value
+}
+
+interface Decoded {
+  envelope: SignedLocation
+  record: LocationRecord
+  peerId: PeerId
+}
+
+/** Decodes a stored value and checks its shape (not its signature). */
+function decodeShape (value: Uint8Array): Decoded {
+  if (value.byteLength > MAX_LOCATION_RECORD_BYTES) throw invalid('too large')
+  let envelope: SignedLocation
+  let record: LocationRecord
+  try {
+    envelope = SignedLocation.decode(value)
+    record = LocationRecord.decode(envelope.record, { limits: { addrs: MAX_LOCATION_ADDRS } })
+  } catch (err) {
+    throw invalid((err as Error).message)
+  }
+  if (record.pid.length === 0 || record.pid.length > MAX_PID_LENGTH) throw invalid('pid length')
+  if (!Number.isSafeInteger(record.term) || !Number.isSafeInteger(record.counter) || !Number.isSafeInteger(record.seq)) throw invalid('epoch out of range')
+  if (STATUS_FROM_WIRE[record.status] == null) throw invalid('status')
+  if (record.app.length > MAX_PID_LENGTH) throw invalid('app name length')
+  if (record.addrs.some(a => a.byteLength > MAX_LOCATION_ADDR_BYTES)) throw invalid('address too long')
+  let peerId: PeerId
+  try {
+    peerId = peerIdFromString(uint8ArrayToString(record.node, 'base58btc'))
+  } catch {
+    throw invalid('node is not a peer id')
+  }
+  if (peerId.publicKey == null) throw invalid('node peer id carries no public key')
+  return { envelope, record, peerId }
+}
+
+function toLocation ({ record, peerId }: Decoded): Location {
+  const node = peerId.toString()
+  return {
+    pid: record.pid,
+    node,
+    addrs: record.addrs.map(bytes => multiaddr(bytes).encapsulate(`/p2p/${node}`)),
+    epoch: { term: record.term, counter: record.counter },
+    seq: record.seq,
+    status: STATUS_FROM_WIRE[record.status],
+    app: record.app
+  }
+}
+
+/**
+ * Decodes a stored value and verifies it: well formed, within limits, signed by the node it
+ * names, and (given `pid`) about that pid. Throws a BAD_REQUEST PraasError otherwise.
+ */
+export async function verifyLocation (value: Uint8Array, pid?: string, options?: AbortOptions): Promise<Location> {
+  const decoded = decodeShape(value)
+  if (pid != null && decoded.record.pid !== pid) throw invalid('the record names another pid than its key')
+  let ok: boolean
+  try {
+    ok = await decoded.peerId.publicKey!.verify(uint8ArrayConcat([SIGNATURE_DOMAIN, decoded.envelope.record]), decoded.envelope.signature, options)
+  } catch {
+    ok = false
+  }
+  if (!ok) throw invalid(`not signed by ${decoded.peerId.toString()}`)
+  const location = toLocation(decoded)
+  for (const addr of location.addrs) {
+    // a malformed multiaddr throws when read; refuse it here rather than at dial time
+    try { addr.toString() } catch { throw invalid('malformed address') }
+  }
+  return location
+}
+
+/** Orders records about one pid: higher epoch (term, then counter) first, then higher seq. */
+export function compareLocations (a: Pick<Location, 'epoch' | 'seq'>, b: Pick<Location, 'epoch' | 'seq'>): number {
+  return (a.epoch.term - b.epoch.term) || (a.epoch.counter - b.epoch.counter) || (a.seq - b.seq)
+}
+
+/** kad-dht validator for `/praas-pid/` keys: the record must verify and name the key's pid. */
+export async function validateLocationRecord (key: Uint8Array, value: Uint8Array, options?: AbortOptions): Promise<void> {
+  await verifyLocation(value, pidFromLocationKey(key), options)
+}
+
+/**
+ * kad-dht selector for `/praas-pid/` keys: the index of the newest record (epoch, then seq).
+ * Values that do not decode rank last. Ties between different bytes (one node signing two
+ * records with the same seq) go to the greater bytes, so every peer picks the same one.
+ */
+export function selectLocationRecord (key: Uint8Array, values: Uint8Array[]): number {
+  let best = -1
+  let bestRecord: LocationRecord | undefined
+  values.forEach((value, index) => {
+    let record: LocationRecord
+    try {
+      record = decodeShape(value).record
+    } catch {
+      return
+    }
+    const order = bestRecord == null
+      ? 1
+      : compareLocations(asOrder(record), asOrder(bestRecord)) || uint8ArrayCompare(value, values[best])
+    if (order > 0) {
+      best = index
+      bestRecord = record
+    }
+  })
+  return Math.max(best, 0)
+}
+
+function asOrder (record: LocationRecord): Pick<Location, 'epoch' | 'seq'> {
+  return { epoch: { term: record.term, counter: record.counter }, seq: record.seq }
+}
