@@ -1,3 +1,4 @@
+import { TypedEventEmitter } from 'main-event'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -53,7 +54,7 @@ const MAX_HEARTBEAT_ADDRS = 16
  * gossipsub topic every second; a member not heard for three heartbeats is gone. Gossipsub
  * signs each message, and a heartbeat must be signed by the peer it describes.
  */
-export class Membership extends EventTarget implements Startable {
+export class Membership extends TypedEventEmitter<MembershipEvents> implements Startable {
   private readonly log: Logger
   private readonly live = new Map<string, Member>()
   private readonly dialing = new Set<string>()
@@ -239,10 +240,10 @@ export class Membership extends EventTarget implements Startable {
     this.live.set(id, member)
     if (known == null) {
       this.log('member %s joined', id)
-      this.dispatchEvent(new CustomEvent('member:join', { detail: member }))
+      this.safeDispatchEvent('member:join', { detail: member })
       this.connect(from, addrs)
     }
-    this.dispatchEvent(new CustomEvent('heartbeat', { detail: member }))
+    this.safeDispatchEvent('heartbeat', { detail: member })
   }
 
   /** Connects to a member heard through others, so that the mesh does not hang on one node. */
@@ -260,7 +261,7 @@ export class Membership extends EventTarget implements Startable {
     if (this.live.get(member.peerId) !== member) return
     this.live.delete(member.peerId)
     this.log('member %s left', member.peerId)
-    this.dispatchEvent(new CustomEvent('member:leave', { detail: member }))
+    this.safeDispatchEvent('member:leave', { detail: member })
   }
 
   private expire (): void {

@@ -1,3 +1,4 @@
+import { TypedEventEmitter } from 'main-event'
 import { PraasError } from '../../protocol/errors.js'
 import { compareLocations, locationKey, signLocation, verifyLocation } from '../../protocol/location.js'
 import { fetchLocation } from '../../protocol/resolve.js'
@@ -65,7 +66,7 @@ export const DEFAULT_OPERATION_TIMEOUT_MS = 10_000
  * first, then the DHT. Records carry the activation epoch, so that the newest activation wins
  * everywhere (see protocol/location.ts).
  */
-export class Directory extends EventTarget implements Startable {
+export class Directory extends TypedEventEmitter<DirectoryEvents> implements Startable {
   private readonly log: Logger
   private readonly cache: LocationCache
   private readonly owned = new Map<string, Owned>()
@@ -236,7 +237,7 @@ export class Directory extends EventTarget implements Startable {
       this.log('%s moved to %s with a newer epoch; this node steps down', owned.pid, found.node)
       this.owned.delete(owned.pid)
       this.cache.set(found)
-      this.dispatchEvent(new CustomEvent('superseded', { detail: found }))
+      this.safeDispatchEvent('superseded', { detail: found })
       return
     }
     if (this.owned.get(owned.pid) === owned) await this.put(owned, options)

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { Client, PraasError } from '../../sdk/index.js'
 import { startCluster, stopCluster } from '../helpers/cluster.js'
-import { fixture } from '../helpers/paths.js'
+import { EXAMPLES, fixture } from '../helpers/paths.js'
+import { join } from 'node:path'
 import type { TestNode } from '../helpers/cluster.js'
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
@@ -129,6 +130,18 @@ describe('channels between processes on three node processes', function () {
     assert.equal(text(await client.invoke(p, 'selfCall')), '2')
     const q = await on(2)
     assert.equal(text(await client.invoke(q, 'call', json({ pid: p, fn: 'incr' }))), '3')
+  })
+
+  it('runs the chat example between participants on different nodes', async function () {
+    await client.deploy('chat', await readFile(join(EXAMPLES, 'chat', 'index.js')))
+    const alice = await client.create('chat', { node: nodes[0].peerId })
+    const bob = await client.create('chat', { node: nodes[1].peerId })
+    const heard = client.invoke(bob, 'listen', '5000')
+    await client.invoke(alice, 'say', json({ to: bob, text: 'hi bob' }))
+    assert.deepEqual(JSON.parse(text(await heard)), { from: alice, text: 'hi bob' })
+    await client.invoke(bob, 'say', json({ to: alice, text: 'hi alice' }))
+    assert.deepEqual(JSON.parse(text(await client.invoke(alice, 'listen', '5000'))), { from: bob, text: 'hi alice' })
+    assert.deepEqual(JSON.parse(text(await client.invoke(alice, 'history'))), [{ to: bob, text: 'hi bob' }, { from: bob, text: 'hi alice' }])
   })
 
   it('lets a client send to a process and receive what it sends back', async function () {
