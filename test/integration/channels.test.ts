@@ -144,6 +144,25 @@ describe('channels between processes on three node processes', function () {
     assert.deepEqual(JSON.parse(text(await client.invoke(alice, 'history'))), [{ to: bob, text: 'hi bob' }, { from: bob, text: 'hi alice' }])
   })
 
+  it('refuses UNAUTHORIZED a peer that sends as someone else or reads another\'s mailbox', async function () {
+    const p = await on(1)
+    const { createLibp2p } = await import('libp2p')
+    const { tcp } = await import('@libp2p/tcp')
+    const { noise } = await import('@chainsafe/libp2p-noise')
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    const { CHANNEL_PROTOCOL, InvokeChannel, praasYamux } = await import('../../protocol/index.js')
+    const peer = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [praasYamux()] })
+    try {
+      const channel = new InvokeChannel(await peer.dialProtocol(multiaddr(nodes[1].addrs[0]), CHANNEL_PROTOCOL))
+      const request = { pid: p, key: 'k', payload: new Uint8Array(0), timeoutMs: 100 }
+      assert.equal(await codeOf(channel.call({ ...request, fn: 'send', from: client.peerId })), 'UNAUTHORIZED')
+      assert.equal(await codeOf(channel.call({ ...request, fn: 'recv', from: client.peerId })), 'UNAUTHORIZED')
+      assert.equal(await codeOf(channel.call({ ...request, fn: 'recv', from: peer.peerId.toString() })), 'TIMEOUT')
+    } finally {
+      await peer.stop()
+    }
+  })
+
   it('lets a client send to a process and receive what it sends back', async function () {
     const p = await on(2)
     await client.send(p, 'hello', 'from the client')
