@@ -99,7 +99,8 @@ async function runLatex (main, sources, build) {
       await mkdir(dirname(join(dir, path)), { recursive: true })
       await writeFile(join(dir, path), bytes)
     }
-    const stem = main.slice(0, -'.tex'.length)
+    // pdflatex writes JOB.pdf and JOB.log into its working dir, whatever folder main is in.
+    const stem = posix.basename(main, '.tex')
     const start = performance.now()
     let runs = 0
     let failure

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Client, PraasError } from '../../sdk/index.js'
 import { startNode, type TestNode } from '../helpers/cluster.js'
 import { EXAMPLES } from '../helpers/paths.js'
-import { requireCommand, startRedis, type TestRedis } from './tools.js'
+import { freePort, requireCommand, startRedis, type TestRedis } from './tools.js'
 
 const encoder = new TextEncoder()
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
@@ -154,6 +154,14 @@ describe('the LaTeX example (examples/latex) on a node process', function () {
     assert.equal((JSON.parse(text(await client.invoke(a, 'stateless_compile', store))) as CompileResult).ran, true)
     assert.equal((JSON.parse(text(await client.invoke(b, 'stateless_compile', store))) as CompileResult).ran, false)
     assert.equal(text((await client.invoke(b, 'stateless_pdf', store)).subarray(0, 5)), '%PDF-')
+  })
+
+  it('fails a stateless call with FUNCTION_ERROR when redis is unreachable, and serves the next one', async function () {
+    const pid = await client.create('latex')
+    const err = await client.invoke(pid, 'stateless_list', `redis://127.0.0.1:${await freePort()}/gone`).then(() => undefined, (e: unknown) => e)
+    assert.ok(err instanceof PraasError && err.code === 'FUNCTION_ERROR', String(err))
+    assert.match(err.message, /ECONNREFUSED/)
+    assert.ok(Array.isArray(JSON.parse(text(await client.invoke(pid, 'stateless_list', `${redis.url}/other`)))))
   })
 
   it('names the store line it wants when a stateless input lacks one', async function () {
