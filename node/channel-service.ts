@@ -1,5 +1,5 @@
 import { PraasError, checkPid } from '../protocol/index.js'
-import { ANY_SENDER, withDeadline } from './runtime/index.js'
+import { ANY_SENDER, exactBytes, withDeadline } from './runtime/index.js'
 import type { Runtime } from './runtime/index.js'
 import type { InvokeRequest } from '../protocol/index.js'
 
@@ -17,7 +17,7 @@ export async function serveChannelRequest (runtime: Runtime, remotePeer: string,
       if (from === '' || from === ANY_SENDER) throw new PraasError('BAD_REQUEST', 'a message names its sender')
       // A node speaks for its processes; a client only for itself.
       if (!remoteIsNode && from !== remotePeer) throw new PraasError('UNAUTHORIZED', 'a client sends as itself')
-      await runtime.deliver(request.pid, key, { from, data: request.payload }, { signal })
+      await runtime.deliver(request.pid, key, { from, data: exactBytes(request.payload) }, { signal })
       return new Uint8Array(0)
     }
     case 'recv': {

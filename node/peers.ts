@@ -8,7 +8,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** How many other nodes one node keeps track of (DHT membership replaces this list later). */
 const MAX_KNOWN_PEERS = 1024
-const FANOUT_TIMEOUT_MS = 3_000
+const FANOUT_TIMEOUT_MS = 5_000
 const BOOTSTRAP_ATTEMPTS = 30
 const BOOTSTRAP_RETRY_MS = 1_000
 

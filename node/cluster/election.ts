@@ -91,6 +91,8 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     this.controller = new AbortController()
     this.startedAt = Date.now()
     this.jitter = Math.random() * ELECTION_JITTER_MS
+    // when the grace ends without a leader, stand after rank and jitter only (lowest id first)
+    this.lastContact = this.startedAt + this.graceMs - this.timeoutMs
     await this.components.registrar.handle(ELECT_PROTOCOL, (stream) => {
       void serveRpc(stream, { request: VoteRequest, response: VoteResponse }, async (request) => this.onVoteRequest(request), { signal: AbortSignal.timeout(VOTE_TIMEOUT_MS) })
     }, { maxInboundStreams: 64 })
@@ -149,7 +151,7 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     this.currentLeader = leader
     if (changed) {
       this.log('term %d, leader %s', term, leader ?? '(none)')
-      this.dispatchEvent(new CustomEvent('leader:change', { detail: { leader, term } }))
+      this.safeDispatchEvent('leader:change', { detail: { leader, term } })
     }
   }
 

@@ -45,6 +45,8 @@ export interface MembershipEvents {
   'member:join': CustomEvent<Member>
   'member:leave': CustomEvent<Member>
   heartbeat: CustomEvent<Member>
+  /** This node published its own heartbeat (with these figures). */
+  published: CustomEvent<Member>
 }
 
 const MAX_HEARTBEAT_ADDRS = 16
@@ -189,6 +191,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
       leader: me.leader,
       leaving
     }
+    this.safeDispatchEvent('published', { detail: me })
     try {
       await this.components.pubsub.publish(HEARTBEAT_TOPIC, Heartbeat.encode(beat))
     } catch (err) {

@@ -1,10 +1,19 @@
 import { Worker } from 'node:worker_threads'
 import { PraasError } from '../../protocol/index.js'
+import { exactBytes } from './exact-bytes.js'
 import { TurnBatcher } from './turn-batcher.js'
 import type { ContextOp, FromWorker, ToWorker } from './worker-messages.js'
 import type { ResourceLimits } from 'node:worker_threads'
 
 const WORKER_URL = new URL('./worker.js', import.meta.url)
+
+/** Op results that carry bytes (state values, invoke results, received messages), made exact. */
+function exactValue (value: unknown): unknown {
+  if (value instanceof Uint8Array) return exactBytes(value)
+  const message = value as { from?: unknown, data?: unknown } | null
+  if (message?.data instanceof Uint8Array) return { from: message.from, data: exactBytes(message.data) }
+  return value
+}
 
 export interface CallRecord {
   id: number
@@ -70,7 +79,7 @@ export class FunctionWorker {
 
   start (call: CallRecord, fn: string, app: string, payload: Uint8Array): void {
     this.calls.set(call.id, call)
-    this.post({ t: 'call', id: call.id, pid: call.pid, app, fn, payload })
+    this.post({ t: 'call', id: call.id, pid: call.pid, app, fn, payload: exactBytes(payload) })
   }
 
   /** Forgets a call (it timed out or was cancelled): its late result and ctx calls are refused. */
@@ -91,7 +100,7 @@ export class FunctionWorker {
       return
     }
     this.events.onOp(call, request).then(
-      (value) => { this.post({ t: 'opResult', opId, value }) },
+      (value) => { this.post({ t: 'opResult', opId, value: exactValue(value) }) },
       (err: PraasError) => { this.post({ t: 'opError', opId, code: err.code ?? 'UNAVAILABLE', message: err.message }) }
     )
   }

@@ -4,6 +4,7 @@ import '../../protocol/polyfill.js'
 import { parentPort, workerData } from 'node:worker_threads'
 import { pathToFileURL } from 'node:url'
 import { PraasError, isErrorCode, MAX_PAYLOAD_BYTES } from '../../protocol/index.js'
+import { exactBytes } from './exact-bytes.js'
 import { TurnBatcher } from './turn-batcher.js'
 import type { ContextOp, FromWorker, ToWorker, WorkerInit } from './worker-messages.js'
 import type { Context } from '../../sdk/context.js'
@@ -29,9 +30,10 @@ function bytes (data: unknown, what: string): Uint8Array {
   throw new PraasError('BAD_REQUEST', `${what} must be a Uint8Array or a string`)
 }
 
+/** Checks the size limit, and gives the bytes a buffer of their own before they cross threads. */
 function checkSize (data: Uint8Array, what: string): Uint8Array {
   if (data.byteLength > MAX_PAYLOAD_BYTES) throw new PraasError('TOO_LARGE', `${what} of ${data.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`)
-  return data
+  return exactBytes(data)
 }
 
 function key (value: unknown): string {

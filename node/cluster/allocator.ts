@@ -1,0 +1,212 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { AllocRequest, AllocResponse } from '../../protocol/cluster.js'
+import { isErrorCode, PraasError, toPraasError } from '../../protocol/errors.js'
+import { ALLOC_PROTOCOL, ALLOC_TIMEOUT_MS, ALLOC_WAIT_FOR_LEADER_MS } from './constants.js'
+import { rpc, serveRpc } from './rpc.js'
+import type { ClusterComponents } from './components.js'
+import type { LeaderElection } from './election.js'
+import type { Member, Membership } from './membership.js'
+import type { ActivationEpoch } from '../../protocol/location.js'
+import type { AbortOptions, Logger, Startable } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface AllocatorComponents extends ClusterComponents {
+  membership: Membership
+  election: LeaderElection
+}
+
+export interface AllocateRequest {
+  pid: string
+  app?: string
+  /** Place it on this peer id rather than where the leader chooses. */
+  node?: string
+}
+
+/** Where a process is to be activated, and the epoch of that activation. */
+export interface Placement {
+  node: string
+  /** The node's multiaddrs, each ending in /p2p/<node>. */
+  addrs: Multiaddr[]
+  epoch: ActivationEpoch
+}
+
+const ATTEMPTS = 3
+
+/**
+ * The thin allocator. On the leader it places new processes by load and issues activation
+ * epochs; on any other node `allocate` forwards to the leader over /praas/alloc/1.0.0. Only
+ * creations, restores and migrations come here: invocations never do.
+ *
+ * Placement is the power of two choices: two live nodes drawn at random, the less loaded
+ * wins. It needs no global sort, and spreads a burst of creations well even though heartbeat
+ * loads lag (the placements made since a node's last heartbeat count towards its load).
+ *
+ * An epoch is (term, counter): the counter grows with every epoch this leader issues in its
+ * term, and a new leader has a higher term, so epochs only grow, whoever issues them.
+ */
+export class Allocator implements Startable {
+  private readonly log: Logger
+  private readonly self: string
+  private counter = 0
+  private counterTerm = -1
+  /** Placements per node since its last heartbeat. */
+  private readonly pending = new Map<string, number>()
+  /** This node as its last heartbeat described it, so that it is weighed like the others. */
+  private lastPublished?: Member
+  private started = false
+
+  constructor (private readonly components: AllocatorComponents) {
+    this.log = components.logger.forComponent('praas:allocator')
+    this.self = components.peerId.toString()
+  }
+
+  readonly [Symbol.toStringTag] = 'praas:allocator'
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    this.started = true
+    await this.components.registrar.handle(ALLOC_PROTOCOL, (stream) => {
+      void serveRpc(stream, { request: AllocRequest, response: AllocResponse }, async (request) => await this.serve(request), { signal: AbortSignal.timeout(ALLOC_TIMEOUT_MS) })
+    }, { maxInboundStreams: 256 })
+    this.components.membership.addEventListener('heartbeat', this.onHeartbeat)
+    this.components.membership.addEventListener('published', this.onPublished)
+  }
+
+  async stop (): Promise<void> {
+    this.started = false
+    this.components.membership.removeEventListener('heartbeat', this.onHeartbeat)
+    this.components.membership.removeEventListener('published', this.onPublished)
+    await this.components.registrar.unhandle(ALLOC_PROTOCOL).catch(() => {})
+  }
+
+  private readonly onHeartbeat = (evt: CustomEvent<Member>): void => {
+    this.pending.delete(evt.detail.peerId)
+  }
+
+  private readonly onPublished = (evt: CustomEvent<Member>): void => {
+    this.lastPublished = evt.detail
+    this.pending.delete(this.self)
+  }
+
+  private notLeader (): PraasError {
+    return new PraasError('UNAVAILABLE', 'this node is not the allocator leader')
+  }
+
+  /** Leader only: the next activation epoch. Throws UNAVAILABLE on any other node. */
+  nextEpoch (pid?: string): ActivationEpoch {
+    const { election } = this.components
+    if (!election.isLeader()) throw this.notLeader()
+    if (this.counterTerm !== election.term) {
+      this.counterTerm = election.term
+      this.counter = 0
+    }
+    this.counter++
+    this.log.trace('epoch %d.%d for %s', election.term, this.counter, pid)
+    return { term: election.term, counter: this.counter }
+  }
+
+  /** Leader only: chooses a node for a new process (power of two choices over heartbeat loads). */
+  place (): Member {
+    if (!this.components.election.isLeader()) throw this.notLeader()
+    const nodes = [this.lastPublished ?? this.components.membership.self(), ...this.components.membership.members()]
+    const load = (m: Member): number => m.load + (this.pending.get(m.peerId) ?? 0)
+    let choice = nodes[0]
+    if (nodes.length > 1) {
+      const i = Math.floor(Math.random() * nodes.length)
+      const j = (i + 1 + Math.floor(Math.random() * (nodes.length - 1))) % nodes.length
+      const [a, b] = [nodes[i], nodes[j]]
+      choice = (load(a) - load(b) || a.eventLoopDelayMs - b.eventLoopDelayMs) <= 0 ? a : b
+    }
+    this.pending.set(choice.peerId, (this.pending.get(choice.peerId) ?? 0) + 1)
+    return choice
+  }
+
+  /** Leader only: a placement (chosen, or the requested node if it is live) and its epoch. */
+  allocateHere (request: AllocateRequest): Placement {
+    if (!this.components.election.isLeader()) throw this.notLeader()
+    let member: Member | undefined
+    if (request.node != null && request.node !== '') {
+      member = request.node === this.self ? this.components.membership.self() : this.components.membership.get(request.node)
+      if (member == null) throw new PraasError('NOT_FOUND', `no live node ${request.node} in this cluster`)
+      this.pending.set(member.peerId, (this.pending.get(member.peerId) ?? 0) + 1)
+    } else {
+      member = this.place()
+    }
+    const node = member.peerId
+    const addrs = member.addrs.map(a => a.decapsulateCode(421).encapsulate(`/p2p/${node}`))
+    return { node, addrs, epoch: this.nextEpoch(request.pid) }
+  }
+
+  private async serve (request: AllocRequest): Promise<Partial<AllocResponse>> {
+    try {
+      const placement = this.allocateHere(request)
+      return {
+        node: placement.node,
+        addrs: placement.addrs.map(a => a.decapsulateCode(421).bytes),
+        term: placement.epoch.term,
+        counter: placement.epoch.counter
+      }
+    } catch (err) {
+      const error = toPraasError(err)
+      return { error: error.code, message: error.message, leader: this.components.election.leader ?? '' }
+    }
+  }
+
+  /**
+   * Anywhere in the cluster: a placement and an activation epoch for `pid`, from the leader
+   * (this node, or forwarded to it). Waits for a leader while there is none (an election runs).
+   */
+  async allocate (request: AllocateRequest, options: AbortOptions = {}): Promise<Placement> {
+    const { election } = this.components
+    let last: PraasError = new PraasError('UNAVAILABLE', 'no allocator leader')
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const wait = AbortSignal.any([AbortSignal.timeout(ALLOC_WAIT_FOR_LEADER_MS), ...(options.signal != null ? [options.signal] : [])])
+      let leader: string
+      try {
+        leader = await election.waitForLeader({ signal: wait })
+      } catch {
+        options.signal?.throwIfAborted()
+        throw new PraasError('UNAVAILABLE', 'no allocator leader was elected in time')
+      }
+      if (leader === this.self) {
+        try {
+          return this.allocateHere(request)
+        } catch (err) {
+          last = toPraasError(err)
+          if (election.isLeader()) throw last
+          continue
+        }
+      }
+      try {
+        return await this.forward(leader, request, options)
+      } catch (err) {
+        last = toPraasError(err)
+        if (last.code !== 'UNAVAILABLE') throw last
+        this.log('allocation via %s failed: %s', leader, last.message)
+        // the leader may have died or stepped down: wait for the election to say who leads now
+        await new Promise(resolve => setTimeout(resolve, 100))
+      }
+    }
+    throw last
+  }
+
+  private async forward (leader: string, request: AllocateRequest, options: AbortOptions): Promise<Placement> {
+    const signal = AbortSignal.any([AbortSignal.timeout(ALLOC_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
+    const member = this.components.membership.get(leader)
+    const target = member != null && member.addrs.length > 0 ? member.addrs : peerIdFromString(leader)
+    const stream = await this.components.connectionManager.openStream(target, ALLOC_PROTOCOL, { signal })
+    const response = await rpc(stream, { pid: request.pid, app: request.app ?? '', node: request.node ?? '' }, { request: AllocRequest, response: AllocResponse }, { signal })
+    if (response.error !== '') {
+      throw new PraasError(isErrorCode(response.error) ? response.error : 'UNAVAILABLE', response.message)
+    }
+    return {
+      node: response.node,
+      addrs: response.addrs.map(bytes => multiaddr(bytes).encapsulate(`/p2p/${response.node}`)),
+      epoch: { term: response.term, counter: response.counter }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub } from '@libp2p/gossipsub'
+import { kadDHT } from '@libp2p/kad-dht'
+import { praasDhtInit } from '../../protocol/dht.js'
+import { Directory } from '../directory/directory.js'
+import { Allocator } from './allocator.js'
+import { HEARTBEAT_TOPIC } from './constants.js'
+import { LeaderElection } from './election.js'
+import { Membership } from './membership.js'
+import type { AllocatorComponents } from './allocator.js'
+import type { LeaderElectionComponents, LeaderElectionInit } from './election.js'
+import type { MembershipInit } from './membership.js'
+import type { DirectoryComponents, DirectoryInit } from '../directory/directory.js'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { PeerDiscovery } from '@libp2p/interface'
+
+export interface ClusterOptions {
+  /** Multiaddrs (with /p2p/) of nodes to join; dialled at start by @libp2p/bootstrap. */
+  bootstrap?: string[]
+  directory?: DirectoryInit
+  membership?: MembershipInit
+  election?: LeaderElectionInit
+}
+
+/** The services `clusterServices` adds, as they appear on `libp2p.services` (a type, so that it fits libp2p's ServiceMap). */
+// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
+export type ClusterServices = {
+  dht: KadDHT
+  pubsub: GossipSub
+  directory: Directory
+  membership: Membership
+  election: LeaderElection
+  allocator: Allocator
+}
+
+type Factories<T> = { [K in keyof T]: (components: any) => T[K] }
+
+/**
+ * The libp2p configuration of a node's cluster layer, to merge into `createLibp2p`:
+ * `services` (after `identify` and `ping`, which the DHT needs) and `peerDiscovery`.
+ * Services are created in this order and each finds the ones before it among its components.
+ */
+export function clusterServices (options: ClusterOptions = {}): {
+  services: Factories<ClusterServices>
+  peerDiscovery: Array<(components: any) => PeerDiscovery>
+} {
+  const list = options.bootstrap ?? []
+  return {
+    services: {
+      dht: kadDHT(praasDhtInit('server')),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        allowedTopics: [HEARTBEAT_TOPIC],
+        // a heartbeat is tiny and frequent: no gossip about it, straight to every subscriber
+        floodPublish: true
+      }),
+      directory: (components: DirectoryComponents) => new Directory(components, options.directory),
+      membership: (components: any) => new Membership(components, options.membership),
+      election: (components: LeaderElectionComponents) => new LeaderElection(components, options.election),
+      allocator: (components: AllocatorComponents) => new Allocator(components)
+    },
+    peerDiscovery: list.length > 0 ? [bootstrap({ list, timeout: 0 })] : []
+  }
+}
