@@ -1,7 +1,7 @@
 import { errorFromWire, errorToWire, PraasError, toPraasError } from './errors.js'
 import { FrameReader, writeFrame, writeMessage } from './frames.js'
 import { InvokeFrame } from './messages.js'
-import { MAX_INFLIGHT_PER_STREAM, MAX_PAYLOAD_BYTES } from './limits.js'
+import { CHUNK_BYTES, MAX_INFLIGHT_PER_STREAM, MAX_PAYLOAD_BYTES } from './limits.js'
 import type { InvokeMessage } from './frames.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 
@@ -92,9 +92,10 @@ export class InvokeChannel {
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
     this.pending.set(id, { resolve, reject })
-    const controller = new AbortController()
+    // Only a payload of several chunks can wait for drain long enough to need its own signal.
+    const controller = request.payload.byteLength > CHUNK_BYTES ? new AbortController() : undefined
     const cancel = (reason: unknown): void => {
-      controller.abort(reason)
+      controller?.abort(reason)
       if (!this.pending.has(id)) return
       this.pending.delete(id)
       if (this.isOpen) writeFrame(this.stream, { id, kind: InvokeFrame.Kind.CANCEL })
@@ -106,7 +107,7 @@ export class InvokeChannel {
       ? setTimeout(() => { cancel(new PraasError('TIMEOUT', `no result within ${options.timeoutMs} ms`)) }, options.timeoutMs)
       : undefined
     try {
-      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs, key: request.key, from: request.from }, request.payload, { signal: controller.signal })
+      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs, key: request.key, from: request.from }, request.payload, { signal: controller?.signal ?? options.signal })
       return await promise
     } catch (err) {
       this.pending.delete(id)

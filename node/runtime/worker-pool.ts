@@ -24,6 +24,25 @@ export interface RunOptions {
 
 let nextCallId = 1
 
+/** An AbortController made on first use: most calls make no ctx call that waits. */
+class CallSignal {
+  private controller?: AbortController
+  private reason?: unknown
+
+  get signal (): AbortSignal {
+    if (this.controller == null) {
+      this.controller = new AbortController()
+      if (this.reason !== undefined) this.controller.abort(this.reason)
+    }
+    return this.controller.signal
+  }
+
+  abort (reason: unknown): void {
+    if (this.controller != null) this.controller.abort(reason)
+    else this.reason = reason
+  }
+}
+
 /**
  * The warm workers of one app version. Any idle worker runs any invocation of any of the app's
  * processes; when none is idle and the pool is below its size another is started. A call past
@@ -32,7 +51,8 @@ let nextCallId = 1
  */
 export class WorkerPool {
   private readonly workers: FunctionWorker[] = []
-  private readonly signals = new Map<number, AbortController>()
+  /** Per running call: the signal its ctx calls wait on, made only when a ctx call needs one. */
+  private readonly signals = new Map<number, CallSignal>()
   /** Workers whose call just timed out, left out of scheduling until they answer a ping. */
   private readonly suspects = new Set<FunctionWorker>()
   private retired = false
@@ -85,7 +105,7 @@ export class WorkerPool {
     const picked = this.pick()
     const worker = picked instanceof FunctionWorker ? picked : await picked
     const id = nextCallId++
-    const controller = new AbortController()
+    const controller = new CallSignal()
     this.signals.set(id, controller)
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
     const call: CallRecord = { id, pid, resolve, reject }
