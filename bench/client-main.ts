@@ -2,8 +2,12 @@
 // shapes, report the figures to the harness over IPC, close and exit. The harness is the only
 // reader of this process's results; people read its progress lines on stderr.
 import { measureRtt, measureThroughput, type Call, type Plan, type RttResult, type ThroughputResult } from './load.js'
+import type { Summary } from './stats.js'
 
-export type Mode = 'rtt' | 'throughput'
+/** The echo load shapes (load.ts), and the LaTeX example's calls (latex.ts). */
+export type Mode = 'rtt' | 'throughput' | 'getfile' | 'compile' | IpcMode
+/** Process-to-process messages (ipc.ts): one-way times of a ping-pong, and 8 MiB transfers. */
+export type IpcMode = 'oneway' | 'bulk'
 
 export interface Transport {
   call: Call
@@ -24,6 +28,13 @@ export interface ClientRequest {
 export interface ClientReport {
   rtt?: RttResult
   throughput?: ThroughputResult
+  /** Sequential calls of the LaTeX example, in microseconds. */
+  getfile?: Summary
+  compile?: Summary
+  /** One-way times in microseconds (half of each ping-pong round trip). */
+  oneway?: Summary
+  /** Transfers of `bytes` each; their times (start of the send to the receiver's ack) in microseconds. */
+  bulk?: { bytes: number, transfer: Summary }
 }
 
 export type ClientMessage = { ok: true, report: ClientReport } | { ok: false, error: string }

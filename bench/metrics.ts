@@ -1,17 +1,30 @@
 // What the benchmark reports. A source is one server/client pair measured in its own processes;
 // a metric is one figure of a source, compared with the same figure of its baseline sources.
 import type { ClientReport, Mode } from './client-main.js'
-import { round } from './stats.js'
+import type { IpcSource } from './ipc.js'
+import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke'
+export type SourceName = 'net.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'latex.stateless' | 'latex.praas' | IpcSource
+
+/** Baselines computed from another source's figures of the same round, never run on their own. */
+export type DerivedName = 'libp2p.echo.half'
+
+const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
+
+const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, derive(report: ClientReport): ClientReport }> = {
+  // Raw libp2p one-way: half the sequential 64 B round trip on an open stream (the same halving as the ipc ping-pong).
+  'libp2p.echo.half': { from: 'libp2p.echo', mode: 'rtt', derive: r => ({ oneway: r.rtt != null ? halve(r.rtt) : undefined }) }
+}
+
+const isDerived = (name: string): name is DerivedName => Object.hasOwn(DERIVED, name)
 
 export interface MetricDef {
   metric: string
   unit: string
-  source: SourceName
+  source: SourceName | DerivedName
   mode: Mode
   /** Sources whose same-mode figure this one is divided by; empty for the raw floor. */
-  baselines: SourceName[]
+  baselines: Array<SourceName | DerivedName>
 }
 
 export const METRICS: MetricDef[] = [
@@ -23,14 +36,25 @@ export const METRICS: MetricDef[] = [
   // when the writer coalesces, the bar for a multiplexed invoke stream that does so.
   { metric: 'libp2p.echo.batched.throughput', unit: 'requests/s', source: 'libp2p.echo.batched', mode: 'throughput', baselines: ['libp2p.echo', 'net.echo'] },
   { metric: 'invoke.rtt', unit: 'us', source: 'praas.invoke', mode: 'rtt', baselines: ['libp2p.echo', 'net.echo'] },
-  { metric: 'invoke.throughput', unit: 'calls/s', source: 'praas.invoke', mode: 'throughput', baselines: ['libp2p.echo', 'libp2p.echo.batched', 'net.echo'] }
+  { metric: 'invoke.throughput', unit: 'calls/s', source: 'praas.invoke', mode: 'throughput', baselines: ['libp2p.echo', 'libp2p.echo.batched', 'net.echo'] },
+  // The paper's LaTeX case: a session process against the same app as FaaS functions on Redis.
+  { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.stateless'] },
+  { metric: 'latex.compile', unit: 'us', source: 'latex.praas', mode: 'compile', baselines: ['latex.stateless'] },
+  // Process-to-process messages (ipc.ts): 64 B one-way times inside the functions, 8 MiB transfers across two nodes;
+  // the `ipc.*.libp2p` / `ipc.oneway.redis` rows are the baselines' own figures.
+  { metric: 'ipc.oneway.remote', unit: 'us', source: 'ipc.remote', mode: 'oneway', baselines: ['libp2p.echo.half', 'redis.relay'] },
+  { metric: 'ipc.oneway.local', unit: 'us', source: 'ipc.local', mode: 'oneway', baselines: ['redis.relay', 'libp2p.echo.half'] },
+  { metric: 'ipc.oneway.libp2p', unit: 'us', source: 'libp2p.echo.half', mode: 'oneway', baselines: [] },
+  { metric: 'ipc.oneway.redis', unit: 'us', source: 'redis.relay', mode: 'oneway', baselines: [] },
+  { metric: 'ipc.bulk', unit: 'MB/s', source: 'ipc.remote', mode: 'bulk', baselines: ['libp2p.bulk'] },
+  { metric: 'ipc.bulk.libp2p', unit: 'MB/s', source: 'libp2p.bulk', mode: 'bulk', baselines: [] }
 ]
 
 /** The row format of latest.json (SPEC.md, Benchmarks). */
 export interface Row {
   metric: string
   unit: string
-  /** p50 in us for latencies; calls (requests) per second for throughput. */
+  /** p50 in us for latencies; calls (requests) per second for throughput; MB/s for bulk. */
   value: number | null
   baseline: string | null
   baselineValue: number | null
@@ -45,8 +69,9 @@ export interface Row {
 /** The (source, mode) pairs that the selected metrics and their baselines need. */
 export function needed (metrics: MetricDef[]): Map<SourceName, Set<Mode>> {
   const want = new Map<SourceName, Set<Mode>>()
-  const add = (source: SourceName, mode: Mode): void => {
-    want.set(source, (want.get(source) ?? new Set()).add(mode))
+  const add = (name: SourceName | DerivedName, mode: Mode): void => {
+    const [source, sourceMode] = isDerived(name) ? [DERIVED[name].from, DERIVED[name].mode] : [name, mode]
+    want.set(source, (want.get(source) ?? new Set()).add(sourceMode))
   }
   for (const m of metrics) {
     add(m.source, m.mode)
@@ -64,6 +89,19 @@ function figures (report: ClientReport | undefined, mode: Mode): { value: number
     const { callsPerSecond, latency } = report.throughput
     return { value: callsPerSecond, n: latency.n, p50: latency.p50, p99: latency.p99 }
   }
+  if ((mode === 'getfile' || mode === 'compile') && report?.[mode] != null) {
+    const { p50, p99, n } = report[mode]
+    return { value: p50, n, p50, p99 }
+  }
+  if (mode === 'oneway' && report?.oneway != null) {
+    const { p50, p99, n } = report.oneway
+    return { value: p50, n, p50, p99 }
+  }
+  if (mode === 'bulk' && report?.bulk != null) {
+    // bytes per microsecond = MB/s (10^6 B/s), at the median transfer time
+    const { bytes, transfer } = report.bulk
+    return { value: bytes / transfer.p50, n: transfer.n, p50: transfer.p50, p99: transfer.p99 }
+  }
   return undefined
 }
 
@@ -73,15 +111,24 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)]
   return {
     rtt: median(reports.flatMap(r => r.rtt ?? []), r => r.p50),
-    throughput: median(reports.flatMap(r => r.throughput ?? []), t => t.callsPerSecond)
+    throughput: median(reports.flatMap(r => r.throughput ?? []), t => t.callsPerSecond),
+    getfile: median(reports.flatMap(r => r.getfile ?? []), s => s.p50),
+    compile: median(reports.flatMap(r => r.compile ?? []), s => s.p50),
+    oneway: median(reports.flatMap(r => r.oneway ?? []), s => s.p50),
+    bulk: median(reports.flatMap(r => r.bulk ?? []), b => b.transfer.p50)
   }
 }
 
 /** One row per (metric, baseline) pair; metrics whose own source failed give no row. */
 export function toRows (metrics: MetricDef[], reports: Map<SourceName, ClientReport>): Row[] {
   const rows: Row[] = []
+  const reportOf = (name: SourceName | DerivedName): ClientReport | undefined => {
+    if (!isDerived(name)) return reports.get(name)
+    const from = reports.get(DERIVED[name].from)
+    return from != null ? DERIVED[name].derive(from) : undefined
+  }
   for (const m of metrics) {
-    const own = figures(reports.get(m.source), m.mode)
+    const own = figures(reportOf(m.source), m.mode)
     if (own == null) continue
     const row = (baseline: string | null, baselineValue: number | null): Row => ({
       metric: m.metric,
@@ -95,7 +142,7 @@ export function toRows (metrics: MetricDef[], reports: Map<SourceName, ClientRep
       p99: round(own.p99)
     })
     if (m.baselines.length === 0) rows.push(row(null, null))
-    for (const b of m.baselines) rows.push(row(b, figures(reports.get(b), m.mode)?.value ?? null))
+    for (const b of m.baselines) rows.push(row(b, figures(reportOf(b), m.mode)?.value ?? null))
   }
   return rows
 }

@@ -31,7 +31,8 @@ async function readNodeJson (path: string): Promise<NodeInfo | undefined> {
   return undefined
 }
 
-export async function startPraasNode (root: string, timeoutMs: number): Promise<PraasNode> {
+/** `args` go to `praas node` after the harness's own (e.g. `--bootstrap MA`). */
+export async function startPraasNode (root: string, timeoutMs: number, args: string[] = []): Promise<PraasNode> {
   const tmp = await mkdtemp(join(tmpdir(), 'praas-bench-'))
   const tracked = trackTempDir(tmp)
   const dataDir = join(tmp, 'data')
@@ -39,7 +40,7 @@ export async function startPraasNode (root: string, timeoutMs: number): Promise<
   await mkdir(dataDir)
   await mkdir(appsDir)
   const child = startServer('praas node', process.execPath, [join(root, 'bin', 'praas.js'), 'node',
-    '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir, '--apps', appsDir], { cwd: root })
+    '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir, '--apps', appsDir, ...args], { cwd: root })
   const stop = async (): Promise<void> => {
     await stopChild(child, STOP_GRACE_MS)
     await rm(tmp, { recursive: true, force: true })

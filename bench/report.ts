@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
+import { ipcNotes, ipcPlots } from './ipc.js'
 import type { Row } from './metrics.js'
 import { barChart, type Bar } from './plot.js'
 
@@ -41,7 +42,8 @@ function plots (rows: Row[]): { rtt: Bar[], throughput: Bar[] } {
   const rtt: Bar[] = []
   const throughput: Bar[] = []
   for (const r of rows) {
-    if (seen.has(r.metric) || r.value == null) continue
+    // the ipc rows (one-way times, MB/s) have plots of their own: ipcPlots
+    if (seen.has(r.metric) || r.value == null || r.metric.startsWith('ipc.')) continue
     seen.add(r.metric)
     if (r.unit === 'us') rtt.push({ label: r.metric, value: r.value, whisker: r.p99 ?? undefined })
     else throughput.push({ label: r.metric, value: r.value })
@@ -54,21 +56,24 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
   const { rtt, throughput } = plots(rows)
   const images: string[] = []
   if (rtt.length > 0) {
-    await writeFile(join(dir, 'rtt.svg'), barChart('64 B sequential round trip, p50 (dark) / p99 (light)', 'us, lower is better', rtt))
+    await writeFile(join(dir, 'rtt.svg'), barChart('sequential calls, p50 (dark) / p99 (light)', 'us, lower is better', rtt))
     images.push('![round trip](rtt.svg)')
   }
   if (throughput.length > 0) {
     await writeFile(join(dir, 'throughput.svg'), barChart('64 B calls, 64 in flight', 'per second, higher is better', throughput))
     images.push('![throughput](throughput.svg)')
   }
+  images.push(...await ipcPlots(dir, rows))
   const md = [
     '# praas benchmarks (latest run)',
     '',
     table(rows),
-    'ratio = value / baseline value, both measured in this run. For `us` rows (sequential 64 B round trips, value = p50) ' +
+    'ratio = value / baseline value, both measured in this run. For `us` rows (sequential calls, value = p50: 64 B round trips; `latex.*`: ' +
+      'the LaTeX example\'s get of a 10 KiB file and compile of an unchanged document, against its stateless functions on Redis) ' +
       'lower is better; for `/s` rows (64 calls in flight, value = completed calls per second) higher is better, and ' +
       'their p50/p99 are per-call latencies under that load. Every server and every client runs in its own OS process on loopback.',
     '',
+    ...ipcNotes(rows),
     ...(failures.length > 0 ? ['**Failed in this run:**', '', ...failures.map(f => `- ${f}`), ''] : []),
     ...images.flatMap(i => [i, '']),
     `Machine: Node ${host.node}, ${host.cpus} CPUs (${host.cpuModel}), ${host.platform}; ${host.mode} run, ${host.rounds} round(s) (figures from the median round), on ${host.date}.`,

@@ -22,7 +22,8 @@ const PLANS: Record<'quick' | 'full', Plan> = {
 }
 
 /** Sources run in this order: the floors first, so their figures are in hand if praas fails. */
-const ORDER: SourceName[] = ['net.echo', 'libp2p.echo', 'libp2p.echo.batched', 'praas.invoke']
+const ORDER: SourceName[] = ['net.echo', 'libp2p.echo', 'libp2p.echo.batched', 'praas.invoke', 'latex.stateless', 'latex.praas',
+  'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote']
 
 /** The first line of an error, plus the first line of a child's output that names an error. */
 function summary (message: string): string {

@@ -3,6 +3,8 @@
 import { join } from 'node:path'
 import { firstLine, runClient, startServer, stopChild } from './children.js'
 import type { ClientReport, Mode } from './client-main.js'
+import { ipc } from './ipc.js'
+import { latex } from './latex.js'
 import type { Plan } from './load.js'
 import type { SourceName } from './metrics.js'
 import { startPraasNode } from './praas-node.js'
@@ -45,5 +47,7 @@ export async function runSource (name: SourceName, modes: Mode[], plan: Plan, be
     case 'libp2p.echo': return await echo(name, 'libp2p', false, bench, modes, plan)
     case 'libp2p.echo.batched': return await echo(name, 'libp2p', true, bench, modes, plan)
     case 'praas.invoke': return await praas(bench, root, modes, plan)
+    case 'latex.stateless': case 'latex.praas': return await latex(name, bench, root, modes, plan)
+    case 'ipc.remote': case 'ipc.local': case 'redis.relay': case 'libp2p.bulk': return await ipc(name, bench, root, modes, plan)
   }
 }

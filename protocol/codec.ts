@@ -97,6 +97,7 @@ export function decodeCtlResponse (bytes: Uint8Array | Uint8ArrayList): CtlRespo
   for (const info of response.processes) checkProcess(info)
   for (const peer of response.peers) checkProcess({ pid: '-', app: '-', status: ProcessStatus.ACTIVE, node: peer.id, addrs: peer.addrs })
   checkString(response.hash, 64, 'hash')
+  checkString(response.leader, 256, 'leader')
   if (response.source.byteLength > MAX_APP_SOURCE_BYTES) throw new PraasError('TOO_LARGE', 'app source exceeds the limit')
   return response
 }

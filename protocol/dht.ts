@@ -1,7 +1,7 @@
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
-import { LOCATION_NAMESPACE, selectLocationRecord, validateLocationRecord } from './location.js'
+import { LOCATION_NAMESPACE, locationValidator, selectLocationRecord } from './location.js'
 import type { KadDHT, KadDHTInit } from '@libp2p/kad-dht'
 
 /** praas's private DHT: its peers never mix with a public one. */
@@ -16,13 +16,15 @@ export const DHT_PROTOCOL = '/praas/kad/1.0.0'
  *   still publish and resolve, so its queries do not wait for a first peer.
  * - `client`: SDK clients only ask; their first query waits (bounded by its signal) until the
  *   bootstrap node is in the routing table, rather than finding nothing.
+ *
+ * Each call makes a fresh stale-record guard (see `locationValidator`): call it once per peer.
  */
 export function praasDhtInit (mode: 'server' | 'client'): KadDHTInit {
   return {
     protocol: DHT_PROTOCOL,
     clientMode: mode === 'client',
     peerInfoMapper: passthroughMapper,
-    validators: { [LOCATION_NAMESPACE]: validateLocationRecord },
+    validators: { [LOCATION_NAMESPACE]: locationValidator() },
     selectors: { [LOCATION_NAMESPACE]: selectLocationRecord },
     initialQuerySelfInterval: 0,
     allowQueryWithZeroPeers: mode === 'server',

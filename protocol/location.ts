@@ -124,6 +124,9 @@ function decodeShape (value: Uint8Array): Decoded {
   } catch (err) {
     throw invalid((err as Error).message)
   }
+  // one encoding per record: the envelope is not signed, so accept only its canonical bytes
+  // (protons ignores wire types, and a changed tag byte could otherwise still decode)
+  if (uint8ArrayCompare(SignedLocation.encode(envelope), value) !== 0) throw invalid('not canonically encoded')
   if (record.pid.length === 0 || record.pid.length > MAX_PID_LENGTH) throw invalid('pid length')
   if (!Number.isSafeInteger(record.term) || !Number.isSafeInteger(record.counter) || !Number.isSafeInteger(record.seq)) throw invalid('epoch out of range')
   if (STATUS_FROM_WIRE[record.status] == null) throw invalid('status')
@@ -182,6 +185,31 @@ export function compareLocations (a: Pick<Location, 'epoch' | 'seq'>, b: Pick<Lo
 /** kad-dht validator for `/praas-pid/` keys: the record must verify and name the key's pid. */
 export async function validateLocationRecord (key: Uint8Array, value: Uint8Array, options?: AbortOptions): Promise<void> {
   await verifyLocation(value, pidFromLocationKey(key), options)
+}
+
+/** How many pids a stale-record guard remembers (least recently seen out first). */
+export const DEFAULT_TRACKED_LOCATIONS = 50_000
+
+/**
+ * A validator for `/praas-pid/` keys that also refuses stale records: once this peer has seen a
+ * valid record of a pid, an older one (lower epoch, or same epoch and lower seq) is invalid here.
+ * kad-dht stores whatever a PUT_VALUE brings without asking the selector, so without this guard
+ * a replayed old record (validly signed, once) would overwrite a newer one on the peers that
+ * hold the key. One guard per libp2p peer: it is state of that peer's DHT.
+ */
+export function locationValidator (maxTracked = DEFAULT_TRACKED_LOCATIONS): (key: Uint8Array, value: Uint8Array, options?: AbortOptions) => Promise<void> {
+  const newest = new Map<string, Pick<Location, 'epoch' | 'seq'>>()
+  return async (key, value, options) => {
+    const pid = pidFromLocationKey(key)
+    const location = await verifyLocation(value, pid, options)
+    const known = newest.get(pid)
+    if (known != null && compareLocations(location, known) < 0) {
+      throw invalid(`stale: epoch ${location.epoch.term}.${location.epoch.counter} seq ${location.seq} is older than one already seen`)
+    }
+    newest.delete(pid)
+    newest.set(pid, known != null && compareLocations(known, location) > 0 ? known : { epoch: location.epoch, seq: location.seq })
+    if (newest.size > maxTracked) newest.delete(newest.keys().next().value!)
+  }
 }
 
 /**

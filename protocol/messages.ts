@@ -712,6 +712,8 @@ export interface CtlRequest {
   node: string
   local: boolean
   hash: string
+  term: number
+  counter: number
 }
 
 export namespace CtlRequest {
@@ -789,6 +791,16 @@ export namespace CtlRequest {
           w.string(obj.hash)
         }
 
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(64)
+          w.uint32(obj.term)
+        }
+
+        if ((obj.counter != null && obj.counter !== 0)) {
+          w.uint32(72)
+          w.uint32(obj.counter)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -800,7 +812,9 @@ export namespace CtlRequest {
           pid: '',
           node: '',
           local: false,
-          hash: ''
+          hash: '',
+          term: 0,
+          counter: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -835,6 +849,14 @@ export namespace CtlRequest {
             }
             case 7: {
               obj.hash = reader.string()
+              break
+            }
+            case 8: {
+              obj.term = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.counter = reader.uint32()
               break
             }
             default: {
@@ -901,6 +923,20 @@ export namespace CtlRequest {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.counter`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -948,6 +984,16 @@ export namespace CtlRequest {
     value: string
   }
 
+  export interface CtlRequestTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface CtlRequestCounterFieldEvent {
+    field: '$.counter'
+    value: number
+  }
+
   export function encode (obj: Partial<CtlRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CtlRequest.codec())
   }
@@ -956,7 +1002,7 @@ export namespace CtlRequest {
     return decodeMessage(buf, CtlRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlRequest>): Generator<CtlRequestOpFieldEvent | CtlRequestAppFieldEvent | CtlRequestSourceFieldEvent | CtlRequestPidFieldEvent | CtlRequestNodeFieldEvent | CtlRequestLocalFieldEvent | CtlRequestHashFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlRequest>): Generator<CtlRequestOpFieldEvent | CtlRequestAppFieldEvent | CtlRequestSourceFieldEvent | CtlRequestPidFieldEvent | CtlRequestNodeFieldEvent | CtlRequestLocalFieldEvent | CtlRequestHashFieldEvent | CtlRequestTermFieldEvent | CtlRequestCounterFieldEvent> {
     return streamMessage(buf, CtlRequest.codec(), opts)
   }
 }
@@ -1121,6 +1167,8 @@ export interface CtlResponse {
   source: Uint8Array<ArrayBuffer>
   hash: string
   peers: PeerInfo[]
+  leader: string
+  term: number
 }
 
 export namespace CtlResponse {
@@ -1162,6 +1210,16 @@ export namespace CtlResponse {
           }
         }
 
+        if ((obj.leader != null && obj.leader !== '')) {
+          w.uint32(50)
+          w.string(obj.leader)
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.term)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1170,7 +1228,9 @@ export namespace CtlResponse {
           processes: [],
           source: uint8ArrayAlloc(0),
           hash: '',
-          peers: []
+          peers: [],
+          leader: '',
+          term: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1211,6 +1271,14 @@ export namespace CtlResponse {
               obj.peers.push(PeerInfo.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.peers$
               }))
+              break
+            }
+            case 6: {
+              obj.leader = reader.string()
+              break
+            }
+            case 7: {
+              obj.term = reader.uint32()
               break
             }
             default: {
@@ -1288,6 +1356,20 @@ export namespace CtlResponse {
 
               obj.peers++
 
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.leader`,
+                value: reader.string()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint32()
+              }
               break
             }
             default: {
@@ -1370,6 +1452,16 @@ export namespace CtlResponse {
     index: number
   }
 
+  export interface CtlResponseLeaderFieldEvent {
+    field: '$.leader'
+    value: string
+  }
+
+  export interface CtlResponseTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
   export function encode (obj: Partial<CtlResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CtlResponse.codec())
   }
@@ -1378,7 +1470,7 @@ export namespace CtlResponse {
     return decodeMessage(buf, CtlResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlResponse>): Generator<CtlResponseErrorCodeFieldEvent | CtlResponseErrorMessageFieldEvent | CtlResponseProcessesPidFieldEvent | CtlResponseProcessesAppFieldEvent | CtlResponseProcessesStatusFieldEvent | CtlResponseProcessesNodeFieldEvent | CtlResponseProcessesAddrsFieldEvent | CtlResponseSourceFieldEvent | CtlResponseHashFieldEvent | CtlResponsePeersIdFieldEvent | CtlResponsePeersAddrsFieldEvent | CtlResponsePeersLoadFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlResponse>): Generator<CtlResponseErrorCodeFieldEvent | CtlResponseErrorMessageFieldEvent | CtlResponseProcessesPidFieldEvent | CtlResponseProcessesAppFieldEvent | CtlResponseProcessesStatusFieldEvent | CtlResponseProcessesNodeFieldEvent | CtlResponseProcessesAddrsFieldEvent | CtlResponseSourceFieldEvent | CtlResponseHashFieldEvent | CtlResponsePeersIdFieldEvent | CtlResponsePeersAddrsFieldEvent | CtlResponsePeersLoadFieldEvent | CtlResponseLeaderFieldEvent | CtlResponseTermFieldEvent> {
     return streamMessage(buf, CtlResponse.codec(), opts)
   }
 }

@@ -5,16 +5,21 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { praasYamux } from '../../protocol/index.js'
+import { clusterServices } from '../cluster/index.js'
+import type { ClusterOptions, ClusterServices } from '../cluster/index.js'
 import type { Libp2p, PrivateKey, Transport } from '@libp2p/interface'
 
 export interface HostInit {
   privateKey: PrivateKey
   listen: string[]
+  /** Multiaddrs (with /p2p/) of nodes to join through. */
+  bootstrap?: string[]
+  cluster?: ClusterOptions
   /** A pnet swarm key (the `/key/swarm/psk/1.0.0/` file): only peers holding it can connect. */
   swarmKey?: Uint8Array
 }
 
-export type Host = Libp2p<{ identify: unknown, ping: unknown }>
+export type Host = Libp2p<{ identify: unknown, ping: unknown } & ClusterServices>
 
 /**
  * QUIC comes from a native package that exists for a few platforms only, so it is loaded when
@@ -33,6 +38,7 @@ async function loadQuic (): Promise<((components: any) => Transport) | undefined
 export async function createHost (init: HostInit): Promise<Host> {
   const quic = init.swarmKey == null ? await loadQuic() : undefined
   const listen = quic == null ? init.listen.filter(addr => !addr.includes('/quic')) : init.listen
+  const cluster = clusterServices({ ...init.cluster, bootstrap: init.bootstrap ?? [] })
   return await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen },
@@ -44,9 +50,13 @@ export async function createHost (init: HostInit): Promise<Host> {
       inboundConnectionThreshold: 10_000,
       maxIncomingPendingConnections: 1_000
     },
+    peerDiscovery: cluster.peerDiscovery,
     services: {
       identify: identify(),
-      ping: ping()
+      // before the DHT, which needs it
+      ping: ping(),
+      // dht, pubsub, directory, membership, election, allocator, in this order
+      ...cluster.services
     }
   }) as Host
 }

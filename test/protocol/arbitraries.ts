@@ -80,7 +80,9 @@ export const ctlRequest: fc.Arbitrary<CtlRequest> = fc.record({
   pid: text(MAX_PID_LENGTH),
   node: text(256),
   local: fc.boolean(),
-  hash: text(64)
+  hash: text(64),
+  term: fc.integer({ min: 0, max: UINT32_MAX }),
+  counter: fc.integer({ min: 0, max: UINT32_MAX })
 })
 
 export const ctlResponse: fc.Arbitrary<CtlResponse> = fc.record({
@@ -88,5 +90,7 @@ export const ctlResponse: fc.Arbitrary<CtlResponse> = fc.record({
   processes: fc.array(processInfo, { maxLength: 8 }),
   peers: fc.array(peerInfo, { maxLength: 4 }),
   source: blob(64 * 1024).map((b) => b as Uint8Array<ArrayBuffer>),
-  hash: text(64)
+  hash: text(64),
+  leader: text(256),
+  term: fc.integer({ min: 0, max: UINT32_MAX })
 }).map(({ error, ...rest }) => error == null ? rest : { ...rest, error })
