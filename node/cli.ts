@@ -142,7 +142,7 @@ program.command('status')
       process.stdout.write(JSON.stringify(status) + '\n')
       return
     }
-    process.stdout.write(`leader: ${status.leader ?? '(none: this version has no leader election)'}  term: ${status.term}\n`)
+    process.stdout.write(`leader: ${status.leader ?? '(none elected)'}  term: ${status.term}\n`)
     for (const node of status.nodes) process.stdout.write(`${node.peerId}  load ${node.load}  ${node.addrs.join(' ')}\n`)
   })
 

@@ -57,8 +57,10 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const host: Host = await createHost({
     privateKey: await loadOrCreateIdentity(dataDir),
     listen: options.listen ?? DEFAULT_LISTEN,
-    swarmKey: options.swarmKey
+    swarmKey: options.swarmKey,
+    bootstrap: options.bootstrap ?? []
   })
+  const { directory, allocator, election, membership } = host.services
   const selfId = host.peerId.toString()
   const selfAddrs = (): string[] => host.getMultiaddrs().map(a => a.toString())
   const peers = new Peers(host, logger('praas:peers'))
@@ -79,8 +81,20 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     remoteInvoke: async (pid, fn, data, opts) => await router!.invoke(pid, fn, data, opts),
     remoteSend: async (to, key, message, opts) => { await router!.send(to, key, message, opts) }
   })
-  control = new ControlService({ selfId, selfAddrs, apps, runtime, peers, log: logger('praas:ctl') })
-  router = new Router({ host, peers, runtime, locate: async (pid) => await control!.locate(pid, false) })
+  control = new ControlService({ selfId, selfAddrs, apps, runtime, peers, directory, allocator, election, membership, log: logger('praas:ctl') })
+  router = new Router({
+    host,
+    peers,
+    runtime,
+    locate: async (pid) => await control!.locate(pid, false),
+    forget: (pid) => { control!.forget(pid) }
+  })
+  membership.setLoad(() => runtime.load)
+  // One activation per pid: a newer epoch elsewhere means this one steps down.
+  directory.addEventListener('superseded', (evt) => {
+    log('process %s is active elsewhere with a newer epoch: dropping it here', evt.detail.pid)
+    runtime.delete(evt.detail.pid)
+  })
 
   await apps.loadStored()
   if (options.appsDir != null) await apps.loadDir(resolve(options.appsDir))

@@ -25,6 +25,8 @@ export interface RouterInit {
   runtime: Runtime
   /** Finds the node that hosts a pid (NOT_FOUND if none does). */
   locate(pid: string): Promise<ProcessInfo>
+  /** The pid's node answered MOVED or is gone: drop what the directory cached. */
+  forget(pid: string): void
 }
 
 function looksLikePeerId (value: string): boolean {
@@ -88,6 +90,7 @@ export class Router {
         const error = toPraasError(err)
         if (error.code !== 'MOVED' && error.code !== 'UNAVAILABLE') throw error
         this.locations.delete(pid)
+        this.init.forget(pid)
         if (i >= MAX_ATTEMPTS) throw error.code === 'MOVED' ? new PraasError('NOT_FOUND', `process ${pid} could not be found`) : error
       }
     }

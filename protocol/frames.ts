@@ -1,4 +1,3 @@
-import { LengthPrefixedDecoder } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { decodeInvokeFrame, encodeInvokeFrame, lengthPrefixed } from './codec.js'
 import { PraasError } from './errors.js'
@@ -30,18 +29,108 @@ interface PartialMessage {
   refused: boolean
 }
 
+/** A length prefix over the frame limit: the stream cannot be kept in step past it. */
+class FrameLengthError extends Error {}
+
+/**
+ * Splits a byte stream into unsigned-varint-length-prefixed frames, without exceptions on the
+ * normal path (LengthPrefixedDecoder of @libp2p/utils throws and catches a RangeError at the end
+ * of every chunk, which costs a stack trace each time). A prefix declaring more than `maxLength`
+ * throws FrameLengthError, as soon as its first bytes show it; empty frames are skipped, as
+ * LengthPrefixedDecoder does. Only the bytes of one incomplete frame are ever kept.
+ */
+export class FrameDecoder {
+  /** Unconsumed bytes, oldest first; the first may be a view past its consumed start. */
+  private chunks: Uint8Array[] = []
+  private bytes = 0
+
+  constructor (private readonly maxLength: number) {}
+
+  /** Bytes of an incomplete frame held back. */
+  get pending (): number {
+    return this.bytes
+  }
+
+  /** Appends `data` and hands every complete frame to `onFrame`, in order. */
+  decode (data: Uint8Array | Uint8ArrayList, onFrame: (frame: Uint8Array | Uint8ArrayList) => void): void {
+    if (data instanceof Uint8Array) {
+      this.append(data)
+    } else {
+      for (const buf of data) this.append(buf)
+    }
+    while (this.bytes > 0) {
+      const first = this.chunks[0]
+      let length = 0
+      let prefix = 0
+      for (let scale = 1; ; scale *= 128) {
+        if (prefix >= this.bytes) return
+        const byte = prefix < first.byteLength ? first[prefix] : this.byteAt(prefix)
+        prefix++
+        length += (byte & 0x7f) * scale
+        if (length > this.maxLength || (byte >= 0x80 && scale * 128 > this.maxLength)) {
+          throw new FrameLengthError(`a frame of ${byte >= 0x80 ? 'more than ' : ''}${length} bytes exceeds ${this.maxLength}`)
+        }
+        if (byte < 0x80) break
+      }
+      const end = prefix + length
+      if (this.bytes < end) return
+      // most frames lie in one network buffer: a view of it, no list
+      const frame = end <= first.byteLength ? first.subarray(prefix, end) : this.list(prefix, end)
+      this.consume(end)
+      if (length > 0) onFrame(frame)
+    }
+  }
+
+  private append (buf: Uint8Array): void {
+    if (buf.byteLength === 0) return
+    this.chunks.push(buf)
+    this.bytes += buf.byteLength
+  }
+
+  private byteAt (index: number): number {
+    for (const chunk of this.chunks) {
+      if (index < chunk.byteLength) return chunk[index]
+      index -= chunk.byteLength
+    }
+    throw new RangeError('index out of bounds')
+  }
+
+  /** Bytes [start, end) of what is held, spanning chunks. */
+  private list (start: number, end: number): Uint8ArrayList {
+    const out = new Uint8ArrayList()
+    let offset = 0
+    for (const chunk of this.chunks) {
+      const from = Math.max(start - offset, 0)
+      const to = Math.min(end - offset, chunk.byteLength)
+      if (from < to) out.append(from === 0 && to === chunk.byteLength ? chunk : chunk.subarray(from, to))
+      offset += chunk.byteLength
+      if (offset >= end) break
+    }
+    return out
+  }
+
+  private consume (count: number): void {
+    this.bytes -= count
+    if (this.bytes === 0) {
+      this.chunks = []
+      return
+    }
+    let drop = 0
+    while (count >= this.chunks[drop].byteLength) count -= this.chunks[drop++].byteLength
+    if (drop > 0) this.chunks.splice(0, drop)
+    if (count > 0) this.chunks[0] = this.chunks[0].subarray(count)
+  }
+}
+
 /**
  * Reads length-prefixed invoke frames from a stream and reassembles chunked messages. A frame
  * whose length prefix exceeds the frame limit cannot be skipped safely, so it aborts the stream;
  * a frame that is the right length but does not decode is skipped and reported.
  */
 export class FrameReader {
-  private readonly decoder = new LengthPrefixedDecoder({
-    maxDataLength: MAX_INVOKE_FRAME_BYTES,
-    maxBufferSize: MAX_INVOKE_FRAME_BYTES * 4
-  })
-
+  private readonly decoder = new FrameDecoder(MAX_INVOKE_FRAME_BYTES)
   private readonly partials = new Map<string, PartialMessage>()
+  private readonly onFrameBound = (bytes: Uint8Array | Uint8ArrayList): void => { this.onFrame(bytes) }
 
   constructor (private readonly stream: MessageStream, private readonly handlers: FrameHandlers) {
     stream.addEventListener('message', (evt) => { this.onData(evt.data) })
@@ -49,17 +138,13 @@ export class FrameReader {
 
   private onData (data: Uint8Array | Uint8ArrayList): void {
     try {
-      // a stream may hand over megabytes at once (after a pause, or a big muxer frame)
-      const list = data instanceof Uint8Array ? new Uint8ArrayList(data) : data
-      for (let offset = 0; offset < list.byteLength; offset += MAX_INVOKE_FRAME_BYTES) {
-        for (const bytes of this.decoder.decode(list.sublist(offset, Math.min(offset + MAX_INVOKE_FRAME_BYTES, list.byteLength)))) this.onFrame(bytes)
-      }
+      this.decoder.decode(data, this.onFrameBound)
     } catch (err) {
       this.stream.abort(new PraasError('BAD_REQUEST', `invalid frame length: ${(err as Error).message}`))
     }
   }
 
-  private onFrame (bytes: Uint8ArrayList): void {
+  private onFrame (bytes: Uint8Array | Uint8ArrayList): void {
     let frame: InvokeFrame
     try {
       frame = decodeInvokeFrame(bytes)

@@ -1,5 +1,6 @@
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream'
+import { tuneConnection } from './connection-tuning.js'
 
 interface WindowFields {
   state: StreamState
@@ -25,12 +26,32 @@ function tuneWindowUpdates (): void {
   YamuxStream.prototype.sendWindowUpdate = function (this: YamuxStream) {
     const fields = this as unknown as WindowFields
     if (fields.state === StreamState.Established && fields.recvWindowCapacity * 2 >= fields.recvWindow) return
-    stock.call(this)
+    try {
+      stock.call(this)
+    } catch (err) {
+      // A new stream sends its SYN from a microtask (yamux's muxer.js); if the connection closed
+      // in between, the write throws where nobody can catch it and takes the process down.
+      // A window update on a closed connection has nothing left to do.
+      this.log?.('window update on a closed connection: %s', (err as Error).message)
+    }
   }
 }
 
-/** The stream muxer of every praas peer (nodes and clients): yamux with lazy window updates. */
+/**
+ * The stream muxer of every praas peer (nodes and clients): yamux with lazy window updates. Each
+ * connection it runs over is tuned first (connection-tuning.ts: one socket write per Noise
+ * message, a Noise reader without exceptions).
+ */
 export function praasYamux (): ReturnType<typeof yamux> {
   tuneWindowUpdates()
-  return yamux()
+  const stock = yamux()
+  return () => {
+    const factory = stock()
+    const create = factory.createStreamMuxer.bind(factory)
+    factory.createStreamMuxer = (conn) => {
+      tuneConnection(conn)
+      return create(conn)
+    }
+    return factory
+  }
 }

@@ -8,7 +8,10 @@ import {
   CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, PraasError, ProcessStatus, checkKey, checkName, checkPid, requestCtl, toBytes, toPraasError
 } from '../protocol/index.js'
 import type { CtlResponse, InvokeChannel, ProcessInfo } from '../protocol/index.js'
+import { clientServices } from '../protocol/dht.js'
+import { fetchLocationFast } from '../protocol/resolve.js'
 import type { AbortOptions, Libp2p, Stream } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ClientOptions {
@@ -49,12 +52,16 @@ export interface NodeStatus {
 }
 
 export interface ClusterStatus {
-  /** The allocator's leader (null until leader election exists) and its term. */
+  /** The allocator's leader (null while none is elected) and its term. */
   leader: string | null
   term: number
   nodes: NodeStatus[]
 }
 
+/** The client's own libp2p peer: dials only, with a client-mode DHT for resolving pids. */
+type ClientPeer = Libp2p<{ identify: unknown, ping: unknown, dht: KadDHT }>
+
+const MAX_CACHED_LOCATIONS = 100_000
 const DEFAULT_CTL_TIMEOUT_MS = 30_000
 /** A call without its own limit still ends: the node's limit (60 s default) plus slack. */
 const DEFAULT_INVOKE_TIMEOUT_MS = 65_000
@@ -75,7 +82,7 @@ export class Client {
   private readonly mailChannels: InvokeChannels
   private readonly bootstrap: Multiaddr[]
 
-  private constructor (private readonly peer: Libp2p, options: ClientOptions) {
+  private constructor (private readonly peer: ClientPeer, options: ClientOptions) {
     this.bootstrap = options.bootstrap.map(a => multiaddr(a))
     this.ctlTimeoutMs = options.timeoutMs ?? DEFAULT_CTL_TIMEOUT_MS
     const open = async (addrs: Multiaddr[], protocol: string, opts: AbortOptions): Promise<Stream> => await this.peer.dialProtocol(addrs, protocol, opts)
@@ -101,7 +108,9 @@ export class Client {
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [praasYamux()],
-      connectionProtector: options.swarmKey == null ? undefined : preSharedKey({ psk: options.swarmKey })
+      connectionProtector: options.swarmKey == null ? undefined : preSharedKey({ psk: options.swarmKey }),
+      // identify, ping and a client-mode DHT: the client resolves pids itself
+      services: clientServices()
     })
     const client = new Client(peer, { ...options, bootstrap: addrs.map(a => a.toString()) })
     try {
@@ -166,11 +175,34 @@ export class Client {
     return await pending
   }
 
+  /**
+   * Asks the DHT (as a client-mode peer) and a bootstrap node at once, and takes the first
+   * answer that names a node: the DHT keeps working when the bootstrap node is gone, and the
+   * node answers for a record that has not reached the DHT yet. Both failing is the node's
+   * answer (NOT_FOUND, or why it could not tell).
+   */
   private async lookup (pid: string): Promise<Location> {
-    const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid })
-    const info = response.processes[0]
-    if (info == null) throw new PraasError('NOT_FOUND', `no process ${pid}`)
-    return this.remember(info)
+    const signal = AbortSignal.timeout(this.ctlTimeoutMs)
+    const fromNode = this.ctl({ op: CtlRequest.Op.LOCATE, pid }).then(response => {
+      const info = response.processes[0]
+      if (info == null) throw new PraasError('NOT_FOUND', `no process ${pid}`)
+      return { node: info.node, addrs: info.addrs.map(a => multiaddr(a)) }
+    })
+    const fromDht = fetchLocationFast(this.peer.services.dht, pid, { signal }).then(found => {
+      if (found == null || found.status !== 'active') throw new PraasError('NOT_FOUND', `no record of ${pid} in the DHT`)
+      return { node: found.node, addrs: found.addrs }
+    })
+    fromNode.catch(() => {})
+    fromDht.catch(() => {})
+    let location: Location
+    try {
+      location = await Promise.any([fromNode, fromDht])
+    } catch {
+      location = await fromNode
+    }
+    if (this.locations.size >= MAX_CACHED_LOCATIONS) this.locations.delete(this.locations.keys().next().value!)
+    this.locations.set(pid, location)
+    return location
   }
 
   /**
@@ -249,12 +281,12 @@ export class Client {
     }))
   }
 
-  /** The mesh as the bootstrap node sees it: every node that answers, with its load. */
+  /** The mesh as the bootstrap node sees it: the live nodes with their load, the leader and its term. */
   async status (): Promise<ClusterStatus> {
     const response = await this.ctl({ op: CtlRequest.Op.STATUS })
     return {
-      leader: null,
-      term: 0,
+      leader: response.leader === '' ? null : response.leader,
+      term: response.term,
       nodes: response.peers.map(p => ({ peerId: p.id, addrs: p.addrs, load: p.load }))
     }
   }

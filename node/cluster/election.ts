@@ -1,5 +1,5 @@
-import { TypedEventEmitter } from 'main-event'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { TypedEventEmitter } from 'main-event'
 import { VoteRequest, VoteResponse } from '../../protocol/cluster.js'
 import {
   ELECT_PROTOCOL, ELECTION_JITTER_MS, ELECTION_RANK_STEP_MS, ELECTION_TIMEOUT_MS, LEADER_HEARTBEAT_INTERVAL_MS, STARTUP_GRACE_MS, VOTE_TIMEOUT_MS

@@ -1,6 +1,6 @@
-import { TypedEventEmitter } from 'main-event'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
+import { TypedEventEmitter } from 'main-event'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Heartbeat } from '../../protocol/cluster.js'
 import {

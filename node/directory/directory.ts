@@ -1,22 +1,25 @@
 import { TypedEventEmitter } from 'main-event'
 import { PraasError } from '../../protocol/errors.js'
 import { compareLocations, locationKey, signLocation, verifyLocation } from '../../protocol/location.js'
-import { fetchLocation } from '../../protocol/resolve.js'
+import { fetchLocation, fetchLocationFast } from '../../protocol/resolve.js'
 import { LocationCache } from './cache.js'
 import type { ActivationEpoch, Location, LocationStatus } from '../../protocol/location.js'
 import type { AbortOptions, ComponentLogger, ContentRouting, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface DirectoryComponents {
   peerId: PeerId
   privateKey: PrivateKey
+  /** The DHT service: puts go through it directly, to learn how many peers took the record. */
+  dht: Pick<KadDHT, 'put' | 'get'> & { routingTable?: { size: number } }
   contentRouting: ContentRouting
   addressManager: { getAddresses(): Multiaddr[] }
   logger: ComponentLogger
 }
 
 export interface DirectoryInit {
-  /** How often this node re-puts the records it owns (DHT peers come and go). Default 5 min. */
+  /** How often this node re-puts the records it owns (DHT peers come and go; stored records live 48 h). Default 15 min. */
   refreshIntervalMs?: number
   /** Records refreshed at once. Default 4. */
   refreshConcurrency?: number
@@ -37,7 +40,10 @@ export interface PublishOptions extends AbortOptions {
 }
 
 export interface ResolveOptions extends AbortOptions {
-  /** Skip the cache and ask the DHT. */
+  /**
+   * Skip the cache and ask every DHT peer near the key for the newest record, rather than
+   * taking the first answer. Implied for the next resolve of a pid after `invalidate`.
+   */
   fresh?: boolean
 }
 
@@ -54,11 +60,14 @@ interface Owned {
   addrs?: Multiaddr[]
 }
 
-export const DEFAULT_REFRESH_INTERVAL_MS = 5 * 60_000
+export const DEFAULT_REFRESH_INTERVAL_MS = 15 * 60_000
 export const DEFAULT_REFRESH_CONCURRENCY = 4
 export const DEFAULT_CACHE_SIZE = 10_000
 export const DEFAULT_CACHE_TTL_MS = 60_000
 export const DEFAULT_OPERATION_TIMEOUT_MS = 10_000
+const UNREPLICATED_RETRY_MS = 1_000
+const MAX_RETRIES_PER_TICK = 64
+const MAX_SUSPECTS = 10_000
 
 /**
  * The pid directory: signed location records in the DHT, one per pid, published by the node
@@ -71,12 +80,18 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   private readonly cache: LocationCache
   private readonly owned = new Map<string, Owned>()
   private readonly lookups = new Map<string, Promise<Location | undefined>>()
+  /** Pids whose cached location proved wrong: their next lookup is a full one. */
+  private readonly suspect = new Set<string>()
   private readonly refreshIntervalMs: number
   private readonly refreshConcurrency: number
   private readonly timeoutMs: number
+  /** Owned pids whose last put reached no other peer (say, before the DHT had any): retried soon. */
+  private readonly unreplicated = new Set<string>()
   private lastSeq = 0
   private timer?: ReturnType<typeof setTimeout>
+  private retryTimer?: ReturnType<typeof setInterval>
   private controller?: AbortController
+  private retrying = false
 
   constructor (private readonly components: DirectoryComponents, init: DirectoryInit = {}) {
     super()
@@ -97,10 +112,15 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
     if (this.controller != null) return
     this.controller = new AbortController()
     this.schedule()
+    this.retryTimer = setInterval(() => { void this.retryUnreplicated() }, UNREPLICATED_RETRY_MS)
+    this.retryTimer.unref?.()
   }
 
   stop (): void {
     clearTimeout(this.timer)
+    clearInterval(this.retryTimer)
+    this.unreplicated.clear()
+    this.suspect.clear()
     this.controller?.abort()
     this.controller = undefined
     this.cache.clear()
@@ -121,13 +141,38 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   /** Signs this node's current record for an owned pid and puts it in the DHT. */
   private async put (owned: Owned, options: AbortOptions): Promise<Location> {
-    const { peerId, privateKey, addressManager, contentRouting } = this.components
+    const { peerId, privateKey, addressManager, dht } = this.components
     const addrs = owned.addrs ?? addressManager.getAddresses()
     const value = await signLocation({ ...owned, addrs, seq: this.nextSeq() }, privateKey, peerId, options)
     const location = await verifyLocation(value, owned.pid)
     this.cache.set(location)
-    await contentRouting.put(locationKey(owned.pid), value, { signal: this.signal(options) })
+    let stored = 0
+    for await (const event of dht.put(locationKey(owned.pid), value, { signal: this.signal(options) })) {
+      if (event.name === 'PEER_RESPONSE') stored++
+      else if (event.name === 'QUERY_ERROR') stored--
+    }
+    if (stored > 0 || owned.status === 'deleted') this.unreplicated.delete(owned.pid)
+    else this.unreplicated.add(owned.pid)
     return location
+  }
+
+  /** Puts again, a bounded number at a time, the owned records that no other peer holds yet. */
+  private async retryUnreplicated (): Promise<void> {
+    // with no DHT peer yet (a node alone) there is nobody to put to
+    if (this.retrying || this.unreplicated.size === 0 || this.components.dht.routingTable?.size === 0) return
+    this.retrying = true
+    try {
+      for (const pid of [...this.unreplicated].slice(0, MAX_RETRIES_PER_TICK)) {
+        const owned = this.owned.get(pid)
+        if (owned == null) {
+          this.unreplicated.delete(pid)
+          continue
+        }
+        await this.put(owned, {}).catch((err: Error) => { this.log('putting %s again failed: %s', pid, err.message) })
+      }
+    } finally {
+      this.retrying = false
+    }
   }
 
   /**
@@ -182,17 +227,23 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
       const cached = this.cache.get(pid)
       if (cached != null) return cached.status === 'deleted' ? undefined : cached
     }
-    let lookup = this.lookups.get(pid)
+    const full = options.fresh === true || this.suspect.has(pid)
+    const key = full ? `full:${pid}` : pid
+    let lookup = this.lookups.get(key)
     if (lookup == null) {
-      lookup = this.lookup(pid, options).finally(() => this.lookups.delete(pid))
-      this.lookups.set(pid, lookup)
+      lookup = this.lookup(pid, full, options).finally(() => this.lookups.delete(key))
+      this.lookups.set(key, lookup)
     }
     const location = await lookup
     return location?.status === 'deleted' ? undefined : location
   }
 
-  private async lookup (pid: string, options: AbortOptions): Promise<Location | undefined> {
-    const found = await fetchLocation(this.components.contentRouting, pid, { signal: this.signal(options) })
+  private async lookup (pid: string, full: boolean, options: AbortOptions): Promise<Location | undefined> {
+    const signal = this.signal(options)
+    const found = full
+      ? await fetchLocation(this.components.contentRouting, pid, { signal })
+      : await fetchLocationFast(this.components.dht, pid, { signal })
+    if (full) this.suspect.delete(pid)
     if (found == null) return undefined
     const cached = this.cache.get(pid)
     // a lagging DHT replica never overrides what this node already knows to be newer
@@ -204,6 +255,7 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   /** Forgets the cached location of `pid` (say, after its node answered MOVED). */
   invalidate (pid: string): void {
     this.cache.delete(pid)
+    if (this.suspect.size < MAX_SUSPECTS) this.suspect.add(pid)
   }
 
   private schedule (): void {

@@ -12,6 +12,8 @@ export interface ProcessRecord {
   app: string
   state: Map<string, Uint8Array>
   mailbox: Mailbox
+  /** The activation epoch the allocator issued for this activation. */
+  epoch: { term: number, counter: number }
   createdAt: number
 }
 
@@ -89,12 +91,12 @@ export class Runtime {
     return this.processes.size
   }
 
-  create (app: string, pid: string = newPid()): ProcessRecord {
+  create (app: string, pid: string = newPid(), epoch = { term: 0, counter: 0 }): ProcessRecord {
     checkPid(pid)
     if (this.init.apps.get(app) == null) throw new PraasError('NOT_FOUND', `no app named ${app}`)
     if (this.processes.has(pid)) throw new PraasError('BAD_REQUEST', `process ${pid} exists already`)
     if (this.processes.size >= this.init.maxProcesses) throw new PraasError('UNAVAILABLE', `this node hosts its limit of ${this.init.maxProcesses} processes`)
-    const record: ProcessRecord = { pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), createdAt: Date.now() }
+    const record: ProcessRecord = { pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: Date.now() }
     this.processes.set(pid, record)
     return record
   }

@@ -65,25 +65,51 @@ export async function startNode (options: StartOptions = {}): Promise<TestNode> 
 }
 
 /** Starts `count` nodes, the first one being every other node's bootstrap node. */
-export async function startCluster (count: number, args: string[] = []): Promise<TestNode[]> {
+export async function startCluster (count: number, args: string[] = [], meshTimeoutMs = 30_000): Promise<TestNode[]> {
   const first = await startNode({ args })
-  const rest = await Promise.all(Array.from({ length: count - 1 }, async () => await startNode({ bootstrap: [first.addrs[0]], args })))
+  const rest: TestNode[] = []
+  // A few at a time: on two cores, a dozen libp2p nodes starting at once starve each other.
+  for (let i = 1; i < count; i += 4) {
+    try {
+      rest.push(...await Promise.all(Array.from({ length: Math.min(4, count - i) }, async () => await startNode({ bootstrap: [first.addrs[0]], args }))))
+    } catch (err) {
+      await stopCluster([first, ...rest])
+      throw err
+    }
+  }
   const nodes = [first, ...rest]
-  await waitForMesh(nodes)
+  try {
+    await waitForMesh(nodes, meshTimeoutMs)
+  } catch (err) {
+    // leave nothing running behind a failed start
+    await stopCluster(nodes)
+    throw err
+  }
   return nodes
 }
 
-/** Waits until every node sees every other node. */
-export async function waitForMesh (nodes: TestNode[], ms = 15_000): Promise<void> {
+/** Waits until every node sees every other node and all agree on one leader; returns it. */
+export async function waitForMesh (nodes: TestNode[], ms = 30_000): Promise<string> {
   const { Client } = await import('../../sdk/index.js')
-  await Promise.all(nodes.map(async node => {
+  const leaders = await Promise.all(nodes.map(async node => {
     const client = await Client.connect({ bootstrap: [node.addrs[0]] })
     try {
-      await eventually(async () => (await client.status()).nodes.length === nodes.length, ms, `node ${node.peerId} seeing the mesh`)
+      let leader: string | null = null
+      await eventually(async () => {
+        const status = await client.status()
+        leader = status.leader
+        return status.nodes.length === nodes.length && leader != null
+      }, ms, `node ${node.peerId} seeing the mesh and a leader`)
+      return leader!
     } finally {
       await client.close()
     }
   }))
+  if (new Set(leaders).size !== 1) {
+    // views may settle a moment apart: ask once more
+    return await waitForMesh(nodes, ms)
+  }
+  return leaders[0]
 }
 
 export async function stopCluster (nodes: TestNode[]): Promise<void> {

@@ -1,0 +1,130 @@
+import { Socket } from 'node:net'
+import { LengthPrefixedDecoder } from '@libp2p/utils'
+import { Uint8ArrayList } from 'uint8arraylist'
+
+/**
+ * Two fixes below the muxer, applied to each connection as the muxer is created over it (see
+ * muxer.ts), measured on the invoke and channel paths of this machine:
+ *
+ * - Each Noise message leaves as two buffers (its 2-byte length, then the ciphertext), and the
+ *   TCP connection of @libp2p/tcp writes each buffer of a send with its own `socket.write`: two
+ *   system calls per message, and the receiver may wake up for the two length bytes alone.
+ *   `corkedSendData` writes the buffers of one send under `socket.cork()`, so they leave in one
+ *   writev.
+ * - Noise reads through a LengthPrefixedDecoder, which throws and catches a RangeError (with a
+ *   stack trace) at the end of every chunk read. `NoiseFrameDecoder` splits the same frames
+ *   without exceptions.
+ *
+ * Both reach into the shapes of @chainsafe/libp2p-noise 17 and @libp2p/tcp 11 (pinned in
+ * package.json): a connection that does not look exactly as expected is left as it is.
+ */
+
+/** The parts of @libp2p/tcp's TCPSocketMultiaddrConnection used here. */
+interface TcpConnection {
+  socket: Socket
+  sendData(data: Uint8ArrayList): { sentBytes: number, canSendMore: boolean }
+}
+
+/** The parts of @chainsafe/libp2p-noise's EncryptedMessageStream used here. */
+interface NoiseConnection {
+  stream: unknown
+  decoder: unknown
+  decrypt(chunk: Uint8Array | Uint8ArrayList): Uint8ArrayList
+}
+
+const tuned = new WeakSet<object>()
+
+/** Writes every buffer of one send in a single writev (cork), instead of one write each. */
+function corkedSendData (this: TcpConnection, data: Uint8ArrayList): { sentBytes: number, canSendMore: boolean } {
+  const socket = this.socket
+  let first: Uint8Array | undefined
+  for (const buf of data) {
+    first = buf
+    break
+  }
+  if (first === undefined) return { sentBytes: 0, canSendMore: true }
+  // one buffer: nothing to gather
+  if (first.byteLength === data.byteLength) return { sentBytes: first.byteLength, canSendMore: socket.write(first) }
+  let sentBytes = 0
+  let canSendMore = true
+  socket.cork()
+  try {
+    // Under cork a write only queues, and answers false once the queue passes the socket's
+    // high-water mark: all of this send still goes out together, and that answer is passed
+    // on, so the sender waits for 'drain' as it would have after the first false.
+    for (const buf of data) {
+      sentBytes += buf.byteLength
+      canSendMore = socket.write(buf)
+    }
+  } finally {
+    socket.uncork()
+  }
+  return { sentBytes, canSendMore }
+}
+
+function isTcpConnection (value: unknown): value is TcpConnection {
+  const conn = value as Partial<TcpConnection> | null
+  return conn != null && conn.socket instanceof Socket && typeof conn.sendData === 'function' &&
+    !Object.prototype.hasOwnProperty.call(conn, 'sendData')
+}
+
+function isNoiseConnection (value: unknown): value is NoiseConnection {
+  const conn = value as Partial<NoiseConnection> | null
+  return conn != null && typeof conn.decrypt === 'function' && conn.decoder instanceof LengthPrefixedDecoder &&
+    (conn.decoder as unknown as { buffer?: unknown }).buffer instanceof Uint8ArrayList
+}
+
+/** Noise's maximum message: a 2-byte length. */
+const NOISE_LENGTH_BYTES = 2
+
+/**
+ * The frames of a Noise connection (2-byte big-endian length, then that many bytes), as
+ * LengthPrefixedDecoder splits them for @chainsafe/libp2p-noise (`decode` returns an iterable
+ * of frames; empty frames are skipped; more than `maxBufferSize` bytes buffered at once throws),
+ * without an exception at the end of each chunk.
+ */
+export class NoiseFrameDecoder {
+  private readonly buffer: Uint8ArrayList
+
+  constructor (private readonly maxBufferSize: number, held?: Uint8ArrayList) {
+    this.buffer = held ?? new Uint8ArrayList()
+  }
+
+  decode (data: Uint8Array | Uint8ArrayList): Array<Uint8Array | Uint8ArrayList> {
+    const buffer = this.buffer
+    buffer.append(data)
+    if (buffer.byteLength > this.maxBufferSize) {
+      throw new RangeError(`Buffer length limit exceeded - ${buffer.byteLength}/${this.maxBufferSize}`)
+    }
+    const frames: Array<Uint8Array | Uint8ArrayList> = []
+    let offset = 0
+    const total = buffer.byteLength
+    while (total - offset >= NOISE_LENGTH_BYTES) {
+      const length = (buffer.get(offset) << 8) | buffer.get(offset + 1)
+      const end = offset + NOISE_LENGTH_BYTES + length
+      if (end > total) break
+      if (length > 0) frames.push(buffer.sublist(offset + NOISE_LENGTH_BYTES, end))
+      offset = end
+    }
+    buffer.consume(offset)
+    return frames
+  }
+}
+
+/**
+ * Tunes the connection a muxer is about to run over: the Noise layer's reader, and the TCP
+ * socket under it. Idempotent; anything unrecognised is left alone.
+ */
+export function tuneConnection (conn: unknown): void {
+  if (!isNoiseConnection(conn) || tuned.has(conn)) return
+  tuned.add(conn)
+  const stock = conn.decoder as unknown as { buffer: Uint8ArrayList, maxBufferSize: number }
+  conn.decoder = new NoiseFrameDecoder(stock.maxBufferSize, stock.buffer)
+  const raw = conn.stream
+  if (isTcpConnection(raw)) raw.sendData = corkedSendData
+}
+
+/** Whether `tuneConnection` changed this connection (for tests). */
+export function isTuned (conn: unknown): boolean {
+  return typeof conn === 'object' && conn != null && tuned.has(conn)
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { locationKey, signLocation } from '../../node/directory/index.js'
+import { mesh, meshNode, stopAll, until } from '../cluster/mesh.js'
+import type { LocationInit } from '../../node/directory/index.js'
+import type { MeshNode } from '../cluster/mesh.js'
+import type { SingleKadDHT } from '@libp2p/kad-dht'
+
+/** Puts a raw value into the DHT from `node`, as any peer (honest or not) can. */
+async function rawPut (node: MeshNode, pid: string, value: Uint8Array): Promise<void> {
+  await node.contentRouting.put(locationKey(pid), value, { signal: AbortSignal.timeout(10_000) })
+}
+
+function record (pid: string, overrides: Partial<LocationInit> = {}): LocationInit {
+  return { pid, addrs: [multiaddr('/ip4/127.0.0.1/tcp/4001')], epoch: { term: 1, counter: 1 }, seq: 1, ...overrides }
+}
+
+describe('directory', function () {
+  this.timeout(60_000)
+  let nodes: MeshNode[]
+
+  before(async () => {
+    nodes = await mesh(4)
+    await until(() => nodes.every(n => (n.services.dht as SingleKadDHT).routingTable.size === 3), 'full DHT routing tables', 20_000)
+  })
+
+  after(async () => {
+    await stopAll(nodes)
+  })
+
+  it('resolves a record published on one node from every other node', async () => {
+    const [a, ...others] = nodes
+    const published = await a.services.directory.publish('resolve-me', { epoch: { term: 3, counter: 7 }, app: 'counter' })
+    assert.equal(published.node, a.peerId.toString())
+    for (const node of others) {
+      const found = await node.services.directory.resolve('resolve-me', { signal: AbortSignal.timeout(10_000) })
+      assert.ok(found != null, 'resolved')
+      assert.equal(found.node, a.peerId.toString())
+      assert.deepEqual(found.epoch, { term: 3, counter: 7 })
+      assert.equal(found.status, 'active')
+      assert.equal(found.app, 'counter')
+      assert.ok(found.addrs.length > 0 && found.addrs.every(addr => addr.toString().endsWith(`/p2p/${a.peerId.toString()}`)))
+    }
+  })
+
+  it('answers a second resolve from its cache, and asks the DHT again after invalidate', async () => {
+    const [a, b] = nodes
+    await a.services.directory.publish('cached', { epoch: { term: 1, counter: 1 } })
+    const first = await b.services.directory.resolve('cached')
+    const again = await b.services.directory.resolve('cached')
+    assert.equal(again, first, 'the same object, from the cache')
+    b.services.directory.invalidate('cached')
+    const fresh = await b.services.directory.resolve('cached')
+    assert.notEqual(fresh, first)
+    assert.equal(fresh?.node, a.peerId.toString())
+  })
+
+  it('resolves undefined for a pid nobody published', async () => {
+    assert.equal(await nodes[1].services.directory.resolve('nobody-has-this', { signal: AbortSignal.timeout(10_000) }), undefined)
+  })
+
+  it('ignores a record signed by another node than the one it names', async () => {
+    const [a, b, c] = nodes
+    await a.services.directory.publish('forged', { epoch: { term: 1, counter: 1 } })
+    // another key signs a record that claims a hosts the pid under a far newer epoch
+    const forged = await signLocation(record('forged', { epoch: { term: 99, counter: 1 } }), await generateKeyPair('Ed25519'), a.peerId)
+    await rawPut(b, 'forged', forged)
+    const found = await c.services.directory.resolve('forged', { fresh: true, signal: AbortSignal.timeout(10_000) })
+    assert.deepEqual(found?.epoch, { term: 1, counter: 1 }, 'the genuine record')
+  })
+
+  it('ignores a replayed record with an older sequence number', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const signer = peerIdFromPrivateKey(key)
+    const [a, b, c] = nodes
+    const older = await signLocation(record('replayed', { seq: 10 }), key, signer)
+    const newer = await signLocation(record('replayed', { seq: 11, status: 'swapped' }), key, signer)
+    await rawPut(a, 'replayed', older)
+    await rawPut(a, 'replayed', newer)
+    await rawPut(b, 'replayed', older) // the replay
+    for (const node of [b, c]) {
+      const found = await node.services.directory.resolve('replayed', { fresh: true, signal: AbortSignal.timeout(10_000) })
+      assert.equal(found?.seq, 11)
+      assert.equal(found?.status, 'swapped')
+    }
+  })
+
+  it('lets the newer epoch win, and tells the old host it was superseded', async () => {
+    const [a, b, c] = nodes
+    await a.services.directory.publish('moving', { epoch: { term: 2, counter: 5 } })
+    await b.services.directory.publish('moving', { epoch: { term: 2, counter: 6 } })
+    const found = await c.services.directory.resolve('moving', { fresh: true, signal: AbortSignal.timeout(10_000) })
+    assert.equal(found?.node, b.peerId.toString())
+    assert.deepEqual(found?.epoch, { term: 2, counter: 6 })
+
+    const superseded = new Promise<string>(resolve => {
+      a.services.directory.addEventListener('superseded', (evt) => { resolve(evt.detail.node) }, { once: true })
+    })
+    await a.services.directory.refreshAll()
+    assert.equal(await superseded, b.peerId.toString())
+    assert.equal(a.services.directory.owns('moving'), undefined, 'a no longer publishes it')
+    // a's refresh did not put its old record back
+    const after = await c.services.directory.resolve('moving', { fresh: true, signal: AbortSignal.timeout(10_000) })
+    assert.equal(after?.node, b.peerId.toString())
+  })
+
+  it('publishes swapped and deleted states', async () => {
+    const [a, b] = nodes
+    await a.services.directory.publish('lifecycle', { epoch: { term: 1, counter: 9 }, app: 'chat' })
+    await a.services.directory.markSwapped('lifecycle')
+    const swapped = await b.services.directory.resolve('lifecycle', { fresh: true, signal: AbortSignal.timeout(10_000) })
+    assert.equal(swapped?.status, 'swapped')
+    assert.equal(swapped?.app, 'chat')
+    await a.services.directory.unpublish('lifecycle')
+    assert.equal(await b.services.directory.resolve('lifecycle', { fresh: true, signal: AbortSignal.timeout(10_000) }), undefined)
+    assert.equal(a.services.directory.owns('lifecycle'), undefined)
+  })
+
+  it('hands a record published while alone to the peers that join later', async () => {
+    const lone = await meshNode()
+    const joiner = await meshNode({ bootstrap: lone.getMultiaddrs().map(a => a.toString()) })
+    try {
+      await lone.services.directory.publish('early', { epoch: { term: 1, counter: 1 } })
+      await until(() => (joiner.services.dht as SingleKadDHT).routingTable.size === 1 && (lone.services.dht as SingleKadDHT).routingTable.size === 1, 'two DHT peers', 10_000)
+      await new Promise(resolve => setTimeout(resolve, 2_500))
+      await lone.stop()
+      const found = await joiner.services.directory.resolve('early', { fresh: true, signal: AbortSignal.timeout(10_000) })
+      assert.equal(found?.node, lone.peerId.toString(), 'the joiner holds a copy')
+    } finally {
+      await stopAll([lone, joiner])
+    }
+  })
+
+  it('keeps its refreshed records resolvable with a growing sequence number', async () => {
+    const [a, b] = nodes
+    const first = await a.services.directory.publish('refreshed', { epoch: { term: 1, counter: 2 } })
+    await a.services.directory.refreshAll()
+    const found = await b.services.directory.resolve('refreshed', { fresh: true, signal: AbortSignal.timeout(10_000) })
+    assert.equal(found?.node, a.peerId.toString())
+    assert.ok(found.seq > first.seq, `seq ${found.seq} > ${first.seq}`)
+  })
+})

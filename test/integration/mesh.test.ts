@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { Client } from '../../sdk/index.js'
+import { eventually, startCluster, stopCluster, waitForMesh } from '../helpers/cluster.js'
+import { fixture } from '../helpers/paths.js'
+import type { TestNode } from '../helpers/cluster.js'
+
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+
+describe('a mesh of five node processes without a broker', function () {
+  this.timeout(180_000)
+  let nodes: TestNode[]
+  let client: Client
+  /** One process on each node, created before anything is killed. */
+  let pids: string[]
+
+  before(async function () {
+    nodes = await startCluster(5)
+    client = await Client.connect({ bootstrap: [nodes[1].addrs[0]] })
+    await client.deploy('kit', await readFile(fixture('testkit')))
+    pids = []
+    for (const node of nodes) pids.push(await client.create('kit', { node: node.peerId }))
+  })
+
+  after(async function () {
+    await client?.close()
+    if (nodes != null) await stopCluster(nodes)
+  })
+
+  it('agrees on one leader, and every node reports it', async function () {
+    const statuses = await Promise.all(nodes.map(async node => {
+      const c = await Client.connect({ bootstrap: [node.addrs[0]] })
+      try { return await c.status() } finally { await c.close() }
+    }))
+    const leaders = new Set(statuses.map(s => `${s.leader}@${s.term}`))
+    assert.equal(leaders.size, 1, [...leaders].join(', '))
+    assert.ok(nodes.some(n => n.peerId === statuses[0].leader))
+    for (const status of statuses) assert.equal(status.nodes.length, 5)
+  })
+
+  it('spreads processes created through one node over the others', async function () {
+    const created: string[] = []
+    for (let i = 0; i < 20; i++) created.push(await client.create('kit'))
+    const hosts = new Map<string, number>()
+    for (const p of (await client.list()).filter(p => created.includes(p.pid))) hosts.set(p.node, (hosts.get(p.node) ?? 0) + 1)
+    assert.ok(hosts.size >= 4, `20 processes landed on ${hosts.size} nodes: ${JSON.stringify([...hosts.values()])}`)
+  })
+
+  it('lets a client that knows one node reach a process on every node, straight at its host', async function () {
+    const fresh = await Client.connect({ bootstrap: [nodes[3].addrs[0]] })
+    try {
+      for (const [i, pid] of pids.entries()) {
+        assert.equal(text(await fresh.invoke(pid, 'whoami')), JSON.stringify({ pid, app: 'kit' }), `process on node ${i}`)
+      }
+    } finally {
+      await fresh.close()
+    }
+  })
+
+  it('keeps serving processes hosted elsewhere after the bootstrap node is SIGKILLed, and finds new ones in the DHT', async function () {
+    const fresh = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
+    try {
+      // This client has looked up the process on node 2 only; the one on node 4 it must find after the kill.
+      assert.equal(text(await fresh.invoke(pids[2], 'incr')), '1')
+      await nodes[0].kill('SIGKILL')
+      assert.equal(text(await fresh.invoke(pids[2], 'incr')), '2')
+      assert.equal(text(await fresh.invoke(pids[4], 'whoami')), JSON.stringify({ pid: pids[4], app: 'kit' }))
+    } finally {
+      await fresh.close()
+    }
+  })
+
+  it('elects a new leader after the leader is SIGKILLed, and creates processes again', async function () {
+    const alive = nodes.filter(n => n.child.exitCode == null && n.child.signalCode == null)
+    const observer = await Client.connect({ bootstrap: alive.map(n => n.addrs[0]) })
+    try {
+      // The bootstrap node killed before may have been the leader: wait for a live one.
+      let before = await observer.status()
+      await eventually(async () => {
+        before = await observer.status()
+        return alive.some(n => n.peerId === before.leader)
+      }, 15_000, 'a live leader')
+      const leader = alive.find(n => n.peerId === before.leader)!
+      const killedAt = Date.now()
+      await leader.kill('SIGKILL')
+      const survivors = alive.filter(n => n !== leader)
+      const after = await Client.connect({ bootstrap: survivors.map(n => n.addrs[0]) })
+      try {
+        let elected = ''
+        await eventually(async () => {
+          const status = await after.status()
+          elected = status.leader ?? ''
+          return elected !== '' && elected !== leader.peerId && status.term > before.term
+        }, 15_000, 'a new leader')
+        process.stderr.write(`      (new leader after ${Date.now() - killedAt} ms)\n`)
+        const pid = await after.create('kit')
+        assert.equal(text(await after.invoke(pid, 'incr')), '1')
+      } finally {
+        await after.close()
+      }
+    } finally {
+      await observer.close()
+    }
+  })
+})
+
+describe('a mesh of sixteen node processes', function () {
+  this.timeout(300_000)
+  let nodes: TestNode[]
+
+  after(async function () {
+    if (nodes != null) await stopCluster(nodes)
+  })
+
+  it('forms, elects one leader and serves invocations on every node', async function () {
+    nodes = await startCluster(16, [], 120_000)
+    const leader = await waitForMesh(nodes, 120_000)
+    assert.ok(nodes.some(n => n.peerId === leader))
+    const client = await Client.connect({ bootstrap: [nodes[5].addrs[0]] })
+    try {
+      await client.deploy('kit', await readFile(fixture('testkit')))
+      for (const node of nodes) {
+        const pid = await client.create('kit', { node: node.peerId })
+        assert.equal(text(await client.invoke(pid, 'incr')), '1')
+      }
+    } finally {
+      await client.close()
+    }
+  })
+})
