@@ -5,9 +5,11 @@ import { measureRtt, measureThroughput, type Call, type Plan, type RttResult, ty
 import type { Summary } from './stats.js'
 
 /** The echo load shapes (load.ts), and the LaTeX example's calls (latex.ts). */
-export type Mode = 'rtt' | 'throughput' | 'getfile' | 'compile' | IpcMode
+export type Mode = 'rtt' | 'throughput' | 'getfile' | 'compile' | IpcMode | ClusterMode
 /** Process-to-process messages (ipc.ts): one-way times of a ping-pong, and 8 MiB transfers. */
 export type IpcMode = 'oneway' | 'bulk'
+/** The cluster layer (cluster.ts): a fresh client's first invoke, create + first invoke, leader fail-over. */
+export type ClusterMode = 'resolve' | 'cold' | 'failover'
 
 export interface Transport {
   call: Call
@@ -35,6 +37,14 @@ export interface ClientReport {
   oneway?: Summary
   /** Transfers of `bytes` each; their times (start of the send to the receiver's ack) in microseconds. */
   bulk?: { bytes: number, transfer: Summary }
+  /** In us: a fresh client's first invoke of an existing pid; one raw DHT get of its record by a fresh peer (full query) and by a warm one (first answer). */
+  resolve?: { first: Summary, dhtGet: Summary, dhtGetWarm: Summary }
+  /** In us: create + first invoke, and warm invokes of an existing process on the same node. */
+  cold?: { cold: Summary, warm: Summary }
+  /** In us: leader SIGKILLed until a surviving node names a new leader. */
+  failover?: Summary
+  /** Parts of a source that failed while the rest of it was measured (the run lists them as failures). */
+  errors?: string[]
 }
 
 export type ClientMessage = { ok: true, report: ClientReport } | { ok: false, error: string }

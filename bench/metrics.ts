@@ -1,19 +1,28 @@
 // What the benchmark reports. A source is one server/client pair measured in its own processes;
 // a metric is one figure of a source, compared with the same figure of its baseline sources.
+import { ELECTION_TIMEOUT_MS } from '../node/cluster/constants.js'
 import type { ClientReport, Mode } from './client-main.js'
+import type { ClusterSource } from './cluster.js'
 import type { IpcSource } from './ipc.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'latex.stateless' | 'latex.praas' | IpcSource
+export type SourceName = 'net.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
-export type DerivedName = 'libp2p.echo.half'
+export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout'
 
+const constant = (x: number): Summary => ({ n: 1, p50: x, p99: x, mean: x, min: x, max: x })
 const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
 
 const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, derive(report: ClientReport): ClientReport }> = {
   // Raw libp2p one-way: half the sequential 64 B round trip on an open stream (the same halving as the ipc ping-pong).
-  'libp2p.echo.half': { from: 'libp2p.echo', mode: 'rtt', derive: r => ({ oneway: r.rtt != null ? halve(r.rtt) : undefined }) }
+  'libp2p.echo.half': { from: 'libp2p.echo', mode: 'rtt', derive: r => ({ oneway: r.rtt != null ? halve(r.rtt) : undefined }) },
+  // The cluster client measures its baselines in the same mesh and reports them beside its figures (cluster-client.ts).
+  'dht.get': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.dhtGet } : undefined }) },
+  'dht.get.warm': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.dhtGetWarm } : undefined }) },
+  'invoke.warm': { from: 'praas.cluster', mode: 'cold', derive: r => ({ cold: r.cold != null ? { ...r.cold, cold: r.cold.warm } : undefined }) },
+  // A constant: a follower stands for election this long after it last heard the leader (plus rank and jitter).
+  'election.timeout': { from: 'praas.cluster', mode: 'failover', derive: r => ({ failover: r.failover != null ? constant(ELECTION_TIMEOUT_MS * 1000) : undefined }) }
 }
 
 const isDerived = (name: string): name is DerivedName => Object.hasOwn(DERIVED, name)
@@ -47,14 +56,22 @@ export const METRICS: MetricDef[] = [
   { metric: 'ipc.oneway.libp2p', unit: 'us', source: 'libp2p.echo.half', mode: 'oneway', baselines: [] },
   { metric: 'ipc.oneway.redis', unit: 'us', source: 'redis.relay', mode: 'oneway', baselines: [] },
   { metric: 'ipc.bulk', unit: 'MB/s', source: 'ipc.remote', mode: 'bulk', baselines: ['libp2p.bulk'] },
-  { metric: 'ipc.bulk.libp2p', unit: 'MB/s', source: 'libp2p.bulk', mode: 'bulk', baselines: [] }
+  { metric: 'ipc.bulk.libp2p', unit: 'MB/s', source: 'libp2p.bulk', mode: 'bulk', baselines: [] },
+  // The cluster layer (cluster.ts), in a mesh of 8 node processes: value = p50 in ms; the
+  // `resolve.dht.get*` / `invoke.cold.warm` rows are the baselines' own figures.
+  { metric: 'resolve.first', unit: 'ms', source: 'praas.cluster', mode: 'resolve', baselines: ['dht.get', 'dht.get.warm'] },
+  { metric: 'resolve.dht.get', unit: 'ms', source: 'dht.get', mode: 'resolve', baselines: [] },
+  { metric: 'resolve.dht.get.warm', unit: 'ms', source: 'dht.get.warm', mode: 'resolve', baselines: [] },
+  { metric: 'invoke.cold', unit: 'ms', source: 'praas.cluster', mode: 'cold', baselines: ['invoke.warm'] },
+  { metric: 'invoke.cold.warm', unit: 'ms', source: 'invoke.warm', mode: 'cold', baselines: [] },
+  { metric: 'leader.failover', unit: 'ms', source: 'praas.cluster', mode: 'failover', baselines: ['election.timeout'] }
 ]
 
 /** The row format of latest.json (SPEC.md, Benchmarks). */
 export interface Row {
   metric: string
   unit: string
-  /** p50 in us for latencies; calls (requests) per second for throughput; MB/s for bulk. */
+  /** p50 in us for latencies (in ms for the `ms` rows); calls (requests) per second for throughput; MB/s for bulk. */
   value: number | null
   baseline: string | null
   baselineValue: number | null
@@ -102,6 +119,12 @@ function figures (report: ClientReport | undefined, mode: Mode): { value: number
     const { bytes, transfer } = report.bulk
     return { value: bytes / transfer.p50, n: transfer.n, p50: transfer.p50, p99: transfer.p99 }
   }
+  // the cluster figures are in us like the rest; their value is in ms
+  const ms = (s: Summary | undefined): { value: number, n: number, p50: number, p99: number } | undefined =>
+    s != null && s.n > 0 ? { value: s.p50 / 1000, n: s.n, p50: s.p50, p99: s.p99 } : undefined
+  if (mode === 'resolve') return ms(report?.resolve?.first)
+  if (mode === 'cold') return ms(report?.cold?.cold)
+  if (mode === 'failover') return ms(report?.failover)
   return undefined
 }
 
@@ -115,7 +138,11 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     getfile: median(reports.flatMap(r => r.getfile ?? []), s => s.p50),
     compile: median(reports.flatMap(r => r.compile ?? []), s => s.p50),
     oneway: median(reports.flatMap(r => r.oneway ?? []), s => s.p50),
-    bulk: median(reports.flatMap(r => r.bulk ?? []), b => b.transfer.p50)
+    bulk: median(reports.flatMap(r => r.bulk ?? []), b => b.transfer.p50),
+    // a figure and its baselines come from the same round
+    resolve: median(reports.flatMap(r => r.resolve ?? []), x => x.first.p50),
+    cold: median(reports.flatMap(r => r.cold ?? []), x => x.cold.p50),
+    failover: median(reports.flatMap(r => r.failover ?? []), s => s.p50)
   }
 }
 

@@ -1,7 +1,8 @@
 // Writes bench/results/latest.{json,md} and the plots, and renders the table for stdout.
 import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
+import { clusterNotes, clusterPlots, isClusterMetric } from './cluster.js'
 import { ipcNotes, ipcPlots } from './ipc.js'
 import type { Row } from './metrics.js'
 import { barChart, type Bar } from './plot.js'
@@ -14,6 +15,8 @@ export interface Machine {
   date: string
   mode: 'quick' | 'full'
   rounds: number
+  /** The 1-minute load average when the run ended (other work on the machine skews every figure). */
+  load: number
 }
 
 export function machine (mode: 'quick' | 'full', rounds: number): Machine {
@@ -25,7 +28,8 @@ export function machine (mode: 'quick' | 'full', rounds: number): Machine {
     platform: `${process.platform} ${process.arch}`,
     date: new Date().toISOString(),
     mode,
-    rounds
+    rounds,
+    load: Number(loadavg()[0].toFixed(1))
   }
 }
 
@@ -42,8 +46,8 @@ function plots (rows: Row[]): { rtt: Bar[], throughput: Bar[] } {
   const rtt: Bar[] = []
   const throughput: Bar[] = []
   for (const r of rows) {
-    // the ipc rows (one-way times, MB/s) have plots of their own: ipcPlots
-    if (seen.has(r.metric) || r.value == null || r.metric.startsWith('ipc.')) continue
+    // the ipc rows (one-way times, MB/s) and the cluster rows (ms) have plots of their own: ipcPlots, clusterPlots
+    if (seen.has(r.metric) || r.value == null || r.metric.startsWith('ipc.') || isClusterMetric(r.metric)) continue
     seen.add(r.metric)
     if (r.unit === 'us') rtt.push({ label: r.metric, value: r.value, whisker: r.p99 ?? undefined })
     else throughput.push({ label: r.metric, value: r.value })
@@ -64,6 +68,7 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
     images.push('![throughput](throughput.svg)')
   }
   images.push(...await ipcPlots(dir, rows))
+  images.push(...await clusterPlots(dir, rows))
   const md = [
     '# praas benchmarks (latest run)',
     '',
@@ -74,9 +79,10 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
       'their p50/p99 are per-call latencies under that load. Every server and every client runs in its own OS process on loopback.',
     '',
     ...ipcNotes(rows),
+    ...clusterNotes(rows),
     ...(failures.length > 0 ? ['**Failed in this run:**', '', ...failures.map(f => `- ${f}`), ''] : []),
     ...images.flatMap(i => [i, '']),
-    `Machine: Node ${host.node}, ${host.cpus} CPUs (${host.cpuModel}), ${host.platform}; ${host.mode} run, ${host.rounds} round(s) (figures from the median round), on ${host.date}.`,
+    `Machine: Node ${host.node}, ${host.cpus} CPUs (${host.cpuModel}), ${host.platform}; ${host.mode} run, ${host.rounds} round(s) (figures from the median round), on ${host.date}; 1-minute load average at the end: ${host.load}.`,
     ''
   ].join('\n')
   await writeFile(join(dir, 'latest.json'), JSON.stringify(rows, null, 2) + '\n')

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only PREFIX] [-- --rounds N]`: measures praas invoke against
+// `npm run bench [-- --quick] [-- --only PREFIX[,PREFIX…]] [-- --rounds N]`: measures praas invoke against
 // raw libp2p and raw node:net echo in the same run, writes bench/results/latest.{json,md}, prints the table.
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,7 +23,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
 
 /** Sources run in this order: the floors first, so their figures are in hand if praas fails. */
 const ORDER: SourceName[] = ['net.echo', 'libp2p.echo', 'libp2p.echo.batched', 'praas.invoke', 'latex.stateless', 'latex.praas',
-  'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote']
+  'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote', 'praas.cluster']
 
 /** The first line of an error, plus the first line of a child's output that names an error. */
 function summary (message: string): string {
@@ -37,7 +37,8 @@ async function main (): Promise<number> {
   const mode = values.quick === true ? 'quick' : 'full'
   const plan = PLANS[mode]
   const rounds = Math.min(10, Math.max(1, Number(values.rounds ?? ROUNDS[mode]) || 1))
-  const metrics = METRICS.filter(m => values.only == null || m.metric.startsWith(values.only))
+  const prefixes = values.only?.split(',').filter(p => p !== '')
+  const metrics = METRICS.filter(m => prefixes == null || prefixes.some(p => m.metric.startsWith(p)))
   if (metrics.length === 0) {
     process.stderr.write(`bench: no metric starts with "${values.only}"; metrics: ${METRICS.map(m => m.metric).join(', ')}\n`)
     return 2
@@ -56,7 +57,9 @@ async function main (): Promise<number> {
       const modes = [...(want.get(name) ?? [])]
       process.stderr.write(`bench: round ${round}/${rounds}: ${name} (${modes.join(', ')}), ${((Date.now() - started) / 1000).toFixed(1)} s elapsed\n`)
       try {
-        reports.set(name, [...(reports.get(name) ?? []), await runSource(name, modes, plan, bench, root)])
+        const report = await runSource(name, modes, plan, bench, root)
+        reports.set(name, [...(reports.get(name) ?? []), report])
+        for (const error of report.errors ?? []) failures.push(`${name}: ${summary(error)}`)
       } catch (err: any) {
         const message = String(err?.message ?? err)
         process.stderr.write(`bench: ${name} failed: ${message}\n`)

@@ -3,6 +3,7 @@
 import { join } from 'node:path'
 import { firstLine, runClient, startServer, stopChild } from './children.js'
 import type { ClientReport, Mode } from './client-main.js'
+import { cluster } from './cluster.js'
 import { ipc } from './ipc.js'
 import { latex } from './latex.js'
 import type { Plan } from './load.js'
@@ -49,5 +50,6 @@ export async function runSource (name: SourceName, modes: Mode[], plan: Plan, be
     case 'praas.invoke': return await praas(bench, root, modes, plan)
     case 'latex.stateless': case 'latex.praas': return await latex(name, bench, root, modes, plan)
     case 'ipc.remote': case 'ipc.local': case 'redis.relay': case 'libp2p.bulk': return await ipc(name, bench, root, modes, plan)
+    case 'praas.cluster': return await cluster(bench, root, modes, plan)
   }
 }

@@ -32,8 +32,6 @@ interface NoiseConnection {
   decrypt(chunk: Uint8Array | Uint8ArrayList): Uint8ArrayList
 }
 
-const tuned = new WeakSet<object>()
-
 /** Writes every buffer of one send in a single writev (cork), instead of one write each. */
 function corkedSendData (this: TcpConnection, data: Uint8ArrayList): { sentBytes: number, canSendMore: boolean } {
   const socket = this.socket
@@ -74,57 +72,91 @@ function isNoiseConnection (value: unknown): value is NoiseConnection {
     (conn.decoder as unknown as { buffer?: unknown }).buffer instanceof Uint8ArrayList
 }
 
-/** Noise's maximum message: a 2-byte length. */
+/** Noise frames each message with a 2-byte big-endian length. */
 const NOISE_LENGTH_BYTES = 2
 
 /**
  * The frames of a Noise connection (2-byte big-endian length, then that many bytes), as
  * LengthPrefixedDecoder splits them for @chainsafe/libp2p-noise (`decode` returns an iterable
  * of frames; empty frames are skipped; more than `maxBufferSize` bytes buffered at once throws),
- * without an exception at the end of each chunk.
+ * without an exception at the end of each chunk, and without a list object per frame: a frame
+ * within one network buffer (nearly all) is a view of it.
  */
 export class NoiseFrameDecoder {
-  private readonly buffer: Uint8ArrayList
+  /** Unconsumed bytes, oldest first; the first may be a view past its consumed start. */
+  private chunks: Uint8Array[] = []
+  private bytes = 0
 
   constructor (private readonly maxBufferSize: number, held?: Uint8ArrayList) {
-    this.buffer = held ?? new Uint8ArrayList()
+    if (held != null) for (const buf of held) this.append(buf)
   }
 
   decode (data: Uint8Array | Uint8ArrayList): Array<Uint8Array | Uint8ArrayList> {
-    const buffer = this.buffer
-    buffer.append(data)
-    if (buffer.byteLength > this.maxBufferSize) {
-      throw new RangeError(`Buffer length limit exceeded - ${buffer.byteLength}/${this.maxBufferSize}`)
+    if (data instanceof Uint8Array) {
+      this.append(data)
+    } else {
+      for (const buf of data) this.append(buf)
+    }
+    if (this.bytes > this.maxBufferSize) {
+      throw new RangeError(`Buffer length limit exceeded - ${this.bytes}/${this.maxBufferSize}`)
     }
     const frames: Array<Uint8Array | Uint8ArrayList> = []
-    let offset = 0
-    const total = buffer.byteLength
-    while (total - offset >= NOISE_LENGTH_BYTES) {
-      const length = (buffer.get(offset) << 8) | buffer.get(offset + 1)
-      const end = offset + NOISE_LENGTH_BYTES + length
-      if (end > total) break
-      if (length > 0) frames.push(buffer.sublist(offset + NOISE_LENGTH_BYTES, end))
-      offset = end
+    while (this.bytes >= NOISE_LENGTH_BYTES) {
+      let first = this.chunks[0]
+      if (first.byteLength < NOISE_LENGTH_BYTES) {
+        // a length split across buffers (rare): join the two
+        const joined = new Uint8Array(first.byteLength + this.chunks[1].byteLength)
+        joined.set(first)
+        joined.set(this.chunks[1], first.byteLength)
+        this.chunks.splice(0, 2, joined)
+        first = joined
+      }
+      const end = NOISE_LENGTH_BYTES + ((first[0] << 8) | first[1])
+      if (end > this.bytes) break
+      if (end <= first.byteLength) {
+        if (end > NOISE_LENGTH_BYTES) frames.push(first.subarray(NOISE_LENGTH_BYTES, end))
+        if (end === first.byteLength) this.chunks.shift()
+        else this.chunks[0] = first.subarray(end)
+      } else {
+        const frame = new Uint8ArrayList()
+        let need = end
+        let used = 0
+        while (need > 0) {
+          const chunk = this.chunks[used]
+          if (chunk.byteLength <= need) {
+            frame.append(chunk)
+            used++
+            need -= chunk.byteLength
+          } else {
+            frame.append(chunk.subarray(0, need))
+            this.chunks[used] = chunk.subarray(need)
+            need = 0
+          }
+        }
+        this.chunks.splice(0, used)
+        frames.push(frame.sublist(NOISE_LENGTH_BYTES))
+      }
+      this.bytes -= end
     }
-    buffer.consume(offset)
     return frames
+  }
+
+  private append (buf: Uint8Array): void {
+    if (buf.byteLength === 0) return
+    this.chunks.push(buf)
+    this.bytes += buf.byteLength
   }
 }
 
 /**
  * Tunes the connection a muxer is about to run over: the Noise layer's reader, and the TCP
- * socket under it. Idempotent; anything unrecognised is left alone.
+ * socket under it. Anything unrecognised is left as it is: another encrypter, a connection tuned
+ * already, a socket behind pnet (Noise then runs over pnet's stream, not the TCP connection).
  */
 export function tuneConnection (conn: unknown): void {
-  if (!isNoiseConnection(conn) || tuned.has(conn)) return
-  tuned.add(conn)
+  if (!isNoiseConnection(conn)) return
   const stock = conn.decoder as unknown as { buffer: Uint8ArrayList, maxBufferSize: number }
   conn.decoder = new NoiseFrameDecoder(stock.maxBufferSize, stock.buffer)
   const raw = conn.stream
   if (isTcpConnection(raw)) raw.sendData = corkedSendData
-}
-
-/** Whether `tuneConnection` changed this connection (for tests). */
-export function isTuned (conn: unknown): boolean {
-  return typeof conn === 'object' && conn != null && tuned.has(conn)
 }

@@ -1,6 +1,9 @@
+import { writer as protonsWriter } from 'protons-runtime'
+import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { decodeInvokeFrame, encodeInvokeFrame, lengthPrefixed } from './codec.js'
+import { decodeInvokeFrame } from './codec.js'
 import { PraasError } from './errors.js'
+import { markFresh } from './fresh-bytes.js'
 import { CHUNK_BYTES, MAX_INFLIGHT_PER_STREAM, MAX_INVOKE_FRAME_BYTES, MAX_PAYLOAD_BYTES } from './limits.js'
 import { InvokeFrame } from './messages.js'
 import type { InvokeFrameInit } from './codec.js'
@@ -122,6 +125,93 @@ export class FrameDecoder {
   }
 }
 
+/** The tag of InvokeFrame.chunk: field 7, wire type 2 (length-delimited). */
+const CHUNK_TAG = (7 << 3) | 2
+
+/** Reads an unsigned varint of at most 35 bits at `pos`; undefined if it runs past `end` or longer. */
+function varintAt (list: Uint8ArrayList, pos: number, end: number): [value: number, next: number] | undefined {
+  let value = 0
+  for (let scale = 1; scale <= 2 ** 28; scale *= 128) {
+    if (pos >= end) return undefined
+    const byte = list.get(pos++)
+    value += (byte & 0x7f) * scale
+    if (byte < 0x80) return [value, pos]
+  }
+  return undefined
+}
+
+/** Where the one chunk field of an encoded InvokeFrame lies: [field start, bytes start, bytes end]. */
+function chunkField (list: Uint8ArrayList): [number, number, number] | undefined {
+  const end = list.byteLength
+  let found: [number, number, number] | undefined
+  let pos = 0
+  while (pos < end) {
+    const start = pos
+    const tag = varintAt(list, pos, end)
+    if (tag == null) return undefined
+    pos = tag[1]
+    switch (tag[0] & 7) {
+      case 0: {
+        // a varint of up to 10 bytes (64 bits)
+        const last = Math.min(pos + 10, end)
+        while (pos < last && list.get(pos) >= 0x80) pos++
+        if (pos === last) return undefined
+        pos++
+        break
+      }
+      case 1: pos += 8; break
+      case 5: pos += 4; break
+      case 2: {
+        const length = varintAt(list, pos, end)
+        if (length == null) return undefined
+        if (tag[0] === CHUNK_TAG) {
+          if (found != null) return undefined
+          found = [start, length[1], length[1] + length[0]]
+        }
+        pos = length[1] + length[0]
+        break
+      }
+      default: return undefined
+    }
+  }
+  return pos === end ? found : undefined
+}
+
+/**
+ * Decodes a frame that spans several network buffers without joining its chunk into one buffer
+ * first (protons would copy the whole frame): the fields around the chunk are decoded and
+ * validated as usual, the chunk stays a list of views. Anything unusual takes the plain path.
+ */
+function decodeSpanningFrame (list: Uint8ArrayList): { frame: InvokeFrame, chunk: Uint8Array | Uint8ArrayList } {
+  const field = chunkField(list)
+  if (field == null) {
+    const frame = decodeInvokeFrame(list)
+    return { frame, chunk: frame.chunk }
+  }
+  const [start, from, to] = field
+  const frame = decodeInvokeFrame(new Uint8ArrayList(list.sublist(0, start), list.sublist(to)))
+  const length = to - from
+  if (length > CHUNK_BYTES) throw new PraasError('BAD_REQUEST', `chunk of ${length} bytes exceeds ${CHUNK_BYTES}`)
+  if (length > frame.size) throw new PraasError('BAD_REQUEST', 'chunk is larger than the declared size')
+  return { frame, chunk: list.sublist(from, to) }
+}
+
+/**
+ * A message's payload in one buffer of its own. A request's payload is marked fresh: it goes to
+ * the node's handlers, which own it and may transfer it to a worker instead of cloning it. A
+ * response's payload may end up with the app (SDK), so it is left unmarked.
+ */
+function assemble (parts: Uint8ArrayList, kind: InvokeFrame.Kind): Uint8Array<ArrayBuffer> {
+  // a plain Uint8Array (not a Buffer, as callers get it) over a buffer of its own, not zeroed first
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(parts.byteLength).buffer, 0, parts.byteLength)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return kind === InvokeFrame.Kind.REQUEST ? markFresh(out) : out
+}
+
 /**
  * Reads length-prefixed invoke frames from a stream and reassembles chunked messages. A frame
  * whose length prefix exceeds the frame limit cannot be skipped safely, so it aborts the stream;
@@ -146,8 +236,14 @@ export class FrameReader {
 
   private onFrame (bytes: Uint8Array | Uint8ArrayList): void {
     let frame: InvokeFrame
+    let chunk: Uint8Array | Uint8ArrayList
     try {
-      frame = decodeInvokeFrame(bytes)
+      if (bytes instanceof Uint8Array) {
+        frame = decodeInvokeFrame(bytes)
+        chunk = frame.chunk
+      } else {
+        ({ frame, chunk } = decodeSpanningFrame(bytes))
+      }
     } catch (err) {
       this.handlers.onMalformed(err as PraasError)
       return
@@ -160,19 +256,24 @@ export class FrameReader {
     const key = `${frame.kind}:${frame.id}`
     const partial = this.partials.get(key)
     if (partial == null) {
-      this.onHead(key, frame)
+      this.onHead(key, frame, chunk)
     } else {
-      this.onContinuation(key, partial, frame)
+      this.onContinuation(key, partial, frame, chunk)
     }
   }
 
-  private onHead (key: string, frame: InvokeFrame): void {
+  private onHead (key: string, frame: InvokeFrame, chunk: Uint8Array | Uint8ArrayList): void {
     if (!frame.more) {
-      if (frame.chunk.byteLength !== frame.size) {
+      if (chunk.byteLength !== frame.size) {
         this.handlers.onRefused(frame, new PraasError('BAD_REQUEST', 'payload shorter than its declared size'))
         return
       }
-      this.handlers.onMessage({ head: frame, payload: frame.chunk })
+      if (!(chunk instanceof Uint8Array)) {
+        const payload = assemble(chunk, frame.kind)
+        frame.chunk = payload
+        chunk = payload
+      }
+      this.handlers.onMessage({ head: frame, payload: chunk })
       return
     }
     if (this.partials.size >= MAX_INFLIGHT_PER_STREAM) {
@@ -180,16 +281,16 @@ export class FrameReader {
       return
     }
     const refused = frame.size > MAX_PAYLOAD_BYTES
-    this.partials.set(key, { head: frame, parts: new Uint8ArrayList(frame.chunk), refused })
+    this.partials.set(key, { head: frame, parts: new Uint8ArrayList(chunk), refused })
     if (refused) {
       this.handlers.onRefused(frame, new PraasError('TOO_LARGE', `payload of ${frame.size} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`))
       this.partials.get(key)!.parts = new Uint8ArrayList()
     }
   }
 
-  private onContinuation (key: string, partial: PartialMessage, frame: InvokeFrame): void {
+  private onContinuation (key: string, partial: PartialMessage, frame: InvokeFrame, chunk: Uint8Array | Uint8ArrayList): void {
     if (!partial.refused) {
-      partial.parts.append(frame.chunk)
+      partial.parts.append(chunk)
       if (partial.parts.byteLength > partial.head.size) {
         partial.refused = true
         partial.parts = new Uint8ArrayList()
@@ -203,13 +304,45 @@ export class FrameReader {
       this.handlers.onRefused(partial.head, new PraasError('BAD_REQUEST', 'payload shorter than its declared size'))
       return
     }
-    this.handlers.onMessage({ head: partial.head, payload: partial.parts.subarray() })
+    this.handlers.onMessage({ head: partial.head, payload: assemble(partial.parts, partial.head.kind) })
   }
 
   /** Ends every partial message; called when the stream closes. */
   clear (): void {
     this.partials.clear()
   }
+}
+
+/** From this size on a chunk is not copied into its frame: the frame is a list around it. */
+const VIEW_CHUNK_BYTES = 16 * 1024
+
+/**
+ * One frame with its length prefix, as the stream gets it. Small frames are encoded straight
+ * into one buffer, prefix included (one allocation, one copy of the chunk). A big chunk is not
+ * copied at all: the encoded fields before it (with the chunk's tag and length) and after it
+ * become separate buffers around a view of the chunk, so the bytes on the wire are exactly those
+ * of the one-buffer encoding. Like every chunk written here, it is read again only when the stream
+ * sends it: the payload must stay unchanged until the call ends, as before.
+ */
+export function encodeFrame (frame: InvokeFrameInit): Uint8Array | Uint8ArrayList {
+  const chunk = frame.chunk
+  if (chunk == null || chunk.byteLength < VIEW_CHUNK_BYTES) {
+    const w = protonsWriter()
+    // length-delimited (the default): the varint length, then the frame
+    InvokeFrame.codec().encode(frame as InvokeFrame, w)
+    return w.finish()
+  }
+  const before = InvokeFrame.encode({ id: frame.id, kind: frame.kind, pid: frame.pid, fn: frame.fn, timeoutMs: frame.timeoutMs, size: frame.size })
+  const after = InvokeFrame.encode({ more: frame.more, error: frame.error, key: frame.key, from: frame.from })
+  const chunkLength = varint.encodingLength(chunk.byteLength)
+  const frameLength = before.byteLength + 1 + chunkLength + chunk.byteLength + after.byteLength
+  const prefixLength = varint.encodingLength(frameLength)
+  const head = new Uint8Array(prefixLength + before.byteLength + 1 + chunkLength)
+  varint.encodeUint8Array(frameLength, head, 0)
+  head.set(before, prefixLength)
+  head[prefixLength + before.byteLength] = CHUNK_TAG
+  varint.encodeUint8Array(chunk.byteLength, head, prefixLength + before.byteLength + 1)
+  return after.byteLength > 0 ? new Uint8ArrayList(head, chunk, after) : new Uint8ArrayList(head, chunk)
 }
 
 /**
@@ -220,7 +353,7 @@ export class FrameReader {
  * flushed at once, so big messages do not pile up.
  */
 export class FrameWriter {
-  private queue: Uint8Array[] = []
+  private queue: Array<Uint8Array | Uint8ArrayList> = []
   private queuedBytes = 0
   private turnOpen = false
 
@@ -228,7 +361,7 @@ export class FrameWriter {
 
   /** Writes one frame; false means the stream is full and the caller should wait for drain. */
   write (frame: InvokeFrameInit): boolean {
-    const bytes = lengthPrefixed(encodeInvokeFrame(frame))
+    const bytes = encodeFrame(frame)
     if (!this.turnOpen) {
       this.turnOpen = true
       setImmediate(this.endTurn)

@@ -1,18 +1,34 @@
 import { Worker } from 'node:worker_threads'
 import { PraasError } from '../../protocol/index.js'
+import { markFresh } from '../../protocol/fresh-bytes.js'
 import { exactBytes } from './exact-bytes.js'
+import { forTransfer } from './transfer.js'
 import { TurnBatcher } from './turn-batcher.js'
 import type { ContextOp, FromWorker, ToWorker } from './worker-messages.js'
 import type { ResourceLimits } from 'node:worker_threads'
 
 const WORKER_URL = new URL('./worker.js', import.meta.url)
 
-/** Op results that carry bytes (state values, invoke results, received messages), made exact. */
-function exactValue (value: unknown): unknown {
-  if (value instanceof Uint8Array) return exactBytes(value)
+/**
+ * Op results that carry bytes (state values, invoke results, received messages), made exact, and
+ * moved rather than cloned where that is safe and cheaper (transfer.ts): a state value is never
+ * moved (the state keeps it), a received message is when it is fresh (it left the mailbox).
+ */
+function exactValue (value: unknown, transfer: ArrayBuffer[]): unknown {
+  if (value instanceof Uint8Array) return forTransfer(exactBytes(value), transfer)
   const message = value as { from?: unknown, data?: unknown } | null
-  if (message?.data instanceof Uint8Array) return { from: message.from, data: exactBytes(message.data) }
+  if (message?.data instanceof Uint8Array) return { from: message.from, data: forTransfer(exactBytes(message.data), transfer) }
   return value
+}
+
+/**
+ * The bytes of a ctx call arrive in a buffer of their own, made by postMessage for this thread.
+ * Those of `send` and `invoke` go on to exactly one owner (a mailbox, a call, the network), so
+ * they are marked fresh and may move on to a worker by transfer; a `put` value stays in the state
+ * and is read again by every `get`, so it is not.
+ */
+function markOwned (request: ContextOp): void {
+  if (request.op === 'send' || request.op === 'invoke') markFresh(request.data)
 }
 
 export interface CallRecord {
@@ -79,7 +95,8 @@ export class FunctionWorker {
 
   start (call: CallRecord, fn: string, app: string, payload: Uint8Array): void {
     this.calls.set(call.id, call)
-    this.post({ t: 'call', id: call.id, pid: call.pid, app, fn, payload: exactBytes(payload) })
+    const transfer: ArrayBuffer[] = []
+    this.post({ t: 'call', id: call.id, pid: call.pid, app, fn, payload: forTransfer(exactBytes(payload), transfer) }, transfer)
   }
 
   /** Forgets a call (it timed out or was cancelled): its late result and ctx calls are refused. */
@@ -99,8 +116,12 @@ export class FunctionWorker {
       this.post({ t: 'opError', opId, code: 'TIMEOUT', message: 'the invocation has ended' })
       return
     }
+    markOwned(request)
     this.events.onOp(call, request).then(
-      (value) => { this.post({ t: 'opResult', opId, value: exactValue(value) }) },
+      (value) => {
+        const transfer: ArrayBuffer[] = []
+        this.post({ t: 'opResult', opId, value: exactValue(value, transfer) }, transfer)
+      },
       (err: PraasError) => { this.post({ t: 'opError', opId, code: err.code ?? 'UNAVAILABLE', message: err.message }) }
     )
   }
@@ -120,10 +141,10 @@ export class FunctionWorker {
     }
   }
 
-  private readonly outbox = new TurnBatcher<ToWorker>((batch) => { if (!this.exited) this.worker.postMessage(batch) })
+  private readonly outbox = new TurnBatcher<ToWorker>((batch, transfer) => { if (!this.exited) this.worker.postMessage(batch, transfer) })
 
-  private post (message: ToWorker): void {
-    if (!this.exited) this.outbox.push(message)
+  private post (message: ToWorker, transfer?: ArrayBuffer[]): void {
+    if (!this.exited) this.outbox.push(message, transfer != null && transfer.length > 0 ? transfer : undefined)
   }
 
   async terminate (): Promise<void> {

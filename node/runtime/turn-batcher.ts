@@ -2,28 +2,33 @@
  * Sends the messages of one event-loop turn together. A postMessage costs a structured clone and
  * a wake-up of the other thread, so the first message of a turn goes out at once (no added
  * latency) and the ones after it in the same turn go out as one array at the end of the turn.
+ * A message may name buffers to transfer with it (they go in its batch's transfer list).
  */
 export class TurnBatcher<T> {
   private queue: T[] = []
+  private transfer: ArrayBuffer[] = []
   private turnOpen = false
 
-  constructor (private readonly send: (batch: T[]) => void) {}
+  constructor (private readonly send: (batch: T[], transfer: ArrayBuffer[]) => void) {}
 
-  push (message: T): void {
+  push (message: T, transfer?: ArrayBuffer[]): void {
     if (this.turnOpen) {
       this.queue.push(message)
+      if (transfer != null) this.transfer.push(...transfer)
       return
     }
     this.turnOpen = true
     setImmediate(this.endTurn)
-    this.send([message])
+    this.send([message], transfer ?? [])
   }
 
   private readonly endTurn = (): void => {
     this.turnOpen = false
     if (this.queue.length === 0) return
     const batch = this.queue
+    const transfer = this.transfer
     this.queue = []
-    this.send(batch)
+    this.transfer = []
+    this.send(batch, transfer)
   }
 }

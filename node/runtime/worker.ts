@@ -4,7 +4,9 @@ import '../../protocol/polyfill.js'
 import { parentPort, workerData } from 'node:worker_threads'
 import { pathToFileURL } from 'node:url'
 import { PraasError, isErrorCode, MAX_PAYLOAD_BYTES } from '../../protocol/index.js'
+import { markFresh } from '../../protocol/fresh-bytes.js'
 import { exactBytes } from './exact-bytes.js'
+import { forTransfer } from './transfer.js'
 import { TurnBatcher } from './turn-batcher.js'
 import type { ContextOp, FromWorker, ToWorker, WorkerInit } from './worker-messages.js'
 import type { Context } from '../../sdk/context.js'
@@ -17,14 +19,15 @@ const encoder = new TextEncoder()
 const pendingOps = new Map<number, { resolve(value: unknown): void, reject(err: Error): void }>()
 let nextOpId = 1
 
-const outbox = new TurnBatcher<FromWorker>((batch) => { port.postMessage(batch) })
+const outbox = new TurnBatcher<FromWorker>((batch, transfer) => { port.postMessage(batch, transfer) })
 
-function post (message: FromWorker): void {
-  outbox.push(message)
+function post (message: FromWorker, transfer?: ArrayBuffer[]): void {
+  outbox.push(message, transfer != null && transfer.length > 0 ? transfer : undefined)
 }
 
 function bytes (data: unknown, what: string): Uint8Array {
-  if (typeof data === 'string') return encoder.encode(data)
+  // the encoding is ours alone: it may be transferred
+  if (typeof data === 'string') return markFresh(encoder.encode(data))
   if (data instanceof Uint8Array) return data
   if (data === undefined || data === null) return new Uint8Array(0)
   throw new PraasError('BAD_REQUEST', `${what} must be a Uint8Array or a string`)
@@ -45,7 +48,10 @@ async function request<T> (id: number, op: ContextOp): Promise<T> {
   const opId = nextOpId++
   const { promise, resolve, reject } = Promise.withResolvers<unknown>()
   pendingOps.set(opId, { resolve, reject })
-  post({ t: 'op', id, opId, request: op })
+  const transfer: ArrayBuffer[] = []
+  if (op.op === 'put') op.value = forTransfer(op.value, transfer)
+  else if (op.op === 'send' || op.op === 'invoke') op.data = forTransfer(op.data, transfer)
+  post({ t: 'op', id, opId, request: op }, transfer)
   return await (promise as Promise<T>)
 }
 
@@ -84,7 +90,8 @@ async function main (): Promise<void> {
     }
     try {
       const output = await fn(call.payload, contextFor(call.id, call.pid, call.app))
-      post({ t: 'result', id: call.id, payload: checkSize(bytes(output, 'a function result'), 'the result') })
+      const transfer: ArrayBuffer[] = []
+      post({ t: 'result', id: call.id, payload: forTransfer(checkSize(bytes(output, 'a function result'), 'the result'), transfer) }, transfer)
     } catch (err) {
       const code = (err as { code?: unknown })?.code
       const message = err instanceof Error ? err.message : String(err)
