@@ -101,7 +101,7 @@ describe('a cluster of three node processes, driven through the SDK', function (
     const runaway = await client.create('kit', { node: nodes[1].peerId })
     const neighbour = await client.create('kit', { node: nodes[1].peerId })
     let settled = false
-    const spinning = codeOf(client.invoke(runaway, 'spin', '', { timeoutMs: 3000 })).finally(() => { settled = true })
+    const spinning = codeOf(client.invoke(runaway, 'spin', '', { timeoutMs: 8000 })).finally(() => { settled = true })
     await new Promise(resolve => setTimeout(resolve, 100))
     assert.equal(text(await client.invoke(neighbour, 'echo', 'hi')), 'hi')
     assert.equal(settled, false, 'the neighbour answered while the runaway call was still running')

@@ -83,7 +83,7 @@ describe('runtime', function () {
     const neighbour = runtime.create('kit').pid
     await runtime.invoke(runaway, 'incr', new Uint8Array())
     let runawaySettled = false
-    const spinning = runtime.invoke(runaway, 'spin', new Uint8Array(), { timeoutMs: 3000 })
+    const spinning = runtime.invoke(runaway, 'spin', new Uint8Array(), { timeoutMs: 8000 })
       .finally(() => { runawaySettled = true })
       .catch((e: PraasError) => e)
     await new Promise(resolve => setTimeout(resolve, 50))
