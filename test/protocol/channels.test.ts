@@ -6,7 +6,7 @@ import type { StreamOpener } from '../../protocol/index.js'
 import type { Stream } from '@libp2p/interface'
 
 const addrs = [multiaddr('/ip4/127.0.0.1/tcp/4001')]
-const bounded = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(5000) })
+const bounded = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(20_000) })
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 
 /** An opener that dials in-memory echo servers and remembers what it was asked for. */

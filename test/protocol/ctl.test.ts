@@ -9,7 +9,7 @@ import type { CtlResponse } from '../../protocol/index.js'
 
 type Handler = Parameters<typeof serveCtlStream>[1]
 
-const bounded = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(5000) })
+const bounded = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(20_000) })
 
 /** Serves one control stream and counts the requests its handler saw. */
 async function serve (handler: Handler): Promise<{ client: Awaited<ReturnType<typeof pair>>[0], seen: CtlRequest[], served: Promise<void> }> {

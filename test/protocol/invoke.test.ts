@@ -11,7 +11,7 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const str = (b: Uint8Array): string => new TextDecoder().decode(b)
 
 /** A call that hangs fails the test in seconds rather than at the suite timeout. */
-const bounded = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(5000) })
+const bounded = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(20_000) })
 
 const request = (payload: Uint8Array | string = '', fn = 'echo'): InvokeRequest =>
   ({ pid: 'p1', fn, payload: typeof payload === 'string' ? text(payload) : payload, timeoutMs: 0 })
