@@ -110,9 +110,19 @@ export class ControlService {
     if (placement.node === this.init.selfId) {
       return { processes: [this.activate(request.app, pid, placement.epoch)] }
     }
-    return await this.init.peers.request(placement.node, {
-      op: CtlRequest.Op.CREATE, app: request.app, pid, hash: app.hash, local: true, term: placement.epoch.term, counter: placement.epoch.counter
-    }, options)
+    try {
+      return await this.init.peers.request(placement.node, {
+        op: CtlRequest.Op.CREATE, app: request.app, pid, hash: app.hash, local: true, term: placement.epoch.term, counter: placement.epoch.counter
+      }, options)
+    } catch (err) {
+      // The chosen node died after its last heartbeat (membership forgets it only after 3 s):
+      // unless the caller asked for that node, place the process here, with an epoch of its own.
+      const code = (err as PraasError).code
+      if (request.node !== '' || (code !== 'UNAVAILABLE' && code !== 'TIMEOUT')) throw err
+      this.init.log('node %s did not take %s (%s): placing it here', placement.node, pid, (err as Error).message)
+      const here = await this.init.allocator.allocate({ pid, app: request.app, node: this.init.selfId }, options)
+      return { processes: [this.activate(request.app, pid, here.epoch)] }
+    }
   }
 
   /** Creates the process here and advertises it; the DHT put runs in the background (~100 ms). */

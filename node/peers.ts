@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { CTL_PROTOCOL, requestCtl, CtlRequest } from '../protocol/index.js'
+import { CTL_PROTOCOL, PraasError, requestCtl, CtlRequest } from '../protocol/index.js'
 import type { Host } from './host/host.js'
 import type { CtlResponse, PeerInfo } from '../protocol/index.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
@@ -86,7 +86,12 @@ export class Peers {
   async request (id: string, request: Partial<CtlRequest>, options: AbortOptions): Promise<CtlResponse> {
     const peer = this.known.get(id)
     const target = peer != null && peer.addrs.length > 0 ? peer.addrs : peerIdFromString(id)
-    const stream = await this.host.dialProtocol(target, CTL_PROTOCOL, options)
+    let stream
+    try {
+      stream = await this.host.dialProtocol(target, CTL_PROTOCOL, options)
+    } catch (err) {
+      throw new PraasError('UNAVAILABLE', `cannot reach node ${id}: ${(err as Error).message}`)
+    }
     return await requestCtl(stream, request, options)
   }
 

@@ -38,7 +38,9 @@ export async function serveCtlStream (stream: Stream, handler: CtlHandler, optio
     response = await handler(request, options)
   } catch (err) {
     // a length prefix over the limit is a request too large, not a malformed one
-    response = { error: errorToWire(toPraasError(err, (err as Error).name === 'InvalidDataLengthError' ? 'TOO_LARGE' : 'BAD_REQUEST')) }
+    // Malformed requests are PraasErrors (BAD_REQUEST) already; anything else went wrong on this
+    // side or further on, not in the request.
+    response = { error: errorToWire(toPraasError(err, (err as Error).name === 'InvalidDataLengthError' ? 'TOO_LARGE' : 'UNAVAILABLE')) }
   }
   try {
     await lp.write(encodeCtlResponse(response), options)

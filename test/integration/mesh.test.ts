@@ -19,7 +19,10 @@ describe('a mesh of five node processes without a broker', function () {
     client = await Client.connect({ bootstrap: [nodes[1].addrs[0]] })
     await client.deploy('kit', await readFile(fixture('testkit')))
     pids = []
-    for (const node of nodes) pids.push(await client.create('kit', { node: node.peerId }))
+    for (const node of nodes) {
+      // the leader's view of the membership may lag the nodes' own by a heartbeat
+      await eventually(async () => { pids.push(await client.create('kit', { node: node.peerId })); return true }, 15_000, `placing on ${node.peerId}`)
+    }
   })
 
   after(async function () {
