@@ -10,9 +10,7 @@
 // The raw libp2p one-way time, `libp2p.echo.half`, is not run here: it is half of the
 // `libp2p.echo` round trip of the same round (metrics.ts, DERIVED).
 import { spawnSync } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { firstLine, runClient, startServer, stopChild, trackTempDir, type Child } from './children.js'
@@ -23,6 +21,7 @@ import type { Plan } from './load.js'
 import type { Row } from './metrics.js'
 import { barChart, type Bar } from './plot.js'
 import { startPraasNode, type PraasNode } from './praas-node.js'
+import { answersPing, freePort } from './redis-probe.js'
 
 export type IpcSource = 'ipc.remote' | 'ipc.local' | 'redis.relay' | 'libp2p.bulk'
 
@@ -71,24 +70,7 @@ async function libp2pBulk (bench: string, modes: Mode[], plan: Plan): Promise<Cl
 
 const REDIS_READY_MS = 10_000
 
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
-async function answersPing (port: number): Promise<boolean> {
-  return await new Promise(resolve => {
-    const socket = connect({ host: '127.0.0.1', port })
-    const done = (ok: boolean): void => { socket.destroy(); resolve(ok) }
-    socket.setTimeout(1000, () => { done(false) })
-    socket.on('error', () => { done(false) })
-    socket.on('connect', () => socket.write('PING\r\n'))
-    socket.on('data', chunk => { done(chunk.toString().startsWith('+PONG')) })
-  })
-}
 
 /** redis-server on a free loopback port, no persistence, in a temp dir; ready once it answers PING. */
 async function startRedis (): Promise<{ port: number, stop(): Promise<void> }> {

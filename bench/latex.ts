@@ -2,14 +2,12 @@
 // a client process (latex-client.ts) with one document session, and for the stateless mode a
 // real redis-server started here. The figures are `latex.getfile` (get of a 10 KiB file) and
 // `latex.compile` (compile of an unchanged document), each against the stateless functions.
-import { spawnSync } from 'node:child_process'
-import { once } from 'node:events'
-import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { runClient, startServer, stopChild, type Child } from './children.js'
 import type { ClientReport, Mode } from './client-main.js'
 import type { Plan } from './load.js'
 import { startPraasNode } from './praas-node.js'
+import { answersPing, freePort, requireCommand } from './redis-probe.js'
 
 export type LatexSource = 'latex.praas' | 'latex.stateless'
 
@@ -26,37 +24,15 @@ const NODE_READY_MS = 60_000
 const REDIS_READY_MS = 10_000
 const CLIENT_SETUP_MS = 60_000
 
-function requireCommand (command: string, aptPackage: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0) {
-    throw new Error(`${command} is not installed: apt-get install ${aptPackage}`)
-  }
-}
 
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
-async function pong (port: number): Promise<boolean> {
-  return await new Promise(resolve => {
-    const socket = connect({ host: '127.0.0.1', port })
-    const done = (ok: boolean): void => { socket.destroy(); resolve(ok) }
-    socket.setTimeout(1000, () => { done(false) })
-    socket.on('error', () => { done(false) })
-    socket.on('connect', () => socket.write('PING\r\n'))
-    socket.on('data', chunk => { done(chunk.toString().startsWith('+PONG')) })
-  })
-}
 
 /** redis-server without persistence on a free loopback port, ready once it answers PING. */
 async function startRedis (): Promise<{ child: Child, url: string }> {
   const port = await freePort()
   const child = startServer('redis-server', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
   const deadline = Date.now() + REDIS_READY_MS
-  while (!(await pong(port))) {
+  while (!(await answersPing(port))) {
     if (child.process.exitCode != null || Date.now() > deadline) {
       await stopChild(child)
       throw new Error(`redis-server on port ${port} did not answer PING:\n${child.tail()}`)
