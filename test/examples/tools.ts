@@ -2,7 +2,9 @@
 // see .ci/run) and a real redis-server on a free loopback port.
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { connect, createServer } from 'node:net'
+import { answersPing, freePort } from '../../bench/redis-probe.js'
+
+export { freePort }
 
 const REDIS_READY_MS = 10_000
 
@@ -13,25 +15,7 @@ export function requireCommand (command: string, aptPackage: string): void {
   }
 }
 
-export async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
-/** Resolves to true once a PING on `port` is answered with PONG. */
-async function pong (port: number): Promise<boolean> {
-  return await new Promise(resolve => {
-    const socket = connect({ host: '127.0.0.1', port })
-    const done = (ok: boolean): void => { socket.destroy(); resolve(ok) }
-    socket.setTimeout(1000, () => { done(false) })
-    socket.on('error', () => { done(false) })
-    socket.on('connect', () => socket.write('PING\r\n'))
-    socket.on('data', chunk => { done(chunk.toString().startsWith('+PONG')) })
-  })
-}
 
 export interface TestRedis {
   port: number
@@ -55,7 +39,7 @@ export async function startRedis (): Promise<TestRedis> {
     await exited
   }
   const deadline = Date.now() + REDIS_READY_MS
-  while (!(await pong(port))) {
+  while (!(await answersPing(port))) {
     if (child.exitCode != null || Date.now() > deadline) {
       await stop()
       throw new Error(`redis-server on port ${port} did not answer PING:\n${output}`)
