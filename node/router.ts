@@ -1,7 +1,7 @@
 import { isPeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { CHANNEL_PROTOCOL, INVOKE_PROTOCOL, InvokeChannels, PraasError, toPraasError } from '../protocol/index.js'
+import { CHANNEL_PROTOCOL, INVOKE_PROTOCOL, InvokeChannels, PraasError, SingleFlight, toPraasError } from '../protocol/index.js'
 import type { Host } from './host/host.js'
 import type { Peers } from './peers.js'
 import type { Message, Runtime } from './runtime/index.js'
@@ -44,7 +44,7 @@ function looksLikePeerId (value: string): boolean {
  */
 export class Router {
   private readonly locations = new Map<string, Location>()
-  private readonly resolving = new Map<string, Promise<Location>>()
+  private readonly resolving = new SingleFlight<Location>()
   private readonly invokeChannels: InvokeChannels
   private readonly channelChannels: InvokeChannels
 
@@ -58,13 +58,7 @@ export class Router {
     const cached = this.locations.get(pid)
     if (cached != null) return cached
     // One lookup per pid at a time: a burst of sends to a new pid shares it.
-    let pending = this.resolving.get(pid)
-    if (pending == null) {
-      pending = this.lookup(pid)
-      this.resolving.set(pid, pending)
-      pending.finally(() => this.resolving.delete(pid)).catch(() => {})
-    }
-    return await pending
+    return await this.resolving.run(pid, async () => await this.lookup(pid))
   }
 
   private async lookup (pid: string): Promise<Location> {

@@ -1,6 +1,7 @@
 import { PraasError, toPraasError } from './errors.js'
 import { INVOKE_PROTOCOL } from './ids.js'
 import { InvokeChannel } from './invoke.js'
+import { SingleFlight } from './single-flight.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -15,7 +16,7 @@ export interface StreamOpener {
  */
 export class InvokeChannels {
   private readonly open = new Map<string, InvokeChannel>()
-  private readonly opening = new Map<string, Promise<InvokeChannel>>()
+  private readonly opening = new SingleFlight<InvokeChannel>()
 
   constructor (private readonly openStream: StreamOpener, private readonly protocol: string = INVOKE_PROTOCOL) {}
 
@@ -28,13 +29,7 @@ export class InvokeChannels {
   async get (peerId: string, addrs: Multiaddr[], options: AbortOptions): Promise<InvokeChannel> {
     const channel = this.current(peerId)
     if (channel != null) return channel
-    let pending = this.opening.get(peerId)
-    if (pending == null) {
-      pending = this.dial(peerId, addrs, options)
-      this.opening.set(peerId, pending)
-      pending.finally(() => this.opening.delete(peerId)).catch(() => {})
-    }
-    return await pending
+    return await this.opening.run(peerId, async () => await this.dial(peerId, addrs, options))
   }
 
   private async dial (peerId: string, addrs: Multiaddr[], options: AbortOptions): Promise<InvokeChannel> {

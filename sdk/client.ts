@@ -5,7 +5,7 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import {
-  CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, PraasError, ProcessStatus, checkKey, checkName, checkPid, requestCtl, toBytes, toPraasError
+  CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, requestCtl, toBytes, toPraasError
 } from '../protocol/index.js'
 import type { CtlResponse, InvokeChannel, ProcessInfo } from '../protocol/index.js'
 import { clientServices } from '../protocol/dht.js'
@@ -77,7 +77,7 @@ interface Location {
  */
 export class Client {
   private readonly locations = new Map<string, Location>()
-  private readonly locating = new Map<string, Promise<Location>>()
+  private readonly locating = new SingleFlight<Location>()
   private readonly channels: InvokeChannels
   private readonly mailChannels: InvokeChannels
   private readonly bootstrap: Multiaddr[]
@@ -166,13 +166,7 @@ export class Client {
     const cached = this.locations.get(pid)
     if (cached != null) return cached
     // One lookup per pid at a time: concurrent first calls share it.
-    let pending = this.locating.get(pid)
-    if (pending == null) {
-      pending = this.lookup(pid)
-      this.locating.set(pid, pending)
-      pending.finally(() => this.locating.delete(pid)).catch(() => {})
-    }
-    return await pending
+    return await this.locating.run(pid, async () => await this.lookup(pid))
   }
 
   /**

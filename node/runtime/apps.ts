@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { checkName, MAX_APP_SOURCE_BYTES, PraasError } from '../../protocol/index.js'
+import { checkName, MAX_APP_SOURCE_BYTES, PraasError, SingleFlight } from '../../protocol/index.js'
 import { WorkerPool } from './worker-pool.js'
 import type { PoolInit } from './worker-pool.js'
 
@@ -26,7 +26,7 @@ export function sourceHash (source: Uint8Array): string {
  */
 export class AppRegistry {
   private readonly apps = new Map<string, AppVersion>()
-  private readonly deploying = new Map<string, Promise<AppVersion>>()
+  private readonly deploying = new SingleFlight<AppVersion>()
 
   constructor (private readonly dir: string, private readonly poolOptions: PoolOptions) {}
 
@@ -46,13 +46,7 @@ export class AppRegistry {
     const current = this.apps.get(name)
     if (current?.hash === hash) return current
     const key = `${name}@${hash}`
-    let pending = this.deploying.get(key)
-    if (pending == null) {
-      pending = this.activate(name, hash, source)
-      this.deploying.set(key, pending)
-      pending.finally(() => this.deploying.delete(key)).catch(() => {})
-    }
-    return await pending
+    return await this.deploying.run(key, async () => await this.activate(name, hash, source))
   }
 
   private async activate (name: string, hash: string, source: Uint8Array): Promise<AppVersion> {
