@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto'
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { PraasError } from '../../protocol/errors.js'
+import {
+  IMAGE_CHUNK_BYTES, MAX_MANIFEST_BYTES, checkChunk, checkChunks, compareVersion, decodeManifest, encodeManifest,
+  imageFromChunks, imageToChunks, sha256
+} from './image.js'
+import { readFully, syncDir, writeAll } from './files.js'
+import type { ImageManifest, ProcessImage } from './image.js'
+import type { FileHandle } from 'node:fs/promises'
+
+/**
+ * An image file: this magic, the manifest's length (u32 big-endian) and sha256, the manifest,
+ * then the chunks back to back. The manifest's hash covers the fields the chunk hashes do not.
+ */
+const MAGIC = Buffer.from('PRI1', 'latin1')
+const HEAD_BYTES = MAGIC.byteLength + 4 + 32
+const FILE_NAME = /^[0-9a-f]{64}$/
+
+function corrupt (name: string, message: string): PraasError {
+  return new PraasError('BAD_REQUEST', `corrupt swap image file ${name}: ${message}`)
+}
+
+/** Images are named by the sha256 of their pid, since a pid may hold any character. */
+function fileName (pid: string): string {
+  return createHash('sha256').update(pid, 'utf8').digest('hex')
+}
+
+/** Reads and checks an image file's head and manifest; returns the manifest and where the chunks start. */
+async function readManifest (fh: FileHandle, name: string): Promise<{ manifest: ImageManifest, bodyAt: number }> {
+  const head = await readFully(fh, HEAD_BYTES, 0)
+  if (head.byteLength < HEAD_BYTES || !head.subarray(0, MAGIC.byteLength).equals(MAGIC)) throw corrupt(name, 'bad head')
+  const length = head.readUInt32BE(MAGIC.byteLength)
+  if (length > MAX_MANIFEST_BYTES) throw corrupt(name, 'manifest too long')
+  const bytes = await readFully(fh, length, HEAD_BYTES)
+  if (bytes.byteLength < length) throw corrupt(name, 'truncated manifest')
+  if (sha256(bytes) !== head.subarray(MAGIC.byteLength + 4).toString('hex')) throw corrupt(name, 'manifest checksum')
+  const manifest = decodeManifest(bytes)
+  if (fileName(manifest.pid) !== name) throw corrupt(name, 'the manifest names another pid')
+  return { manifest, bodyAt: HEAD_BYTES + length }
+}
+
+/**
+ * One node's swap images on local disk, one file per pid. A file is written whole under a
+ * temporary name, synced once and renamed into place, so a crash leaves the old image or the new.
+ */
+export class ImageStore {
+  private readonly dir: string
+  private readonly index = new Map<string, ImageManifest>()
+  /** The last operation queued per pid: saves and deletes of one pid run one after another. */
+  private readonly tails = new Map<string, Promise<unknown>>()
+
+  constructor (dir: string) {
+    this.dir = dir
+  }
+
+  /** Creates the folder, removes half-written files and indexes the images present. */
+  async open (): Promise<void> {
+    await mkdir(this.dir, { recursive: true })
+    this.index.clear()
+    for (const entry of await readdir(this.dir)) {
+      if (entry.endsWith('.tmp')) {
+        await unlink(join(this.dir, entry)).catch(() => {})
+        continue
+      }
+      if (!FILE_NAME.test(entry)) continue
+      const fh = await open(join(this.dir, entry), 'r')
+      try {
+        const { manifest } = await readManifest(fh, entry)
+        this.index.set(manifest.pid, manifest)
+      } catch {
+        // an unreadable file is not indexed; the next save of its pid replaces it
+      } finally {
+        await fh.close()
+      }
+    }
+  }
+
+  /** Writes an image unless a newer one (by epoch, then seq) is stored; returns the manifest kept. */
+  async save (image: ProcessImage): Promise<ImageManifest> {
+    return this.serialize(image.pid, async () => {
+      const stored = this.index.get(image.pid)
+      if (stored != null && compareVersion(image, stored) < 0) return stored
+      const { manifest, chunks } = imageToChunks(image)
+      await this.write(manifest, chunks)
+      return manifest
+    })
+  }
+
+  /** Stores an image received from a peer, after checking every chunk against the manifest. */
+  async saveChunks (manifest: ImageManifest, chunks: Uint8Array[]): Promise<void> {
+    checkChunks(manifest, chunks)
+    await this.serialize(manifest.pid, async () => {
+      const stored = this.index.get(manifest.pid)
+      if (stored != null && compareVersion(manifest, stored) < 0) return
+      await this.write(manifest, chunks)
+    })
+  }
+
+  /** The stored image, checked; undefined if there is none. */
+  async load (pid: string): Promise<ProcessImage | undefined> {
+    const read = await this.read(pid)
+    return read == null ? undefined : imageFromChunks(read.manifest, read.chunks)
+  }
+
+  /** The stored image as its manifest and checked chunks, ready to send to a peer. */
+  async readChunks (pid: string): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] } | undefined> {
+    const read = await this.read(pid)
+    if (read == null) return undefined
+    read.chunks.forEach((chunk, i) => {
+      try {
+        checkChunk(read.manifest.chunks[i], chunk)
+      } catch {
+        throw corrupt(fileName(pid), `chunk ${i} checksum`)
+      }
+    })
+    return read
+  }
+
+  manifest (pid: string): ImageManifest | undefined {
+    return this.index.get(pid)
+  }
+
+  list (): ImageManifest[] {
+    return [...this.index.values()]
+  }
+
+  /** Removes a pid's image; false if there was none. */
+  async delete (pid: string): Promise<boolean> {
+    return this.serialize(pid, async () => {
+      if (!this.index.delete(pid)) return false
+      await unlink(join(this.dir, fileName(pid))).catch((err) => {
+        if (err.code !== 'ENOENT') throw err
+      })
+      return true
+    })
+  }
+
+  private async serialize<T> (pid: string, op: () => Promise<T>): Promise<T> {
+    const run = (this.tails.get(pid) ?? Promise.resolve()).then(op, op)
+    const tail = run.catch(() => {})
+    this.tails.set(pid, tail)
+    void tail.then(() => {
+      if (this.tails.get(pid) === tail) this.tails.delete(pid)
+    })
+    return run
+  }
+
+  /** The whole file in one write, one sync, one rename. */
+  private async write (manifest: ImageManifest, chunks: Uint8Array[]): Promise<void> {
+    const name = fileName(manifest.pid)
+    const path = join(this.dir, name)
+    const tmp = `${path}.tmp`
+    const encoded = encodeManifest(manifest)
+    const head = Buffer.allocUnsafe(HEAD_BYTES)
+    MAGIC.copy(head, 0)
+    head.writeUInt32BE(encoded.byteLength, MAGIC.byteLength)
+    createHash('sha256').update(encoded).digest().copy(head, MAGIC.byteLength + 4)
+
+    const fh = await open(tmp, 'w')
+    try {
+      await writeAll(fh, [head, encoded, ...chunks], 0)
+      await fh.datasync()
+    } catch (err) {
+      await fh.close()
+      await unlink(tmp).catch(() => {})
+      throw err
+    }
+    await fh.close()
+    await rename(tmp, path)
+    await syncDir(this.dir)
+    this.index.set(manifest.pid, manifest)
+  }
+
+  /** The raw file of a pid, split into manifest and chunks; chunk hashes are not checked here. */
+  private async read (pid: string): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] } | undefined> {
+    if (!this.index.has(pid)) return undefined
+    const name = fileName(pid)
+    let fh: FileHandle
+    try {
+      fh = await open(join(this.dir, name), 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+    try {
+      const { manifest, bodyAt } = await readManifest(fh, name)
+      const body = await readFully(fh, manifest.size + 1, bodyAt)
+      if (body.byteLength !== manifest.size) throw corrupt(name, `body of ${body.byteLength} bytes, the manifest says ${manifest.size}`)
+      const chunks: Uint8Array[] = []
+      for (let at = 0; at < manifest.size; at += IMAGE_CHUNK_BYTES) {
+        chunks.push(body.subarray(at, Math.min(manifest.size, at + IMAGE_CHUNK_BYTES)))
+      }
+      return { manifest, chunks }
+    } finally {
+      await fh.close()
+    }
+  }
+}

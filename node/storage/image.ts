@@ -1,0 +1,270 @@
+import { createHash } from 'node:crypto'
+import * as varint from 'uint8-varint'
+import { PraasError } from '../../protocol/errors.js'
+import { MAX_NAME_LENGTH, MAX_PID_LENGTH } from '../../protocol/limits.js'
+import { ImageManifest as WireManifest } from '../../protocol/storage.js'
+import type { ActivationEpoch } from '../../protocol/location.js'
+
+export type { ActivationEpoch }
+
+/** An unread mailbox message, as a swap image keeps it. */
+export interface StoredMessage {
+  key: string
+  from: string
+  data: Uint8Array
+}
+
+/** Which process, running which app, as of which write: what images, manifests and batches all carry. */
+export interface ProcessVersion {
+  /** Any string of 1 to 128 characters. */
+  pid: string
+  app: string
+  /** Hex sha256 of the app source, or empty. */
+  appHash: string
+  epoch: ActivationEpoch
+  /** The last write batch included. */
+  seq: number
+}
+
+/** Everything a process needs to resume elsewhere: its state and its unread mail. */
+export interface ProcessImage extends ProcessVersion {
+  state: Map<string, Uint8Array>
+  /** Unread mailbox messages, in order. */
+  messages: StoredMessage[]
+}
+
+/** A swap image's table of contents: the image's identity and the sha256 of each chunk. */
+export interface ImageManifest extends ProcessVersion {
+  /** Total bytes of all chunks. */
+  size: number
+  /** Hex sha256 of each chunk, in order. */
+  chunks: string[]
+}
+
+/** Images travel and rest in chunks of this size (the last one may be shorter). */
+export const IMAGE_CHUNK_BYTES = 1024 * 1024
+
+/** The largest image: 1 GiB of chunks. */
+export const MAX_IMAGE_CHUNKS = 1024
+
+/** The largest encoded manifest (1024 hashes and the names fit in well under this). */
+export const MAX_MANIFEST_BYTES = 64 * 1024
+
+const HEX_SHA256 = /^[0-9a-f]{64}$/
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function corrupt (message: string): PraasError {
+  return new PraasError('BAD_REQUEST', `corrupt swap image: ${message}`)
+}
+
+export function sha256 (data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** Orders two image versions: by epoch term, then epoch counter, then seq. */
+export function compareVersion (a: Pick<ProcessVersion, 'epoch' | 'seq'>, b: Pick<ProcessVersion, 'epoch' | 'seq'>): number {
+  return compareEpoch(a.epoch, b.epoch) || Math.sign(a.seq - b.seq)
+}
+
+export function compareEpoch (a: ActivationEpoch, b: ActivationEpoch): number {
+  return Math.sign(a.term - b.term) || Math.sign(a.counter - b.counter)
+}
+
+/** Throws BAD_REQUEST unless `chunk` hashes to `hash`. */
+export function checkChunk (hash: string, chunk: Uint8Array): void {
+  if (sha256(chunk) !== hash) throw corrupt('a chunk does not match its sha256')
+}
+
+function isCount (n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+}
+
+/** Checks what a manifest states about itself; the chunks are checked against it later. */
+export function checkManifest (m: ImageManifest): void {
+  if (typeof m.pid !== 'string' || m.pid.length === 0 || m.pid.length > MAX_PID_LENGTH) throw corrupt('pid length')
+  if (typeof m.app !== 'string' || m.app.length > MAX_NAME_LENGTH) throw corrupt('app name')
+  if (m.appHash !== '' && !HEX_SHA256.test(m.appHash)) throw corrupt('app hash')
+  if (!isCount(m.epoch?.term) || !isCount(m.epoch.counter) || !isCount(m.seq)) throw corrupt('epoch or seq')
+  if (!isCount(m.size) || m.size === 0) throw corrupt('size')
+  if (!Array.isArray(m.chunks) || m.chunks.length > MAX_IMAGE_CHUNKS) throw corrupt('too many chunks')
+  if (m.chunks.length !== Math.ceil(m.size / IMAGE_CHUNK_BYTES)) throw corrupt('size does not match the chunk count')
+  for (const hash of m.chunks) {
+    if (typeof hash !== 'string' || !HEX_SHA256.test(hash)) throw corrupt('chunk hash')
+  }
+}
+
+export function encodeManifest (m: ImageManifest): Uint8Array {
+  checkManifest(m)
+  return WireManifest.encode({
+    pid: m.pid,
+    app: m.app,
+    appHash: m.appHash,
+    term: m.epoch.term,
+    counter: m.epoch.counter,
+    seq: m.seq,
+    size: m.size,
+    chunks: m.chunks.map((hash) => Buffer.from(hash, 'hex'))
+  })
+}
+
+export function decodeManifest (bytes: Uint8Array): ImageManifest {
+  if (bytes.byteLength > MAX_MANIFEST_BYTES) throw corrupt('manifest too long')
+  let wire: WireManifest
+  try {
+    wire = WireManifest.decode(bytes, { limits: { chunks: MAX_IMAGE_CHUNKS } })
+  } catch (err) {
+    throw corrupt(`manifest: ${(err as Error).message}`)
+  }
+  if (wire.chunks.some((hash) => hash.byteLength !== 32)) throw corrupt('chunk hash length')
+  const manifest: ImageManifest = {
+    pid: wire.pid,
+    app: wire.app,
+    appHash: wire.appHash,
+    epoch: { term: wire.term, counter: wire.counter },
+    seq: wire.seq,
+    size: wire.size,
+    chunks: wire.chunks.map((hash) => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex'))
+  }
+  checkManifest(manifest)
+  return manifest
+}
+
+/**
+ * Serializes an image into one buffer (varint-prefixed keys, values and messages) and cuts it
+ * into chunks that are views of that buffer: values are copied once, with `set`.
+ */
+export function imageToChunks (image: ProcessImage): { manifest: ImageManifest, chunks: Uint8Array[] } {
+  const keys: Buffer[] = []
+  let size = varint.encodingLength(image.state.size) + varint.encodingLength(image.messages.length)
+  for (const [key, value] of image.state) {
+    const k = Buffer.from(key, 'utf8')
+    keys.push(k)
+    size += varint.encodingLength(k.byteLength) + k.byteLength + varint.encodingLength(value.byteLength) + value.byteLength
+  }
+  const fields: Buffer[] = []
+  for (const m of image.messages) {
+    const k = Buffer.from(m.key, 'utf8')
+    const f = Buffer.from(m.from, 'utf8')
+    fields.push(k, f)
+    size += varint.encodingLength(k.byteLength) + k.byteLength + varint.encodingLength(f.byteLength) + f.byteLength +
+      varint.encodingLength(m.data.byteLength) + m.data.byteLength
+  }
+  if (size > MAX_IMAGE_CHUNKS * IMAGE_CHUNK_BYTES) throw new PraasError('TOO_LARGE', `swap image of ${size} bytes`)
+
+  const body = Buffer.allocUnsafe(size)
+  let at = 0
+  const put = (bytes: Uint8Array): void => {
+    varint.encodeUint8Array(bytes.byteLength, body, at)
+    at += varint.encodingLength(bytes.byteLength)
+    body.set(bytes, at)
+    at += bytes.byteLength
+  }
+  varint.encodeUint8Array(image.state.size, body, at)
+  at += varint.encodingLength(image.state.size)
+  let i = 0
+  for (const value of image.state.values()) {
+    put(keys[i++])
+    put(value)
+  }
+  varint.encodeUint8Array(image.messages.length, body, at)
+  at += varint.encodingLength(image.messages.length)
+  i = 0
+  for (const m of image.messages) {
+    put(fields[i++])
+    put(fields[i++])
+    put(m.data)
+  }
+
+  const chunks: Uint8Array[] = []
+  for (let from = 0; from < size; from += IMAGE_CHUNK_BYTES) {
+    chunks.push(body.subarray(from, Math.min(size, from + IMAGE_CHUNK_BYTES)))
+  }
+  const manifest: ImageManifest = {
+    pid: image.pid,
+    app: image.app,
+    appHash: image.appHash,
+    epoch: { term: image.epoch.term, counter: image.epoch.counter },
+    seq: image.seq,
+    size,
+    chunks: chunks.map(sha256)
+  }
+  checkManifest(manifest)
+  return { manifest, chunks }
+}
+
+/** The chunks as one buffer, without a copy when they are consecutive views of one already. */
+function join (chunks: Uint8Array[], size: number): Uint8Array {
+  const first = chunks[0]
+  let end = first.byteOffset
+  const contiguous = chunks.every((c) => {
+    const ok = c.buffer === first.buffer && c.byteOffset === end
+    end += c.byteLength
+    return ok
+  })
+  if (contiguous) return new Uint8Array(first.buffer, first.byteOffset, size)
+  return Buffer.concat(chunks, size)
+}
+
+/** Throws BAD_REQUEST unless `chunks` are exactly the ones `manifest` names: count, lengths and hashes. */
+export function checkChunks (manifest: ImageManifest, chunks: Uint8Array[]): void {
+  checkManifest(manifest)
+  if (chunks.length !== manifest.chunks.length) throw corrupt(`${chunks.length} chunks, the manifest names ${manifest.chunks.length}`)
+  chunks.forEach((chunk, i) => {
+    const expected = i < chunks.length - 1 ? IMAGE_CHUNK_BYTES : manifest.size - i * IMAGE_CHUNK_BYTES
+    if (chunk.byteLength !== expected) throw corrupt(`chunk ${i} has ${chunk.byteLength} bytes, not ${expected}`)
+    checkChunk(manifest.chunks[i], chunk)
+  })
+}
+
+/** Rebuilds an image from its manifest and chunks, checking every chunk and every length. */
+export function imageFromChunks (manifest: ImageManifest, chunks: Uint8Array[]): ProcessImage {
+  checkChunks(manifest, chunks)
+  const body = join(chunks, manifest.size)
+
+  let at = 0
+  const count = (): number => {
+    if (at >= body.byteLength) throw corrupt('truncated body')
+    let n: number
+    try {
+      n = varint.decodeUint8Array(body, at)
+    } catch {
+      throw corrupt('bad length prefix')
+    }
+    at += varint.encodingLength(n)
+    if (n > body.byteLength - at) throw corrupt('a length runs past the end')
+    return n
+  }
+  const bytes = (): Uint8Array => {
+    const n = count()
+    at += n
+    return body.subarray(at - n, at)
+  }
+  const text = (): string => {
+    try {
+      return utf8.decode(bytes())
+    } catch {
+      throw corrupt('a key is not utf-8')
+    }
+  }
+
+  const state = new Map<string, Uint8Array>()
+  for (let n = count(); n > 0; n--) {
+    const key = text()
+    if (state.has(key)) throw corrupt('a key appears twice')
+    state.set(key, bytes())
+  }
+  const messages: StoredMessage[] = []
+  for (let n = count(); n > 0; n--) {
+    messages.push({ key: text(), from: text(), data: bytes() })
+  }
+  if (at !== body.byteLength) throw corrupt('bytes after the body')
+  return {
+    pid: manifest.pid,
+    app: manifest.app,
+    appHash: manifest.appHash,
+    epoch: { term: manifest.epoch.term, counter: manifest.epoch.counter },
+    seq: manifest.seq,
+    state,
+    messages
+  }
+}

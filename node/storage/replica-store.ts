@@ -1,0 +1,263 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { PraasError } from '../../protocol/errors.js'
+import { MAX_NAME_LENGTH, MAX_PID_LENGTH } from '../../protocol/limits.js'
+import { ReplicaRecord } from '../../protocol/storage.js'
+import { compareEpoch, compareVersion } from './image.js'
+import { MAX_RECORD_BYTES, ReplicaLog } from './replica-log.js'
+import type { ActivationEpoch, ProcessImage, ProcessVersion, StoredMessage } from './image.js'
+
+/** One state write: a missing value deletes the key. */
+export interface WriteOp {
+  key: string
+  value?: Uint8Array
+}
+
+/** The writes a host made to one process in one step, numbered by `seq` within the activation `epoch`. */
+export interface WriteBatch extends ProcessVersion {
+  ops: WriteOp[]
+}
+
+/** 'stale': from an older activation, ignored; 'gap': this replica needs a full image first. */
+export type ApplyResult = 'ok' | 'stale' | 'gap'
+
+export interface ReplicaStoreInit {
+  /** The log is compacted once it is longer than this and twice the live data. */
+  maxLogBytes?: number
+}
+
+export const DEFAULT_MAX_LOG_BYTES = 256 * 1024 * 1024
+
+/** The most state and mail one replica may hold, so that its install record stays within a log record. */
+export const MAX_REPLICA_BYTES = 64 * 1024 * 1024
+
+/** What a key, value or message is reckoned to cost in a record beyond its bytes. */
+const ENTRY_OVERHEAD_BYTES = 24
+
+interface Replica {
+  image?: ProcessImage
+  /** The reckoned size of the image's state and mail. */
+  bytes: number
+  /** Batches and installs from before this epoch are stale. */
+  fence?: ActivationEpoch
+}
+
+function entryBytes (key: string, value: Uint8Array): number {
+  return Buffer.byteLength(key, 'utf8') + value.byteLength + ENTRY_OVERHEAD_BYTES
+}
+
+function messageBytes (m: StoredMessage): number {
+  return Buffer.byteLength(m.key, 'utf8') + Buffer.byteLength(m.from, 'utf8') + m.data.byteLength + ENTRY_OVERHEAD_BYTES
+}
+
+function checkHead (what: Omit<ProcessVersion, 'appHash'>): void {
+  const count = (n: number): boolean => Number.isSafeInteger(n) && n >= 0
+  if (what.pid.length === 0 || what.pid.length > MAX_PID_LENGTH) throw new PraasError('BAD_REQUEST', 'pid length')
+  if (what.app.length > MAX_NAME_LENGTH) throw new PraasError('BAD_REQUEST', 'app name length')
+  if (!count(what.epoch.term) || !count(what.epoch.counter) || !count(what.seq)) throw new PraasError('BAD_REQUEST', 'epoch or seq')
+}
+
+function tooLarge (pid: string, bytes: number): PraasError {
+  return new PraasError('TOO_LARGE', `replica of ${pid} would hold ${bytes} bytes`)
+}
+
+/**
+ * The state this node holds as a replica of processes hosted elsewhere. Every change lands in
+ * memory at once and in an append-only log soon after; `flush` makes it durable, and `open`
+ * rebuilds memory from the log.
+ */
+export class ReplicaStore {
+  private readonly dir: string
+  private readonly maxLogBytes: number
+  private readonly replicas = new Map<string, Replica>()
+  private readonly log: ReplicaLog
+  private liveBytes = 0
+  private isOpen = false
+
+  constructor (dir: string, init: ReplicaStoreInit = {}) {
+    this.dir = dir
+    this.maxLogBytes = init.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES
+    this.log = new ReplicaLog(join(dir, 'log'), { compact: (logBytes) => this.snapshotIfDue(logBytes) })
+  }
+
+  async open (): Promise<void> {
+    await mkdir(this.dir, { recursive: true })
+    this.replicas.clear()
+    this.liveBytes = 0
+    await this.log.open((payload) => { this.mutate(ReplicaRecord.decode(payload)) })
+    this.isOpen = true
+  }
+
+  apply (batch: WriteBatch): ApplyResult {
+    this.checkOpen()
+    checkHead(batch)
+    const replica = this.replicas.get(batch.pid)
+    if (this.isStale(replica, batch.epoch)) return 'stale'
+    const image = replica?.image
+    if (replica == null || image == null || compareEpoch(batch.epoch, image.epoch) > 0) return 'gap'
+    if (batch.seq <= image.seq) return 'ok'
+    if (batch.seq !== image.seq + 1) return 'gap'
+
+    let bytes = replica.bytes
+    const state = new Map(batch.ops.map((op) => [op.key, image.state.get(op.key)]))
+    for (const op of batch.ops) {
+      const before = state.get(op.key)
+      if (before != null) bytes -= entryBytes(op.key, before)
+      if (op.value != null) bytes += entryBytes(op.key, op.value)
+      state.set(op.key, op.value)
+    }
+    if (bytes > MAX_REPLICA_BYTES) throw tooLarge(batch.pid, bytes)
+    this.record({ ...this.head(batch, ReplicaRecord.Kind.APPLY), ops: batch.ops as ReplicaRecord['ops'], messages: [] })
+    return 'ok'
+  }
+
+  install (image: ProcessImage): ApplyResult {
+    this.checkOpen()
+    checkHead(image)
+    const replica = this.replicas.get(image.pid)
+    if (replica?.fence != null && compareEpoch(image.epoch, replica.fence) < 0) return 'stale'
+    if (replica?.image != null && compareVersion(image, replica.image) < 0) return 'stale'
+    let bytes = 0
+    for (const [key, value] of image.state) bytes += entryBytes(key, value)
+    for (const m of image.messages) bytes += messageBytes(m)
+    if (bytes > MAX_REPLICA_BYTES) throw tooLarge(image.pid, bytes)
+    this.record(this.installRecord(image))
+    return 'ok'
+  }
+
+  fence (pid: string, epoch: ActivationEpoch): void {
+    this.checkOpen()
+    checkHead({ pid, app: '', epoch, seq: 0 })
+    const fence = this.replicas.get(pid)?.fence
+    if (fence != null && compareEpoch(epoch, fence) <= 0) return
+    this.record({ ...this.head({ pid, app: '', appHash: '', epoch, seq: 0 }, ReplicaRecord.Kind.FENCE), ops: [], messages: [] })
+  }
+
+  /** A copy of the replica the caller may keep; values are shared and must not be changed. */
+  get (pid: string): ProcessImage | undefined {
+    const image = this.replicas.get(pid)?.image
+    if (image == null) return undefined
+    return { ...image, epoch: { ...image.epoch }, state: new Map(image.state), messages: image.messages.map((m) => ({ ...m })) }
+  }
+
+  /** Forgets a replica; its fence stays, so a late batch from an old activation is still stale. */
+  drop (pid: string): void {
+    this.checkOpen()
+    if (this.replicas.get(pid)?.image == null) return
+    this.record({ ...this.head({ pid, app: '', appHash: '', epoch: { term: 0, counter: 0 }, seq: 0 }, ReplicaRecord.Kind.DROP), ops: [], messages: [] })
+  }
+
+  pids (): string[] {
+    return [...this.replicas].filter(([, r]) => r.image != null).map(([pid]) => pid)
+  }
+
+  async flush (): Promise<void> {
+    await this.log.flush()
+  }
+
+  async close (): Promise<void> {
+    if (!this.isOpen) return
+    this.isOpen = false
+    await this.log.close()
+  }
+
+  private checkOpen (): void {
+    if (!this.isOpen) throw new PraasError('UNAVAILABLE', 'the replica store is not open')
+  }
+
+  private isStale (replica: Replica | undefined, epoch: ActivationEpoch): boolean {
+    if (replica?.fence != null && compareEpoch(epoch, replica.fence) < 0) return true
+    return replica?.image != null && compareEpoch(epoch, replica.image.epoch) < 0
+  }
+
+  private head (what: ProcessVersion, kind: ReplicaRecord.Kind): Omit<ReplicaRecord, 'ops' | 'messages'> {
+    return { kind, pid: what.pid, app: what.app, appHash: what.appHash, term: what.epoch.term, counter: what.epoch.counter, seq: what.seq }
+  }
+
+  private installRecord (image: ProcessImage): ReplicaRecord {
+    return {
+      ...this.head(image, ReplicaRecord.Kind.INSTALL),
+      // the wire types want ArrayBuffer-backed bytes; the encoder only reads them
+      ops: [...image.state].map(([key, value]) => ({ key, value })) as ReplicaRecord['ops'],
+      messages: image.messages.map((m) => ({ key: m.key, from: m.from, data: m.data })) as ReplicaRecord['messages']
+    }
+  }
+
+  /** Encodes first, so that a record too large for the log changes nothing. */
+  private record (record: ReplicaRecord): void {
+    const payload = ReplicaRecord.encode(record)
+    if (payload.byteLength > MAX_RECORD_BYTES) throw tooLarge(record.pid, payload.byteLength)
+    this.mutate(record)
+    this.log.append(payload)
+  }
+
+  /** The one place memory changes, live and on replay alike. */
+  private mutate (r: ReplicaRecord): void {
+    const replica = this.replicas.get(r.pid) ?? { bytes: 0 }
+    const epoch = { term: r.term, counter: r.counter }
+    const image = replica.image
+    if (r.kind === ReplicaRecord.Kind.APPLY && image == null) {
+      throw new PraasError('BAD_REQUEST', `replica log: a batch for ${r.pid}, which is not held`)
+    }
+    this.liveBytes -= replica.bytes
+    switch (r.kind) {
+      case ReplicaRecord.Kind.APPLY: {
+        if (image == null) break
+        for (const op of r.ops) {
+          const before = image.state.get(op.key)
+          if (before != null) replica.bytes -= entryBytes(op.key, before)
+          if (op.value != null) {
+            image.state.set(op.key, op.value)
+            replica.bytes += entryBytes(op.key, op.value)
+          } else {
+            image.state.delete(op.key)
+          }
+        }
+        image.app = r.app
+        image.appHash = r.appHash
+        image.seq = r.seq
+        break
+      }
+      case ReplicaRecord.Kind.INSTALL: {
+        const state = new Map<string, Uint8Array>()
+        replica.bytes = 0
+        for (const op of r.ops) {
+          const value = op.value ?? new Uint8Array(0)
+          state.set(op.key, value)
+          replica.bytes += entryBytes(op.key, value)
+        }
+        const messages = r.messages.map((m) => ({ key: m.key, from: m.from, data: m.data }))
+        for (const m of messages) replica.bytes += messageBytes(m)
+        replica.image = { pid: r.pid, app: r.app, appHash: r.appHash, epoch, seq: r.seq, state, messages }
+        break
+      }
+      case ReplicaRecord.Kind.FENCE:
+        if (replica.fence == null || compareEpoch(epoch, replica.fence) > 0) replica.fence = epoch
+        break
+      case ReplicaRecord.Kind.DROP:
+        replica.image = undefined
+        replica.bytes = 0
+        break
+      default:
+        throw new PraasError('BAD_REQUEST', 'replica log: unknown record kind')
+    }
+    this.liveBytes += replica.bytes
+    if (replica.image == null && replica.fence == null) this.replicas.delete(r.pid)
+    else this.replicas.set(r.pid, replica)
+  }
+
+  /** The live records, once the log is past its budget and mostly dead. */
+  private snapshotIfDue (logBytes: number): Uint8Array[] | undefined {
+    if (logBytes <= this.maxLogBytes || logBytes <= 2 * this.liveBytes) return undefined
+    const payloads: Uint8Array[] = []
+    for (const [pid, replica] of this.replicas) {
+      if (replica.image != null) payloads.push(ReplicaRecord.encode(this.installRecord(replica.image)))
+      if (replica.fence != null) {
+        payloads.push(ReplicaRecord.encode({
+          ...this.head({ pid, app: '', appHash: '', epoch: replica.fence, seq: 0 }, ReplicaRecord.Kind.FENCE), ops: [], messages: []
+        }))
+      }
+    }
+    return payloads
+  }
+}
