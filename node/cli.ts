@@ -3,7 +3,7 @@ import { Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { Client } from '../sdk/index.js'
 import { PraasError, toPraasError } from '../protocol/index.js'
-import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAILBOX_BYTES, startNode } from './node.js'
+import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAILBOX_BYTES, DEFAULT_REPLICAS, DEFAULT_SWAP_AFTER_MS, startNode } from './node.js'
 
 function collect (value: string, previous: string[] = []): string[] {
   return [...previous, value]
@@ -53,7 +53,13 @@ program.command('node')
   .addOption(swarmKeyOption())
   .option('--function-timeout <ms>', 'longest a function may run', String(DEFAULT_FUNCTION_TIMEOUT_MS))
   .option('--mailbox-limit <bytes>', 'byte limit of one mailbox; senders to a full one wait', String(DEFAULT_MAILBOX_BYTES))
-  .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string }) => {
+  .option('--replicas <n>', 'copies of each process\'s state, this node\'s included (1: no replication)', String(DEFAULT_REPLICAS))
+  .option('--swap-after <ms>', 'swap a process idle this long (0: never)', String(DEFAULT_SWAP_AFTER_MS))
+  .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string, replicas: string, swapAfter: string }) => {
+    const replicas = Number(opts.replicas)
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new PraasError('BAD_REQUEST', '--replicas takes a number from 1 to 16')
+    const swapAfterMs = Number(opts.swapAfter)
+    if (!Number.isInteger(swapAfterMs) || swapAfterMs < 0) throw new PraasError('BAD_REQUEST', '--swap-after takes a number of ms (0: never)')
     const mailboxBytes = Number(opts.mailboxLimit)
     if (!Number.isInteger(mailboxBytes) || mailboxBytes <= 0) throw new PraasError('BAD_REQUEST', '--mailbox-limit takes a positive number of bytes')
     const functionTimeoutMs = Number(opts.functionTimeout)
@@ -65,7 +71,9 @@ program.command('node')
       appsDir: opts.apps,
       swarmKey: await readSwarmKey(opts.swarmKey),
       functionTimeoutMs,
-      mailboxBytes
+      mailboxBytes,
+      replicas,
+      swapAfterMs
     })
     process.stderr.write(`praas node ${node.peerId}\n${node.addrs.map(a => `  listening on ${a}\n`).join('')}`)
     let stopping = false
@@ -73,7 +81,8 @@ program.command('node')
       if (stopping) return
       stopping = true
       process.stderr.write(`${signal}: stopping\n`)
-      const force = setTimeout(() => { process.exit(1) }, 10_000)
+      // Stopping swaps every process out first (disk and replicas): give big states time.
+      const force = setTimeout(() => { process.exit(1) }, 120_000)
       force.unref()
       node.stop().then(() => { process.exit(0) }, (err: Error) => { fail(err) })
     }
@@ -154,11 +163,22 @@ program.command('delete')
     await withClient(opts, async client => { await client.delete(pid) })
   })
 
-for (const [name, args, what] of [['swap', '<pid>', 'persist a process and free its compute'], ['migrate', '<pid>', 'move a process to another node (--to PEERID)']] as const) {
-  program.command(name).description(`${what} (not available in this version)`).argument(args)
-    .option('--to <peerId>', 'target node').addOption(bootstrapOption()).addOption(swarmKeyOption())
-    .action(async () => { throw new PraasError('UNAVAILABLE', `${name} is not available in this version`) })
-}
+program.command('swap')
+  .description('persist a process (state and unread messages) and free its compute; the next call brings it back')
+  .argument('<pid>')
+  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .action(async (pid: string, opts) => {
+    await withClient(opts, async client => { await client.swap(pid) })
+  })
+
+program.command('migrate')
+  .description('move a running process to another node; calls meanwhile wait and run there')
+  .argument('<pid>')
+  .requiredOption('--to <peerId>', 'the peer id of the target node')
+  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .action(async (pid: string, opts) => {
+    await withClient(opts, async client => { await client.migrate(pid, opts.to) })
+  })
 
 program.parseAsync(process.argv).then(() => {
   const command = process.argv[2]

@@ -2,6 +2,7 @@ import { CtlRequest, PraasError, ProcessStatus, checkName, checkPid } from '../p
 import { newPid, sourceHash } from './runtime/index.js'
 import type { Allocator, LeaderElection, Membership } from './cluster/index.js'
 import type { Directory } from './directory/index.js'
+import type { Lifecycle } from './durability/index.js'
 import type { Peers } from './peers.js'
 import type { AppRegistry, ProcessRecord, Runtime } from './runtime/index.js'
 import type { CtlResponse, PeerInfo, ProcessInfo } from '../protocol/index.js'
@@ -17,8 +18,12 @@ export interface ControlInit {
   allocator: Allocator
   election: LeaderElection
   membership: Membership
+  lifecycle: Lifecycle
   log: Logger
 }
+
+/** How long a node that a caller could not reach may take to say whether it still hosts a pid. */
+const SUSPECT_CHECK_TIMEOUT_MS = 2_000
 
 /** How long a lookup in the DHT may take before the node falls back to asking its peers. */
 const DHT_RESOLVE_TIMEOUT_MS = 5_000
@@ -43,7 +48,7 @@ export class ControlService {
   }
 
   private info (record: ProcessRecord): ProcessInfo {
-    return { pid: record.pid, app: record.app, status: ProcessStatus.ACTIVE, node: this.init.selfId, addrs: this.init.selfAddrs() }
+    return this.init.lifecycle.info(record)
   }
 
   async handle (request: CtlRequest, from: string, options: AbortOptions): Promise<Partial<CtlResponse>> {
@@ -55,8 +60,10 @@ export class ControlService {
       case CtlRequest.Op.FETCH_APP: return this.fetchApp(request)
       case CtlRequest.Op.CREATE: return await this.create(request, from, options)
       case CtlRequest.Op.LIST: return await this.list(request)
-      case CtlRequest.Op.LOCATE: return { processes: [await this.locate(request.pid, request.local, options)] }
+      case CtlRequest.Op.LOCATE: return { processes: [await this.locate(request.pid, request.local, options, request.suspect)] }
       case CtlRequest.Op.DELETE: return await this.delete(request, options)
+      case CtlRequest.Op.SWAP: return await this.atHost(request, options, async (pid) => { await this.init.lifecycle.swap(pid); return {} })
+      case CtlRequest.Op.MIGRATE: return await this.migrate(request, options)
       default: throw new PraasError('BAD_REQUEST', 'unknown control operation')
     }
   }
@@ -77,7 +84,7 @@ export class ControlService {
   }
 
   /** Gets an app this node lacks from the node that asked, and accepts it only if its hash matches. */
-  private async ensureApp (name: string, hash: string, from: string, options: AbortOptions): Promise<void> {
+  async ensureApp (name: string, hash: string, from: string, options: AbortOptions): Promise<void> {
     const app = this.init.apps.get(name)
     if (app != null && (hash === '' || app.hash === hash)) return
     if (hash === '') throw new PraasError('NOT_FOUND', `no app named ${name}`)
@@ -94,6 +101,10 @@ export class ControlService {
   private async create (request: CtlRequest, from: string, options: AbortOptions): Promise<Partial<CtlResponse>> {
     checkName(request.app, 'an app name')
     if (request.pid !== '') checkPid(request.pid)
+    if (request.local && request.restore) {
+      const epoch = { term: request.term, counter: request.counter }
+      return { processes: [await this.init.lifecycle.activateFrom(request.holder, request.pid, epoch, request.holders, options)] }
+    }
     if (request.local) {
       await this.ensureApp(request.app, request.hash, from, options)
       return { processes: [this.activate(request.app, request.pid, { term: request.term, counter: request.counter })] }
@@ -146,37 +157,105 @@ export class ControlService {
   }
 
   private async list (request: CtlRequest): Promise<Partial<CtlResponse>> {
-    const processes = this.init.runtime.list().map(r => this.info(r))
-    if (!request.local) {
-      for (const { response } of await this.init.peers.fanOut({ op: CtlRequest.Op.LIST, local: true })) {
-        processes.push(...response.processes)
-      }
+    const processes = [...this.init.runtime.list().map(r => this.info(r)), ...this.init.lifecycle.swapped()]
+    if (request.local) return { processes }
+    for (const { response } of await this.init.peers.fanOut({ op: CtlRequest.Op.LIST, local: true })) {
+      processes.push(...response.processes)
     }
-    return { processes }
+    // A process is listed once: where it runs, or else where its swap image is.
+    const byPid = new Map<string, ProcessInfo>()
+    for (const info of processes) {
+      const seen = byPid.get(info.pid)
+      if (seen == null || (seen.status === ProcessStatus.SWAPPED && info.status === ProcessStatus.ACTIVE)) byPid.set(info.pid, info)
+    }
+    return { processes: [...byPid.values()] }
   }
 
   /**
-   * Where a pid lives: this node's table, then the directory in the DHT (cache first), then, as a
-   * fallback for a record not yet in the DHT, the nodes this node knows.
+   * Where a pid runs, bringing it back if it runs nowhere: this node's table (and where its
+   * processes moved), its swap images, then the directory in the DHT (cache first), then the
+   * nodes this node knows. A record that points at `suspect` (a node the caller could not reach,
+   * or that answered MOVED) is checked with that node; a process whose node is gone, or that is
+   * swapped, is restored from the newest copy on a node the allocator picks.
    */
-  async locate (pid: string, local: boolean, options: AbortOptions = {}): Promise<ProcessInfo> {
+  async locate (pid: string, local: boolean, options: AbortOptions = {}, suspect = ''): Promise<ProcessInfo> {
     checkPid(pid)
     const record = this.init.runtime.get(pid)
     if (record != null) return this.info(record)
-    if (local) throw new PraasError('NOT_FOUND', `no process ${pid}`)
-    const signal = AbortSignal.any([AbortSignal.timeout(DHT_RESOLVE_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
-    const where = await this.init.directory.resolve(pid, { signal }).catch(() => undefined)
-    if (where != null && where.status === 'active') {
-      return { pid, app: where.app, status: ProcessStatus.ACTIVE, node: where.node, addrs: where.addrs.map(a => a.toString()) }
+    const movedTo = this.init.runtime.movedTo(pid)
+    if (movedTo != null) return { pid, app: '', status: ProcessStatus.ACTIVE, node: movedTo, addrs: this.addrsOf(movedTo) }
+    const swappedHere = this.init.lifecycle.swapped().find(p => p.pid === pid)
+    if (local) {
+      if (swappedHere != null) return swappedHere
+      throw new PraasError('NOT_FOUND', `no process ${pid}`)
     }
+    if (swappedHere != null) return await this.init.lifecycle.restore(pid, options)
+    const signal = AbortSignal.any([AbortSignal.timeout(DHT_RESOLVE_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
+    const where = await this.init.directory.resolve(pid, { signal, fresh: suspect !== '' }).catch(() => undefined)
+    if (where != null && where.status === 'active') {
+      const found: ProcessInfo = { pid, app: where.app, status: ProcessStatus.ACTIVE, node: where.node, addrs: where.addrs.map(a => a.toString()) }
+      if (where.node !== suspect) return found
+      const answer = await this.askHost(where.node, pid)
+      if (answer != null && answer.status === ProcessStatus.ACTIVE) return answer
+      return await this.init.lifecycle.restore(pid, options)
+    }
+    if (where != null && where.status === 'swapped') return await this.init.lifecycle.restore(pid, options)
     const asked = this.init.peers.list().length
     const answers = await this.init.peers.fanOut({ op: CtlRequest.Op.LOCATE, pid, local: true }, true)
     for (const { response } of answers) {
-      if (response.processes[0] != null) return response.processes[0]
+      const info = response.processes[0]
+      if (info != null && info.status === ProcessStatus.ACTIVE && info.node !== suspect) return info
+    }
+    // Running nowhere that answered: a copy anywhere (a swap image, a replica of a dead node's process) brings it back.
+    try {
+      return await this.init.lifecycle.restore(pid, options)
+    } catch (err) {
+      if ((err as PraasError).code !== 'NOT_FOUND') throw err
     }
     // Only a node that heard from every node may say that no node has the pid.
     if (answers.length < asked) throw new PraasError('UNAVAILABLE', `process ${pid} not found on the ${answers.length} of ${asked + 1} nodes that answered`)
     throw new PraasError('NOT_FOUND', `no process ${pid}`)
+  }
+
+  /** What a node says of a pid from its own table; undefined if it cannot be reached. */
+  private async askHost (node: string, pid: string): Promise<ProcessInfo | undefined> {
+    if (node === this.init.selfId) return undefined
+    try {
+      const response = await this.init.peers.request(node, { op: CtlRequest.Op.LOCATE, pid, local: true }, { signal: AbortSignal.timeout(SUSPECT_CHECK_TIMEOUT_MS) })
+      return response.processes[0]
+    } catch {
+      return undefined
+    }
+  }
+
+  private addrsOf (node: string): string[] {
+    return this.init.peers.get(node)?.addrs.map(a => a.toString()) ?? []
+  }
+
+  /** Runs a lifecycle operation on the node that hosts the pid (restoring it first if it runs nowhere). */
+  private async atHost (request: CtlRequest, options: AbortOptions, here: (pid: string) => Promise<Partial<CtlResponse>>): Promise<Partial<CtlResponse>> {
+    checkPid(request.pid)
+    for (let attempt = 0; ; attempt++) {
+      if (this.init.runtime.get(request.pid) != null) return await here(request.pid)
+      if (request.local) throw new PraasError('MOVED', `process ${request.pid} is not hosted on this node`)
+      if (request.op === CtlRequest.Op.SWAP && this.init.lifecycle.swapped().some(p => p.pid === request.pid)) return {}
+      const where = await this.locate(request.pid, false, options)
+      if (where.node === this.init.selfId) continue
+      try {
+        return await this.init.peers.request(where.node, { ...request, local: true }, options)
+      } catch (err) {
+        if ((err as PraasError).code !== 'MOVED' || attempt >= 2) throw err
+        this.forget(request.pid)
+      }
+    }
+  }
+
+  private async migrate (request: CtlRequest, options: AbortOptions): Promise<Partial<CtlResponse>> {
+    if (request.node === '') throw new PraasError('BAD_REQUEST', 'migrate names the peer id of the target node')
+    if (request.node !== this.init.selfId && this.init.membership.get(request.node) == null) {
+      throw new PraasError('NOT_FOUND', `no live node ${request.node} in this cluster`)
+    }
+    return await this.atHost(request, options, async (pid) => ({ processes: [await this.init.lifecycle.migrate(pid, request.node, options)] }))
   }
 
   /** A node answered MOVED for this pid, or could not be reached: look it up afresh next time. */
@@ -184,16 +263,22 @@ export class ControlService {
     this.init.directory.invalidate(pid)
   }
 
+  /** Deletes a process everywhere: where it runs, its swap images and its replicas. */
   private async delete (request: CtlRequest, options: AbortOptions): Promise<Partial<CtlResponse>> {
     checkPid(request.pid)
+    let found = false
     if (this.init.runtime.delete(request.pid)) {
+      found = true
       await this.init.directory.unpublish(request.pid, options).catch((err: Error) => {
         this.init.log.error('could not withdraw the record of %s: %s', request.pid, err.message)
       })
-      return {}
     }
-    if (request.local) throw new PraasError('NOT_FOUND', `no process ${request.pid}`)
-    const where = await this.locate(request.pid, false)
-    return await this.init.peers.request(where.node, { op: CtlRequest.Op.DELETE, pid: request.pid, local: true }, options)
+    if (await this.init.lifecycle.forget(request.pid)) found = true
+    if (!request.local) {
+      // A node that holds nothing of the pid answers NOT_FOUND, which fanOut leaves out.
+      if ((await this.init.peers.fanOut({ op: CtlRequest.Op.DELETE, pid: request.pid, local: true })).length > 0) found = true
+    }
+    if (!found) throw new PraasError('NOT_FOUND', `no process ${request.pid}`)
+    return {}
   }
 }

@@ -3,7 +3,7 @@ import { logger } from '@libp2p/logger'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
-import { CHANNEL_PROTOCOL, CTL_PROTOCOL, INVOKE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
+import { CHANNEL_PROTOCOL, CTL_PROTOCOL, INVOKE_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
 import { serveChannelRequest } from './channel-service.js'
 import { Router } from './router.js'
 import { ControlService } from './control.js'
@@ -11,6 +11,8 @@ import { createHost } from './host/host.js'
 import { loadOrCreateIdentity } from './host/identity.js'
 import { Peers } from './peers.js'
 import { AppRegistry, Runtime } from './runtime/index.js'
+import { Lifecycle, Replicator, StateClient, StateService } from './durability/index.js'
+import { ImageStore, ReplicaStore } from './storage/index.js'
 import type { Host } from './host/host.js'
 
 export interface NodeOptions {
@@ -34,11 +36,21 @@ export interface NodeOptions {
   maxProcesses?: number
   /** The byte limit of one mailbox; a sender to a full one waits. Default 64 MiB. */
   mailboxBytes?: number
+  /**
+   * Copies of each process's state, this node's included (R). With 2 (the default) every
+   * acknowledged write is on another node too, and survives this node's death; 1 keeps state in
+   * this node's memory until it is swapped.
+   */
+  replicas?: number
+  /** Swap a process idle for this many ms; 0: never. Default 5 minutes. */
+  swapAfterMs?: number
 }
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/udp/4001/quic-v1']
 export const DEFAULT_FUNCTION_TIMEOUT_MS = 60_000
 export const DEFAULT_MAILBOX_BYTES = 64 * 1024 * 1024
+export const DEFAULT_REPLICAS = 2
+export const DEFAULT_SWAP_AFTER_MS = 5 * 60_000
 
 /** A running node, as `startNode` returns it. */
 export interface PraasNode {
@@ -66,6 +78,26 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const peers = new Peers(host, logger('praas:peers'))
   let control: ControlService | undefined
   let router: Router | undefined
+  const members = (): string[] => membership.members().map(m => m.peerId)
+  const images = new ImageStore(join(dataDir, 'images'))
+  const replicaStore = new ReplicaStore(join(dataDir, 'replicas'))
+  await images.open()
+  await replicaStore.open()
+  const state = new StateClient(host, peers)
+  let lifecycle: Lifecycle | undefined
+  const replicator = new Replicator({
+    selfId,
+    copies: options.replicas ?? DEFAULT_REPLICAS,
+    members,
+    appHash: (app) => apps.get(app)?.hash ?? '',
+    state,
+    onStale: (pid) => {
+      log('a replica holds a newer activation of %s: stepping down', pid)
+      runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
+      directory.release(pid)
+    },
+    log: logger('praas:replicator')
+  })
 
   const apps: AppRegistry = new AppRegistry(join(dataDir, 'apps'), {
     maxWorkers: options.maxWorkersPerApp ?? Math.max(2, availableParallelism()),
@@ -79,14 +111,41 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     maxProcesses: options.maxProcesses ?? 100_000,
     mailboxBytes: options.mailboxBytes ?? DEFAULT_MAILBOX_BYTES,
     remoteInvoke: async (pid, fn, data, opts) => await router!.invoke(pid, fn, data, opts),
-    remoteSend: async (to, key, message, opts) => { await router!.send(to, key, message, opts) }
+    remoteSend: async (to, key, message, opts) => { await router!.send(to, key, message, opts) },
+    committer: replicator
   })
-  control = new ControlService({ selfId, selfAddrs, apps, runtime, peers, directory, allocator, election, membership, log: logger('praas:ctl') })
+  lifecycle = new Lifecycle({
+    selfId,
+    selfAddrs,
+    runtime,
+    apps,
+    images,
+    replicas: replicaStore,
+    replicator,
+    state,
+    allocator,
+    directory,
+    peers,
+    members,
+    ensureApp: async (name, hash, from, opts) => { await control!.ensureApp(name, hash, from, opts) },
+    swapAfterMs: options.swapAfterMs ?? DEFAULT_SWAP_AFTER_MS,
+    log: logger('praas:lifecycle')
+  })
+  const stateService = new StateService({
+    runtime,
+    images,
+    replicas: replicaStore,
+    activate: async (image, epoch, holders) => { await lifecycle!.activate(image, epoch, holders) },
+    newestCopy: async (pid) => await lifecycle!.newestCopy(pid),
+    fence: async (pid, epoch) => { await lifecycle!.fence(pid, epoch) },
+    log: logger('praas:state')
+  })
+  control = new ControlService({ selfId, selfAddrs, apps, runtime, peers, directory, allocator, election, membership, lifecycle, log: logger('praas:ctl') })
   router = new Router({
     host,
     peers,
     runtime,
-    locate: async (pid) => await control!.locate(pid, false),
+    locate: async (pid, suspect) => await control!.locate(pid, false, {}, suspect),
     forget: (pid) => { control!.forget(pid) }
   })
   membership.setLoad(() => runtime.load)
@@ -111,7 +170,17 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     await serveCtlStream(stream, async (request, opts) => await control!.handle(request, from, opts), { signal: AbortSignal.timeout(CTL_TIMEOUT_MS) })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
 
+  await host.handle(STATE_PROTOCOL, (stream, connection) => {
+    const remote = connection.remotePeer.toString()
+    serveInvokeStream(stream, async (request) => {
+      // Only nodes of this mesh hold replicas and move processes; a client may not write here.
+      if (peers.get(remote) == null && membership.get(remote) == null) throw new PraasError('UNAUTHORIZED', 'the state protocol is for nodes of this mesh')
+      return await stateService.handle(request)
+    })
+  }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+
   peers.bootstrap(options.bootstrap ?? [])
+  lifecycle.start()
   const addrs = selfAddrs()
   if (addrs.length === 0) throw new PraasError('UNAVAILABLE', 'the node listens on no address')
   await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid })
@@ -121,10 +190,16 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     peerId: selfId,
     addrs,
     async stop () {
+      // Nothing is lost on a clean stop: every hosted process is swapped (disk and replicas) first.
+      lifecycle!.stop()
+      await lifecycle!.swapAll()
+      await replicaStore.flush()
       peers.stop()
       router!.stop()
       await host.stop()
       await apps.stop()
+      state.close()
+      await replicaStore.close()
     }
   }
 }

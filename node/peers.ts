@@ -95,7 +95,6 @@ export class Peers {
     return await requestCtl(stream, request, options)
   }
 
-  /** Sends a request to every known node at once; failures and slow nodes are left out. */
   /**
    * Sends a request to every known node at once; failures and slow nodes are left out. With
    * `errorsCount`, a node that answers with an error counts as answered (its error is its answer).

@@ -23,8 +23,8 @@ export interface RouterInit {
   host: Host
   peers: Peers
   runtime: Runtime
-  /** Finds the node that hosts a pid (NOT_FOUND if none does). */
-  locate(pid: string): Promise<ProcessInfo>
+  /** Finds the node that hosts a pid (NOT_FOUND if none does); `suspect` is a node that failed to serve it. */
+  locate(pid: string, suspect?: string): Promise<ProcessInfo>
   /** The pid's node answered MOVED or is gone: drop what the directory cached. */
   forget(pid: string): void
 }
@@ -54,15 +54,15 @@ export class Router {
     this.channelChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)
   }
 
-  private async resolve (pid: string): Promise<Location> {
+  private async resolve (pid: string, suspect?: string): Promise<Location> {
     const cached = this.locations.get(pid)
     if (cached != null) return cached
     // One lookup per pid at a time: a burst of sends to a new pid shares it.
-    return await this.resolving.run(pid, async () => await this.lookup(pid))
+    return await this.resolving.run(pid, async () => await this.lookup(pid, suspect))
   }
 
-  private async lookup (pid: string): Promise<Location> {
-    const info = await this.init.locate(pid)
+  private async lookup (pid: string, suspect?: string): Promise<Location> {
+    const info = await this.init.locate(pid, suspect)
     const location = { node: info.node, addrs: this.init.peers.get(info.node)?.addrs ?? info.addrs.map(a => multiaddr(a)) }
     if (this.locations.size >= MAX_CACHED_LOCATIONS) this.locations.delete(this.locations.keys().next().value!)
     this.locations.set(pid, location)
@@ -76,8 +76,9 @@ export class Router {
 
   /** Runs `attempt` against the pid's node, locating it again after a MOVED or a dead stream. */
   private async withLocation<T> (pid: string, attempt: (location: Location) => Promise<T>): Promise<T> {
+    let suspect: string | undefined
     for (let i = 1; ; i++) {
-      const location = await this.resolve(pid)
+      const location = await this.resolve(pid, suspect)
       try {
         return await attempt(location)
       } catch (err) {
@@ -85,6 +86,7 @@ export class Router {
         if (error.code !== 'MOVED' && error.code !== 'UNAVAILABLE') throw error
         this.locations.delete(pid)
         this.init.forget(pid)
+        suspect = location.node
         if (i >= MAX_ATTEMPTS) throw error.code === 'MOVED' ? new PraasError('NOT_FOUND', `process ${pid} could not be found`) : error
       }
     }

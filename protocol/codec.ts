@@ -2,7 +2,7 @@ import * as varint from 'uint8-varint'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { PraasError } from './errors.js'
 import {
-  CHUNK_BYTES, MAX_APP_SOURCE_BYTES, MAX_KEY_LENGTH, MAX_ERROR_MESSAGE_LENGTH, MAX_LIST_ENTRIES, MAX_NAME_LENGTH, MAX_PID_LENGTH
+  CHUNK_BYTES, MAX_APP_SOURCE_BYTES, MAX_HOLDERS, MAX_KEY_LENGTH, MAX_ERROR_MESSAGE_LENGTH, MAX_LIST_ENTRIES, MAX_NAME_LENGTH, MAX_PID_LENGTH
 } from './limits.js'
 import { CtlRequest, CtlResponse, InvokeFrame, ProcessStatus } from './messages.js'
 import type { ErrorInfo, ProcessInfo } from './messages.js'
@@ -75,8 +75,11 @@ function checkProcess (info: ProcessInfo): void {
 
 /** Decodes and validates a control request. */
 export function decodeCtlRequest (bytes: Uint8Array | Uint8ArrayList): CtlRequest {
-  const request = decodeWith('control request', () => CtlRequest.decode(bytes))
+  const request = decodeWith('control request', () => CtlRequest.decode(bytes, { limits: { holders: MAX_HOLDERS } }))
   checkString(request.app, MAX_NAME_LENGTH, 'app name')
+  checkString(request.suspect, 256, 'suspect node id')
+  checkString(request.holder, 256, 'holder node id')
+  for (const holder of request.holders) checkString(holder, 256, 'holder node id')
   checkString(request.pid, MAX_PID_LENGTH, 'pid')
   checkString(request.node, 256, 'node id')
   checkString(request.hash, 64, 'hash')

@@ -6,3 +6,6 @@ export const CTL_PROTOCOL = '/praas/ctl/1.0.0'
 
 /** Channel messages (send/recv) between nodes, and between clients and nodes: same framing. */
 export const CHANNEL_PROTOCOL = '/praas/channel/1.0.0'
+
+/** Durable state between nodes: replication batches, image chunks, activation of a moved process. */
+export const STATE_PROTOCOL = '/praas/state/1.0.0'

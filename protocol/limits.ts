@@ -33,3 +33,10 @@ export const MAX_LIST_ENTRIES = 100_000
 
 /** Mailbox and state keys. */
 export const MAX_KEY_LENGTH = 1024
+
+/** Nodes named as holders of a process's older copies in one request, at most. */
+export const MAX_HOLDERS = 64
+
+/** Write batches in one replication call, at most, and the bytes one call carries before the rest waits for the next. */
+export const MAX_BATCHES_PER_CALL = 4096
+export const MAX_REPLICATE_CALL_BYTES = 8 * 1024 * 1024

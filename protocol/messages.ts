@@ -714,6 +714,10 @@ export interface CtlRequest {
   hash: string
   term: number
   counter: number
+  suspect: string
+  restore: boolean
+  holder: string
+  holders: string[]
 }
 
 export namespace CtlRequest {
@@ -726,7 +730,9 @@ export namespace CtlRequest {
     DELETE = 'DELETE',
     FETCH_APP = 'FETCH_APP',
     PEERS = 'PEERS',
-    STATUS = 'STATUS'
+    STATUS = 'STATUS',
+    SWAP = 'SWAP',
+    MIGRATE = 'MIGRATE'
   }
 
   enum __OpValues {
@@ -738,7 +744,9 @@ export namespace CtlRequest {
     DELETE = 5,
     FETCH_APP = 6,
     PEERS = 7,
-    STATUS = 8
+    STATUS = 8,
+    SWAP = 9,
+    MIGRATE = 10
   }
 
   export namespace Op {
@@ -801,6 +809,28 @@ export namespace CtlRequest {
           w.uint32(obj.counter)
         }
 
+        if ((obj.suspect != null && obj.suspect !== '')) {
+          w.uint32(82)
+          w.string(obj.suspect)
+        }
+
+        if ((obj.restore != null && obj.restore !== false)) {
+          w.uint32(88)
+          w.bool(obj.restore)
+        }
+
+        if ((obj.holder != null && obj.holder !== '')) {
+          w.uint32(98)
+          w.string(obj.holder)
+        }
+
+        if (obj.holders != null && obj.holders.length > 0) {
+          for (const value of obj.holders) {
+            w.uint32(106)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -814,7 +844,11 @@ export namespace CtlRequest {
           local: false,
           hash: '',
           term: 0,
-          counter: 0
+          counter: 0,
+          suspect: '',
+          restore: false,
+          holder: '',
+          holders: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -859,6 +893,26 @@ export namespace CtlRequest {
               obj.counter = reader.uint32()
               break
             }
+            case 10: {
+              obj.suspect = reader.string()
+              break
+            }
+            case 11: {
+              obj.restore = reader.bool()
+              break
+            }
+            case 12: {
+              obj.holder = reader.string()
+              break
+            }
+            case 13: {
+              if (opts.limits?.holders != null && obj.holders.length === opts.limits.holders) {
+                throw new MaxLengthError('Decode error - repeated field "holders" had too many elements')
+              }
+
+              obj.holders.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -868,6 +922,10 @@ export namespace CtlRequest {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          holders: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -937,6 +995,42 @@ export namespace CtlRequest {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.suspect`,
+                value: reader.string()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.restore`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.holder`,
+                value: reader.string()
+              }
+              break
+            }
+            case 13: {
+              if (opts.limits?.holders != null && obj.holders === opts.limits.holders) {
+                throw new MaxLengthError('Streaming decode error - repeated field "holders" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.holders[]`,
+                index: obj.holders,
+                value: reader.string()
+              }
+
+              obj.holders++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -994,6 +1088,27 @@ export namespace CtlRequest {
     value: number
   }
 
+  export interface CtlRequestSuspectFieldEvent {
+    field: '$.suspect'
+    value: string
+  }
+
+  export interface CtlRequestRestoreFieldEvent {
+    field: '$.restore'
+    value: boolean
+  }
+
+  export interface CtlRequestHolderFieldEvent {
+    field: '$.holder'
+    value: string
+  }
+
+  export interface CtlRequestHoldersFieldEvent {
+    field: '$.holders[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<CtlRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CtlRequest.codec())
   }
@@ -1002,7 +1117,7 @@ export namespace CtlRequest {
     return decodeMessage(buf, CtlRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlRequest>): Generator<CtlRequestOpFieldEvent | CtlRequestAppFieldEvent | CtlRequestSourceFieldEvent | CtlRequestPidFieldEvent | CtlRequestNodeFieldEvent | CtlRequestLocalFieldEvent | CtlRequestHashFieldEvent | CtlRequestTermFieldEvent | CtlRequestCounterFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlRequest>): Generator<CtlRequestOpFieldEvent | CtlRequestAppFieldEvent | CtlRequestSourceFieldEvent | CtlRequestPidFieldEvent | CtlRequestNodeFieldEvent | CtlRequestLocalFieldEvent | CtlRequestHashFieldEvent | CtlRequestTermFieldEvent | CtlRequestCounterFieldEvent | CtlRequestSuspectFieldEvent | CtlRequestRestoreFieldEvent | CtlRequestHolderFieldEvent | CtlRequestHoldersFieldEvent> {
     return streamMessage(buf, CtlRequest.codec(), opts)
   }
 }

@@ -62,6 +62,10 @@ export interface ClusterStatus {
 type ClientPeer = Libp2p<{ identify: unknown, ping: unknown, dht: KadDHT }>
 
 const MAX_CACHED_LOCATIONS = 100_000
+/** Nodes met that a control request tries after the bootstrap nodes, at most. */
+const MAX_FALLBACK_NODES = 8
+/** Times a call finds its process again (moved, swapped, or its node gone) before it gives up. */
+const MAX_RELOCATIONS = 4
 const DEFAULT_CTL_TIMEOUT_MS = 30_000
 /** A call without its own limit still ends: the node's limit (60 s default) plus slack. */
 const DEFAULT_INVOKE_TIMEOUT_MS = 65_000
@@ -81,6 +85,8 @@ export class Client {
   private readonly channels: InvokeChannels
   private readonly mailChannels: InvokeChannels
   private readonly bootstrap: Multiaddr[]
+  /** Nodes met hosting processes: control requests fall back to them when no bootstrap node answers. */
+  private readonly nodes = new Map<string, Multiaddr[]>()
 
   private constructor (private readonly peer: ClientPeer, options: ClientOptions) {
     this.bootstrap = options.bootstrap.map(a => multiaddr(a))
@@ -122,10 +128,14 @@ export class Client {
     return client
   }
 
-  /** Sends a control request to the first bootstrap node that answers. */
-  private async ctl (request: Partial<CtlRequest>): Promise<CtlResponse> {
+  /**
+   * Sends a control request to the first node that answers: the nodes given first (if any),
+   * then the bootstrap nodes, then the nodes this client has met hosting processes.
+   */
+  private async ctl (request: Partial<CtlRequest>, first: Multiaddr[] = []): Promise<CtlResponse> {
     let last: PraasError = new PraasError('UNAVAILABLE', 'no bootstrap node answered')
-    for (const addr of this.bootstrap) {
+    const met = [...this.nodes.values()].slice(-MAX_FALLBACK_NODES).flat()
+    for (const addr of [...first, ...this.bootstrap, ...met]) {
       const signal = AbortSignal.timeout(this.ctlTimeoutMs)
       let stream
       try {
@@ -158,8 +168,28 @@ export class Client {
 
   private remember (info: ProcessInfo): Location {
     const location = { node: info.node, addrs: info.addrs.map(a => multiaddr(a)) }
+    if (this.locations.size >= MAX_CACHED_LOCATIONS) this.locations.delete(this.locations.keys().next().value!)
     this.locations.set(info.pid, location)
+    if (location.addrs.length > 0 && !this.nodes.has(location.node)) {
+      if (this.nodes.size >= 64) this.nodes.delete(this.nodes.keys().next().value!)
+      this.nodes.set(location.node, location.addrs)
+    }
     return location
+  }
+
+  /**
+   * Finds a process again after its node answered MOVED or could not be reached (`suspect`):
+   * the node that answered knows where its process went; any node checks a suspect node and
+   * restores the process elsewhere if that node is gone, or if the process was swapped.
+   */
+  private async relocate (pid: string, suspect: Location): Promise<Location> {
+    this.locations.delete(pid)
+    return await this.locating.run(pid, async () => {
+      const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid, suspect: suspect.node }, suspect.addrs)
+      const info = response.processes[0]
+      if (info == null) throw new PraasError('NOT_FOUND', `no process ${pid}`)
+      return this.remember(info)
+    })
   }
 
   private async locate (pid: string): Promise<Location> {
@@ -194,9 +224,7 @@ export class Client {
     } catch {
       location = await fromNode
     }
-    if (this.locations.size >= MAX_CACHED_LOCATIONS) this.locations.delete(this.locations.keys().next().value!)
-    this.locations.set(pid, location)
-    return location
+    return this.remember({ pid, app: '', status: ProcessStatus.ACTIVE, node: location.node, addrs: location.addrs.map(a => a.toString()) })
   }
 
   /**
@@ -213,19 +241,28 @@ export class Client {
 
   /**
    * Runs a call on the stream of a protocol to the node that hosts `pid`. If the process moved
-   * (MOVED) or its node went away, the client locates it again and retries, a bounded number of times.
+   * (MOVED), was swapped, or its node cannot be reached, the client finds it again (which
+   * restores it if needed) and retries, a bounded number of times. A call that was sent and
+   * then lost its stream is not retried: it may have run.
    */
   private async atProcess<T> (pid: string, channels: InvokeChannels, call: (channel: InvokeChannel) => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+    let location = this.locations.get(pid) ?? await this.locate(pid)
+    for (let attempt = 1; ; attempt++) {
+      let channel: InvokeChannel
       try {
-        const location = this.locations.get(pid) ?? await this.locate(pid)
-        const channel = channels.current(location.node) ??
+        channel = channels.current(location.node) ??
           await channels.get(location.node, location.addrs, { signal: AbortSignal.timeout(this.ctlTimeoutMs) })
+      } catch (err) {
+        if (attempt >= MAX_RELOCATIONS) throw toPraasError(err)
+        location = await this.relocate(pid, location)
+        continue
+      }
+      try {
         return await call(channel)
       } catch (err) {
         const error = toPraasError(err)
-        if (error.code === 'MOVED' && attempt < 3) {
-          this.locations.delete(pid)
+        if (error.code === 'MOVED' && attempt < MAX_RELOCATIONS) {
+          location = await this.relocate(pid, location)
           continue
         }
         if (error.code === 'UNAVAILABLE') this.locations.delete(pid)
@@ -292,17 +329,26 @@ export class Client {
     this.locations.delete(pid)
   }
 
-  /** Persists a process and frees its compute (arrives with durable processes). */
+  /**
+   * Swaps a process out: its state and unread messages are persisted (on its node's disk and
+   * its replicas) and its compute is freed. The next call or message brings it back.
+   */
   async swap (pid: string): Promise<void> {
     checkPid(pid)
-    throw new PraasError('UNAVAILABLE', 'swap is not available in this version')
+    await this.ctl({ op: CtlRequest.Op.SWAP, pid })
+    this.locations.delete(pid)
   }
 
-  /** Moves a process to another node (arrives with durable processes). */
+  /**
+   * Moves a process to the node `peerId` while it keeps serving: calls that arrive meanwhile wait
+   * and then run there. Resolves once the process serves from the target.
+   */
   async migrate (pid: string, peerId: string): Promise<void> {
     checkPid(pid)
-    void peerId
-    throw new PraasError('UNAVAILABLE', 'migrate is not available in this version')
+    if (typeof peerId !== 'string' || peerId === '') throw new PraasError('BAD_REQUEST', 'migrate needs the peer id of the target node')
+    const response = await this.ctl({ op: CtlRequest.Op.MIGRATE, pid, node: peerId })
+    const info = response.processes[0]
+    if (info != null) this.remember(info)
   }
 
   /** Closes every stream and stops the client's peer. */

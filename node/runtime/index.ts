@@ -2,7 +2,7 @@
 export { AppRegistry, sourceHash } from './apps.js'
 export type { AppVersion } from './apps.js'
 export { Runtime, newPid } from './runtime.js'
-export type { ProcessRecord, InvokeOptions, RemoteInvoker, RemoteSender } from './runtime.js'
+export type { ProcessRecord, InvokeOptions, RemoteInvoker, RemoteSender, Committer, Gate } from './runtime.js'
 export { Mailbox, ANY_SENDER } from './mailbox.js'
 export type { Message } from './mailbox.js'
 export { withDeadline } from './runtime.js'

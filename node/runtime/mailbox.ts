@@ -51,6 +51,11 @@ export class Mailbox {
     return [...this.queues].flatMap(([key, queue]) => queue.map(message => ({ key, message })))
   }
 
+  /** Puts back a message of a swap image or a migration, in order; the limit does not apply (it held them before). */
+  restore (key: string, message: Message): void {
+    this.enqueue(key, message)
+  }
+
   /** Delivers a message; resolves once it is in the mailbox (or taken by a waiting recv). */
   async put (key: string, message: Message, options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.blocked.length === 0 && this.handOff(key, message)) return

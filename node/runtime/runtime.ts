@@ -15,6 +15,37 @@ export interface ProcessRecord {
   /** The activation epoch the allocator issued for this activation. */
   epoch: { term: number, counter: number }
   createdAt: number
+  /** When an invocation last ended (the idle policy swaps processes idle for long). */
+  lastActive: number
+  /** Invocations running now. */
+  running: number
+  /** Writes since the last replicated batch (absolute values; undefined: deleted). */
+  dirty: Map<string, Uint8Array | undefined>
+  /** The number of the last batch cut from `dirty`. */
+  seq: number
+  /** The last batch's replication, while it runs: a later commit waits for it. */
+  committing?: Promise<void>
+  /** Set while the process is frozen (swap, migration): new calls wait for it. */
+  gate?: Gate
+  /** The nodes that hold this activation's replicas (chosen on first commit). */
+  replicas?: string[]
+  /** Set when the process left this node for another (migration): its held calls follow it there. */
+  movedTo?: string
+}
+
+/** Holds the calls that arrive while a process is frozen, until it thaws or moves. */
+export interface Gate {
+  opened: Promise<void>
+  open(): void
+  /** Resolves when no invocation of the process runs any more. */
+  drained?: () => void
+}
+
+/** Makes an invocation's writes durable before its result is acknowledged (replication). */
+export interface Committer {
+  /** Whether writes are replicated at all (R > 1): the runtime tracks them only then. */
+  readonly tracking: boolean
+  commit(record: ProcessRecord): Promise<void>
 }
 
 export interface InvokeOptions extends AbortOptions {
@@ -40,7 +71,13 @@ export interface RuntimeInit {
   mailboxBytes: number
   remoteInvoke: RemoteInvoker
   remoteSend: RemoteSender
+  /** Replication of writes; without it, state lives in this node's memory until swapped. */
+  committer?: Committer
 }
+
+/** How long, and for how many pids, a node remembers where its processes moved to. */
+const MOVED_TTL_MS = 120_000
+const MAX_MOVED = 10_000
 
 /** Clients that processes here may hold unread messages for, at most. */
 const MAX_CLIENT_MAILBOXES = 10_000
@@ -77,7 +114,22 @@ export class Runtime {
   private readonly processes = new Map<string, ProcessRecord>()
   private readonly clientMailboxes = new Map<string, Mailbox>()
 
-  constructor (private readonly init: RuntimeInit) {}
+  private readonly tracking: boolean
+  /** Where processes that left this node went, for a while (their callers are told where). */
+  private readonly moved = new Map<string, { node: string, until: number }>()
+
+  constructor (private readonly init: RuntimeInit) {
+    this.tracking = init.committer?.tracking === true
+  }
+
+  /** The node a process recently moved to from here, if it did. */
+  movedTo (pid: string): string | undefined {
+    const entry = this.moved.get(pid)
+    if (entry == null) return undefined
+    if (entry.until > Date.now() && !this.processes.has(pid)) return entry.node
+    this.moved.delete(pid)
+    return undefined
+  }
 
   get (pid: string): ProcessRecord | undefined {
     return this.processes.get(pid)
@@ -96,21 +148,96 @@ export class Runtime {
     if (this.init.apps.get(app) == null) throw new PraasError('NOT_FOUND', `no app named ${app}`)
     if (this.processes.has(pid)) throw new PraasError('BAD_REQUEST', `process ${pid} exists already`)
     if (this.processes.size >= this.init.maxProcesses) throw new PraasError('UNAVAILABLE', `this node hosts its limit of ${this.init.maxProcesses} processes`)
-    const record: ProcessRecord = { pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: Date.now() }
+    const now = Date.now()
+    const record: ProcessRecord = {
+      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0
+    }
     this.processes.set(pid, record)
+    return record
+  }
+
+  /**
+   * Activates a process from a copy of its state (a swap image, a replica, a migration): the
+   * state, the unread messages in order, the batch number it was replicated up to.
+   */
+  adopt (image: { pid: string, app: string, seq: number, state: Map<string, Uint8Array>, messages: Array<{ key: string, from: string, data: Uint8Array }> }, epoch: { term: number, counter: number }): ProcessRecord {
+    const record = this.create(image.app, image.pid, epoch)
+    record.state = image.state
+    record.seq = image.seq
+    for (const m of image.messages) record.mailbox.restore(m.key, { from: m.from, data: m.data })
+    return record
+  }
+
+  /**
+   * Stops new calls of a process (they wait) and resolves once its running invocations have
+   * ended, or rejects with UNAVAILABLE (and thaws it) if they do not end within `timeoutMs`.
+   */
+  async freeze (pid: string, timeoutMs: number): Promise<ProcessRecord> {
+    const record = this.processes.get(pid)
+    if (record == null) throw new PraasError('MOVED', `process ${pid} is not hosted on this node`)
+    if (record.gate != null) throw new PraasError('UNAVAILABLE', `process ${pid} is already being swapped or moved`)
+    const { promise, resolve } = Promise.withResolvers<void>()
+    const gate: Gate = { opened: promise, open: resolve }
+    record.gate = gate
+    if (record.running > 0) {
+      const drained = Promise.withResolvers<void>()
+      gate.drained = drained.resolve
+      const timer = setTimeout(() => { drained.reject(new PraasError('UNAVAILABLE', `process ${pid} still runs invocations after ${timeoutMs} ms`)) }, timeoutMs)
+      try {
+        await drained.promise
+      } catch (err) {
+        this.thaw(pid)
+        throw err
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+    return record
+  }
+
+  /** Lets the held calls of a frozen process run again (here, or, if it left, wherever it went). */
+  thaw (pid: string, record = this.processes.get(pid)): void {
+    const gate = record?.gate
+    if (record == null || gate == null) return
+    record.gate = undefined
+    gate.open()
+  }
+
+  /**
+   * Removes a process that now lives elsewhere (moved, swapped, or superseded by a newer
+   * activation): its held calls are released and find it wherever it is.
+   */
+  release (pid: string, reason: PraasError, movedTo?: string): ProcessRecord | undefined {
+    const record = this.processes.get(pid)
+    if (record == null) return undefined
+    this.processes.delete(pid)
+    record.movedTo = movedTo
+    if (movedTo != null) {
+      if (this.moved.size >= MAX_MOVED) this.moved.delete(this.moved.keys().next().value!)
+      this.moved.set(pid, { node: movedTo, until: Date.now() + MOVED_TTL_MS })
+    }
+    record.mailbox.close(reason)
+    this.thaw(pid, record)
     return record
   }
 
   delete (pid: string): boolean {
     const record = this.processes.get(pid)
-    record?.mailbox.close(new PraasError('NOT_FOUND', `process ${pid} was deleted`))
-    return this.processes.delete(pid)
+    if (record == null) return false
+    record.mailbox.close(new PraasError('NOT_FOUND', `process ${pid} was deleted`))
+    this.processes.delete(pid)
+    this.thaw(pid, record)
+    return true
   }
 
   /** Puts a message into the mailbox of a process hosted here; a pid hosted elsewhere is MOVED. */
   async deliver (pid: string, key: string, message: Message, options: AbortOptions = {}): Promise<void> {
     const record = this.processes.get(pid)
     if (record == null) throw new PraasError('MOVED', `process ${pid} is not hosted on this node`)
+    if (record.gate != null) {
+      return await this.afterGate(record, async () => await this.deliver(pid, key, message, options),
+        async () => { await this.init.remoteSend(pid, key, message, options) })
+    }
     await record.mailbox.put(key, message, options)
   }
 
@@ -135,7 +262,32 @@ export class Runtime {
     if (payload.byteLength > MAX_PAYLOAD_BYTES) throw new PraasError('TOO_LARGE', 'payload exceeds the limit')
     const limit = this.init.functionTimeoutMs
     const timeoutMs = options.timeoutMs != null && options.timeoutMs > 0 ? Math.min(options.timeoutMs, limit) : limit
-    return await app.pool.run(pid, fn, payload, { timeoutMs, signal: options.signal })
+    if (record.gate != null) {
+      return await this.afterGate(record, async () => await this.invoke(pid, fn, payload, options),
+        async () => await this.init.remoteInvoke(pid, fn, payload, { signal: options.signal }))
+    }
+    record.running++
+    let result: Uint8Array
+    try {
+      result = await app.pool.run(pid, fn, payload, { timeoutMs, signal: options.signal })
+    } finally {
+      this.ended(record)
+    }
+    // Acknowledged means durable: the writes of this call (and of any call that ran beside it) are replicated first.
+    if (record.dirty.size > 0 || record.committing != null) await this.init.committer!.commit(record)
+    return result
+  }
+
+  private ended (record: ProcessRecord): void {
+    record.running--
+    record.lastActive = Date.now()
+    if (record.running === 0) record.gate?.drained?.()
+  }
+
+  /** Waits while a process is frozen, then runs the call again: here, or where the process went. */
+  private async afterGate<T> (record: ProcessRecord, again: () => Promise<T>, forward: () => Promise<T>): Promise<T> {
+    await record.gate!.opened
+    return record.movedTo != null && this.processes.get(record.pid) == null ? await forward() : await again()
   }
 
   /** A ctx call of a running invocation of `pid`. */
@@ -144,8 +296,14 @@ export class Runtime {
     if (record == null) throw new PraasError('NOT_FOUND', `process ${pid} is gone`)
     switch (request.op) {
       case 'get': return record.state.get(request.key)
-      case 'put': record.state.set(request.key, request.value); return undefined
-      case 'delete': record.state.delete(request.key); return undefined
+      case 'put':
+        record.state.set(request.key, request.value)
+        if (this.tracking) record.dirty.set(request.key, request.value)
+        return undefined
+      case 'delete':
+        record.state.delete(request.key)
+        if (this.tracking) record.dirty.set(request.key, undefined)
+        return undefined
       case 'keys': return [...record.state.keys()]
       case 'invoke':
         checkPid(request.pid)

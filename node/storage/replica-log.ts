@@ -8,8 +8,8 @@ import type { FileHandle } from 'node:fs/promises'
 /** Each record is framed by its length and its crc32, both u32 big-endian. */
 const FRAME_HEAD_BYTES = 8
 
-/** The largest record payload: a 64 MiB image and room for its names; a longer length is corruption. */
-export const MAX_RECORD_BYTES = 64 * 1024 * 1024 + 1024 * 1024
+/** The largest record payload: a 512 MiB replica and room for its names; a longer length is corruption. */
+export const MAX_RECORD_BYTES = 512 * 1024 * 1024 + 1024 * 1024
 
 /** Replay reads the log this much at a time. */
 const READ_AHEAD_BYTES = 4 * 1024 * 1024

@@ -29,7 +29,7 @@ export interface ReplicaStoreInit {
 export const DEFAULT_MAX_LOG_BYTES = 256 * 1024 * 1024
 
 /** The most state and mail one replica may hold, so that its install record stays within a log record. */
-export const MAX_REPLICA_BYTES = 64 * 1024 * 1024
+export const MAX_REPLICA_BYTES = 512 * 1024 * 1024
 
 /** What a key, value or message is reckoned to cost in a record beyond its bytes. */
 const ENTRY_OVERHEAD_BYTES = 24

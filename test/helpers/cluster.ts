@@ -127,3 +127,13 @@ export async function eventually (check: () => Promise<boolean>, ms = 10_000, wh
     await new Promise(resolve => setTimeout(resolve, 100))
   }
 }
+
+/**
+ * Waits until a process of `app` can be placed on every node through the client's bootstrap
+ * node: then the mesh is formed and every node has the app.
+ */
+export async function placeOnEvery (client: { create(app: string, options: { node: string }): Promise<string> }, nodes: TestNode[], app: string): Promise<void> {
+  for (const node of nodes) {
+    await eventually(async () => { await client.create(app, { node: node.peerId }); return true }, 15_000, `placing on ${node.peerId}`)
+  }
+}

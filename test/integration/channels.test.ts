@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { Client, PraasError } from '../../sdk/index.js'
+import { Client } from '../../sdk/index.js'
 import { startCluster, stopCluster } from '../helpers/cluster.js'
 import { EXAMPLES, fixture } from '../helpers/paths.js'
 import { join } from 'node:path'
+import { codeOf, text } from '../helpers/assertions.js'
 import type { TestNode } from '../helpers/cluster.js'
 
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 const json = (value: unknown): string => JSON.stringify(value)
-
-async function codeOf (promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(() => undefined, (e: unknown) => e)
-  assert.ok(err instanceof PraasError, `expected a PraasError, got ${String(err)}`)
-  return err.code
-}
 
 describe('channels between processes on three node processes', function () {
   this.timeout(120_000)

@@ -2,23 +2,11 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Client, PraasError } from '../../sdk/index.js'
-import { eventually, startCluster, stopCluster } from '../helpers/cluster.js'
+import { placeOnEvery, startCluster, stopCluster } from '../helpers/cluster.js'
 import { EXAMPLES, fixture } from '../helpers/paths.js'
+import { codeOf, pattern, text } from '../helpers/assertions.js'
 import type { TestNode } from '../helpers/cluster.js'
 
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
-
-async function codeOf (promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(() => undefined, (e: unknown) => e)
-  assert.ok(err instanceof PraasError, `expected a PraasError, got ${String(err)}`)
-  return err.code
-}
-
-function pattern (size: number): Uint8Array {
-  const out = new Uint8Array(size)
-  for (let i = 0; i < size; i++) out[i] = (i * 31 + 7) & 0xff
-  return out
-}
 
 describe('a cluster of three node processes, driven through the SDK', function () {
   this.timeout(60_000)
@@ -30,10 +18,7 @@ describe('a cluster of three node processes, driven through the SDK', function (
     client = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
     await client.deploy('counter', await readFile(join(EXAMPLES, 'counter', 'index.js')))
     await client.deploy('kit', await readFile(fixture('testkit')))
-    // The mesh is formed once a process can be placed on every node through the first one.
-    for (const node of nodes) {
-      await eventually(async () => { await client.create('kit', { node: node.peerId }); return true }, 15_000, `placing on ${node.peerId}`)
-    }
+    await placeOnEvery(client, nodes, 'kit')
   })
 
   after(async function () {

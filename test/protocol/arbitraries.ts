@@ -82,7 +82,11 @@ export const ctlRequest: fc.Arbitrary<CtlRequest> = fc.record({
   local: fc.boolean(),
   hash: text(64),
   term: fc.integer({ min: 0, max: UINT32_MAX }),
-  counter: fc.integer({ min: 0, max: UINT32_MAX })
+  counter: fc.integer({ min: 0, max: UINT32_MAX }),
+  suspect: text(256),
+  restore: fc.boolean(),
+  holder: text(256),
+  holders: fc.array(text(256), { maxLength: 4 })
 })
 
 export const ctlResponse: fc.Arbitrary<CtlResponse> = fc.record({

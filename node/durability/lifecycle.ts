@@ -1,0 +1,296 @@
+import { CtlRequest, PraasError, ProcessStatus, SingleFlight, StateRequest, decodeWriteBatch, toPraasError } from '../../protocol/index.js'
+import { compareVersion, imageFromChunks, imageToChunks } from '../storage/index.js'
+import { inParallel } from './state-client.js'
+import type { Replicator } from './replicator.js'
+import type { StateClient } from './state-client.js'
+import type { Allocator } from '../cluster/index.js'
+import type { Directory } from '../directory/index.js'
+import type { Peers } from '../peers.js'
+import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
+import type { ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
+import type { ProcessInfo } from '../../protocol/index.js'
+import type { AbortOptions, Logger } from '@libp2p/interface'
+
+type Epoch = { term: number, counter: number }
+
+/** How long a swap or a migration waits for the running invocations of a process to end. */
+const DRAIN_TIMEOUT_MS = 30_000
+/** How long a node asked about a copy of a process may take to answer. */
+const PROBE_TIMEOUT_MS = 3_000
+/** Processes swapped at once when the node stops or the idle policy runs. */
+const SWAPS_IN_PARALLEL = 8
+
+export interface LifecycleInit {
+  selfId: string
+  selfAddrs(): string[]
+  runtime: Runtime
+  apps: AppRegistry
+  images: ImageStore
+  replicas: ReplicaStore
+  replicator: Replicator
+  state: StateClient
+  allocator: Allocator
+  directory: Directory
+  peers: Peers
+  /** The live nodes of the mesh, this one excluded. */
+  members(): string[]
+  /** Gets an app (by name and hash) this node lacks from another node. */
+  ensureApp(name: string, hash: string, from: string, options: AbortOptions): Promise<void>
+  /** Swap processes idle for this long (ms); 0: never. */
+  swapAfterMs: number
+  log: Logger
+}
+
+function older (a: Epoch, b: Epoch): boolean {
+  return a.term < b.term || (a.term === b.term && a.counter < b.counter)
+}
+
+/**
+ * Where processes go when they stop running here: swap (an image on local disk and on the
+ * replicas, the compute freed), restore (the newest copy anywhere, activated where the allocator
+ * says, with a new epoch), live migration (freeze, drain, ship the image, activate there,
+ * forward the held calls), and the fencing that keeps one activation per pid.
+ */
+export class Lifecycle {
+  private readonly restoring = new SingleFlight<ProcessInfo>()
+  private idleTimer?: ReturnType<typeof setInterval>
+
+  constructor (private readonly init: LifecycleInit) {}
+
+  start (): void {
+    const every = this.init.swapAfterMs > 0 ? Math.max(250, Math.min(this.init.swapAfterMs / 2, 30_000)) : 0
+    if (every > 0) {
+      this.idleTimer = setInterval(() => { void this.swapIdle() }, every)
+      this.idleTimer.unref()
+    }
+  }
+
+  stop (): void {
+    clearInterval(this.idleTimer)
+  }
+
+  info (record: ProcessRecord): ProcessInfo {
+    return { pid: record.pid, app: record.app, status: ProcessStatus.ACTIVE, node: this.init.selfId, addrs: this.init.selfAddrs() }
+  }
+
+  /** The swap images this node holds for processes that are not running anywhere it knows. */
+  swapped (): ProcessInfo[] {
+    return this.init.images.list().filter(m => this.init.runtime.get(m.pid) == null)
+      .map(m => ({ pid: m.pid, app: m.app, status: ProcessStatus.SWAPPED, node: this.init.selfId, addrs: this.init.selfAddrs() }))
+  }
+
+  private image (record: ProcessRecord, withMessages: boolean): ProcessImage {
+    return {
+      pid: record.pid,
+      app: record.app,
+      appHash: this.init.apps.get(record.app)?.hash ?? '',
+      epoch: record.epoch,
+      seq: record.seq,
+      state: record.state,
+      messages: withMessages ? record.mailbox.unread().map(({ key, message }) => ({ key, from: message.from, data: message.data })) : []
+    }
+  }
+
+  /**
+   * Swaps a process out: new calls wait, running ones end, the image (state and unread
+   * messages) goes to local disk (synced) and to the replicas, the directory says `swapped`,
+   * and the process leaves the runtime. The held calls then restore it, wherever the allocator says.
+   */
+  async swap (pid: string): Promise<void> {
+    if (this.init.runtime.get(pid) == null && this.init.images.manifest(pid) != null) return
+    const record = await this.init.runtime.freeze(pid, DRAIN_TIMEOUT_MS)
+    try {
+      const image = this.image(record, true)
+      await this.init.images.save(image)
+      if (this.init.replicator.tracking) {
+        const { manifest, chunks } = imageToChunks(image)
+        await Promise.all(this.init.replicator.replicasOf(record).map(async peer => {
+          await this.init.state.pushImage(peer, 'install', manifest, chunks, {}).catch((err: Error) => {
+            this.init.log('replica %s did not take the image of %s: %s', peer, pid, err.message)
+          })
+        }))
+      }
+    } catch (err) {
+      this.init.runtime.thaw(pid)
+      throw err
+    }
+    await this.init.directory.markSwapped(pid).catch((err: Error) => {
+      this.init.log('could not mark %s swapped in the directory: %s', pid, err.message)
+    })
+    this.init.runtime.release(pid, new PraasError('MOVED', `process ${pid} was swapped`))
+  }
+
+  /** Swaps every process idle for longer than the policy allows. */
+  private async swapIdle (): Promise<void> {
+    const cutoff = Date.now() - this.init.swapAfterMs
+    const idle = this.init.runtime.list().filter(r => r.running === 0 && r.gate == null && r.lastActive < cutoff).map(r => r.pid)
+    await this.swapMany(idle)
+  }
+
+  /** Persists every process hosted here (the node is stopping): nothing is lost. */
+  async swapAll (): Promise<void> {
+    await this.swapMany(this.init.runtime.list().map(r => r.pid))
+  }
+
+  private async swapMany (pids: string[]): Promise<void> {
+    await inParallel(pids.length, SWAPS_IN_PARALLEL, async (i) => {
+      await this.swap(pids[i]).catch((err: Error) => { this.init.log.error('could not swap %s: %s', pids[i], err.message) })
+    })
+  }
+
+  /** The newest copy of a process on this node: the live process, a swap image, or a replica. */
+  async newestCopy (pid: string): Promise<ProcessImage | undefined> {
+    const live = this.init.runtime.get(pid)
+    if (live != null) return this.image(live, true)
+    const stored = this.init.images.manifest(pid)
+    const replica = this.init.replicas.get(pid)
+    if (stored != null && (replica == null || compareVersion(stored, replica) >= 0)) return await this.init.images.load(pid)
+    return replica
+  }
+
+  /**
+   * Brings a process that runs nowhere back: finds the newest copy among the live nodes, asks
+   * the allocator where to run it and for a new epoch, and activates it there. One restore per
+   * pid at a time from this node; an older activation that still runs somewhere is fenced.
+   */
+  async restore (pid: string, options: AbortOptions = {}): Promise<ProcessInfo> {
+    return await this.restoring.run(pid, async () => await this.restoreOnce(pid, options))
+  }
+
+  private async restoreOnce (pid: string, options: AbortOptions): Promise<ProcessInfo> {
+    const copies = await this.probe(pid)
+    if (copies.length === 0) throw new PraasError('NOT_FOUND', `no process ${pid}`)
+    const best = copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
+    const holders = copies.map(c => c.node)
+    const placement = await this.init.allocator.allocate({ pid, app: best.version.app }, options)
+    if (placement.node === this.init.selfId) return await this.activateFrom(best.node, pid, placement.epoch, holders, options)
+    try {
+      const response = await this.init.peers.request(placement.node, {
+        op: CtlRequest.Op.CREATE, pid, app: best.version.app, hash: best.version.appHash, local: true, restore: true, holder: best.node, holders, term: placement.epoch.term, counter: placement.epoch.counter
+      }, options)
+      const info = response.processes[0]
+      if (info == null) throw new PraasError('UNAVAILABLE', `node ${placement.node} did not say where ${pid} runs`)
+      return info
+    } catch (err) {
+      const code = toPraasError(err).code
+      if (code !== 'UNAVAILABLE' && code !== 'TIMEOUT') throw err
+      this.init.log('node %s did not restore %s (%s): restoring it here', placement.node, pid, (err as Error).message)
+      const here = await this.init.allocator.allocate({ pid, app: best.version.app, node: this.init.selfId }, options)
+      return await this.activateFrom(best.node, pid, here.epoch, holders, options)
+    }
+  }
+
+  /** Asks every live node (and this one) which copy of `pid` it holds. */
+  private async probe (pid: string): Promise<Array<{ node: string, version: ProcessImage }>> {
+    const found: Array<{ node: string, version: ProcessImage }> = []
+    const local = await this.newestCopy(pid).catch(() => undefined)
+    if (local != null) found.push({ node: this.init.selfId, version: local })
+    await Promise.all(this.init.members().map(async node => {
+      try {
+        const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs: PROBE_TIMEOUT_MS })
+        const b = decodeWriteBatch(answer)
+        found.push({ node, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq, state: new Map(), messages: [] } })
+      } catch {}
+    }))
+    return found
+  }
+
+  /** Restore target: fetches the image from its holder, and activates it here. */
+  async activateFrom (holder: string, pid: string, epoch: Epoch, holders: string[], options: AbortOptions): Promise<ProcessInfo> {
+    const running = this.init.runtime.get(pid)
+    if (running != null && !older(running.epoch, epoch)) return this.info(running)
+    let image: ProcessImage | undefined
+    if (holder === this.init.selfId) {
+      image = await this.newestCopy(pid)
+    } else {
+      const { manifest, chunks } = await this.init.state.fetchImage(holder, pid, options)
+      image = imageFromChunks(manifest, chunks)
+    }
+    if (image == null) throw new PraasError('NOT_FOUND', `node ${holder} holds no copy of ${pid} any more`)
+    await this.init.ensureApp(image.app, image.appHash, holder, options)
+    await this.activate(image, epoch, holders)
+    return this.info(this.init.runtime.get(pid)!)
+  }
+
+  /**
+   * Activates a process from an image with a new epoch: it serves at once; its own replicas get
+   * a full copy, and only then are the older copies (the holders) fenced and dropped.
+   */
+  async activate (image: ProcessImage, epoch: Epoch, holders: string[]): Promise<void> {
+    const { runtime } = this.init
+    const running = runtime.get(image.pid)
+    if (running != null) {
+      if (!older(running.epoch, epoch)) return
+      runtime.release(image.pid, new PraasError('MOVED', `process ${image.pid} has a newer activation`))
+    }
+    if (this.init.apps.get(image.app) == null) throw new PraasError('NOT_FOUND', `no app named ${image.app} on this node`)
+    const record = runtime.adopt(image, epoch)
+    this.init.directory.publish(record.pid, { epoch, app: record.app }).catch((err: Error) => {
+      this.init.log.error('could not advertise %s: %s', record.pid, err.message)
+    })
+    void this.settle(record, holders)
+  }
+
+  /** After an activation: copies to the new replicas first, then fences everything older. */
+  private async settle (record: ProcessRecord, holders: string[]): Promise<void> {
+    try {
+      const replicas = await this.init.replicator.seed(record)
+      const keep = new Set([...replicas, this.init.selfId])
+      const fence = StateRequest.encode({ term: record.epoch.term, counter: record.epoch.counter })
+      await Promise.all(holders.filter(h => !keep.has(h)).map(async node => {
+        await this.init.state.call(node, 'fence', record.pid, fence).catch(() => {})
+      }))
+      await this.fence(record.pid, record.epoch)
+    } catch (err) {
+      this.init.log('settling %s after its activation: %s', record.pid, (err as Error).message)
+    }
+  }
+
+  /** A newer activation of `pid` exists (here or elsewhere): older copies here go, an older activation steps down. */
+  async fence (pid: string, epoch: Epoch): Promise<void> {
+    const { runtime, images, replicas } = this.init
+    const running = runtime.get(pid)
+    if (running != null && running.gate == null && older(running.epoch, epoch)) {
+      runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
+      this.init.directory.release(pid)
+    }
+    const stored = images.manifest(pid)
+    if (stored != null && older(stored.epoch, epoch)) await images.delete(pid)
+    const replica = replicas.get(pid)
+    if (replica != null && older(replica.epoch, epoch)) replicas.drop(pid)
+    replicas.fence(pid, epoch)
+  }
+
+  /**
+   * Moves a running process to `target`: new calls wait, running ones end, the image travels
+   * over the state protocol, the target activates it with a newer epoch, and the held calls
+   * follow it there. No call fails; an error before the target took it leaves it running here.
+   */
+  async migrate (pid: string, target: string, options: AbortOptions = {}): Promise<ProcessInfo> {
+    const { runtime } = this.init
+    const current = runtime.get(pid)
+    if (current == null) throw new PraasError('MOVED', `process ${pid} is not hosted on this node`)
+    if (target === this.init.selfId) return this.info(current)
+    const placement = await this.init.allocator.allocate({ pid, app: current.app, node: target }, options)
+    const record = await runtime.freeze(pid, DRAIN_TIMEOUT_MS)
+    try {
+      const { manifest, chunks } = imageToChunks(this.image(record, true))
+      const holders = [...(record.replicas ?? []), this.init.selfId]
+      await this.init.state.pushImage(target, 'activate', manifest, chunks, { term: placement.epoch.term, counter: placement.epoch.counter, holders }, options)
+    } catch (err) {
+      runtime.thaw(pid)
+      throw err
+    }
+    this.init.directory.release(pid)
+    runtime.release(pid, new PraasError('MOVED', `process ${pid} moved to ${target}`), target)
+    return { pid, app: record.app, status: ProcessStatus.ACTIVE, node: target, addrs: placement.addrs.map(a => a.toString()) }
+  }
+
+  /** Deletes every copy of a process held on this node. */
+  async forget (pid: string): Promise<boolean> {
+    const deleted = await this.init.images.delete(pid)
+    const replica = this.init.replicas.get(pid) != null
+    this.init.replicas.drop(pid)
+    return deleted || replica
+  }
+}

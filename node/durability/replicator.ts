@@ -1,0 +1,224 @@
+import { MAX_BATCHES_PER_CALL, MAX_REPLICATE_CALL_BYTES, PraasError, ReplicateRequest, decodeReplicateResponse, toPraasError } from '../../protocol/index.js'
+import { imageToChunks } from '../storage/index.js'
+import { chooseReplicas } from './replica-set.js'
+import type { StateClient } from './state-client.js'
+import type { WriteBatch } from '../../protocol/index.js'
+import type { Committer, ProcessRecord } from '../runtime/index.js'
+import type { Logger } from '@libp2p/interface'
+
+export const RESULT_OK = 0
+export const RESULT_STALE = 1
+export const RESULT_GAP = 2
+
+/** A replica that failed is passed over for this long before it is chosen again. */
+const SUSPECT_MS = 10_000
+/** A batch larger than this travels as a full copy, in content-addressed chunks. */
+const MAX_INLINE_BATCH_BYTES = 4 * 1024 * 1024
+
+export interface ReplicatorInit {
+  selfId: string
+  /** R: the copies of each process's state, the host's included. 1 turns replication off. */
+  copies: number
+  /** The live nodes of the mesh, this one excluded. */
+  members(): string[]
+  appHash(app: string): string
+  state: StateClient
+  /** A replica holds a newer activation of `pid`: this one must step down. */
+  onStale(pid: string): void
+  log: Logger
+}
+
+type Item =
+  | { kind: 'batch', batch: WriteBatch, bytes: number, record: ProcessRecord, resolve(): void, reject(err: PraasError): void }
+  | { kind: 'install', record: ProcessRecord, resolve(): void, reject(err: PraasError): void }
+
+/**
+ * Makes an invocation's writes durable before its result goes out: the writes of a process
+ * since its last batch are cut into one batch (absolute values, numbered), and sent to each of
+ * its R-1 replicas. One call is in flight per replica at a time; everything that arrives
+ * meanwhile rides the next call together (group commit), so that 64 concurrent callers pay
+ * about one round trip each, not 64.
+ */
+export class Replicator implements Committer {
+  readonly tracking: boolean
+  private readonly links = new Map<string, ReplicaLink>()
+  private readonly suspects = new Map<string, number>()
+
+  constructor (private readonly init: ReplicatorInit) {
+    this.tracking = init.copies > 1
+  }
+
+  /** The live nodes that keep this activation's replicas, chosen once (and again if one fails). */
+  replicasOf (record: ProcessRecord): string[] {
+    if (record.replicas == null) record.replicas = this.choose(record.pid)
+    return record.replicas
+  }
+
+  private choose (pid: string): string[] {
+    const now = Date.now()
+    const live = this.init.members().filter(id => (this.suspects.get(id) ?? 0) < now)
+    return chooseReplicas(pid, this.init.selfId, live, this.init.copies - 1)
+  }
+
+  async commit (record: ProcessRecord): Promise<void> {
+    if (record.dirty.size > 0) {
+      const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
+      record.dirty = new Map()
+      const batch: WriteBatch = {
+        pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), term: record.epoch.term, counter: record.epoch.counter, seq: ++record.seq, ops
+      }
+      const bytes = ops.reduce((sum, op) => sum + op.key.length + (op.value?.byteLength ?? 0) + 8, 64)
+      const done = Promise.all(this.replicasOf(record).map(async peer => {
+        await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'batch', batch, bytes, record, resolve, reject }) })
+      })).then(() => {})
+      record.committing = done
+      const clear = (): void => { if (record.committing === done) record.committing = undefined }
+      done.then(clear, clear)
+    }
+    await record.committing
+  }
+
+  /**
+   * Puts a full copy of a process on each of its replicas (after an activation from an image,
+   * so that the new activation is durable before older copies are fenced).
+   */
+  async seed (record: ProcessRecord): Promise<string[]> {
+    if (!this.tracking) return []
+    const replicas = this.replicasOf(record)
+    await Promise.all(replicas.map(async peer => {
+      await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'install', record, resolve, reject }) })
+    }))
+    return replicas
+  }
+
+  /** Sends the full state of a process to one replica, as content-addressed chunks. */
+  async install (peer: string, record: ProcessRecord): Promise<void> {
+    const { manifest, chunks } = imageToChunks({
+      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), epoch: record.epoch, seq: record.seq, state: record.state, messages: []
+    })
+    const answer = await this.init.state.pushImage(peer, 'install', manifest, chunks, {})
+    if (answer[0] === RESULT_STALE) throw this.stale(record)
+  }
+
+  stale (record: ProcessRecord): PraasError {
+    this.init.onStale(record.pid)
+    return new PraasError('MOVED', `process ${record.pid} has a newer activation elsewhere`)
+  }
+
+  /**
+   * A replica failed: choose the replicas again without it, and give the new ones a full copy.
+   * With no other live node, the process keeps fewer copies until one joins.
+   */
+  async reseat (record: ProcessRecord, failed: string): Promise<void> {
+    this.suspects.set(failed, Date.now() + SUSPECT_MS)
+    this.init.state.drop(failed)
+    const before = new Set(record.replicas ?? [])
+    record.replicas = this.choose(record.pid)
+    const added = record.replicas.filter(peer => !before.has(peer))
+    if (record.replicas.length < this.init.copies - 1) this.init.log('process %s has %d of %d replicas', record.pid, record.replicas.length, this.init.copies - 1)
+    await Promise.all(added.map(async peer => {
+      await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'install', record, resolve, reject }) })
+    }))
+  }
+
+  private link (peer: string): ReplicaLink {
+    let link = this.links.get(peer)
+    if (link == null) {
+      link = new ReplicaLink(peer, this)
+      this.links.set(peer, link)
+    }
+    return link
+  }
+
+  get state (): StateClient {
+    return this.init.state
+  }
+}
+
+/** The queue of batches and full copies bound for one replica, sent one call at a time. */
+class ReplicaLink {
+  private readonly queue: Item[] = []
+  private busy = false
+
+  constructor (private readonly peer: string, private readonly replicator: Replicator) {}
+
+  push (item: Item): void {
+    this.queue.push(item)
+    if (!this.busy) void this.pump()
+  }
+
+  private async pump (): Promise<void> {
+    this.busy = true
+    try {
+      while (this.queue.length > 0) {
+        const first = this.queue[0]
+        if (first.kind === 'install' || first.bytes > MAX_INLINE_BATCH_BYTES) {
+          this.queue.shift()
+          await this.settle(first, async () => { await this.replicator.install(this.peer, first.record) })
+          continue
+        }
+        await this.sendBatches(this.takeBatches())
+      }
+    } finally {
+      this.busy = false
+    }
+  }
+
+  private takeBatches (): Array<Item & { kind: 'batch' }> {
+    const group: Array<Item & { kind: 'batch' }> = []
+    let bytes = 0
+    while (this.queue.length > 0 && group.length < MAX_BATCHES_PER_CALL) {
+      const next = this.queue[0]
+      if (next.kind !== 'batch' || next.bytes > MAX_INLINE_BATCH_BYTES || (group.length > 0 && bytes + next.bytes > MAX_REPLICATE_CALL_BYTES)) break
+      bytes += next.bytes
+      group.push(next)
+      this.queue.shift()
+    }
+    return group
+  }
+
+  private async sendBatches (group: Array<Item & { kind: 'batch' }>): Promise<void> {
+    let results: number[]
+    try {
+      const payload = ReplicateRequest.encode({ batches: group.map(item => item.batch) })
+      results = decodeReplicateResponse(await this.replicator.state.call(this.peer, 'replicate', '', payload), group.length).results
+    } catch (err) {
+      await this.failed(group, err)
+      return
+    }
+    for (let i = 0; i < group.length; i++) {
+      const item = group[i]
+      if (results[i] === RESULT_OK) item.resolve()
+      else if (results[i] === RESULT_STALE) item.reject(this.replicator.stale(item.record))
+      else await this.settle(item, async () => { await this.replicator.install(this.peer, item.record) })
+    }
+  }
+
+  /** Runs a full copy for an item; a failing replica is replaced, a stale activation steps down. */
+  private async settle (item: Item, task: () => Promise<void>): Promise<void> {
+    try {
+      await task()
+      item.resolve()
+    } catch (err) {
+      await this.failed([item], err)
+    }
+  }
+
+  private async failed (items: Item[], err: unknown): Promise<void> {
+    const error = toPraasError(err)
+    if (error.code === 'MOVED') {
+      for (const item of items) item.reject(error)
+      return
+    }
+    // The replica is gone or broken: the items' processes get new replicas (each with a full copy, which holds these writes).
+    const records = new Set(items.map(item => item.record))
+    for (const record of records) {
+      try {
+        await this.replicator.reseat(record, this.peer)
+      } catch (reseatErr) {
+        for (const item of items) if (item.record === record) item.reject(toPraasError(reseatErr))
+      }
+    }
+    for (const item of items) item.resolve()
+  }
+}

@@ -1,0 +1,93 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { InvokeChannels, PraasError, STATE_PROTOCOL, StateRequest } from '../../protocol/index.js'
+import { decodeManifest, encodeManifest } from '../storage/index.js'
+import type { ImageManifest } from '../storage/index.js'
+import type { Host } from '../host/host.js'
+import type { Peers } from '../peers.js'
+import type { AbortOptions } from '@libp2p/interface'
+
+/** A state call's limit when the caller gives none: an image chunk, or a group commit, on a slow link. */
+const STATE_CALL_TIMEOUT_MS = 30_000
+const DIAL_TIMEOUT_MS = 5_000
+/** Image chunks in flight to or from one peer: enough to fill the pipe, few enough to stay fair. */
+const CHUNKS_IN_FLIGHT = 8
+
+export interface StateCallOptions extends AbortOptions {
+  key?: string
+  timeoutMs?: number
+}
+
+/** Extra fields of an image's final call (`install`, `activate`). */
+export type ImageCall = Omit<Partial<StateRequest>, 'manifest'>
+
+/**
+ * The calling side of /praas/state/1.0.0: one multiplexed stream per peer (the invoke framing,
+ * so chunks of big images interleave with small replication calls), opened on first use.
+ */
+export class StateClient {
+  private readonly channels: InvokeChannels
+
+  constructor (host: Host, private readonly peers: Peers) {
+    this.channels = new InvokeChannels(async (addrs, protocol, options) => {
+      return await host.dialProtocol(addrs, protocol, options)
+    }, STATE_PROTOCOL)
+    this.host = host
+  }
+
+  private readonly host: Host
+
+  async call (peer: string, fn: string, pid: string, payload: Uint8Array, options: StateCallOptions = {}): Promise<Uint8Array> {
+    let channel = this.channels.current(peer)
+    if (channel == null) {
+      const known = this.peers.get(peer)?.addrs ?? []
+      const addrs = known.length > 0 ? known : this.host.getConnections(peerIdFromString(peer)).map(c => c.remoteAddr)
+      channel = await this.channels.get(peer, addrs, { signal: AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])]) })
+    }
+    return await channel.call({ pid, fn, payload, key: options.key, timeoutMs: 0 }, { signal: options.signal, timeoutMs: options.timeoutMs ?? STATE_CALL_TIMEOUT_MS })
+  }
+
+  /** Sends an image's chunks (content-addressed: the peer checks each), then the call that uses them. */
+  async pushImage (peer: string, fn: string, manifest: ImageManifest, chunks: Uint8Array[], extra: ImageCall, options: AbortOptions = {}): Promise<Uint8Array> {
+    await inParallel(chunks.length, CHUNKS_IN_FLIGHT, async (i) => {
+      await this.call(peer, 'chunk', manifest.pid, chunks[i], { ...options, key: manifest.chunks[i] })
+    })
+    return await this.call(peer, fn, manifest.pid, StateRequest.encode({ ...extra, manifest: encodeManifest(manifest) as Uint8Array<ArrayBuffer> }), options)
+  }
+
+  /** Fetches the newest copy of a process that a peer holds: its manifest, then its chunks (each checked by the caller). */
+  async fetchImage (peer: string, pid: string, options: AbortOptions = {}): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }> {
+    const manifest = decodeManifest(await this.call(peer, 'fetch', pid, new Uint8Array(0), options))
+    if (manifest.pid !== pid) throw new PraasError('BAD_REQUEST', `peer ${peer} sent the image of another process`)
+    const chunks = new Array<Uint8Array>(manifest.chunks.length)
+    await inParallel(chunks.length, CHUNKS_IN_FLIGHT, async (i) => {
+      chunks[i] = await this.call(peer, 'fetch-chunk', pid, new Uint8Array(0), { ...options, key: manifest.chunks[i] })
+    })
+    return { manifest, chunks }
+  }
+
+  drop (peer: string): void {
+    this.channels.drop(peer)
+  }
+
+  close (): void {
+    this.channels.closeAll()
+  }
+}
+
+/** Runs `task(0..count-1)` with at most `limit` at once; the first failure fails the whole. */
+export async function inParallel (count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0
+  let failed = false
+  const worker = async (): Promise<void> => {
+    while (!failed && next < count) {
+      const i = next++
+      try {
+        await task(i)
+      } catch (err) {
+        failed = true
+        throw err
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker))
+}

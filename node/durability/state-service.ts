@@ -1,0 +1,153 @@
+import { PraasError, WriteBatch, decodeReplicateRequest, decodeStateRequest, ReplicateResponse } from '../../protocol/index.js'
+import { exactBytes } from '../runtime/index.js'
+import { checkChunk, compareEpoch, decodeManifest, encodeManifest, imageFromChunks, imageToChunks } from '../storage/index.js'
+import { RESULT_GAP, RESULT_OK, RESULT_STALE } from './replicator.js'
+import type { InvokeRequest } from '../../protocol/index.js'
+import type { ImageManifest, ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
+import type { Runtime } from '../runtime/index.js'
+import type { Logger } from '@libp2p/interface'
+
+/** Chunks received and not yet used, at most (bytes), and how long one waits for its image. */
+const MAX_STAGED_BYTES = 1024 * 1024 * 1024
+const STAGED_TTL_MS = 120_000
+/** Images prepared for `fetch` (a restore reads the chunks next), and for how long. */
+const MAX_EXPORTS = 8
+const EXPORT_TTL_MS = 60_000
+
+export interface StateServiceInit {
+  runtime: Runtime
+  images: ImageStore
+  replicas: ReplicaStore
+  /** Activates a process moved or restored to this node (migration target). */
+  activate(image: ProcessImage, epoch: { term: number, counter: number }, holders: string[]): Promise<void>
+  /** The newest copy of a process this node holds (swap image, replica, or the live process). */
+  newestCopy(pid: string): Promise<ProcessImage | undefined>
+  /** A newer activation of `pid` exists: drop older copies here, and step down if it runs here. */
+  fence(pid: string, epoch: { term: number, counter: number }): Promise<void>
+  log: Logger
+}
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * The serving side of /praas/state/1.0.0, between nodes only: replication batches, full copies
+ * (install), the chunks of images (checked against their hash on arrival), a moved process's
+ * activation, and reads of the copies this node holds for a restore elsewhere.
+ */
+export class StateService {
+  private readonly staged = new Map<string, { bytes: Uint8Array, at: number }>()
+  private stagedBytes = 0
+  private readonly exports = new Map<string, { manifest: ImageManifest, chunks: Map<string, Uint8Array>, at: number }>()
+
+  constructor (private readonly init: StateServiceInit) {}
+
+  async handle (request: InvokeRequest): Promise<Uint8Array> {
+    switch (request.fn) {
+      case 'replicate': return this.replicate(request.payload)
+      case 'chunk': return this.stage(request.key ?? '', request.payload)
+      case 'install': {
+        const { image } = this.assemble(request.payload)
+        return Uint8Array.of(this.init.replicas.install(image) === 'stale' ? RESULT_STALE : RESULT_OK)
+      }
+      case 'activate': {
+        const { image, state } = this.assemble(request.payload)
+        await this.init.activate(image, { term: state.term, counter: state.counter }, state.holders)
+        return EMPTY
+      }
+      case 'probe': return await this.probe(request.pid)
+      case 'fetch': return await this.export(request.pid)
+      case 'fetch-chunk': return this.exported(request.pid, request.key ?? '')
+      case 'fence': {
+        const state = decodeStateRequest(request.payload)
+        await this.init.fence(request.pid, { term: state.term, counter: state.counter })
+        return EMPTY
+      }
+      default: throw new PraasError('BAD_REQUEST', `unknown state operation ${request.fn}`)
+    }
+  }
+
+  private replicate (payload: Uint8Array): Uint8Array {
+    const { batches } = decodeReplicateRequest(payload)
+    const results = batches.map(batch => this.applyOne(batch))
+    return ReplicateResponse.encode({ results })
+  }
+
+  private applyOne (batch: WriteBatch): number {
+    const epoch = { term: batch.term, counter: batch.counter }
+    // One activation per pid: a batch of a newer activation than one running here means this one is stale.
+    const running = this.init.runtime.get(batch.pid)
+    if (running != null && running.gate == null) {
+      const order = compareEpoch(epoch, running.epoch)
+      if (order < 0) return RESULT_STALE
+      if (order > 0) {
+        this.init.log('process %s runs with epoch %d.%d elsewhere: stepping down', batch.pid, batch.term, batch.counter)
+        this.init.runtime.release(batch.pid, new PraasError('MOVED', `process ${batch.pid} moved`))
+      }
+    }
+    const result = this.init.replicas.apply({
+      pid: batch.pid, app: batch.app, appHash: batch.appHash, epoch, seq: batch.seq, ops: batch.ops.map(op => ({ key: op.key, value: op.value == null ? undefined : exactBytes(op.value) }))
+    })
+    return result === 'ok' ? RESULT_OK : result === 'stale' ? RESULT_STALE : RESULT_GAP
+  }
+
+  /** Keeps a received chunk (checked against its hash) until the call that uses it arrives. */
+  private stage (hash: string, payload: Uint8Array): Uint8Array {
+    checkChunk(hash, payload)
+    const now = Date.now()
+    for (const [key, entry] of this.staged) {
+      if (now - entry.at < STAGED_TTL_MS) break
+      this.unstage(key)
+    }
+    if (this.stagedBytes + payload.byteLength > MAX_STAGED_BYTES) throw new PraasError('UNAVAILABLE', 'too many image chunks wait on this node')
+    this.unstage(hash)
+    this.staged.set(hash, { bytes: exactBytes(payload), at: now })
+    this.stagedBytes += payload.byteLength
+    return EMPTY
+  }
+
+  private unstage (hash: string): void {
+    const entry = this.staged.get(hash)
+    if (entry == null) return
+    this.staged.delete(hash)
+    this.stagedBytes -= entry.bytes.byteLength
+  }
+
+  /** The image a state request names, from the chunks staged for it (each checked again by imageFromChunks). */
+  private assemble (payload: Uint8Array): { image: ProcessImage, state: ReturnType<typeof decodeStateRequest> } {
+    const state = decodeStateRequest(payload)
+    const manifest = decodeManifest(state.manifest)
+    const chunks = manifest.chunks.map(hash => {
+      const entry = this.staged.get(hash)
+      if (entry == null) throw new PraasError('BAD_REQUEST', `chunk ${hash} of ${manifest.pid}'s image never arrived`)
+      return entry.bytes
+    })
+    const image = imageFromChunks(manifest, chunks)
+    for (const hash of manifest.chunks) this.unstage(hash)
+    return { image, state }
+  }
+
+  /** Which activation and batch of `pid` this node holds (NOT_FOUND: none). */
+  private async probe (pid: string): Promise<Uint8Array> {
+    const copy = await this.init.newestCopy(pid)
+    if (copy == null) throw new PraasError('NOT_FOUND', `no copy of ${pid} here`)
+    return WriteBatch.encode({ pid, app: copy.app, appHash: copy.appHash, term: copy.epoch.term, counter: copy.epoch.counter, seq: copy.seq, ops: [] })
+  }
+
+  /** Prepares the newest copy of `pid` for a restore elsewhere: its manifest now, its chunks by hash next. */
+  private async export (pid: string): Promise<Uint8Array> {
+    const copy = await this.init.newestCopy(pid)
+    if (copy == null) throw new PraasError('NOT_FOUND', `no copy of ${pid} here`)
+    const { manifest, chunks } = imageToChunks(copy)
+    const now = Date.now()
+    for (const [key, entry] of this.exports) if (now - entry.at > EXPORT_TTL_MS) this.exports.delete(key)
+    if (this.exports.size >= MAX_EXPORTS) this.exports.delete(this.exports.keys().next().value!)
+    this.exports.set(pid, { manifest, chunks: new Map(manifest.chunks.map((hash, i) => [hash, chunks[i]])), at: now })
+    return encodeManifest(manifest)
+  }
+
+  private exported (pid: string, hash: string): Uint8Array {
+    const chunk = this.exports.get(pid)?.chunks.get(hash)
+    if (chunk == null) throw new PraasError('NOT_FOUND', `chunk ${hash} of ${pid} is not prepared here`)
+    return chunk
+  }
+}

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { Client } from '../../sdk/index.js'
+import { eventually, placeOnEvery, startCluster, startNode, stopCluster } from '../helpers/cluster.js'
+import { fixture } from '../helpers/paths.js'
+import { codeOf, pattern, text } from '../helpers/assertions.js'
+import type { TestNode } from '../helpers/cluster.js'
+
+
+async function statusOf (client: Client, pid: string): Promise<{ status: string, node: string } | undefined> {
+  return (await client.list()).find(p => p.pid === pid)
+}
+
+describe('durable processes on node processes: swap, restore, migration, failures', function () {
+  this.timeout(120_000)
+  let nodes: TestNode[]
+  let client: Client
+
+  before(async function () {
+    nodes = await startCluster(5, ['--function-timeout', '20000'])
+    client = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
+    await client.deploy('kit', await readFile(fixture('testkit')))
+    await placeOnEvery(client, nodes, 'kit')
+  })
+
+  after(async function () {
+    await client?.close()
+    if (nodes != null) await stopCluster(nodes)
+  })
+
+  it('swaps out 8 MiB of state and restores it byte for byte', async function () {
+    const pid = await client.create('kit', { node: nodes[1].peerId })
+    const value = pattern(8 * 1024 * 1024)
+    assert.equal(text(await client.invoke(pid, 'putRaw', value)), String(value.byteLength))
+    await client.swap(pid)
+    assert.equal((await statusOf(client, pid))?.status, 'swapped')
+    assert.deepEqual(await client.invoke(pid, 'get', 'raw'), value)
+    assert.equal((await statusOf(client, pid))?.status, 'active')
+  })
+
+  it('keeps unread messages across a swap, and a message to a swapped process brings it back', async function () {
+    const pid = await client.create('kit', { node: nodes[2].peerId })
+    await client.send(pid, 'k', 'before the swap')
+    await client.swap(pid)
+    await client.send(pid, 'k', 'while swapped')
+    assert.equal((await statusOf(client, pid))?.status, 'active')
+    const first = JSON.parse(text(await client.invoke(pid, 'recvOne', JSON.stringify({ from: '*', key: 'k', timeoutMs: 5000 }))))
+    const second = JSON.parse(text(await client.invoke(pid, 'recvOne', JSON.stringify({ from: '*', key: 'k', timeoutMs: 5000 }))))
+    assert.deepEqual([first.text, second.text], ['before the swap', 'while swapped'])
+  })
+
+  it('migrates twice during a loop of increments: no call fails, the count equals the acknowledged increments', async function () {
+    const pid = await client.create('kit', { node: nodes[1].peerId })
+    let acknowledged = 0
+    let failed = 0
+    let stop = false
+    const loop = (async () => {
+      while (!stop) {
+        try {
+          await client.invoke(pid, 'incr')
+          acknowledged++
+        } catch (err) {
+          failed++
+          throw err
+        }
+      }
+    })()
+    await new Promise(resolve => setTimeout(resolve, 300))
+    await client.migrate(pid, nodes[2].peerId)
+    assert.equal((await statusOf(client, pid))?.node, nodes[2].peerId)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    await client.migrate(pid, nodes[3].peerId)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    stop = true
+    await loop
+    assert.equal(failed, 0)
+    assert.ok(acknowledged > 10, `only ${acknowledged} increments ran`)
+    assert.equal(text(await client.invoke(pid, 'get', 'n')), String(acknowledged))
+    assert.equal((await statusOf(client, pid))?.node, nodes[3].peerId)
+  })
+
+  it('refuses to migrate to a node that is not in the cluster', async function () {
+    const pid = await client.create('kit', { node: nodes[1].peerId })
+    assert.equal(await codeOf(client.migrate(pid, '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq')), 'NOT_FOUND')
+    assert.equal(text(await client.invoke(pid, 'incr')), '1')
+  })
+
+  it('deletes a swapped process everywhere', async function () {
+    const pid = await client.create('kit', { node: nodes[1].peerId })
+    await client.invoke(pid, 'incr')
+    await client.swap(pid)
+    await client.delete(pid)
+    assert.equal(await statusOf(client, pid), undefined)
+    assert.equal(await codeOf(client.invoke(pid, 'get', 'n')), 'NOT_FOUND')
+  })
+
+  it('brings back every acknowledged increment after its node is killed (SIGKILL)', async function () {
+    const victim = nodes[4]
+    const pid = await client.create('kit', { node: victim.peerId })
+    for (let i = 0; i < 50; i++) await client.invoke(pid, 'incr')
+    await victim.kill('SIGKILL')
+    assert.equal(text(await client.invoke(pid, 'get', 'n')), '50')
+    const entry = await statusOf(client, pid)
+    assert.notEqual(entry?.node, victim.peerId)
+    assert.equal(text(await client.invoke(pid, 'incr')), '51')
+  })
+
+  it('restores a swapped process elsewhere after the node that swapped it is killed', async function () {
+    const victim = nodes[3]
+    const pid = await client.create('kit', { node: victim.peerId })
+    const value = pattern(1024 * 1024, 3)
+    await client.invoke(pid, 'putRaw', value)
+    await client.swap(pid)
+    await victim.kill('SIGKILL')
+    assert.deepEqual(await client.invoke(pid, 'get', 'raw'), value)
+  })
+
+  it('keeps every process of a node stopped with SIGTERM', async function () {
+    const leaving = nodes[2]
+    const pids = await Promise.all([1, 2, 3].map(async () => await client.create('kit', { node: leaving.peerId })))
+    for (const [i, pid] of pids.entries()) for (let n = 0; n <= i; n++) await client.invoke(pid, 'incr')
+    assert.equal(await leaving.kill('SIGTERM'), 0)
+    for (const [i, pid] of pids.entries()) assert.equal(text(await client.invoke(pid, 'get', 'n')), String(i + 1))
+  })
+})
+
+describe('the idle policy', function () {
+  this.timeout(60_000)
+  let nodes: TestNode[] = []
+
+  after(async function () {
+    await stopCluster(nodes)
+  })
+
+  it('swaps a process idle past --swap-after, and the next call brings it back', async function () {
+    const first = await startNode({ args: ['--swap-after', '500'] })
+    nodes = [first]
+    const client = await Client.connect({ bootstrap: [first.addrs[0]] })
+    try {
+      await client.deploy('kit', await readFile(fixture('testkit')))
+      const pid = await client.create('kit')
+      await client.invoke(pid, 'incr')
+      await eventually(async () => (await statusOf(client, pid))?.status === 'swapped', 10_000, 'the idle process being swapped')
+      assert.equal(text(await client.invoke(pid, 'incr')), '2')
+    } finally {
+      await client.close()
+    }
+  })
+})
