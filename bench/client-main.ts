@@ -5,11 +5,13 @@ import { measureRtt, measureThroughput, type Call, type Plan, type RttResult, ty
 import type { Summary } from './stats.js'
 
 /** The echo load shapes (load.ts), and the LaTeX example's calls (latex.ts). */
-export type Mode = 'rtt' | 'throughput' | 'getfile' | 'compile' | IpcMode | ClusterMode
+export type Mode = 'rtt' | 'throughput' | 'getfile' | 'compile' | IpcMode | ClusterMode | DurableMode
 /** Process-to-process messages (ipc.ts): one-way times of a ping-pong, and 8 MiB transfers. */
 export type IpcMode = 'oneway' | 'bulk'
 /** The cluster layer (cluster.ts): a fresh client's first invoke, create + first invoke, leader fail-over. */
 export type ClusterMode = 'resolve' | 'cold' | 'failover'
+/** Durability (durable.ts): swap out, the restoring invoke, the longest call during a live migration (one / several callers), replicated writes. */
+export type DurableMode = 'swapout' | 'swapin' | 'pause' | 'pauseconc' | 'replicated'
 
 export interface Transport {
   call: Call
@@ -25,6 +27,8 @@ export interface ClientRequest {
   modes: Mode[]
   /** Coalesce the frames written in one event-loop turn into one send (raw libp2p only). */
   batch?: boolean
+  /** Bytes of one bulk message (raw libp2p bulk only; default ipc-child.ts BULK_BYTES). */
+  bytes?: number
 }
 
 export interface ClientReport {
@@ -43,9 +47,23 @@ export interface ClientReport {
   cold?: { cold: Summary, warm: Summary }
   /** In us: leader SIGKILLed until a surviving node names a new leader. */
   failover?: Summary
+  /** In us: swap out and restore (or write + fsync and read of a file) of `bytes` of state; `sweep` = the same per state size. */
+  swapout?: Summary
+  swapin?: Summary
+  sweep?: SwapPoint[]
+  /** In us: per migration, the longest call overlapping it, with one caller / several; or one raw transfer of as many bytes. */
+  pause?: Summary
+  pauseconc?: Summary
+  /** In us: how long each `client.migrate` took (notes only). */
+  migrate?: Summary
+  /** 64 B state writes, 64 in flight. */
+  replicated?: ThroughputResult
   /** Parts of a source that failed while the rest of it was measured (the run lists them as failures). */
   errors?: string[]
 }
+
+/** Swap out and in (or disk write and read) of one state size, in us. */
+export interface SwapPoint { bytes: number, out: Summary, in: Summary }
 
 export type ClientMessage = { ok: true, report: ClientReport } | { ok: false, error: string }
 

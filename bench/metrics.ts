@@ -3,10 +3,11 @@
 import { ELECTION_TIMEOUT_MS } from '../node/cluster/constants.js'
 import type { ClientReport, Mode } from './client-main.js'
 import type { ClusterSource } from './cluster.js'
+import type { DurableSource } from './durable.js'
 import type { IpcSource } from './ipc.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource
+export type SourceName = 'net.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
 export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout'
@@ -64,7 +65,15 @@ export const METRICS: MetricDef[] = [
   { metric: 'resolve.dht.get.warm', unit: 'ms', source: 'dht.get.warm', mode: 'resolve', baselines: [] },
   { metric: 'invoke.cold', unit: 'ms', source: 'praas.cluster', mode: 'cold', baselines: ['invoke.warm'] },
   { metric: 'invoke.cold.warm', unit: 'ms', source: 'invoke.warm', mode: 'cold', baselines: [] },
-  { metric: 'leader.failover', unit: 'ms', source: 'praas.cluster', mode: 'failover', baselines: ['election.timeout'] }
+  { metric: 'leader.failover', unit: 'ms', source: 'praas.cluster', mode: 'failover', baselines: ['election.timeout'] },
+  // Durability (durable.ts): swap and restore of a 64 MiB process against the local disk, the longest call during a
+  // live migration against one raw 64 MiB transfer, replicated state writes against one copy; value = p50 in ms / us.
+  { metric: 'swap.out', unit: 'ms', source: 'praas.durable', mode: 'swapout', baselines: ['disk.io'] },
+  { metric: 'swap.in', unit: 'ms', source: 'praas.durable', mode: 'swapin', baselines: ['disk.io'] },
+  { metric: 'migrate.pause', unit: 'ms', source: 'praas.durable', mode: 'pause', baselines: ['libp2p.bulk.64'] },
+  { metric: 'migrate.pause.concurrent', unit: 'ms', source: 'praas.durable', mode: 'pauseconc', baselines: ['libp2p.bulk.64'] },
+  { metric: 'invoke.replicated', unit: 'us', source: 'praas.durable', mode: 'replicated', baselines: ['praas.durable.r1'] },
+  { metric: 'invoke.replicated.r1', unit: 'us', source: 'praas.durable.r1', mode: 'replicated', baselines: [] }
 ]
 
 /** The row format of latest.json (SPEC.md, Benchmarks). */
@@ -125,6 +134,12 @@ function figures (report: ClientReport | undefined, mode: Mode): { value: number
   if (mode === 'resolve') return ms(report?.resolve?.first)
   if (mode === 'cold') return ms(report?.cold?.cold)
   if (mode === 'failover') return ms(report?.failover)
+  if (mode === 'swapout' || mode === 'swapin' || mode === 'pause' || mode === 'pauseconc') return ms(report?.[mode])
+  if (mode === 'replicated' && report?.replicated != null) {
+    // under 64 callers the figure is the per-call p50; the calls per second go to the notes
+    const { p50, p99, n } = report.replicated.latency
+    return { value: p50, n, p50, p99 }
+  }
   return undefined
 }
 
@@ -142,7 +157,14 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     // a figure and its baselines come from the same round
     resolve: median(reports.flatMap(r => r.resolve ?? []), x => x.first.p50),
     cold: median(reports.flatMap(r => r.cold ?? []), x => x.cold.p50),
-    failover: median(reports.flatMap(r => r.failover ?? []), s => s.p50)
+    failover: median(reports.flatMap(r => r.failover ?? []), s => s.p50),
+    swapout: median(reports.flatMap(r => r.swapout ?? []), s => s.p50),
+    swapin: median(reports.flatMap(r => r.swapin ?? []), s => s.p50),
+    sweep: median(reports.filter(r => r.sweep != null), r => r.sweep?.at(-1)?.out.p50 ?? 0)?.sweep,
+    pause: median(reports.flatMap(r => r.pause ?? []), s => s.p50),
+    pauseconc: median(reports.flatMap(r => r.pauseconc ?? []), s => s.p50),
+    migrate: median(reports.flatMap(r => r.migrate ?? []), s => s.p50),
+    replicated: median(reports.flatMap(r => r.replicated ?? []), t => t.latency.p50)
   }
 }
 

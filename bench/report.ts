@@ -2,7 +2,9 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
+import type { ClientReport } from './client-main.js'
 import { clusterNotes, clusterPlots, isClusterMetric } from './cluster.js'
+import { durableNotes, durablePlots, isDurableMetric } from './durable.js'
 import { ipcNotes, ipcPlots } from './ipc.js'
 import type { Row } from './metrics.js'
 import { barChart, type Bar } from './plot.js'
@@ -46,8 +48,8 @@ function plots (rows: Row[]): { rtt: Bar[], throughput: Bar[] } {
   const rtt: Bar[] = []
   const throughput: Bar[] = []
   for (const r of rows) {
-    // the ipc rows (one-way times, MB/s) and the cluster rows (ms) have plots of their own: ipcPlots, clusterPlots
-    if (seen.has(r.metric) || r.value == null || r.metric.startsWith('ipc.') || isClusterMetric(r.metric)) continue
+    // the ipc rows (one-way times, MB/s), the cluster rows (ms) and the durability rows have plots of their own
+    if (seen.has(r.metric) || r.value == null || r.metric.startsWith('ipc.') || isClusterMetric(r.metric) || isDurableMetric(r.metric)) continue
     seen.add(r.metric)
     if (r.unit === 'us') rtt.push({ label: r.metric, value: r.value, whisker: r.p99 ?? undefined })
     else throughput.push({ label: r.metric, value: r.value })
@@ -55,7 +57,8 @@ function plots (rows: Row[]): { rtt: Bar[], throughput: Bar[] } {
   return { rtt, throughput }
 }
 
-export async function writeReport (dir: string, rows: Row[], host: Machine, failures: string[]): Promise<string> {
+/** `reports`: the median round's report of each source, for the figures that are not rows (throughputs, the swap sweep). */
+export async function writeReport (dir: string, rows: Row[], host: Machine, failures: string[], reports = new Map<string, ClientReport>()): Promise<string> {
   await mkdir(dir, { recursive: true })
   const { rtt, throughput } = plots(rows)
   const images: string[] = []
@@ -69,6 +72,7 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
   }
   images.push(...await ipcPlots(dir, rows))
   images.push(...await clusterPlots(dir, rows))
+  images.push(...await durablePlots(dir, reports))
   const md = [
     '# praas benchmarks (latest run)',
     '',
@@ -80,6 +84,7 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
     '',
     ...ipcNotes(rows),
     ...clusterNotes(rows),
+    ...durableNotes(rows, reports),
     ...(failures.length > 0 ? ['**Failed in this run:**', '', ...failures.map(f => `- ${f}`), ''] : []),
     ...images.flatMap(i => [i, '']),
     `Machine: Node ${host.node}, ${host.cpus} CPUs (${host.cpuModel}), ${host.platform}; ${host.mode} run, ${host.rounds} round(s) (figures from the median round), on ${host.date}; 1-minute load average at the end: ${host.load}.`,

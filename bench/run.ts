@@ -23,7 +23,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
 
 /** Sources run in this order: the floors first, so their figures are in hand if praas fails. */
 const ORDER: SourceName[] = ['net.echo', 'libp2p.echo', 'libp2p.echo.batched', 'praas.invoke', 'latex.stateless', 'latex.praas',
-  'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote', 'praas.cluster']
+  'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote', 'praas.cluster', 'disk.io', 'libp2p.bulk.64', 'praas.durable.r1', 'praas.durable']
 
 /** The first line of an error, plus the first line of a child's output that names an error. */
 function summary (message: string): string {
@@ -69,8 +69,9 @@ async function main (): Promise<number> {
     }
   }
 
-  const rows = toRows(metrics, new Map([...reports].map(([name, all]) => [name, medianRound(all)])))
-  await writeReport(join(root, 'bench', 'results'), rows, machine(mode, rounds), failures)
+  const medians = new Map([...reports].map(([name, all]) => [name, medianRound(all)]))
+  const rows = toRows(metrics, medians)
+  await writeReport(join(root, 'bench', 'results'), rows, machine(mode, rounds), failures, medians)
   process.stdout.write(table(rows))
   process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(1)} s; wrote bench/results/latest.json and latest.md\n`)
   return failures.length > 0 ? 1 : 0

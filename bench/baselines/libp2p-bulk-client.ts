@@ -1,11 +1,13 @@
 // Raw libp2p bulk baseline, sending end: one connection and one stream to libp2p-bulk-server;
 // each transfer writes an 8 MiB message in chunks, waiting for 'drain' whenever the stream is
 // full, and ends when the server's 4-byte ack is back: the same span as `bulkSend` in the praas
-// app times. Target: the server's multiaddr.
+// app times. Target: the server's multiaddr. With `request.bytes` (durable.ts, `libp2p.bulk.64`)
+// the messages are that big, fewer, and reported as the `pause` / `pauseconc` baseline.
 import '../../protocol/polyfill.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Stream } from '@libp2p/interface'
 import type { ClientReport, ClientRequest } from '../client-main.js'
+import { durableCounts } from '../durable.js'
 import { ACK_BYTES, BULK_BYTES, bulkCounts, bulkReport, LIBP2P_BULK_PROTOCOL, reportMain } from '../ipc-child.js'
 import { makePayload } from '../load.js'
 import { createHost } from './libp2p-host.js'
@@ -49,7 +51,8 @@ async function measure (request: ClientRequest): Promise<{ report: ClientReport,
     })
     stream.addEventListener('close', () => { for (const w of waiting.splice(0)) w.reject(new Error('stream closed')) })
 
-    const payload = makePayload(BULK_BYTES)
+    const bytes = request.bytes ?? BULK_BYTES
+    const payload = makePayload(bytes)
     let seq = 0
     const transfer = async (): Promise<number> => {
       const acked = new Promise<void>((resolve, reject) => { waiting.push({ seq: seq++, resolve, reject }) })
@@ -63,15 +66,17 @@ async function measure (request: ClientRequest): Promise<{ report: ClientReport,
       return (performance.now() - start) * 1000
     }
 
-    const counts = bulkCounts(request.plan)
-    process.stderr.write(`  ${request.source}: ${BULK_BYTES / 1024 / 1024} MiB messages on one raw libp2p stream\n`)
+    const counts = request.bytes == null ? bulkCounts(request.plan) : { ...durableCounts(request.plan), maxMs: 30_000 }
+    process.stderr.write(`  ${request.source}: ${bytes / 1024 / 1024} MiB messages on one raw libp2p stream\n`)
     let deadline = performance.now() + counts.maxMs
     for (let i = 0; i < counts.warmup && performance.now() < deadline; i++) await transfer()
     const micros: number[] = []
     deadline = performance.now() + counts.maxMs
     while (micros.length < counts.transfers && performance.now() < deadline) micros.push(await transfer())
     await stream.close().catch(() => {})
-    return { report: { bulk: bulkReport(BULK_BYTES, micros) }, close }
+    const report: ClientReport = { bulk: bulkReport(bytes, micros) }
+    if (request.bytes != null) report.pause = report.pauseconc = report.bulk?.transfer
+    return { report, close }
   } catch (err) {
     await close().catch(() => {})
     throw err
