@@ -107,7 +107,7 @@ export class ControlService {
     }
     if (request.local) {
       await this.ensureApp(request.app, request.hash, from, options)
-      return { processes: [this.activate(request.app, request.pid, { term: request.term, counter: request.counter })] }
+      return { processes: [await this.activate(request.app, request.pid, { term: request.term, counter: request.counter })] }
     }
     const app = this.init.apps.get(request.app)
     if (app == null) throw new PraasError('NOT_FOUND', `no app named ${request.app}`)
@@ -119,7 +119,7 @@ export class ControlService {
     }
     const placement = await this.init.allocator.allocate({ pid, app: request.app, node: request.node === '' ? undefined : request.node }, options)
     if (placement.node === this.init.selfId) {
-      return { processes: [this.activate(request.app, pid, placement.epoch)] }
+      return { processes: [await this.activate(request.app, pid, placement.epoch)] }
     }
     try {
       return await this.init.peers.request(placement.node, {
@@ -132,13 +132,17 @@ export class ControlService {
       if (request.node !== '' || (code !== 'UNAVAILABLE' && code !== 'TIMEOUT')) throw err
       this.init.log('node %s did not take %s (%s): placing it here', placement.node, pid, (err as Error).message)
       const here = await this.init.allocator.allocate({ pid, app: request.app, node: this.init.selfId }, options)
-      return { processes: [this.activate(request.app, pid, here.epoch)] }
+      return { processes: [await this.activate(request.app, pid, here.epoch)] }
     }
   }
 
-  /** Creates the process here and advertises it; the DHT put runs in the background (~100 ms). */
-  private activate (app: string, pid: string, epoch: { term: number, counter: number }): ProcessInfo {
+  /**
+   * Creates the process here and advertises it; the DHT put runs in the background (~100 ms).
+   * Its replicas get their (empty) copy first: a created process outlives its node, like its writes.
+   */
+  private async activate (app: string, pid: string, epoch: { term: number, counter: number }): Promise<ProcessInfo> {
     const record = this.init.runtime.create(app, pid === '' ? undefined : pid, epoch)
+    await this.init.lifecycle.seed(record)
     this.init.directory.publish(record.pid, { epoch, app }).catch((err: Error) => {
       this.init.log.error('could not advertise %s: %s', record.pid, err.message)
     })
@@ -235,17 +239,22 @@ export class ControlService {
   /** Runs a lifecycle operation on the node that hosts the pid (restoring it first if it runs nowhere). */
   private async atHost (request: CtlRequest, options: AbortOptions, here: (pid: string) => Promise<Partial<CtlResponse>>): Promise<Partial<CtlResponse>> {
     checkPid(request.pid)
+    let suspect = ''
     for (let attempt = 0; ; attempt++) {
       if (this.init.runtime.get(request.pid) != null) return await here(request.pid)
       if (request.local) throw new PraasError('MOVED', `process ${request.pid} is not hosted on this node`)
       if (request.op === CtlRequest.Op.SWAP && this.init.lifecycle.swapped().some(p => p.pid === request.pid)) return {}
-      const where = await this.locate(request.pid, false, options)
+      const where = await this.locate(request.pid, false, options, suspect)
       if (where.node === this.init.selfId) continue
       try {
         return await this.init.peers.request(where.node, { ...request, local: true }, options)
       } catch (err) {
-        if ((err as PraasError).code !== 'MOVED' || attempt >= 2) throw err
+        const code = (err as PraasError).code
+        if ((code !== 'MOVED' && code !== 'UNAVAILABLE') || attempt >= 3) throw err
+        // The directory was behind (the process moved or was swapped) or its node is gone: ask
+        // again, doubting that node (a process whose node is gone is restored elsewhere first).
         this.forget(request.pid)
+        suspect = where.node
       }
     }
   }

@@ -66,6 +66,10 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const log = logger('praas:node')
   const dataDir = resolve(options.dataDir ?? '.praas')
   await mkdir(dataDir, { recursive: true })
+  const images = new ImageStore(join(dataDir, 'images'))
+  const replicaStore = new ReplicaStore(join(dataDir, 'replicas'))
+  await images.open()
+  await replicaStore.open()
   const host: Host = await createHost({
     privateKey: await loadOrCreateIdentity(dataDir),
     listen: options.listen ?? DEFAULT_LISTEN,
@@ -79,10 +83,6 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   let control: ControlService | undefined
   let router: Router | undefined
   const members = (): string[] => membership.members().map(m => m.peerId)
-  const images = new ImageStore(join(dataDir, 'images'))
-  const replicaStore = new ReplicaStore(join(dataDir, 'replicas'))
-  await images.open()
-  await replicaStore.open()
   const state = new StateClient(host, peers)
   let lifecycle: Lifecycle | undefined
   const replicator = new Replicator({

@@ -28,15 +28,25 @@ export class Peers {
   constructor (private readonly host: Host, private readonly log: Logger) {
     host.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs, protocols } = evt.detail
-      if (!protocols.includes(CTL_PROTOCOL)) return
-      const isNew = !this.known.has(peerId.toString())
-      this.add(peerId.toString(), listenAddrs)
-      if (isNew) void this.exchange(peerId)
+      this.learn(peerId, listenAddrs, protocols)
+    })
+    // A node that connected before it served the control protocol (its DHT dials at once) says
+    // so later, by identify push: the peer store's update carries it.
+    host.addEventListener('peer:update', (evt) => {
+      const { peer } = evt.detail
+      this.learn(peer.id, peer.addresses.map(a => a.multiaddr), peer.protocols)
     })
   }
 
   list (): KnownPeer[] {
     return [...this.known.values()]
+  }
+
+  private learn (peerId: PeerId, addrs: Multiaddr[], protocols: string[]): void {
+    if (!protocols.includes(CTL_PROTOCOL)) return
+    const isNew = !this.known.has(peerId.toString())
+    this.add(peerId.toString(), addrs)
+    if (isNew) void this.exchange(peerId)
   }
 
   get (id: string): KnownPeer | undefined {
@@ -83,9 +93,20 @@ export class Peers {
     }
   }
 
-  async request (id: string, request: Partial<CtlRequest>, options: AbortOptions): Promise<CtlResponse> {
+  /**
+   * How to dial a node: over the connection open to it if there is one (its addresses may have
+   * changed since this node learnt them: a restarted node listens anew), else at its known
+   * addresses, else by peer id (the peer store's addresses).
+   */
+  target (id: string): PeerId | Multiaddr[] {
+    const peerId = peerIdFromString(id)
+    if (this.host.getConnections(peerId).length > 0) return peerId
     const peer = this.known.get(id)
-    const target = peer != null && peer.addrs.length > 0 ? peer.addrs : peerIdFromString(id)
+    return peer != null && peer.addrs.length > 0 ? peer.addrs : peerId
+  }
+
+  async request (id: string, request: Partial<CtlRequest>, options: AbortOptions): Promise<CtlResponse> {
+    const target = this.target(id)
     let stream
     try {
       stream = await this.host.dialProtocol(target, CTL_PROTOCOL, options)
@@ -109,6 +130,7 @@ export class Peers {
         throw err
       }
     }))
+    for (const r of results) if (r.status === 'rejected') this.log('fan-out of op %d: %s', request.op, (r.reason as Error).message)
     return results.flatMap(r => (r.status === 'fulfilled' ? [r.value] : []))
   }
 

@@ -5,7 +5,7 @@ import { CHANNEL_PROTOCOL, INVOKE_PROTOCOL, InvokeChannels, PraasError, SingleFl
 import type { Host } from './host/host.js'
 import type { Peers } from './peers.js'
 import type { Message, Runtime } from './runtime/index.js'
-import type { InvokeChannel, ProcessInfo } from '../protocol/index.js'
+import type { DialTarget, InvokeChannel, ProcessInfo } from '../protocol/index.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -49,7 +49,7 @@ export class Router {
   private readonly channelChannels: InvokeChannels
 
   constructor (private readonly init: RouterInit) {
-    const open = async (addrs: Multiaddr[], protocol: string, options: AbortOptions): Promise<any> => await init.host.dialProtocol(addrs, protocol, options)
+    const open = async (target: DialTarget, protocol: string, options: AbortOptions): Promise<any> => await init.host.dialProtocol(target, protocol, options)
     this.invokeChannels = new InvokeChannels(open, INVOKE_PROTOCOL)
     this.channelChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)
   }
@@ -70,8 +70,10 @@ export class Router {
   }
 
   private async channel (channels: InvokeChannels, location: Location): Promise<InvokeChannel> {
+    // A node it knows is dialled the way Peers says (its open connection first); a client at the addresses the location names.
+    const target = this.init.peers.get(location.node) != null ? this.init.peers.target(location.node) : location.addrs
     return channels.current(location.node) ??
-      await channels.get(location.node, location.addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      await channels.get(location.node, target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
   }
 
   /** Runs `attempt` against the pid's node, locating it again after a MOVED or a dead stream. */

@@ -2,12 +2,15 @@ import { PraasError, toPraasError } from './errors.js'
 import { INVOKE_PROTOCOL } from './ids.js'
 import { InvokeChannel } from './invoke.js'
 import { SingleFlight } from './single-flight.js'
-import type { AbortOptions, Stream } from '@libp2p/interface'
+import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Where to reach a peer: its addresses, or its peer id (an open connection, or the peer store). */
+export type DialTarget = PeerId | Multiaddr[]
 
 /** Opens a stream of a protocol to a peer, dialling it first when needed. */
 export interface StreamOpener {
-  (addrs: Multiaddr[], protocol: string, options: AbortOptions): Promise<Stream>
+  (target: DialTarget, protocol: string, options: AbortOptions): Promise<Stream>
 }
 
 /**
@@ -26,14 +29,14 @@ export class InvokeChannels {
     return channel?.isOpen === true ? channel : undefined
   }
 
-  async get (peerId: string, addrs: Multiaddr[], options: AbortOptions): Promise<InvokeChannel> {
+  async get (peerId: string, addrs: DialTarget, options: AbortOptions): Promise<InvokeChannel> {
     const channel = this.current(peerId)
     if (channel != null) return channel
     return await this.opening.run(peerId, async () => await this.dial(peerId, addrs, options))
   }
 
-  private async dial (peerId: string, addrs: Multiaddr[], options: AbortOptions): Promise<InvokeChannel> {
-    if (addrs.length === 0) throw new PraasError('UNAVAILABLE', `no address known for peer ${peerId}`)
+  private async dial (peerId: string, addrs: DialTarget, options: AbortOptions): Promise<InvokeChannel> {
+    if (Array.isArray(addrs) && addrs.length === 0) throw new PraasError('UNAVAILABLE', `no address known for peer ${peerId}`)
     let stream: Stream
     try {
       stream = await this.openStream(addrs, this.protocol, options)

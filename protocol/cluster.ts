@@ -499,6 +499,8 @@ export interface AllocRequest {
   pid: string
   app: string
   node: string
+  restore: boolean
+  basis: string
 }
 
 export namespace AllocRequest {
@@ -526,6 +528,16 @@ export namespace AllocRequest {
           w.string(obj.node)
         }
 
+        if ((obj.restore != null && obj.restore !== false)) {
+          w.uint32(32)
+          w.bool(obj.restore)
+        }
+
+        if ((obj.basis != null && obj.basis !== '')) {
+          w.uint32(42)
+          w.string(obj.basis)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -533,7 +545,9 @@ export namespace AllocRequest {
         const obj: any = {
           pid: '',
           app: '',
-          node: ''
+          node: '',
+          restore: false,
+          basis: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -552,6 +566,14 @@ export namespace AllocRequest {
             }
             case 3: {
               obj.node = reader.string()
+              break
+            }
+            case 4: {
+              obj.restore = reader.bool()
+              break
+            }
+            case 5: {
+              obj.basis = reader.string()
               break
             }
             default: {
@@ -590,6 +612,20 @@ export namespace AllocRequest {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.restore`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.basis`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -617,6 +653,16 @@ export namespace AllocRequest {
     value: string
   }
 
+  export interface AllocRequestRestoreFieldEvent {
+    field: '$.restore'
+    value: boolean
+  }
+
+  export interface AllocRequestBasisFieldEvent {
+    field: '$.basis'
+    value: string
+  }
+
   export function encode (obj: Partial<AllocRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, AllocRequest.codec())
   }
@@ -625,7 +671,7 @@ export namespace AllocRequest {
     return decodeMessage(buf, AllocRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AllocRequest>): Generator<AllocRequestPidFieldEvent | AllocRequestAppFieldEvent | AllocRequestNodeFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AllocRequest>): Generator<AllocRequestPidFieldEvent | AllocRequestAppFieldEvent | AllocRequestNodeFieldEvent | AllocRequestRestoreFieldEvent | AllocRequestBasisFieldEvent> {
     return streamMessage(buf, AllocRequest.codec(), opts)
   }
 }

@@ -13,7 +13,7 @@ export type { InvokeRequest, InvokeHandler, InvokeCallOptions } from './invoke.j
 export { CtlRequest, CtlResponse, InvokeFrame, ProcessInfo, ProcessStatus, PeerInfo, ErrorInfo, ErrorCode as WireErrorCode } from './messages.js'
 export { requestCtl, serveCtlStream } from './ctl.js'
 export { InvokeChannels } from './channels.js'
-export type { StreamOpener } from './channels.js'
+export type { DialTarget, StreamOpener } from './channels.js'
 export { praasYamux } from './muxer.js'
 export { SingleFlight } from './single-flight.js'
 export * from './state-codec.js'

@@ -122,6 +122,7 @@ export interface WriteBatch {
   counter: number
   seq: number
   ops: WriteOp[]
+  active: boolean
 }
 
 export namespace WriteBatch {
@@ -171,6 +172,11 @@ export namespace WriteBatch {
           }
         }
 
+        if ((obj.active != null && obj.active !== false)) {
+          w.uint32(64)
+          w.bool(obj.active)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -182,7 +188,8 @@ export namespace WriteBatch {
           term: 0,
           counter: 0,
           seq: 0,
-          ops: []
+          ops: [],
+          active: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -223,6 +230,10 @@ export namespace WriteBatch {
               obj.ops.push(WriteOp.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.ops$
               }))
+              break
+            }
+            case 8: {
+              obj.active = reader.bool()
               break
             }
             default: {
@@ -304,6 +315,13 @@ export namespace WriteBatch {
 
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.active`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -358,6 +376,11 @@ export namespace WriteBatch {
     index: number
   }
 
+  export interface WriteBatchActiveFieldEvent {
+    field: '$.active'
+    value: boolean
+  }
+
   export function encode (obj: Partial<WriteBatch>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WriteBatch.codec())
   }
@@ -366,7 +389,7 @@ export namespace WriteBatch {
     return decodeMessage(buf, WriteBatch.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WriteBatch>): Generator<WriteBatchPidFieldEvent | WriteBatchAppFieldEvent | WriteBatchAppHashFieldEvent | WriteBatchTermFieldEvent | WriteBatchCounterFieldEvent | WriteBatchSeqFieldEvent | WriteBatchOpsKeyFieldEvent | WriteBatchOpsValueFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WriteBatch>): Generator<WriteBatchPidFieldEvent | WriteBatchAppFieldEvent | WriteBatchAppHashFieldEvent | WriteBatchTermFieldEvent | WriteBatchCounterFieldEvent | WriteBatchSeqFieldEvent | WriteBatchOpsKeyFieldEvent | WriteBatchOpsValueFieldEvent | WriteBatchActiveFieldEvent> {
     return streamMessage(buf, WriteBatch.codec(), opts)
   }
 }
@@ -513,6 +536,12 @@ export namespace ReplicateRequest {
     index: number
   }
 
+  export interface ReplicateRequestBatchesActiveFieldEvent {
+    field: '$.batches[].active'
+    value: boolean
+    index: number
+  }
+
   export function encode (obj: Partial<ReplicateRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ReplicateRequest.codec())
   }
@@ -521,7 +550,7 @@ export namespace ReplicateRequest {
     return decodeMessage(buf, ReplicateRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReplicateRequest>): Generator<ReplicateRequestBatchesPidFieldEvent | ReplicateRequestBatchesAppFieldEvent | ReplicateRequestBatchesAppHashFieldEvent | ReplicateRequestBatchesTermFieldEvent | ReplicateRequestBatchesCounterFieldEvent | ReplicateRequestBatchesSeqFieldEvent | ReplicateRequestBatchesOpsKeyFieldEvent | ReplicateRequestBatchesOpsValueFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReplicateRequest>): Generator<ReplicateRequestBatchesPidFieldEvent | ReplicateRequestBatchesAppFieldEvent | ReplicateRequestBatchesAppHashFieldEvent | ReplicateRequestBatchesTermFieldEvent | ReplicateRequestBatchesCounterFieldEvent | ReplicateRequestBatchesSeqFieldEvent | ReplicateRequestBatchesOpsKeyFieldEvent | ReplicateRequestBatchesOpsValueFieldEvent | ReplicateRequestBatchesActiveFieldEvent> {
     return streamMessage(buf, ReplicateRequest.codec(), opts)
   }
 }

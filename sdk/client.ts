@@ -7,7 +7,7 @@ import { createLibp2p } from 'libp2p'
 import {
   CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, requestCtl, toBytes, toPraasError
 } from '../protocol/index.js'
-import type { CtlResponse, InvokeChannel, ProcessInfo } from '../protocol/index.js'
+import type { CtlResponse, DialTarget, InvokeChannel, ProcessInfo } from '../protocol/index.js'
 import { clientServices } from '../protocol/dht.js'
 import { fetchLocationFast } from '../protocol/resolve.js'
 import type { AbortOptions, Libp2p, Stream } from '@libp2p/interface'
@@ -91,7 +91,7 @@ export class Client {
   private constructor (private readonly peer: ClientPeer, options: ClientOptions) {
     this.bootstrap = options.bootstrap.map(a => multiaddr(a))
     this.ctlTimeoutMs = options.timeoutMs ?? DEFAULT_CTL_TIMEOUT_MS
-    const open = async (addrs: Multiaddr[], protocol: string, opts: AbortOptions): Promise<Stream> => await this.peer.dialProtocol(addrs, protocol, opts)
+    const open = async (target: DialTarget, protocol: string, opts: AbortOptions): Promise<Stream> => await this.peer.dialProtocol(target, protocol, opts)
     this.channels = new InvokeChannels(open, INVOKE_PROTOCOL)
     this.mailChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)
   }

@@ -21,6 +21,13 @@ export interface AllocateRequest {
   app?: string
   /** Place it on this peer id rather than where the leader chooses. */
   node?: string
+  /**
+   * A restore: the process runs nowhere. Nodes that restore one pid at once (two clients found
+   * it swapped) get the same placement and epoch, so that it is activated once.
+   */
+  restore?: boolean
+  /** With `restore`: the copy restored (its epoch and batch), so that a later restore of a newer copy gets a new epoch. */
+  basis?: string
 }
 
 /** Where a process is to be activated, and the epoch of that activation. */
@@ -32,6 +39,9 @@ export interface Placement {
 }
 
 const ATTEMPTS = 3
+/** How long the leader hands out the same placement to every restore of one pid. */
+const RESTORE_WINDOW_MS = 10_000
+const MAX_RECENT_RESTORES = 10_000
 
 /**
  * The thin allocator. On the leader it places new processes by load and issues activation
@@ -55,6 +65,8 @@ export class Allocator implements Startable {
   /** This node as its last heartbeat described it, so that it is weighed like the others. */
   private lastPublished?: Member
   private started = false
+  /** Restores placed lately, by pid. */
+  private readonly restores = new Map<string, { placement: Placement, basis: string, until: number }>()
 
   constructor (private readonly components: AllocatorComponents) {
     this.log = components.logger.forComponent('praas:allocator')
@@ -128,6 +140,19 @@ export class Allocator implements Startable {
   /** Leader only: a placement (chosen, or the requested node if it is live) and its epoch. */
   allocateHere (request: AllocateRequest): Placement {
     if (!this.components.election.isLeader()) throw this.notLeader()
+    if (request.restore === true) {
+      const recent = this.restores.get(request.pid)
+      const basis = request.basis ?? ''
+      if (recent != null && recent.basis === basis && recent.until > Date.now() && recent.placement.epoch.term === this.components.election.term) return recent.placement
+      const placement = this.placement(request)
+      if (this.restores.size >= MAX_RECENT_RESTORES) this.restores.delete(this.restores.keys().next().value!)
+      this.restores.set(request.pid, { placement, basis, until: Date.now() + RESTORE_WINDOW_MS })
+      return placement
+    }
+    return this.placement(request)
+  }
+
+  private placement (request: AllocateRequest): Placement {
     let member: Member | undefined
     if (request.node != null && request.node !== '') {
       member = request.node === this.self ? this.components.membership.self() : this.components.membership.get(request.node)
@@ -199,7 +224,7 @@ export class Allocator implements Startable {
     const member = this.components.membership.get(leader)
     const target = member != null && member.addrs.length > 0 ? member.addrs : peerIdFromString(leader)
     const stream = await this.components.connectionManager.openStream(target, ALLOC_PROTOCOL, { signal })
-    const response = await rpc(stream, { pid: request.pid, app: request.app ?? '', node: request.node ?? '' }, { request: AllocRequest, response: AllocResponse }, { signal })
+    const response = await rpc(stream, { pid: request.pid, app: request.app ?? '', node: request.node ?? '', restore: request.restore === true, basis: request.basis ?? '' }, { request: AllocRequest, response: AllocResponse }, { signal })
     if (response.error !== '') {
       throw new PraasError(isErrorCode(response.error) ? response.error : 'UNAVAILABLE', response.message)
     }

@@ -118,6 +118,7 @@ export class Lifecycle {
       this.init.log('could not mark %s swapped in the directory: %s', pid, err.message)
     })
     this.init.runtime.release(pid, new PraasError('MOVED', `process ${pid} was swapped`))
+    this.init.log('swapped %s', pid)
   }
 
   /** Swaps every process idle for longer than the policy allows. */
@@ -160,9 +161,18 @@ export class Lifecycle {
   private async restoreOnce (pid: string, options: AbortOptions): Promise<ProcessInfo> {
     const copies = await this.probe(pid)
     if (copies.length === 0) throw new PraasError('NOT_FOUND', `no process ${pid}`)
+    // It runs somewhere after all (the directory was behind): one activation per pid, so that one it is.
+    const live = copies.find(c => c.active)
+    if (live != null) {
+      const running = this.init.runtime.get(pid)
+      if (running != null) return this.info(running)
+      return { pid, app: live.version.app, status: ProcessStatus.ACTIVE, node: live.node, addrs: this.init.peers.get(live.node)?.addrs.map(a => a.toString()) ?? [] }
+    }
     const best = copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
     const holders = copies.map(c => c.node)
-    const placement = await this.init.allocator.allocate({ pid, app: best.version.app }, options)
+    const { epoch, seq } = best.version
+    const placement = await this.init.allocator.allocate({ pid, app: best.version.app, restore: true, basis: `${epoch.term}.${epoch.counter}.${seq}` }, options)
+    this.init.log('restoring %s on %s from the copy on %s (epoch %d.%d, batch %d)', pid, placement.node, best.node, best.version.epoch.term, best.version.epoch.counter, best.version.seq)
     if (placement.node === this.init.selfId) return await this.activateFrom(best.node, pid, placement.epoch, holders, options)
     try {
       const response = await this.init.peers.request(placement.node, {
@@ -181,15 +191,15 @@ export class Lifecycle {
   }
 
   /** Asks every live node (and this one) which copy of `pid` it holds. */
-  private async probe (pid: string): Promise<Array<{ node: string, version: ProcessImage }>> {
-    const found: Array<{ node: string, version: ProcessImage }> = []
+  private async probe (pid: string): Promise<Array<{ node: string, version: ProcessImage, active: boolean }>> {
+    const found: Array<{ node: string, version: ProcessImage, active: boolean }> = []
     const local = await this.newestCopy(pid).catch(() => undefined)
-    if (local != null) found.push({ node: this.init.selfId, version: local })
+    if (local != null) found.push({ node: this.init.selfId, version: local, active: this.init.runtime.get(pid) != null })
     await Promise.all(this.init.members().map(async node => {
       try {
         const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs: PROBE_TIMEOUT_MS })
         const b = decodeWriteBatch(answer)
-        found.push({ node, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq, state: new Map(), messages: [] } })
+        found.push({ node, active: b.active, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq, state: new Map(), messages: [] } })
       } catch {}
     }))
     return found
@@ -224,11 +234,18 @@ export class Lifecycle {
       runtime.release(image.pid, new PraasError('MOVED', `process ${image.pid} has a newer activation`))
     }
     if (this.init.apps.get(image.app) == null) throw new PraasError('NOT_FOUND', `no app named ${image.app} on this node`)
+    if (older(epoch, image.epoch)) throw new PraasError('UNAVAILABLE', `an activation of ${image.pid} with epoch ${epoch.term}.${epoch.counter} would be older than its copy`)
     const record = runtime.adopt(image, epoch)
+    this.init.log('activated %s with epoch %d.%d (batch %d), older copies on %s', image.pid, epoch.term, epoch.counter, image.seq, holders.join(' '))
     this.init.directory.publish(record.pid, { epoch, app: record.app }).catch((err: Error) => {
       this.init.log.error('could not advertise %s: %s', record.pid, err.message)
     })
     void this.settle(record, holders)
+  }
+
+  /** Gives a new process's replicas their copy (a failed replica is replaced, as for any commit). */
+  async seed (record: ProcessRecord): Promise<void> {
+    await this.init.replicator.seed(record)
   }
 
   /** After an activation: copies to the new replicas first, then fences everything older. */
@@ -251,6 +268,7 @@ export class Lifecycle {
     const { runtime, images, replicas } = this.init
     const running = runtime.get(pid)
     if (running != null && running.gate == null && older(running.epoch, epoch)) {
+      this.init.log('%s has epoch %d.%d elsewhere: stepping down', pid, epoch.term, epoch.counter)
       runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
       this.init.directory.release(pid)
     }
@@ -283,6 +301,7 @@ export class Lifecycle {
     }
     this.init.directory.release(pid)
     runtime.release(pid, new PraasError('MOVED', `process ${pid} moved to ${target}`), target)
+    this.init.log('moved %s to %s', pid, target)
     return { pid, app: record.app, status: ProcessStatus.ACTIVE, node: target, addrs: placement.addrs.map(a => a.toString()) }
   }
 

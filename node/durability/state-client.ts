@@ -1,4 +1,3 @@
-import { peerIdFromString } from '@libp2p/peer-id'
 import { InvokeChannels, PraasError, STATE_PROTOCOL, StateRequest } from '../../protocol/index.js'
 import { decodeManifest, encodeManifest } from '../storage/index.js'
 import type { ImageManifest } from '../storage/index.js'
@@ -28,20 +27,16 @@ export class StateClient {
   private readonly channels: InvokeChannels
 
   constructor (host: Host, private readonly peers: Peers) {
+    // The channel is keyed by peer id; where to dial it is the peers' business (see Peers.target).
     this.channels = new InvokeChannels(async (addrs, protocol, options) => {
       return await host.dialProtocol(addrs, protocol, options)
     }, STATE_PROTOCOL)
-    this.host = host
   }
-
-  private readonly host: Host
 
   async call (peer: string, fn: string, pid: string, payload: Uint8Array, options: StateCallOptions = {}): Promise<Uint8Array> {
     let channel = this.channels.current(peer)
     if (channel == null) {
-      const known = this.peers.get(peer)?.addrs ?? []
-      const addrs = known.length > 0 ? known : this.host.getConnections(peerIdFromString(peer)).map(c => c.remoteAddr)
-      channel = await this.channels.get(peer, addrs, { signal: AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])]) })
+      channel = await this.channels.get(peer, this.peers.target(peer), { signal: AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])]) })
     }
     return await channel.call({ pid, fn, payload, key: options.key, timeoutMs: 0 }, { signal: options.signal, timeoutMs: options.timeoutMs ?? STATE_CALL_TIMEOUT_MS })
   }

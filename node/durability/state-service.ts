@@ -130,7 +130,8 @@ export class StateService {
   private async probe (pid: string): Promise<Uint8Array> {
     const copy = await this.init.newestCopy(pid)
     if (copy == null) throw new PraasError('NOT_FOUND', `no copy of ${pid} here`)
-    return WriteBatch.encode({ pid, app: copy.app, appHash: copy.appHash, term: copy.epoch.term, counter: copy.epoch.counter, seq: copy.seq, ops: [] })
+    const active = this.init.runtime.get(pid) != null
+    return WriteBatch.encode({ pid, app: copy.app, appHash: copy.appHash, term: copy.epoch.term, counter: copy.epoch.counter, seq: copy.seq, ops: [], active })
   }
 
   /** Prepares the newest copy of `pid` for a restore elsewhere: its manifest now, its chunks by hash next. */

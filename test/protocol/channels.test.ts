@@ -13,7 +13,7 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 function opener (): { open: StreamOpener, dials: Array<{ protocol: string, count: number }>, servers: Stream[] } {
   const state = { dials: [] as Array<{ protocol: string, count: number }>, servers: [] as Stream[], open: null as unknown as StreamOpener }
   state.open = async (to, protocol) => {
-    state.dials.push({ protocol, count: to.length })
+    state.dials.push({ protocol, count: Array.isArray(to) ? to.length : 1 })
     await new Promise((resolve) => setTimeout(resolve, 5))
     const [client, server] = await pair()
     serveInvokeStream(server, async ({ payload }) => payload)

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import {
+  MAX_HOLDERS, MAX_KEY_LENGTH, MAX_PID_LENGTH, ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch,
+  decodeReplicateRequest, decodeReplicateResponse, decodeStateRequest, decodeWriteBatch
+} from '../../protocol/index.js'
+import { text } from './arbitraries.js'
+import { buf, throwsCode } from './helpers.js'
+
+const UINT32_MAX = 0xffffffff
+
+const writeBatch: fc.Arbitrary<WriteBatch> = fc.record({
+  pid: text(MAX_PID_LENGTH).filter(s => s.length > 0),
+  app: text(128),
+  appHash: fc.stringMatching(/^[0-9a-f]{0,64}$/),
+  term: fc.integer({ min: 0, max: UINT32_MAX }),
+  counter: fc.integer({ min: 0, max: UINT32_MAX }),
+  seq: fc.maxSafeNat(),
+  ops: fc.array(fc.record({ key: text(MAX_KEY_LENGTH), value: fc.option(fc.uint8Array({ maxLength: 256 }), { nil: undefined }) }, { requiredKeys: ['key'] }), { maxLength: 8 }),
+  active: fc.boolean()
+})
+
+/** Comparable form: bytes as Buffers, absent optional values dropped. */
+function norm (batch: WriteBatch): unknown {
+  return { ...batch, ops: batch.ops.map(op => op.value == null ? { key: op.key } : { key: op.key, value: buf(op.value) }) }
+}
+
+describe('protocol/state-codec (/praas/state/1.0.0)', () => {
+  it('decodes every replicate request to exactly what was encoded, deletes and empty values apart', () => {
+    fc.assert(fc.property(fc.array(writeBatch, { maxLength: 6 }), (batches) => {
+      const decoded = decodeReplicateRequest(ReplicateRequest.encode({ batches }))
+      assert.deepStrictEqual(decoded.batches.map(norm), batches.map(norm))
+    }))
+  })
+
+  it('keeps a batch number up to 2^53 exact', () => {
+    fc.assert(fc.property(writeBatch, (batch) => {
+      assert.equal(decodeWriteBatch(WriteBatch.encode(batch)).seq, batch.seq)
+    }))
+  })
+
+  it('round-trips replicate responses, and refuses one with another number of results', () => {
+    fc.assert(fc.property(fc.array(fc.constantFrom(0, 1, 2), { maxLength: 50 }), (results) => {
+      assert.deepStrictEqual(decodeReplicateResponse(ReplicateResponse.encode({ results }), results.length).results, results)
+      throwsCode(() => decodeReplicateResponse(ReplicateResponse.encode({ results }), results.length + 1), 'BAD_REQUEST')
+    }))
+  })
+
+  it('round-trips state requests with their holders', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), text(256), fc.array(text(256), { maxLength: MAX_HOLDERS }), fc.nat(), fc.nat(), (manifest, source, holders, term, counter) => {
+      const decoded = decodeStateRequest(StateRequest.encode({ manifest, source, holders, term, counter }))
+      assert.deepStrictEqual({ ...decoded, manifest: buf(decoded.manifest) }, { manifest: buf(manifest), source, holders, term, counter })
+    }))
+  })
+
+  it('turns random and mutated bytes into a decoded message or BAD_REQUEST, never anything else', () => {
+    const mutated = fc.tuple(fc.array(writeBatch, { minLength: 1, maxLength: 3 }), fc.nat(), fc.integer({ min: 0, max: 255 }))
+      .map(([batches, at, value]) => {
+        const bytes = ReplicateRequest.encode({ batches })
+        bytes[at % bytes.byteLength] = value
+        return bytes
+      })
+    fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 256 }), mutated), (bytes) => {
+      for (const decode of [decodeReplicateRequest, decodeWriteBatch, decodeStateRequest, (b: Uint8Array) => decodeReplicateResponse(b, 0)]) {
+        try {
+          decode(bytes)
+        } catch (err) {
+          assert.equal((err as { code?: string }).code, 'BAD_REQUEST', String(err))
+        }
+      }
+    }))
+  })
+
+  it('refuses a batch whose pid is empty or too long, or whose key is too long', () => {
+    const bad = [
+      { pid: '', app: 'a', appHash: '', term: 1, counter: 1, seq: 1, ops: [] },
+      { pid: 'x'.repeat(MAX_PID_LENGTH + 1), app: 'a', appHash: '', term: 1, counter: 1, seq: 1, ops: [] },
+      { pid: 'p', app: 'a', appHash: '', term: 1, counter: 1, seq: 1, ops: [{ key: 'k'.repeat(MAX_KEY_LENGTH + 1) }] }
+    ]
+    for (const batch of bad) throwsCode(() => decodeReplicateRequest(ReplicateRequest.encode({ batches: [{ ...batch, active: false }] })), 'BAD_REQUEST')
+  })
+})
