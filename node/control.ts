@@ -187,20 +187,23 @@ export class ControlService {
     const record = this.init.runtime.get(pid)
     if (record != null) return this.info(record)
     const movedTo = this.init.runtime.movedTo(pid)
-    if (movedTo != null) return { pid, app: '', status: ProcessStatus.ACTIVE, node: movedTo, addrs: this.addrsOf(movedTo) }
+    if (movedTo != null && movedTo !== suspect) return { pid, app: '', status: ProcessStatus.ACTIVE, node: movedTo, addrs: this.addrsOf(movedTo) }
     const swappedHere = this.init.lifecycle.swapped().find(p => p.pid === pid)
     if (local) {
       if (swappedHere != null) return swappedHere
       throw new PraasError('NOT_FOUND', `no process ${pid}`)
     }
     if (swappedHere != null) return await this.init.lifecycle.restore(pid, options)
+    if (suspect !== '') {
+      // The node that failed the caller knows best where its process went (moved, or swapped).
+      const answer = await this.askHost(suspect, pid)
+      if (answer?.status === ProcessStatus.SWAPPED) return await this.init.lifecycle.restore(pid, options)
+      if (answer != null && answer.node !== suspect) return answer
+    }
     const signal = AbortSignal.any([AbortSignal.timeout(DHT_RESOLVE_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
     const where = await this.init.directory.resolve(pid, { signal, fresh: suspect !== '' }).catch(() => undefined)
     if (where != null && where.status === 'active') {
-      const found: ProcessInfo = { pid, app: where.app, status: ProcessStatus.ACTIVE, node: where.node, addrs: where.addrs.map(a => a.toString()) }
-      if (where.node !== suspect) return found
-      const answer = await this.askHost(where.node, pid)
-      if (answer != null && answer.status === ProcessStatus.ACTIVE) return answer
+      if (where.node !== suspect) return { pid, app: where.app, status: ProcessStatus.ACTIVE, node: where.node, addrs: where.addrs.map(a => a.toString()) }
       return await this.init.lifecycle.restore(pid, options)
     }
     if (where != null && where.status === 'swapped') return await this.init.lifecycle.restore(pid, options)
@@ -253,6 +256,7 @@ export class ControlService {
         if ((code !== 'MOVED' && code !== 'UNAVAILABLE') || attempt >= 3) throw err
         // The directory was behind (the process moved or was swapped) or its node is gone: ask
         // again, doubting that node (a process whose node is gone is restored elsewhere first).
+        this.init.log('%s of %s on %s: %s (attempt %d)', CtlRequest.Op[request.op], request.pid, where.node, (err as Error).message, attempt)
         this.forget(request.pid)
         suspect = where.node
       }

@@ -135,7 +135,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     runtime,
     images,
     replicas: replicaStore,
-    activate: async (image, epoch, holders) => { await lifecycle!.activate(image, epoch, holders) },
+    activate: async (image, epoch, holders, opts) => { await lifecycle!.activate(image, epoch, holders, opts) },
     newestCopy: async (pid) => await lifecycle!.newestCopy(pid),
     fence: async (pid, epoch) => { await lifecycle!.fence(pid, epoch) },
     log: logger('praas:state')
@@ -149,6 +149,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     forget: (pid) => { control!.forget(pid) }
   })
   membership.setLoad(() => runtime.load)
+  peers.announced = (id) => membership.get(id)?.addrs
   // One activation per pid: a newer epoch elsewhere means this one steps down.
   directory.addEventListener('superseded', (evt) => {
     log('process %s is active elsewhere with a newer epoch: dropping it here', evt.detail.pid)

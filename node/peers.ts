@@ -101,9 +101,15 @@ export class Peers {
   target (id: string): PeerId | Multiaddr[] {
     const peerId = peerIdFromString(id)
     if (this.host.getConnections(peerId).length > 0) return peerId
+    // a node's own last heartbeat names where it listens now
+    const announced = this.announced?.(id)
+    if (announced != null && announced.length > 0) return announced.map(a => a.decapsulateCode(421).encapsulate(`/p2p/${id}`))
     const peer = this.known.get(id)
     return peer != null && peer.addrs.length > 0 ? peer.addrs : peerId
   }
+
+  /** Where nodes say they listen (membership heartbeats): fresher than what identify told this node once. */
+  announced?: (id: string) => Multiaddr[] | undefined
 
   async request (id: string, request: Partial<CtlRequest>, options: AbortOptions): Promise<CtlResponse> {
     const target = this.target(id)

@@ -501,6 +501,7 @@ export interface AllocRequest {
   node: string
   restore: boolean
   basis: string
+  prefer: string[]
 }
 
 export namespace AllocRequest {
@@ -538,6 +539,13 @@ export namespace AllocRequest {
           w.string(obj.basis)
         }
 
+        if (obj.prefer != null && obj.prefer.length > 0) {
+          for (const value of obj.prefer) {
+            w.uint32(50)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -547,7 +555,8 @@ export namespace AllocRequest {
           app: '',
           node: '',
           restore: false,
-          basis: ''
+          basis: '',
+          prefer: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -576,6 +585,14 @@ export namespace AllocRequest {
               obj.basis = reader.string()
               break
             }
+            case 6: {
+              if (opts.limits?.prefer != null && obj.prefer.length === opts.limits.prefer) {
+                throw new MaxLengthError('Decode error - repeated field "prefer" had too many elements')
+              }
+
+              obj.prefer.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -585,6 +602,10 @@ export namespace AllocRequest {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          prefer: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -626,6 +647,21 @@ export namespace AllocRequest {
               }
               break
             }
+            case 6: {
+              if (opts.limits?.prefer != null && obj.prefer === opts.limits.prefer) {
+                throw new MaxLengthError('Streaming decode error - repeated field "prefer" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.prefer[]`,
+                index: obj.prefer,
+                value: reader.string()
+              }
+
+              obj.prefer++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -663,6 +699,12 @@ export namespace AllocRequest {
     value: string
   }
 
+  export interface AllocRequestPreferFieldEvent {
+    field: '$.prefer[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<AllocRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, AllocRequest.codec())
   }
@@ -671,7 +713,7 @@ export namespace AllocRequest {
     return decodeMessage(buf, AllocRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AllocRequest>): Generator<AllocRequestPidFieldEvent | AllocRequestAppFieldEvent | AllocRequestNodeFieldEvent | AllocRequestRestoreFieldEvent | AllocRequestBasisFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AllocRequest>): Generator<AllocRequestPidFieldEvent | AllocRequestAppFieldEvent | AllocRequestNodeFieldEvent | AllocRequestRestoreFieldEvent | AllocRequestBasisFieldEvent | AllocRequestPreferFieldEvent> {
     return streamMessage(buf, AllocRequest.codec(), opts)
   }
 }

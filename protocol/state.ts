@@ -669,6 +669,9 @@ export interface StateRequest {
   term: number
   counter: number
   holders: string[]
+  fromTerm: number
+  fromCounter: number
+  seq: number
 }
 
 export namespace StateRequest {
@@ -708,6 +711,21 @@ export namespace StateRequest {
           }
         }
 
+        if ((obj.fromTerm != null && obj.fromTerm !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.fromTerm)
+        }
+
+        if ((obj.fromCounter != null && obj.fromCounter !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.fromCounter)
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(65)
+          w.double(obj.seq)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -717,7 +735,10 @@ export namespace StateRequest {
           source: '',
           term: 0,
           counter: 0,
-          holders: []
+          holders: [],
+          fromTerm: 0,
+          fromCounter: 0,
+          seq: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -748,6 +769,18 @@ export namespace StateRequest {
               }
 
               obj.holders.push(reader.string())
+              break
+            }
+            case 6: {
+              obj.fromTerm = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.fromCounter = reader.uint32()
+              break
+            }
+            case 8: {
+              obj.seq = reader.double()
               break
             }
             default: {
@@ -812,6 +845,27 @@ export namespace StateRequest {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.fromTerm`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.fromCounter`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.double()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -850,6 +904,21 @@ export namespace StateRequest {
     value: string
   }
 
+  export interface StateRequestFromTermFieldEvent {
+    field: '$.fromTerm'
+    value: number
+  }
+
+  export interface StateRequestFromCounterFieldEvent {
+    field: '$.fromCounter'
+    value: number
+  }
+
+  export interface StateRequestSeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
   export function encode (obj: Partial<StateRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StateRequest.codec())
   }
@@ -858,7 +927,7 @@ export namespace StateRequest {
     return decodeMessage(buf, StateRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateRequest>): Generator<StateRequestManifestFieldEvent | StateRequestSourceFieldEvent | StateRequestTermFieldEvent | StateRequestCounterFieldEvent | StateRequestHoldersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateRequest>): Generator<StateRequestManifestFieldEvent | StateRequestSourceFieldEvent | StateRequestTermFieldEvent | StateRequestCounterFieldEvent | StateRequestHoldersFieldEvent | StateRequestFromTermFieldEvent | StateRequestFromCounterFieldEvent | StateRequestSeqFieldEvent> {
     return streamMessage(buf, StateRequest.codec(), opts)
   }
 }

@@ -535,14 +535,16 @@ export namespace ReplicaRecord {
     APPLY = 'APPLY',
     INSTALL = 'INSTALL',
     FENCE = 'FENCE',
-    DROP = 'DROP'
+    DROP = 'DROP',
+    REBASE = 'REBASE'
   }
 
   enum __KindValues {
     APPLY = 0,
     INSTALL = 1,
     FENCE = 2,
-    DROP = 3
+    DROP = 3,
+    REBASE = 4
   }
 
   export namespace Kind {

@@ -28,6 +28,8 @@ export interface AllocateRequest {
   restore?: boolean
   /** With `restore`: the copy restored (its epoch and batch), so that a later restore of a newer copy gets a new epoch. */
   basis?: string
+  /** Place it on one of these live nodes if there is one (the nodes that hold its newest copy: no transfer). */
+  prefer?: string[]
 }
 
 /** Where a process is to be activated, and the epoch of that activation. */
@@ -39,9 +41,12 @@ export interface Placement {
 }
 
 const ATTEMPTS = 3
+/** How long an allocation keeps trying leaders that fail (one dies, an election follows). */
+const ALLOC_RETRY_MS = 8_000
 /** How long the leader hands out the same placement to every restore of one pid. */
 const RESTORE_WINDOW_MS = 10_000
 const MAX_RECENT_RESTORES = 10_000
+const MAX_PREFERRED = 16
 
 /**
  * The thin allocator. On the leader it places new processes by load and issues activation
@@ -122,9 +127,11 @@ export class Allocator implements Startable {
   }
 
   /** Leader only: chooses a node for a new process (power of two choices over heartbeat loads). */
-  place (): Member {
+  place (prefer: string[] = []): Member {
     if (!this.components.election.isLeader()) throw this.notLeader()
-    const nodes = [this.lastPublished ?? this.components.membership.self(), ...this.components.membership.members()]
+    const all = [this.lastPublished ?? this.components.membership.self(), ...this.components.membership.members()]
+    const preferred = all.filter(m => prefer.includes(m.peerId))
+    const nodes = preferred.length > 0 ? preferred : all
     const load = (m: Member): number => m.load + (this.pending.get(m.peerId) ?? 0)
     let choice = nodes[0]
     if (nodes.length > 1) {
@@ -159,7 +166,7 @@ export class Allocator implements Startable {
       if (member == null) throw new PraasError('NOT_FOUND', `no live node ${request.node} in this cluster`)
       this.pending.set(member.peerId, (this.pending.get(member.peerId) ?? 0) + 1)
     } else {
-      member = this.place()
+      member = this.place(request.prefer?.slice(0, MAX_PREFERRED))
     }
     const node = member.peerId
     const addrs = member.addrs.map(a => a.decapsulateCode(421).encapsulate(`/p2p/${node}`))
@@ -188,7 +195,9 @@ export class Allocator implements Startable {
   async allocate (request: AllocateRequest, options: AbortOptions = {}): Promise<Placement> {
     const { election } = this.components
     let last: PraasError = new PraasError('UNAVAILABLE', 'no allocator leader')
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    // A dead leader is noticed after an election timeout or more: keep asking until one answers, for a while.
+    const deadline = Date.now() + ALLOC_RETRY_MS
+    for (let attempt = 0; attempt < ATTEMPTS || Date.now() < deadline; attempt++) {
       const wait = AbortSignal.any([AbortSignal.timeout(ALLOC_WAIT_FOR_LEADER_MS), ...(options.signal != null ? [options.signal] : [])])
       let leader: string
       try {
@@ -213,7 +222,7 @@ export class Allocator implements Startable {
         if (last.code !== 'UNAVAILABLE') throw last
         this.log('allocation via %s failed: %s', leader, last.message)
         // the leader may have died or stepped down: wait for the election to say who leads now
-        await new Promise(resolve => setTimeout(resolve, 100))
+        await new Promise(resolve => setTimeout(resolve, Math.min(500, 100 * (attempt + 1))))
       }
     }
     throw last
@@ -224,7 +233,7 @@ export class Allocator implements Startable {
     const member = this.components.membership.get(leader)
     const target = member != null && member.addrs.length > 0 ? member.addrs : peerIdFromString(leader)
     const stream = await this.components.connectionManager.openStream(target, ALLOC_PROTOCOL, { signal })
-    const response = await rpc(stream, { pid: request.pid, app: request.app ?? '', node: request.node ?? '', restore: request.restore === true, basis: request.basis ?? '' }, { request: AllocRequest, response: AllocResponse }, { signal })
+    const response = await rpc(stream, { pid: request.pid, app: request.app ?? '', node: request.node ?? '', restore: request.restore === true, basis: request.basis ?? '', prefer: request.prefer ?? [] }, { request: AllocRequest, response: AllocResponse }, { signal })
     if (response.error !== '') {
       throw new PraasError(isErrorCode(response.error) ? response.error : 'UNAVAILABLE', response.message)
     }

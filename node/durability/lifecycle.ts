@@ -1,13 +1,14 @@
 import { CtlRequest, PraasError, ProcessStatus, SingleFlight, StateRequest, decodeWriteBatch, toPraasError } from '../../protocol/index.js'
-import { compareVersion, imageFromChunks, imageToChunks } from '../storage/index.js'
+import { compareVersion, imageFromChunks, imageToChunksAsync, serializeImage } from '../storage/index.js'
 import { inParallel } from './state-client.js'
+import { RESULT_OK } from './replicator.js'
 import type { Replicator } from './replicator.js'
 import type { StateClient } from './state-client.js'
 import type { Allocator } from '../cluster/index.js'
 import type { Directory } from '../directory/index.js'
 import type { Peers } from '../peers.js'
 import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
-import type { ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
+import type { ImageManifest, ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
 import type { ProcessInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -100,25 +101,36 @@ export class Lifecycle {
     if (this.init.runtime.get(pid) == null && this.init.images.manifest(pid) != null) return
     const record = await this.init.runtime.freeze(pid, DRAIN_TIMEOUT_MS)
     try {
+      // The replicas then hold every write, at record.seq: only the unread mail is not there yet.
+      await this.init.replicator.commit(record)
       const image = this.image(record, true)
-      await this.init.images.save(image)
-      if (this.init.replicator.tracking) {
-        const { manifest, chunks } = imageToChunks(image)
-        await Promise.all(this.init.replicator.replicasOf(record).map(async peer => {
-          await this.init.state.pushImage(peer, 'install', manifest, chunks, {}).catch((err: Error) => {
-            this.init.log('replica %s did not take the image of %s: %s', peer, pid, err.message)
-          })
-        }))
-      }
+      const { manifest, chunks } = await imageToChunksAsync(image)
+      await Promise.all([this.init.images.saveChunks(manifest, chunks, true), this.seal(record, image, manifest, chunks)])
     } catch (err) {
       this.init.runtime.thaw(pid)
       throw err
     }
-    await this.init.directory.markSwapped(pid).catch((err: Error) => {
+    // Callers that still find this node in the directory are told MOVED, and learn here that it is swapped.
+    this.init.directory.markSwapped(pid).catch((err: Error) => {
       this.init.log('could not mark %s swapped in the directory: %s', pid, err.message)
     })
     this.init.runtime.release(pid, new PraasError('MOVED', `process ${pid} was swapped`))
     this.init.log('swapped %s', pid)
+  }
+
+  /** Puts a swapped process's unread mail beside its state on each replica (a full copy where that copy is missing). */
+  private async seal (record: ProcessRecord, image: ProcessImage, manifest: ImageManifest, chunks: Uint8Array[]): Promise<void> {
+    if (!this.init.replicator.tracking || image.messages.length === 0) return
+    const basis = { epoch: record.epoch, seq: record.seq }
+    await Promise.all(this.init.replicator.replicasOf(record).map(async peer => {
+      try {
+        if (await this.init.replicator.rebase(peer, record, basis, image.messages) !== RESULT_OK) {
+          await this.init.state.pushImage(peer, 'install', manifest, chunks, {})
+        }
+      } catch (err) {
+        this.init.log('replica %s did not take the mail of %s: %s', peer, record.pid, (err as Error).message)
+      }
+    }))
   }
 
   /** Swaps every process idle for longer than the policy allows. */
@@ -171,12 +183,16 @@ export class Lifecycle {
     const best = copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
     const holders = copies.map(c => c.node)
     const { epoch, seq } = best.version
-    const placement = await this.init.allocator.allocate({ pid, app: best.version.app, restore: true, basis: `${epoch.term}.${epoch.counter}.${seq}` }, options)
-    this.init.log('restoring %s on %s from the copy on %s (epoch %d.%d, batch %d)', pid, placement.node, best.node, best.version.epoch.term, best.version.epoch.counter, best.version.seq)
-    if (placement.node === this.init.selfId) return await this.activateFrom(best.node, pid, placement.epoch, holders, options)
+    // Where the newest copy is, nothing has to travel: the allocator prefers those nodes.
+    const prefer = copies.filter(c => compareVersion(c.version, best.version) === 0).map(c => c.node)
+    const placement = await this.init.allocator.allocate({ pid, app: best.version.app, restore: true, basis: `${epoch.term}.${epoch.counter}.${seq}`, prefer }, options)
+    // the chosen node uses its own copy if it holds the newest one
+    const holder = prefer.includes(placement.node) ? placement.node : best.node
+    this.init.log('restoring %s on %s from the copy on %s (epoch %d.%d, batch %d)', pid, placement.node, holder, epoch.term, epoch.counter, seq)
+    if (placement.node === this.init.selfId) return await this.activateFrom(holder, pid, placement.epoch, holders, options)
     try {
       const response = await this.init.peers.request(placement.node, {
-        op: CtlRequest.Op.CREATE, pid, app: best.version.app, hash: best.version.appHash, local: true, restore: true, holder: best.node, holders, term: placement.epoch.term, counter: placement.epoch.counter
+        op: CtlRequest.Op.CREATE, pid, app: best.version.app, hash: best.version.appHash, local: true, restore: true, holder, holders, term: placement.epoch.term, counter: placement.epoch.counter
       }, options)
       const info = response.processes[0]
       if (info == null) throw new PraasError('UNAVAILABLE', `node ${placement.node} did not say where ${pid} runs`)
@@ -226,7 +242,7 @@ export class Lifecycle {
    * Activates a process from an image with a new epoch: it serves at once; its own replicas get
    * a full copy, and only then are the older copies (the holders) fenced and dropped.
    */
-  async activate (image: ProcessImage, epoch: Epoch, holders: string[]): Promise<void> {
+  async activate (image: ProcessImage, epoch: Epoch, holders: string[], options: { seedFirst?: boolean } = {}): Promise<void> {
     const { runtime } = this.init
     const running = runtime.get(image.pid)
     if (running != null) {
@@ -240,7 +256,11 @@ export class Lifecycle {
     this.init.directory.publish(record.pid, { epoch, app: record.app }).catch((err: Error) => {
       this.init.log.error('could not advertise %s: %s', record.pid, err.message)
     })
-    void this.settle(record, holders)
+    const seeded = this.init.replicator.seed(record, { epoch: image.epoch, seq: image.seq })
+    void this.settle(record, holders, seeded)
+    // A moved process is durable here before its source lets go of it: the target may have been
+    // the source's only replica, and would otherwise hold the only copy for a moment.
+    if (options.seedFirst === true) await seeded
   }
 
   /** Gives a new process's replicas their copy (a failed replica is replaced, as for any commit). */
@@ -249,9 +269,9 @@ export class Lifecycle {
   }
 
   /** After an activation: copies to the new replicas first, then fences everything older. */
-  private async settle (record: ProcessRecord, holders: string[]): Promise<void> {
+  private async settle (record: ProcessRecord, holders: string[], seeded: Promise<string[]>): Promise<void> {
     try {
-      const replicas = await this.init.replicator.seed(record)
+      const replicas = await seeded
       const keep = new Set([...replicas, this.init.selfId])
       const fence = StateRequest.encode({ term: record.epoch.term, counter: record.epoch.counter })
       await Promise.all(holders.filter(h => !keep.has(h)).map(async node => {
@@ -292,9 +312,10 @@ export class Lifecycle {
     const placement = await this.init.allocator.allocate({ pid, app: current.app, node: target }, options)
     const record = await runtime.freeze(pid, DRAIN_TIMEOUT_MS)
     try {
-      const { manifest, chunks } = imageToChunks(this.image(record, true))
+      // Committed first, the replicas hold exactly the image's state: the target's replicas need only take it over.
+      await this.init.replicator.commit(record)
       const holders = [...(record.replicas ?? []), this.init.selfId]
-      await this.init.state.pushImage(target, 'activate', manifest, chunks, { term: placement.epoch.term, counter: placement.epoch.counter, holders }, options)
+      await this.init.state.pushSerialized(target, 'activate', serializeImage(this.image(record, true)), { term: placement.epoch.term, counter: placement.epoch.counter, holders }, options)
     } catch (err) {
       runtime.thaw(pid)
       throw err

@@ -1,9 +1,10 @@
 import { MAX_BATCHES_PER_CALL, MAX_REPLICATE_CALL_BYTES, PraasError, ReplicateRequest, decodeReplicateResponse, toPraasError } from '../../protocol/index.js'
-import { imageToChunks } from '../storage/index.js'
+import { imageToChunks, serializeImage } from '../storage/index.js'
 import { chooseReplicas } from './replica-set.js'
 import type { StateClient } from './state-client.js'
 import type { WriteBatch } from '../../protocol/index.js'
 import type { Committer, ProcessRecord } from '../runtime/index.js'
+import type { ProcessImage } from '../storage/index.js'
 import type { Logger } from '@libp2p/interface'
 
 export const RESULT_OK = 0
@@ -28,9 +29,15 @@ export interface ReplicatorInit {
   log: Logger
 }
 
+/** A copy a replica may hold already: the version a process was activated from. */
+export interface Basis {
+  epoch: { term: number, counter: number }
+  seq: number
+}
+
 type Item =
   | { kind: 'batch', batch: WriteBatch, bytes: number, record: ProcessRecord, resolve(): void, reject(err: PraasError): void }
-  | { kind: 'install', record: ProcessRecord, resolve(): void, reject(err: PraasError): void }
+  | { kind: 'install', record: ProcessRecord, basis?: Basis, resolve(): void, reject(err: PraasError): void }
 
 /**
  * Makes an invocation's writes durable before its result goes out: the writes of a process
@@ -79,24 +86,38 @@ export class Replicator implements Committer {
   }
 
   /**
-   * Puts a full copy of a process on each of its replicas (after an activation from an image,
-   * so that the new activation is durable before older copies are fenced).
+   * Gives each replica of a new activation its copy, before older copies are fenced: a replica
+   * that holds the copy it was activated from (`basis`) only takes over that copy (rebase);
+   * any other gets a full copy.
    */
-  async seed (record: ProcessRecord): Promise<string[]> {
+  async seed (record: ProcessRecord, basis?: Basis): Promise<string[]> {
     if (!this.tracking) return []
     const replicas = this.replicasOf(record)
     await Promise.all(replicas.map(async peer => {
-      await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'install', record, resolve, reject }) })
+      await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'install', record, basis, resolve, reject }) })
     }))
     return replicas
   }
 
+  /**
+   * Asks a replica to make the copy it holds at `basis` the copy of the process's current
+   * activation, with `messages` as its unread mail. Answers RESULT_OK, or RESULT_GAP if it holds another copy.
+   */
+  async rebase (peer: string, record: ProcessRecord, basis: Basis, messages: ProcessImage['messages'] = []): Promise<number> {
+    const { manifest, chunks } = imageToChunks({
+      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), epoch: basis.epoch, seq: basis.seq, state: new Map(), messages
+    })
+    const answer = await this.init.state.pushImage(peer, 'rebase', manifest, chunks, { term: record.epoch.term, counter: record.epoch.counter })
+    if (answer[0] === RESULT_STALE) throw this.stale(record)
+    return answer[0]
+  }
+
   /** Sends the full state of a process to one replica, as content-addressed chunks. */
   async install (peer: string, record: ProcessRecord): Promise<void> {
-    const { manifest, chunks } = imageToChunks({
+    const image = serializeImage({
       pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), epoch: record.epoch, seq: record.seq, state: record.state, messages: []
     })
-    const answer = await this.init.state.pushImage(peer, 'install', manifest, chunks, {})
+    const answer = await this.init.state.pushSerialized(peer, 'install', image, {})
     if (answer[0] === RESULT_STALE) throw this.stale(record)
   }
 
@@ -154,7 +175,10 @@ class ReplicaLink {
         const first = this.queue[0]
         if (first.kind === 'install' || first.bytes > MAX_INLINE_BATCH_BYTES) {
           this.queue.shift()
-          await this.settle(first, async () => { await this.replicator.install(this.peer, first.record) })
+          await this.settle(first, async () => {
+            if (first.kind === 'install' && first.basis != null && await this.replicator.rebase(this.peer, first.record, first.basis) === RESULT_OK) return
+            await this.replicator.install(this.peer, first.record)
+          })
           continue
         }
         await this.sendBatches(this.takeBatches())

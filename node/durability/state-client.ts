@@ -1,5 +1,5 @@
 import { InvokeChannels, PraasError, STATE_PROTOCOL, StateRequest } from '../../protocol/index.js'
-import { decodeManifest, encodeManifest } from '../storage/index.js'
+import { decodeManifest, encodeManifest, hashChunk } from '../storage/index.js'
 import type { ImageManifest } from '../storage/index.js'
 import type { Host } from '../host/host.js'
 import type { Peers } from '../peers.js'
@@ -43,9 +43,20 @@ export class StateClient {
 
   /** Sends an image's chunks (content-addressed: the peer checks each), then the call that uses them. */
   async pushImage (peer: string, fn: string, manifest: ImageManifest, chunks: Uint8Array[], extra: ImageCall, options: AbortOptions = {}): Promise<Uint8Array> {
-    await inParallel(chunks.length, CHUNKS_IN_FLIGHT, async (i) => {
-      await this.call(peer, 'chunk', manifest.pid, chunks[i], { ...options, key: manifest.chunks[i] })
+    return await this.pushSerialized(peer, fn, { head: manifest, chunks, hashes: manifest.chunks }, extra, options)
+  }
+
+  /**
+   * The same for an image serialized but not hashed yet: each chunk is hashed (off the event
+   * loop) just before it is sent, so hashing overlaps the transfer; the manifest goes last.
+   */
+  async pushSerialized (peer: string, fn: string, image: { head: Omit<ImageManifest, 'chunks'>, chunks: Uint8Array[], hashes?: string[] }, extra: ImageCall, options: AbortOptions = {}): Promise<Uint8Array> {
+    const hashes = image.hashes?.slice() ?? new Array<string>(image.chunks.length)
+    await inParallel(image.chunks.length, CHUNKS_IN_FLIGHT, async (i) => {
+      hashes[i] ??= await hashChunk(image.chunks[i])
+      await this.call(peer, 'chunk', image.head.pid, image.chunks[i], { ...options, key: hashes[i] })
     })
+    const manifest: ImageManifest = { ...image.head, chunks: hashes }
     return await this.call(peer, fn, manifest.pid, StateRequest.encode({ ...extra, manifest: encodeManifest(manifest) as Uint8Array<ArrayBuffer> }), options)
   }
 

@@ -19,7 +19,7 @@ export interface StateServiceInit {
   images: ImageStore
   replicas: ReplicaStore
   /** Activates a process moved or restored to this node (migration target). */
-  activate(image: ProcessImage, epoch: { term: number, counter: number }, holders: string[]): Promise<void>
+  activate(image: ProcessImage, epoch: { term: number, counter: number }, holders: string[], options: { seedFirst?: boolean }): Promise<void>
   /** The newest copy of a process this node holds (swap image, replica, or the live process). */
   newestCopy(pid: string): Promise<ProcessImage | undefined>
   /** A newer activation of `pid` exists: drop older copies here, and step down if it runs here. */
@@ -35,7 +35,8 @@ const EMPTY = new Uint8Array(0)
  * activation, and reads of the copies this node holds for a restore elsewhere.
  */
 export class StateService {
-  private readonly staged = new Map<string, { bytes: Uint8Array, at: number }>()
+  /** Chunks by hash, with how many images that are on their way still need each (two may share one). */
+  private readonly staged = new Map<string, { bytes: Uint8Array, at: number, uses: number }>()
   private stagedBytes = 0
   private readonly exports = new Map<string, { manifest: ImageManifest, chunks: Map<string, Uint8Array>, at: number }>()
 
@@ -49,9 +50,15 @@ export class StateService {
         const { image } = this.assemble(request.payload)
         return Uint8Array.of(this.init.replicas.install(image) === 'stale' ? RESULT_STALE : RESULT_OK)
       }
+      case 'rebase': {
+        // the image carries only the mail; its epoch and seq name the copy it applies to
+        const { image, state } = this.assemble(request.payload)
+        const result = this.init.replicas.rebase(image.pid, { epoch: image.epoch, seq: image.seq }, { term: state.term, counter: state.counter }, image.messages)
+        return Uint8Array.of(result === 'ok' ? RESULT_OK : result === 'stale' ? RESULT_STALE : RESULT_GAP)
+      }
       case 'activate': {
         const { image, state } = this.assemble(request.payload)
-        await this.init.activate(image, { term: state.term, counter: state.counter }, state.holders)
+        await this.init.activate(image, { term: state.term, counter: state.counter }, state.holders, { seedFirst: true })
         return EMPTY
       }
       case 'probe': return await this.probe(request.pid)
@@ -95,19 +102,25 @@ export class StateService {
     checkChunk(hash, payload)
     const now = Date.now()
     for (const [key, entry] of this.staged) {
-      if (now - entry.at < STAGED_TTL_MS) break
-      this.unstage(key)
+      if (now - entry.at >= STAGED_TTL_MS) this.unstage(key, true)
+    }
+    const held = this.staged.get(hash)
+    if (held != null) {
+      held.uses++
+      held.at = now
+      return EMPTY
     }
     if (this.stagedBytes + payload.byteLength > MAX_STAGED_BYTES) throw new PraasError('UNAVAILABLE', 'too many image chunks wait on this node')
-    this.unstage(hash)
-    this.staged.set(hash, { bytes: exactBytes(payload), at: now })
+    this.staged.set(hash, { bytes: exactBytes(payload), at: now, uses: 1 })
     this.stagedBytes += payload.byteLength
     return EMPTY
   }
 
-  private unstage (hash: string): void {
+  /** One image used the chunk (or, `all`, it waited too long): it goes once no image on its way needs it. */
+  private unstage (hash: string, all = false): void {
     const entry = this.staged.get(hash)
     if (entry == null) return
+    if (!all && --entry.uses > 0) return
     this.staged.delete(hash)
     this.stagedBytes -= entry.bytes.byteLength
   }
@@ -121,7 +134,8 @@ export class StateService {
       if (entry == null) throw new PraasError('BAD_REQUEST', `chunk ${hash} of ${manifest.pid}'s image never arrived`)
       return entry.bytes
     })
-    const image = imageFromChunks(manifest, chunks)
+    // every staged chunk was checked against its hash as it arrived
+    const image = imageFromChunks(manifest, chunks, true)
     for (const hash of manifest.chunks) this.unstage(hash)
     return { image, state }
   }

@@ -153,6 +153,7 @@ export class Runtime {
       pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0
     }
     this.processes.set(pid, record)
+    this.moved.delete(pid)
     return record
   }
 
@@ -212,6 +213,8 @@ export class Runtime {
     if (record == null) return undefined
     this.processes.delete(pid)
     record.movedTo = movedTo
+    // Where it went last: a process that comes back here and leaves again (swap) must not point at an old home.
+    this.moved.delete(pid)
     if (movedTo != null) {
       if (this.moved.size >= MAX_MOVED) this.moved.delete(this.moved.keys().next().value!)
       this.moved.set(pid, { node: movedTo, until: Date.now() + MOVED_TTL_MS })

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { PraasError } from '../../protocol/errors.js'
 import {
   IMAGE_CHUNK_BYTES, MAX_MANIFEST_BYTES, checkChunk, checkChunks, compareVersion, decodeManifest, encodeManifest,
-  imageFromChunks, imageToChunks, sha256
+  imageFromChunks, imageToChunksAsync, sha256
 } from './image.js'
 import { readFully, syncDir, writeAll } from './files.js'
 import type { ImageManifest, ProcessImage } from './image.js'
@@ -82,15 +82,15 @@ export class ImageStore {
     return this.serialize(image.pid, async () => {
       const stored = this.index.get(image.pid)
       if (stored != null && compareVersion(image, stored) < 0) return stored
-      const { manifest, chunks } = imageToChunks(image)
+      const { manifest, chunks } = await imageToChunksAsync(image)
       await this.write(manifest, chunks)
       return manifest
     })
   }
 
-  /** Stores an image received from a peer, after checking every chunk against the manifest. */
-  async saveChunks (manifest: ImageManifest, chunks: Uint8Array[]): Promise<void> {
-    checkChunks(manifest, chunks)
+  /** Stores an image received from a peer, after checking every chunk against the manifest (`hashed`: the caller hashed them). */
+  async saveChunks (manifest: ImageManifest, chunks: Uint8Array[], hashed = false): Promise<void> {
+    checkChunks(manifest, chunks, hashed)
     await this.serialize(manifest.pid, async () => {
       const stored = this.index.get(manifest.pid)
       if (stored != null && compareVersion(manifest, stored) < 0) return

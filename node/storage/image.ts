@@ -131,9 +131,10 @@ export function decodeManifest (bytes: Uint8Array): ImageManifest {
 
 /**
  * Serializes an image into one buffer (varint-prefixed keys, values and messages) and cuts it
- * into chunks that are views of that buffer: values are copied once, with `set`.
+ * into chunks that are views of that buffer: values are copied once, with `set`. The chunks are
+ * not hashed yet (see `hashChunks`).
  */
-export function imageToChunks (image: ProcessImage): { manifest: ImageManifest, chunks: Uint8Array[] } {
+export function serializeImage (image: ProcessImage): { head: ProcessVersion & { size: number }, chunks: Uint8Array[] } {
   const keys: Buffer[] = []
   let size = varint.encodingLength(image.state.size) + varint.encodingLength(image.messages.length)
   for (const [key, value] of image.state) {
@@ -179,15 +180,27 @@ export function imageToChunks (image: ProcessImage): { manifest: ImageManifest, 
   for (let from = 0; from < size; from += IMAGE_CHUNK_BYTES) {
     chunks.push(body.subarray(from, Math.min(size, from + IMAGE_CHUNK_BYTES)))
   }
-  const manifest: ImageManifest = {
-    pid: image.pid,
-    app: image.app,
-    appHash: image.appHash,
-    epoch: { term: image.epoch.term, counter: image.epoch.counter },
-    seq: image.seq,
-    size,
-    chunks: chunks.map(sha256)
-  }
+  const head = { pid: image.pid, app: image.app, appHash: image.appHash, epoch: { term: image.epoch.term, counter: image.epoch.counter }, seq: image.seq, size }
+  return { head, chunks }
+}
+
+/** Serializes and hashes an image on this thread (for small images and tests). */
+export function imageToChunks (image: ProcessImage): { manifest: ImageManifest, chunks: Uint8Array[] } {
+  const { head, chunks } = serializeImage(image)
+  const manifest: ImageManifest = { ...head, chunks: chunks.map(sha256) }
+  checkManifest(manifest)
+  return { manifest, chunks }
+}
+
+/** The hex sha256 of one chunk, computed off the event loop (WebCrypto runs on libuv's pool). */
+export async function hashChunk (chunk: Uint8Array): Promise<string> {
+  return Buffer.from(await crypto.subtle.digest('SHA-256', chunk as Uint8Array<ArrayBuffer>)).toString('hex')
+}
+
+/** Serializes an image and hashes its chunks in parallel off the event loop: the way for big images. */
+export async function imageToChunksAsync (image: ProcessImage): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }> {
+  const { head, chunks } = serializeImage(image)
+  const manifest: ImageManifest = { ...head, chunks: await Promise.all(chunks.map(hashChunk)) }
   checkManifest(manifest)
   return { manifest, chunks }
 }
@@ -205,20 +218,23 @@ function join (chunks: Uint8Array[], size: number): Uint8Array {
   return Buffer.concat(chunks, size)
 }
 
-/** Throws BAD_REQUEST unless `chunks` are exactly the ones `manifest` names: count, lengths and hashes. */
-export function checkChunks (manifest: ImageManifest, chunks: Uint8Array[]): void {
+/**
+ * Throws BAD_REQUEST unless `chunks` are exactly the ones `manifest` names: count, lengths and
+ * hashes (`hashed`: each chunk was checked against its hash already, as it arrived).
+ */
+export function checkChunks (manifest: ImageManifest, chunks: Uint8Array[], hashed = false): void {
   checkManifest(manifest)
   if (chunks.length !== manifest.chunks.length) throw corrupt(`${chunks.length} chunks, the manifest names ${manifest.chunks.length}`)
   chunks.forEach((chunk, i) => {
     const expected = i < chunks.length - 1 ? IMAGE_CHUNK_BYTES : manifest.size - i * IMAGE_CHUNK_BYTES
     if (chunk.byteLength !== expected) throw corrupt(`chunk ${i} has ${chunk.byteLength} bytes, not ${expected}`)
-    checkChunk(manifest.chunks[i], chunk)
+    if (!hashed) checkChunk(manifest.chunks[i], chunk)
   })
 }
 
-/** Rebuilds an image from its manifest and chunks, checking every chunk and every length. */
-export function imageFromChunks (manifest: ImageManifest, chunks: Uint8Array[]): ProcessImage {
-  checkChunks(manifest, chunks)
+/** Rebuilds an image from its manifest and chunks, checking every chunk (unless `hashed`: checked on arrival) and every length. */
+export function imageFromChunks (manifest: ImageManifest, chunks: Uint8Array[], hashed = false): ProcessImage {
+  checkChunks(manifest, chunks, hashed)
   const body = join(chunks, manifest.size)
 
   let at = 0

@@ -125,6 +125,30 @@ export class ReplicaStore {
     return 'ok'
   }
 
+  /**
+   * Makes the copy held at `from` (epoch and seq) the copy of activation `to`, with `messages`
+   * as its unread mail: a process that moved or was restored from this very copy, or that was
+   * swapped (same epoch, its mail sealed in), needs no full copy. 'gap' unless exactly `from` is held.
+   */
+  rebase (pid: string, from: { epoch: ActivationEpoch, seq: number }, to: ActivationEpoch, messages: StoredMessage[] = []): ApplyResult {
+    this.checkOpen()
+    checkHead({ pid, app: '', epoch: to, seq: from.seq })
+    const replica = this.replicas.get(pid)
+    if (this.isStale(replica, to)) return 'stale'
+    const image = replica?.image
+    if (image == null || compareEpoch(image.epoch, from.epoch) !== 0 || image.seq !== from.seq || compareEpoch(to, from.epoch) < 0) return 'gap'
+    let bytes = replica!.bytes
+    for (const m of image.messages) bytes -= messageBytes(m)
+    for (const m of messages) bytes += messageBytes(m)
+    if (bytes > MAX_REPLICA_BYTES) throw tooLarge(pid, bytes)
+    this.record({
+      ...this.head({ pid, app: image.app, appHash: image.appHash, epoch: to, seq: from.seq }, ReplicaRecord.Kind.REBASE),
+      ops: [],
+      messages: messages.map((m) => ({ key: m.key, from: m.from, data: m.data })) as ReplicaRecord['messages']
+    })
+    return 'ok'
+  }
+
   fence (pid: string, epoch: ActivationEpoch): void {
     this.checkOpen()
     checkHead({ pid, app: '', epoch, seq: 0 })
@@ -196,7 +220,7 @@ export class ReplicaStore {
     const replica = this.replicas.get(r.pid) ?? { bytes: 0 }
     const epoch = { term: r.term, counter: r.counter }
     const image = replica.image
-    if (r.kind === ReplicaRecord.Kind.APPLY && image == null) {
+    if ((r.kind === ReplicaRecord.Kind.APPLY || r.kind === ReplicaRecord.Kind.REBASE) && image == null) {
       throw new PraasError('BAD_REQUEST', `replica log: a batch for ${r.pid}, which is not held`)
     }
     this.liveBytes -= replica.bytes
@@ -229,6 +253,14 @@ export class ReplicaStore {
         const messages = r.messages.map((m) => ({ key: m.key, from: m.from, data: m.data }))
         for (const m of messages) replica.bytes += messageBytes(m)
         replica.image = { pid: r.pid, app: r.app, appHash: r.appHash, epoch, seq: r.seq, state, messages }
+        break
+      }
+      case ReplicaRecord.Kind.REBASE: {
+        if (image == null || image.seq !== r.seq) throw new PraasError('BAD_REQUEST', `replica log: a rebase of ${r.pid}, which is not held at batch ${r.seq}`)
+        for (const m of image.messages) replica.bytes -= messageBytes(m)
+        image.messages = r.messages.map((m) => ({ key: m.key, from: m.from, data: m.data }))
+        for (const m of image.messages) replica.bytes += messageBytes(m)
+        image.epoch = epoch
         break
       }
       case ReplicaRecord.Kind.FENCE:

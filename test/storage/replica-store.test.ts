@@ -12,6 +12,7 @@ type Command =
   | { kind: 'install', image: ProcessImage }
   | { kind: 'fence', pid: string, epoch: ActivationEpoch }
   | { kind: 'drop', pid: string }
+  | { kind: 'rebase', pid: string, from: { epoch: ActivationEpoch, seq: number }, to: ActivationEpoch, messages: ProcessImage['messages'] }
   | { kind: 'reopen' }
 
 const PIDS = ['a', 'b/ü']
@@ -33,6 +34,15 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ pid, epoch }).map((f) => ({ kind: 'fence' as const, ...f })) },
   { weight: 1, arbitrary: pid.map((p) => ({ kind: 'drop' as const, pid: p })) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      pid,
+      from: fc.record({ epoch, seq }),
+      to: epoch,
+      messages: fc.array(fc.record({ key: fc.constant('m'), from: fc.constant('q'), data: fc.uint8Array({ maxLength: 8 }) }), { maxLength: 2 })
+    }).map((r) => ({ kind: 'rebase' as const, ...r }))
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) }
 )
 
@@ -66,6 +76,16 @@ class Model {
     if (fence != null && cmp(image.epoch, fence) < 0) return 'stale'
     if (held != null && (cmp(image.epoch, held.epoch) < 0 || (cmp(image.epoch, held.epoch) === 0 && image.seq < held.seq))) return 'stale'
     this.images.set(image.pid, { ...image, state: new Map(image.state), messages: [...image.messages] })
+    return 'ok'
+  }
+
+  rebase (p: string, from: { epoch: ActivationEpoch, seq: number }, to: ActivationEpoch, messages: ProcessImage['messages']): ApplyResult {
+    const held = this.images.get(p)
+    const fence = this.fences.get(p)
+    if ((fence != null && cmp(to, fence) < 0) || (held != null && cmp(to, held.epoch) < 0)) return 'stale'
+    if (held == null || cmp(held.epoch, from.epoch) !== 0 || held.seq !== from.seq || cmp(to, from.epoch) < 0) return 'gap'
+    held.epoch = to
+    held.messages = [...messages]
     return 'ok'
   }
 
@@ -104,6 +124,7 @@ describe('storage/replica-store', () => {
           else if (c.kind === 'install') assert.equal(store.install(c.image), model.install(c.image), 'install')
           else if (c.kind === 'fence') { store.fence(c.pid, c.epoch); model.fence(c.pid, c.epoch) }
           else if (c.kind === 'drop') { store.drop(c.pid); model.images.delete(c.pid) }
+          else if (c.kind === 'rebase') assert.equal(store.rebase(c.pid, c.from, c.to, c.messages), model.rebase(c.pid, c.from, c.to, c.messages), 'rebase')
           else {
             await store.close()
             store = await opened(dir, maxLogBytes)
