@@ -26,16 +26,12 @@ export class Peers {
   private stopped = false
 
   constructor (private readonly host: Host, private readonly log: Logger) {
+    // identify, and identify push: a node that connected before it served the control protocol says so later
     host.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs, protocols } = evt.detail
       this.learn(peerId, listenAddrs, protocols)
     })
-    // A node that connected before it served the control protocol (its DHT dials at once) says
-    // so later, by identify push: the peer store's update carries it.
-    host.addEventListener('peer:update', (evt) => {
-      const { peer } = evt.detail
-      this.learn(peer.id, peer.addresses.map(a => a.multiaddr), peer.protocols)
-    })
+
   }
 
   list (): KnownPeer[] {

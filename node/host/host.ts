@@ -1,5 +1,5 @@
 import { noise } from '@chainsafe/libp2p-noise'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { preSharedKey } from '@libp2p/pnet'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -19,7 +19,7 @@ export interface HostInit {
   swarmKey?: Uint8Array
 }
 
-export type Host = Libp2p<{ identify: unknown, ping: unknown } & ClusterServices>
+export type Host = Libp2p<{ identify: unknown, identifyPush: unknown, ping: unknown } & ClusterServices>
 
 /**
  * QUIC comes from a native package that exists for a few platforms only, so it is loaded when
@@ -53,6 +53,8 @@ export async function createHost (init: HostInit): Promise<Host> {
     peerDiscovery: cluster.peerDiscovery,
     services: {
       identify: identify(),
+      // A node that connected before it served all its protocols (its DHT dials at once) tells its peers when it does.
+      identifyPush: identifyPush(),
       // before the DHT, which needs it
       ping: ping(),
       // dht, pubsub, directory, membership, election, allocator, in this order

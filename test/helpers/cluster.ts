@@ -137,3 +137,11 @@ export async function placeOnEvery (client: { create(app: string, options: { nod
     await eventually(async () => { await client.create(app, { node: node.peerId }); return true }, 15_000, `placing on ${node.peerId}`)
   }
 }
+
+/** With PRAAS_TEST_DUMP set, prints the tail of every node's log after a failed test (run the nodes with DEBUG=praas:*). */
+export function dumpOnFailure (test: Mocha.Context, nodes: () => TestNode[]): void {
+  if (process.env.PRAAS_TEST_DUMP == null || test.currentTest?.state !== 'failed') return
+  for (const [i, node] of nodes().entries()) {
+    process.stderr.write(`--- node ${i} ${node.peerId}\n${node.log().split('\n').slice(-40).join('\n')}\n`)
+  }
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { Client } from '../../sdk/index.js'
-import { eventually, placeOnEvery, startCluster, startNode, stopCluster } from '../helpers/cluster.js'
+import { dumpOnFailure, eventually, placeOnEvery, startCluster, startNode, stopCluster } from '../helpers/cluster.js'
 import { fixture } from '../helpers/paths.js'
 import { codeOf, pattern, text } from '../helpers/assertions.js'
 import type { TestNode } from '../helpers/cluster.js'
@@ -21,6 +21,10 @@ describe('durable processes on node processes: swap, restore, migration, failure
     client = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
     await client.deploy('kit', await readFile(fixture('testkit')))
     await placeOnEvery(client, nodes, 'kit')
+  })
+
+  afterEach(function () {
+    dumpOnFailure(this, () => nodes)
   })
 
   after(async function () {

@@ -47,9 +47,19 @@ describe('protocol/state-codec (/praas/state/1.0.0)', () => {
   })
 
   it('round-trips state requests with their holders', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), text(256), fc.array(text(256), { maxLength: MAX_HOLDERS }), fc.nat(), fc.nat(), (manifest, source, holders, term, counter) => {
-      const decoded = decodeStateRequest(StateRequest.encode({ manifest, source, holders, term, counter }))
-      assert.deepStrictEqual({ ...decoded, manifest: buf(decoded.manifest) }, { manifest: buf(manifest), source, holders, term, counter })
+    const request = fc.record({
+      manifest: fc.uint8Array({ maxLength: 512 }),
+      source: text(256),
+      holders: fc.array(text(256), { maxLength: MAX_HOLDERS }),
+      term: fc.integer({ min: 0, max: UINT32_MAX }),
+      counter: fc.integer({ min: 0, max: UINT32_MAX }),
+      fromTerm: fc.integer({ min: 0, max: UINT32_MAX }),
+      fromCounter: fc.integer({ min: 0, max: UINT32_MAX }),
+      seq: fc.maxSafeNat()
+    })
+    fc.assert(fc.property(request, (r) => {
+      const decoded = decodeStateRequest(StateRequest.encode(r as StateRequest))
+      assert.deepStrictEqual({ ...decoded, manifest: buf(decoded.manifest) }, { ...r, manifest: buf(r.manifest) })
     }))
   })
 
