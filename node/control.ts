@@ -246,8 +246,15 @@ export class ControlService {
     for (let attempt = 0; ; attempt++) {
       if (this.init.runtime.get(request.pid) != null) return await here(request.pid)
       if (request.local) throw new PraasError('MOVED', `process ${request.pid} is not hosted on this node`)
-      if (request.op === CtlRequest.Op.SWAP && this.init.lifecycle.swapped().some(p => p.pid === request.pid)) return {}
-      const where = await this.locate(request.pid, false, options, suspect)
+      let where: ProcessInfo
+      if (request.op === CtlRequest.Op.SWAP && this.init.lifecycle.swapped().some(p => p.pid === request.pid)) {
+        // swapped here, unless it was brought back elsewhere since (its image here is then older)
+        const node = await this.init.lifecycle.runningOn(request.pid)
+        if (node == null) return {}
+        where = { pid: request.pid, app: '', status: ProcessStatus.ACTIVE, node, addrs: this.addrsOf(node) }
+      } else {
+        where = await this.locate(request.pid, false, options, suspect)
+      }
       if (where.node === this.init.selfId) continue
       try {
         return await this.init.peers.request(where.node, { ...request, local: true }, options)

@@ -3,7 +3,7 @@ import { logger } from '@libp2p/logger'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
-import { CHANNEL_PROTOCOL, CTL_PROTOCOL, INVOKE_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
+import { CHANNEL_PROTOCOL, CTL_PROTOCOL, INVOKE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
 import { serveChannelRequest } from './channel-service.js'
 import { Router } from './router.js'
 import { ControlService } from './control.js'
@@ -11,7 +11,7 @@ import { createHost } from './host/host.js'
 import { loadOrCreateIdentity } from './host/identity.js'
 import { Peers } from './peers.js'
 import { AppRegistry, Runtime } from './runtime/index.js'
-import { Lifecycle, Replicator, StateClient, StateService } from './durability/index.js'
+import { Lifecycle, Replicator, StateClient, StateService, receiveChunks } from './durability/index.js'
 import { ImageStore, ReplicaStore } from './storage/index.js'
 import type { Host } from './host/host.js'
 
@@ -60,6 +60,8 @@ export interface PraasNode {
 }
 
 const CTL_TIMEOUT_MS = 30_000
+/** The longest one image's chunk stream may take (1 GiB at 10 MB/s). */
+const CHUNK_STREAM_TIMEOUT_MS = 120_000
 
 /** Starts a node: its libp2p host, its runtime, and its protocol handlers; writes node.json. */
 export async function startNode (options: NodeOptions = {}): Promise<PraasNode> {
@@ -179,6 +181,15 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       return await stateService.handle(request)
     })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+
+  await host.handle(STATE_CHUNKS_PROTOCOL, (stream, connection) => {
+    const remote = connection.remotePeer.toString()
+    if (peers.get(remote) == null && membership.get(remote) == null) {
+      stream.abort(new PraasError('UNAUTHORIZED', 'the state protocol is for nodes of this mesh'))
+      return
+    }
+    receiveChunks(stream, (chunk) => { stateService.stageChunk(chunk) }, { signal: AbortSignal.timeout(CHUNK_STREAM_TIMEOUT_MS), maxBytes: stateService.stageRoom })
+  }, { maxInboundStreams: 64, maxOutboundStreams: 64 })
 
   peers.bootstrap(options.bootstrap ?? [])
   lifecycle.start()

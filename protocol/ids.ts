@@ -9,3 +9,9 @@ export const CHANNEL_PROTOCOL = '/praas/channel/1.0.0'
 
 /** Durable state between nodes: replication batches, image chunks, activation of a moved process. */
 export const STATE_PROTOCOL = '/praas/state/1.0.0'
+
+/**
+ * The bulk leg of the state protocol: one stream per image, carrying its chunks back to back at
+ * the speed of a raw stream (no call framing); the call on /praas/state/1.0.0 that uses them follows.
+ */
+export const STATE_CHUNKS_PROTOCOL = '/praas/state/1.0.0/chunks'

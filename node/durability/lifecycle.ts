@@ -98,14 +98,17 @@ export class Lifecycle {
    * and the process leaves the runtime. The held calls then restore it, wherever the allocator says.
    */
   async swap (pid: string): Promise<void> {
-    if (this.init.runtime.get(pid) == null && this.init.images.manifest(pid) != null) return
+    const t0 = performance.now()
     const record = await this.init.runtime.freeze(pid, DRAIN_TIMEOUT_MS)
     try {
       // The replicas then hold every write, at record.seq: only the unread mail is not there yet.
       await this.init.replicator.commit(record)
+      const t1 = performance.now()
       const image = this.image(record, true)
       const { manifest, chunks } = await imageToChunksAsync(image)
+      const t2 = performance.now()
       await Promise.all([this.init.images.saveChunks(manifest, chunks, true), this.seal(record, image, manifest, chunks)])
+      this.init.log('swapping %s: drain %d ms, image %d ms, store %d ms', pid, Math.round(t1 - t0), Math.round(t2 - t1), Math.round(performance.now() - t2))
     } catch (err) {
       this.init.runtime.thaw(pid)
       throw err
@@ -206,6 +209,11 @@ export class Lifecycle {
     }
   }
 
+  /** The node where the process runs now, if any live node runs it (its swap image here may be older). */
+  async runningOn (pid: string): Promise<string | undefined> {
+    return (await this.probe(pid)).find(c => c.active)?.node
+  }
+
   /** Asks every live node (and this one) which copy of `pid` it holds. */
   private async probe (pid: string): Promise<Array<{ node: string, version: ProcessImage, active: boolean }>> {
     const found: Array<{ node: string, version: ProcessImage, active: boolean }> = []
@@ -256,7 +264,7 @@ export class Lifecycle {
     this.init.directory.publish(record.pid, { epoch, app: record.app }).catch((err: Error) => {
       this.init.log.error('could not advertise %s: %s', record.pid, err.message)
     })
-    const seeded = this.init.replicator.seed(record, { epoch: image.epoch, seq: image.seq })
+    const seeded = this.init.replicator.seed(record, { epoch: image.epoch, seq: image.seq }, holders)
     void this.settle(record, holders, seeded)
     // A moved process is durable here before its source lets go of it: the target may have been
     // the source's only replica, and would otherwise hold the only copy for a moment.
@@ -309,13 +317,25 @@ export class Lifecycle {
     const current = runtime.get(pid)
     if (current == null) throw new PraasError('MOVED', `process ${pid} is not hosted on this node`)
     if (target === this.init.selfId) return this.info(current)
+    const started = performance.now()
     const placement = await this.init.allocator.allocate({ pid, app: current.app, node: target }, options)
+    const allocated = performance.now()
     const record = await runtime.freeze(pid, DRAIN_TIMEOUT_MS)
+    const frozen = performance.now()
     try {
       // Committed first, the replicas hold exactly the image's state: the target's replicas need only take it over.
       await this.init.replicator.commit(record)
+      const committed = performance.now()
+      const image = this.image(record, true)
+      // The target keeps the replicas that hold this state (they take it over: no transfer). With
+      // fewer of them than it needs, this node keeps a copy too, as one more such replica.
+      const replicas = record.replicas ?? []
+      if (this.init.replicator.tracking && replicas.length < this.init.replicator.copies - 1) this.init.replicas.install({ ...image, messages: [] })
+      const kept = performance.now()
       const holders = [...(record.replicas ?? []), this.init.selfId]
-      await this.init.state.pushSerialized(target, 'activate', serializeImage(this.image(record, true)), { term: placement.epoch.term, counter: placement.epoch.counter, holders }, options)
+      await this.init.state.pushSerialized(target, 'activate', serializeImage(image), { term: placement.epoch.term, counter: placement.epoch.counter, holders }, options)
+      this.init.log('migrating %s: allocate %d ms, drain %d ms, commit %d ms, keep %d ms, ship and activate %d ms', pid,
+        Math.round(allocated - started), Math.round(frozen - allocated), Math.round(committed - frozen), Math.round(kept - committed), Math.round(performance.now() - kept))
     } catch (err) {
       runtime.thaw(pid)
       throw err

@@ -55,16 +55,27 @@ export class Replicator implements Committer {
     this.tracking = init.copies > 1
   }
 
+  /** R: the copies of each process's state, the host's included. */
+  get copies (): number {
+    return this.init.copies
+  }
+
   /** The live nodes that keep this activation's replicas, chosen once (and again if one fails). */
   replicasOf (record: ProcessRecord): string[] {
     if (record.replicas == null) record.replicas = this.choose(record.pid)
     return record.replicas
   }
 
-  private choose (pid: string): string[] {
+  /**
+   * The closest live nodes to the pid; with `holders` (the nodes that hold the copy a moved or
+   * restored process came from), those first, so that they only take over the copy they hold.
+   */
+  private choose (pid: string, holders: string[] = []): string[] {
     const now = Date.now()
     const live = this.init.members().filter(id => (this.suspects.get(id) ?? 0) < now)
-    return chooseReplicas(pid, this.init.selfId, live, this.init.copies - 1)
+    const held = chooseReplicas(pid, this.init.selfId, live.filter(id => holders.includes(id)), this.init.copies - 1)
+    const rest = chooseReplicas(pid, this.init.selfId, live.filter(id => !held.includes(id)), this.init.copies - 1 - held.length)
+    return [...held, ...rest]
   }
 
   async commit (record: ProcessRecord): Promise<void> {
@@ -90,9 +101,10 @@ export class Replicator implements Committer {
    * that holds the copy it was activated from (`basis`) only takes over that copy (rebase);
    * any other gets a full copy.
    */
-  async seed (record: ProcessRecord, basis?: Basis): Promise<string[]> {
+  async seed (record: ProcessRecord, basis?: Basis, holders: string[] = []): Promise<string[]> {
     if (!this.tracking) return []
-    const replicas = this.replicasOf(record)
+    record.replicas ??= this.choose(record.pid, holders)
+    const replicas = record.replicas
     await Promise.all(replicas.map(async peer => {
       await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'install', record, basis, resolve, reject }) })
     }))
@@ -151,6 +163,10 @@ export class Replicator implements Committer {
     return link
   }
 
+  get log (): Logger {
+    return this.init.log
+  }
+
   get state (): StateClient {
     return this.init.state
   }
@@ -176,8 +192,13 @@ class ReplicaLink {
         if (first.kind === 'install' || first.bytes > MAX_INLINE_BATCH_BYTES) {
           this.queue.shift()
           await this.settle(first, async () => {
-            if (first.kind === 'install' && first.basis != null && await this.replicator.rebase(this.peer, first.record, first.basis) === RESULT_OK) return
+            const started = performance.now()
+            if (first.kind === 'install' && first.basis != null && await this.replicator.rebase(this.peer, first.record, first.basis) === RESULT_OK) {
+              this.replicator.log('replica %s took over its copy of %s', this.peer, first.record.pid)
+              return
+            }
             await this.replicator.install(this.peer, first.record)
+            this.replicator.log('replica %s got a full copy of %s in %d ms', this.peer, first.record.pid, Math.round(performance.now() - started))
           })
           continue
         }

@@ -1,4 +1,5 @@
-import { InvokeChannels, PraasError, STATE_PROTOCOL, StateRequest } from '../../protocol/index.js'
+import { InvokeChannels, PraasError, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, StateRequest } from '../../protocol/index.js'
+import { sendChunks } from './chunk-stream.js'
 import { decodeManifest, encodeManifest, hashChunk } from '../storage/index.js'
 import type { ImageManifest } from '../storage/index.js'
 import type { Host } from '../host/host.js'
@@ -10,6 +11,10 @@ const STATE_CALL_TIMEOUT_MS = 30_000
 const DIAL_TIMEOUT_MS = 5_000
 /** Image chunks in flight to or from one peer: enough to fill the pipe, few enough to stay fair. */
 const CHUNKS_IN_FLIGHT = 8
+/** Images of this many chunks or more travel on a chunk stream rather than as calls. */
+const BULK_MIN_CHUNKS = 4
+/** The longest one image's chunk stream may take (1 GiB at 10 MB/s). */
+const BULK_TIMEOUT_MS = 120_000
 
 export interface StateCallOptions extends AbortOptions {
   key?: string
@@ -26,7 +31,7 @@ export type ImageCall = Omit<Partial<StateRequest>, 'manifest'>
 export class StateClient {
   private readonly channels: InvokeChannels
 
-  constructor (host: Host, private readonly peers: Peers) {
+  constructor (private readonly host: Host, private readonly peers: Peers) {
     // The channel is keyed by peer id; where to dial it is the peers' business (see Peers.target).
     this.channels = new InvokeChannels(async (addrs, protocol, options) => {
       return await host.dialProtocol(addrs, protocol, options)
@@ -51,11 +56,26 @@ export class StateClient {
    * loop) just before it is sent, so hashing overlaps the transfer; the manifest goes last.
    */
   async pushSerialized (peer: string, fn: string, image: { head: Omit<ImageManifest, 'chunks'>, chunks: Uint8Array[], hashes?: string[] }, extra: ImageCall, options: AbortOptions = {}): Promise<Uint8Array> {
-    const hashes = image.hashes?.slice() ?? new Array<string>(image.chunks.length)
-    await inParallel(image.chunks.length, CHUNKS_IN_FLIGHT, async (i) => {
-      hashes[i] ??= await hashChunk(image.chunks[i])
-      await this.call(peer, 'chunk', image.head.pid, image.chunks[i], { ...options, key: hashes[i] })
-    })
+    let hashes = image.hashes?.slice() ?? new Array<string>(image.chunks.length)
+    if (image.chunks.length >= BULK_MIN_CHUNKS) {
+      // Big images go on a stream of their own at raw speed, hashed (off the event loop) meanwhile.
+      const hashing = image.hashes != null ? Promise.resolve(hashes) : Promise.all(image.chunks.map(hashChunk))
+      hashing.catch(() => {})
+      const signal = AbortSignal.any([AbortSignal.timeout(BULK_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
+      let stream
+      try {
+        stream = await this.host.dialProtocol(this.peers.target(peer), STATE_CHUNKS_PROTOCOL, { signal })
+      } catch (err) {
+        throw new PraasError('UNAVAILABLE', `cannot reach node ${peer}: ${(err as Error).message}`)
+      }
+      await sendChunks(stream, image.chunks, { signal })
+      hashes = await hashing
+    } else {
+      await inParallel(image.chunks.length, CHUNKS_IN_FLIGHT, async (i) => {
+        hashes[i] ??= await hashChunk(image.chunks[i])
+        await this.call(peer, 'chunk', image.head.pid, image.chunks[i], { ...options, key: hashes[i] })
+      })
+    }
     const manifest: ImageManifest = { ...image.head, chunks: hashes }
     return await this.call(peer, fn, manifest.pid, StateRequest.encode({ ...extra, manifest: encodeManifest(manifest) as Uint8Array<ArrayBuffer> }), options)
   }

@@ -1,6 +1,6 @@
 import { PraasError, WriteBatch, decodeReplicateRequest, decodeStateRequest, ReplicateResponse } from '../../protocol/index.js'
 import { exactBytes } from '../runtime/index.js'
-import { checkChunk, compareEpoch, decodeManifest, encodeManifest, imageFromChunks, imageToChunks } from '../storage/index.js'
+import { checkChunk, compareEpoch, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256 } from '../storage/index.js'
 import { RESULT_GAP, RESULT_OK, RESULT_STALE } from './replicator.js'
 import type { InvokeRequest } from '../../protocol/index.js'
 import type { ImageManifest, ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
@@ -100,6 +100,20 @@ export class StateService {
   /** Keeps a received chunk (checked against its hash) until the call that uses it arrives. */
   private stage (hash: string, payload: Uint8Array): Uint8Array {
     checkChunk(hash, payload)
+    return this.stageHashed(hash, payload)
+  }
+
+  /** Keeps a chunk of a chunk stream (a buffer of its own), under the hash computed here as it arrived. */
+  stageChunk (chunk: Uint8Array): void {
+    this.stageHashed(sha256(chunk), chunk, false)
+  }
+
+  /** Room for chunks now, in bytes. */
+  get stageRoom (): number {
+    return MAX_STAGED_BYTES - this.stagedBytes
+  }
+
+  private stageHashed (hash: string, payload: Uint8Array, copy = true): Uint8Array {
     const now = Date.now()
     for (const [key, entry] of this.staged) {
       if (now - entry.at >= STAGED_TTL_MS) this.unstage(key, true)
@@ -111,7 +125,7 @@ export class StateService {
       return EMPTY
     }
     if (this.stagedBytes + payload.byteLength > MAX_STAGED_BYTES) throw new PraasError('UNAVAILABLE', 'too many image chunks wait on this node')
-    this.staged.set(hash, { bytes: exactBytes(payload), at: now, uses: 1 })
+    this.staged.set(hash, { bytes: copy ? exactBytes(payload) : payload, at: now, uses: 1 })
     this.stagedBytes += payload.byteLength
     return EMPTY
   }
