@@ -13,6 +13,8 @@ export const RESULT_GAP = 2
 
 /** A replica that failed is passed over for this long before it is chosen again. */
 const SUSPECT_MS = 10_000
+/** Replication calls on their way to one replica at once. */
+const CALLS_IN_FLIGHT = 4
 /** A batch larger than this travels as a full copy, in content-addressed chunks. */
 const MAX_INLINE_BATCH_BYTES = 4 * 1024 * 1024
 
@@ -50,6 +52,9 @@ export class Replicator implements Committer {
   readonly tracking: boolean
   private readonly links = new Map<string, ReplicaLink>()
   private readonly suspects = new Map<string, number>()
+  /** Processes whose writes wait to be cut into a batch at the end of this event-loop turn. */
+  private readonly pendingCuts = new Map<ProcessRecord, PromiseWithResolvers<void>>()
+  private cutScheduled = false
 
   constructor (private readonly init: ReplicatorInit) {
     this.tracking = init.copies > 1
@@ -78,22 +83,51 @@ export class Replicator implements Committer {
     return [...held, ...rest]
   }
 
+  /**
+   * Resolves once every write of the process so far is on its replicas. Writes are cut into a
+   * batch once per event-loop turn, so that the invocations that end together share one batch.
+   */
   async commit (record: ProcessRecord): Promise<void> {
     if (record.dirty.size > 0) {
-      const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
-      record.dirty = new Map()
-      const batch: WriteBatch = {
-        pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), term: record.epoch.term, counter: record.epoch.counter, seq: ++record.seq, ops, active: false
+      let pending = this.pendingCuts.get(record)
+      if (pending == null) {
+        pending = Promise.withResolvers<void>()
+        pending.promise.catch(() => {})
+        this.pendingCuts.set(record, pending)
+        if (!this.cutScheduled) {
+          this.cutScheduled = true
+          setImmediate(() => { this.cutAll() })
+        }
       }
-      const bytes = ops.reduce((sum, op) => sum + op.key.length + (op.value?.byteLength ?? 0) + 8, 64)
-      const done = Promise.all(this.replicasOf(record).map(async peer => {
-        await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'batch', batch, bytes, record, resolve, reject }) })
-      })).then(() => {})
-      record.committing = done
-      const clear = (): void => { if (record.committing === done) record.committing = undefined }
-      done.then(clear, clear)
+      await pending.promise
+      return
     }
     await record.committing
+  }
+
+  private cutAll (): void {
+    this.cutScheduled = false
+    const pending = [...this.pendingCuts]
+    this.pendingCuts.clear()
+    for (const [record, { resolve, reject }] of pending) this.cut(record).then(resolve, reject)
+  }
+
+  /** Cuts the process's writes so far into one numbered batch and sends it to each replica. */
+  private cut (record: ProcessRecord): Promise<void> {
+    if (record.dirty.size === 0) return record.committing ?? Promise.resolve()
+    const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
+    record.dirty = new Map()
+    const batch: WriteBatch = {
+      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), term: record.epoch.term, counter: record.epoch.counter, seq: ++record.seq, ops, active: false
+    }
+    const bytes = ops.reduce((sum, op) => sum + op.key.length + (op.value?.byteLength ?? 0) + 8, 64)
+    const done = Promise.all(this.replicasOf(record).map(async peer => {
+      await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'batch', batch, bytes, record, resolve, reject }) })
+    })).then(() => {})
+    record.committing = done
+    const clear = (): void => { if (record.committing === done) record.committing = undefined }
+    done.then(clear, clear)
+    return done
   }
 
   /**
@@ -176,6 +210,8 @@ export class Replicator implements Committer {
 class ReplicaLink {
   private readonly queue: Item[] = []
   private busy = false
+  /** Replication calls on their way: a few at once, so that a batch cut meanwhile need not wait a whole round trip. */
+  private readonly inflight = new Set<Promise<void>>()
 
   constructor (private readonly peer: string, private readonly replicator: Replicator) {}
 
@@ -191,6 +227,8 @@ class ReplicaLink {
         const first = this.queue[0]
         if (first.kind === 'install' || first.bytes > MAX_INLINE_BATCH_BYTES) {
           this.queue.shift()
+          // a full copy follows every batch sent before it
+          await Promise.all(this.inflight)
           await this.settle(first, async () => {
             const started = performance.now()
             if (first.kind === 'install' && first.basis != null && await this.replicator.rebase(this.peer, first.record, first.basis) === RESULT_OK) {
@@ -202,7 +240,15 @@ class ReplicaLink {
           })
           continue
         }
-        await this.sendBatches(this.takeBatches())
+        // Calls are answered in order (the replica applies each as it arrives), and a batch
+        // that is applied implies the ones before it (seq), so several may be on their way.
+        const call = this.sendBatches(this.takeBatches())
+        this.inflight.add(call)
+        void call.finally(() => {
+          this.inflight.delete(call)
+          if (!this.busy && this.queue.length > 0) void this.pump()
+        })
+        if (this.inflight.size >= CALLS_IN_FLIGHT) await Promise.race(this.inflight)
       }
     } finally {
       this.busy = false
