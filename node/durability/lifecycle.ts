@@ -330,9 +330,11 @@ export class Lifecycle {
       // The target keeps the replicas that hold this state (they take it over: no transfer). With
       // fewer of them than it needs, this node keeps a copy too, as one more such replica.
       const replicas = record.replicas ?? []
-      if (this.init.replicator.tracking && replicas.length < this.init.replicator.copies - 1) this.init.replicas.install({ ...image, messages: [] })
+      const keep = this.init.replicator.tracking && replicas.length < this.init.replicator.copies - 1
+      if (keep) this.init.replicas.install({ ...image, messages: [] })
       const kept = performance.now()
-      const holders = [...(record.replicas ?? []), this.init.selfId]
+      // the nodes that hold exactly this state: the target keeps them as its replicas
+      const holders = keep ? [...replicas, this.init.selfId] : replicas
       await this.init.state.pushSerialized(target, 'activate', serializeImage(image), { term: placement.epoch.term, counter: placement.epoch.counter, holders }, options)
       this.init.log('migrating %s: allocate %d ms, drain %d ms, commit %d ms, keep %d ms, ship and activate %d ms', pid,
         Math.round(allocated - started), Math.round(frozen - allocated), Math.round(committed - frozen), Math.round(kept - committed), Math.round(performance.now() - kept))
