@@ -24,6 +24,8 @@ export interface ControlInit {
 
 /** How long a node that a caller could not reach may take to say whether it still hosts a pid. */
 const SUSPECT_CHECK_TIMEOUT_MS = 2_000
+/** Moves a lookup follows from node to node before it asks the directory instead. */
+const MAX_MOVE_HOPS = 4
 
 /** How long a lookup in the DHT may take before the node falls back to asking its peers. */
 const DHT_RESOLVE_TIMEOUT_MS = 5_000
@@ -187,18 +189,20 @@ export class ControlService {
     const record = this.init.runtime.get(pid)
     if (record != null) return this.info(record)
     const movedTo = this.init.runtime.movedTo(pid)
-    if (movedTo != null && movedTo !== suspect) return { pid, app: '', status: ProcessStatus.ACTIVE, node: movedTo, addrs: this.addrsOf(movedTo) }
+    // A caller with no trouble takes the hint as it is; one that failed somewhere gets it checked.
+    if (movedTo != null && (local || suspect === '')) return { pid, app: '', status: ProcessStatus.ACTIVE, node: movedTo, addrs: this.addrsOf(movedTo) }
     const swappedHere = this.init.lifecycle.swapped().find(p => p.pid === pid)
     if (local) {
       if (swappedHere != null) return swappedHere
       throw new PraasError('NOT_FOUND', `no process ${pid}`)
     }
     if (swappedHere != null) return await this.init.lifecycle.restore(pid, options)
-    if (suspect !== '') {
-      // The node that failed the caller knows best where its process went (moved, or swapped).
-      const answer = await this.askHost(suspect, pid)
-      if (answer?.status === ProcessStatus.SWAPPED) return await this.init.lifecycle.restore(pid, options)
-      if (answer != null && answer.node !== suspect) return answer
+    // Where it moved, or the node that failed the caller, knows best where it went next.
+    for (const start of [movedTo, suspect]) {
+      if (start == null || start === '') continue
+      const found = await this.follow(start, pid, suspect)
+      if (found === 'swapped') return await this.init.lifecycle.restore(pid, options)
+      if (found != null) return found
     }
     const signal = AbortSignal.any([AbortSignal.timeout(DHT_RESOLVE_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
     const where = await this.init.directory.resolve(pid, { signal, fresh: suspect !== '' }).catch(() => undefined)
@@ -224,6 +228,22 @@ export class ControlService {
     throw new PraasError('NOT_FOUND', `no process ${pid}`)
   }
 
+  /**
+   * Follows where a process went, from `node` on, a few hops (each node remembers where its
+   * processes moved): the node that runs it, 'swapped', or undefined if the trail ends at a node
+   * that is gone, knows nothing of it, or is the suspect.
+   */
+  private async follow (node: string, pid: string, suspect: string): Promise<ProcessInfo | 'swapped' | undefined> {
+    for (let hop = 0; hop < MAX_MOVE_HOPS; hop++) {
+      const answer = await this.askHost(node, pid)
+      if (answer == null) return undefined
+      if (answer.status === ProcessStatus.SWAPPED) return 'swapped'
+      if (answer.node === node) return node === suspect ? undefined : answer
+      node = answer.node
+    }
+    return undefined
+  }
+
   /** What a node says of a pid from its own table; undefined if it cannot be reached. */
   private async askHost (node: string, pid: string): Promise<ProcessInfo | undefined> {
     if (node === this.init.selfId) return undefined
@@ -236,7 +256,7 @@ export class ControlService {
   }
 
   private addrsOf (node: string): string[] {
-    return this.init.peers.get(node)?.addrs.map(a => a.toString()) ?? []
+    return this.init.peers.addrsOf(node).map(a => a.toString())
   }
 
   /** Runs a lifecycle operation on the node that hosts the pid (restoring it first if it runs nowhere). */

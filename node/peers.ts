@@ -98,10 +98,15 @@ export class Peers {
     const peerId = peerIdFromString(id)
     if (this.host.getConnections(peerId).length > 0) return peerId
     // a node's own last heartbeat names where it listens now
+    const addrs = this.addrsOf(id)
+    return addrs.length > 0 ? addrs : peerId
+  }
+
+  /** Where to tell a caller that a node listens: its last heartbeat's addresses, else what identify said. */
+  addrsOf (id: string): Multiaddr[] {
     const announced = this.announced?.(id)
     if (announced != null && announced.length > 0) return announced.map(a => a.decapsulateCode(421).encapsulate(`/p2p/${id}`))
-    const peer = this.known.get(id)
-    return peer != null && peer.addrs.length > 0 ? peer.addrs : peerId
+    return this.known.get(id)?.addrs ?? []
   }
 
   /** Where nodes say they listen (membership heartbeats): fresher than what identify told this node once. */

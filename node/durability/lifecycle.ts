@@ -181,7 +181,7 @@ export class Lifecycle {
     if (live != null) {
       const running = this.init.runtime.get(pid)
       if (running != null) return this.info(running)
-      return { pid, app: live.version.app, status: ProcessStatus.ACTIVE, node: live.node, addrs: this.init.peers.get(live.node)?.addrs.map(a => a.toString()) ?? [] }
+      return { pid, app: live.version.app, status: ProcessStatus.ACTIVE, node: live.node, addrs: this.init.peers.addrsOf(live.node).map(a => a.toString()) }
     }
     const best = copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
     const holders = copies.map(c => c.node)

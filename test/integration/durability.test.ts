@@ -83,6 +83,28 @@ describe('durable processes on node processes: swap, restore, migration, failure
     assert.equal((await statusOf(client, pid))?.node, nodes[3].peerId)
   })
 
+  it('loses no message sent during a migration, and keeps their order', async function () {
+    const pid = await client.create('kit', { node: nodes[2].peerId })
+    let sent = 0
+    let stop = false
+    const loop = (async () => {
+      while (!stop) {
+        await client.send(pid, 'k', String(sent))
+        sent++
+      }
+    })()
+    await new Promise(resolve => setTimeout(resolve, 200))
+    await client.migrate(pid, nodes[1].peerId)
+    await new Promise(resolve => setTimeout(resolve, 200))
+    stop = true
+    await loop
+    assert.ok(sent > 10, `only ${sent} messages were sent`)
+    for (let i = 0; i < sent; i++) {
+      const message = JSON.parse(text(await client.invoke(pid, 'recvOne', JSON.stringify({ from: '*', key: 'k', timeoutMs: 5000 }))))
+      assert.equal(message.text, String(i))
+    }
+  })
+
   it('refuses to migrate to a node that is not in the cluster', async function () {
     const pid = await client.create('kit', { node: nodes[1].peerId })
     assert.equal(await codeOf(client.migrate(pid, '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq')), 'NOT_FOUND')
