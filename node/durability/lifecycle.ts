@@ -329,11 +329,13 @@ export class Lifecycle {
       const image = this.image(record, true)
       // The target keeps the replicas that hold this state (they take it over: no transfer). With
       // fewer of them than it needs, this node keeps a copy too, as one more such replica.
-      const replicas = record.replicas ?? []
+      // The nodes that hold exactly this state become the target's replicas (they take it over).
+      // The target cannot be its own replica: if it was one, or there are too few, this node
+      // keeps a copy and stands in.
+      const replicas = (record.replicas ?? []).filter(peer => peer !== target)
       const keep = this.init.replicator.tracking && replicas.length < this.init.replicator.copies - 1
       if (keep) this.init.replicas.install({ ...image, messages: [] })
       const kept = performance.now()
-      // the nodes that hold exactly this state: the target keeps them as its replicas
       const holders = keep ? [...replicas, this.init.selfId] : replicas
       await this.init.state.pushSerialized(target, 'activate', serializeImage(image), { term: placement.epoch.term, counter: placement.epoch.counter, holders }, options)
       this.init.log('migrating %s: allocate %d ms, drain %d ms, commit %d ms, keep %d ms, ship and activate %d ms', pid,

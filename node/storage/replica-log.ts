@@ -37,7 +37,8 @@ export class ReplicaLog {
   private readonly compact?: ReplicaLogInit['compact']
   private fh?: FileHandle
   private position = 0
-  private pending: Uint8Array[] = []
+  /** Framed records to write, or records still to encode (a big copy is encoded when it is written, off its caller's path). */
+  private pending: Array<Uint8Array | (() => Uint8Array)> = []
   private scheduled = false
   private chain: Promise<void> = Promise.resolve()
   private failure?: Error
@@ -92,8 +93,9 @@ export class ReplicaLog {
   }
 
   /** Queues a framed record; it is written with the others of this turn. */
-  append (payload: Uint8Array): void {
-    this.pending.push(...frame(payload))
+  append (payload: Uint8Array | (() => Uint8Array)): void {
+    if (typeof payload === 'function') this.pending.push(payload)
+    else this.pending.push(...frame(payload))
     if (this.scheduled) return
     this.scheduled = true
     setImmediate(() => {
@@ -130,7 +132,7 @@ export class ReplicaLog {
   private async writePending (): Promise<void> {
     if (this.fh == null) return
     if (this.pending.length > 0) {
-      const buffers = this.pending
+      const buffers = this.pending.flatMap(p => typeof p === 'function' ? frame(p()) : [p])
       this.pending = []
       this.position += await writeAll(this.fh, buffers, this.position)
     }

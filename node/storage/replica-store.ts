@@ -121,7 +121,10 @@ export class ReplicaStore {
     for (const [key, value] of image.state) bytes += entryBytes(key, value)
     for (const m of image.messages) bytes += messageBytes(m)
     if (bytes > MAX_REPLICA_BYTES) throw tooLarge(image.pid, bytes)
-    this.record(this.installRecord(image))
+    // its size is checked above; it is encoded when the log writes it
+    const record = this.installRecord(image)
+    this.mutate(record)
+    this.log.append(() => ReplicaRecord.encode(record))
     return 'ok'
   }
 
