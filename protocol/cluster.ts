@@ -274,6 +274,7 @@ export namespace Heartbeat {
 export interface VoteRequest {
   term: number
   candidate: string
+  pre: boolean
 }
 
 export namespace VoteRequest {
@@ -296,13 +297,19 @@ export namespace VoteRequest {
           w.string(obj.candidate)
         }
 
+        if ((obj.pre != null && obj.pre !== false)) {
+          w.uint32(24)
+          w.bool(obj.pre)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           term: 0,
-          candidate: ''
+          candidate: '',
+          pre: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -317,6 +324,10 @@ export namespace VoteRequest {
             }
             case 2: {
               obj.candidate = reader.string()
+              break
+            }
+            case 3: {
+              obj.pre = reader.bool()
               break
             }
             default: {
@@ -348,6 +359,13 @@ export namespace VoteRequest {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.pre`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -370,6 +388,11 @@ export namespace VoteRequest {
     value: string
   }
 
+  export interface VoteRequestPreFieldEvent {
+    field: '$.pre'
+    value: boolean
+  }
+
   export function encode (obj: Partial<VoteRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, VoteRequest.codec())
   }
@@ -378,7 +401,7 @@ export namespace VoteRequest {
     return decodeMessage(buf, VoteRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VoteRequest>): Generator<VoteRequestTermFieldEvent | VoteRequestCandidateFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VoteRequest>): Generator<VoteRequestTermFieldEvent | VoteRequestCandidateFieldEvent | VoteRequestPreFieldEvent> {
     return streamMessage(buf, VoteRequest.codec(), opts)
   }
 }

@@ -202,6 +202,8 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     if (Date.now() - this.startedAt < this.graceMs) return deny
     if (request.term < this.currentTerm || request.candidate === this.self) return deny
     if (this.leaderAlive() && request.candidate !== this.currentLeader) return deny
+    // a pre-vote only says whether the real vote could be granted; it changes nothing here
+    if (request.pre) return { term: this.currentTerm, granted: request.term > this.currentTerm || this.votedFor == null || this.votedFor === request.candidate }
     if (request.term > this.currentTerm) this.adoptTerm(request.term, undefined)
     if (this.votedFor != null && this.votedFor !== request.candidate) return { term: this.currentTerm, granted: false }
     this.votedFor = request.candidate
@@ -226,13 +228,41 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     void this.stand().catch((err: Error) => { this.log('election failed: %s', err.message) })
   }
 
-  /** Stands for election in the next term. */
-  private async stand (): Promise<void> {
+  /**
+   * Asks the live members whether they would vote for this node in the next term (Raft's
+   * pre-vote), without anyone changing a term: a node that cannot win (the others still hear a
+   * leader it missed) does not raise its term, so it cannot be left behind a climbing term of its
+   * own while the leader's heartbeats, of a lower term, are ignored.
+   */
+  private async preVote (): Promise<boolean> {
     const term = this.currentTerm + 1
+    const voters = this.components.membership.members()
+    const needed = Math.floor((voters.length + 1) / 2) + 1
+    let granted = 1
+    await Promise.allSettled(voters.map(async (voter) => {
+      const signal = AbortSignal.any([AbortSignal.timeout(VOTE_TIMEOUT_MS), this.controller!.signal])
+      const stream = await this.components.connectionManager.openStream(voter.addrs.length > 0 ? voter.addrs : peerIdFromString(voter.peerId), ELECT_PROTOCOL, { signal })
+      const response = await rpc(stream, { term, candidate: this.self, pre: true }, { request: VoteRequest, response: VoteResponse }, { signal })
+      if (response.granted) granted++
+    }))
+    return granted >= needed
+  }
+
+  /** Stands for election in the next term, if a pre-vote says it can win. */
+  private async stand (): Promise<void> {
     this.role = 'candidate'
-    this.votedFor = this.self
     this.lastContact = Date.now()
     this.jitter = Math.random() * ELECTION_JITTER_MS
+    if (!await this.preVote()) {
+      this.log('pre-vote for term %d lost: staying a follower', this.currentTerm + 1)
+      if (this.role === 'candidate') this.role = 'follower'
+      this.lastContact = Date.now()
+      return
+    }
+    if (this.role !== 'candidate') return
+    const term = this.currentTerm + 1
+    this.votedFor = this.self
+    this.lastContact = Date.now()
     this.setLeader(undefined, term)
     const voters = this.components.membership.members()
     const needed = Math.floor((voters.length + 1) / 2) + 1

@@ -41,6 +41,24 @@ describe('a mesh of five node processes without a broker', function () {
     for (const status of statuses) assert.equal(status.nodes.length, 5)
   })
 
+  it('takes back a follower that was paused past the election timeout, without a new term (pre-vote)', async function () {
+    const status = async (node: TestNode): Promise<{ leader: string | null, term: number }> => {
+      const c = await Client.connect({ bootstrap: [node.addrs[0]] })
+      try { return await c.status() } finally { await c.close() }
+    }
+    const before = await status(nodes[0])
+    const follower = nodes.find(n => n.peerId !== before.leader && n !== nodes[1])!
+    process.kill(follower.pid, 'SIGSTOP')
+    await new Promise(resolve => setTimeout(resolve, 2500))
+    process.kill(follower.pid, 'SIGCONT')
+    // it missed the leader's heartbeats and may stand; the others still hear the leader
+    await new Promise(resolve => setTimeout(resolve, 3000))
+    await eventually(async () => {
+      const views = await Promise.all(nodes.map(status))
+      return views.every(v => v.leader === before.leader && v.term === before.term)
+    }, 10_000, 'every node following the same leader in the same term')
+  })
+
   it('spreads processes created through one node over the others', async function () {
     const created: string[] = []
     for (let i = 0; i < 20; i++) created.push(await client.create('kit'))
