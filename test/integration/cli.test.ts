@@ -52,6 +52,23 @@ describe('the praas CLI against three node processes', function () {
     assert.match(table.stdout, new RegExp(`${pid}\\s+counter\\s+active\\s+${nodes[2].peerId}`))
   })
 
+  it('swaps a process, lists it swapped, brings it back, and migrates it', async function () {
+    const pid = (await praas(['create', 'counter', '--node', nodes[1].peerId], env)).stdout.trim()
+    assert.equal((await praas(['invoke', pid, 'incr', '--data', '7'], env)).stdout, '7')
+    const swapped = await praas(['swap', pid], env)
+    assert.equal(swapped.code, 0, swapped.stderr)
+    const listed = JSON.parse((await praas(['ps', '--json'], env)).stdout) as Array<{ pid: string, status: string }>
+    assert.equal(listed.find(e => e.pid === pid)?.status, 'swapped')
+    assert.equal((await praas(['invoke', pid, 'incr'], env)).stdout, '8')
+    const moved = await praas(['migrate', pid, '--to', nodes[2].peerId], env)
+    assert.equal(moved.code, 0, moved.stderr)
+    const after = JSON.parse((await praas(['ps', '--json'], env)).stdout) as Array<{ pid: string, status: string, node: string }>
+    assert.deepEqual(after.filter(e => e.pid === pid).map(e => [e.status, e.node]), [['active', nodes[2].peerId]])
+    assert.equal((await praas(['invoke', pid, 'incr'], env)).stdout, '9')
+    const missing = await praas(['migrate', pid], env)
+    assert.notEqual(missing.code, 0)
+  })
+
   it('reads the input of an invocation from a file and writes raw bytes', async function () {
     const pid = (await praas(['create', 'counter'], env)).stdout.trim()
     const file = join(nodes[0].dataDir, 'step.txt')
