@@ -8,7 +8,7 @@ import type { Allocator } from '../cluster/index.js'
 import type { Directory } from '../directory/index.js'
 import type { Peers } from '../peers.js'
 import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
-import type { ImageManifest, ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
+import type { ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
 import type { ProcessInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -105,10 +105,8 @@ export class Lifecycle {
       await this.init.replicator.commit(record)
       const t1 = performance.now()
       const image = this.image(record, true)
-      const { manifest, chunks } = await imageToChunksAsync(image)
-      const t2 = performance.now()
-      await Promise.all([this.init.images.saveChunks(manifest, chunks, true), this.seal(record, image, manifest, chunks)])
-      this.init.log('swapping %s: drain %d ms, image %d ms, store %d ms', pid, Math.round(t1 - t0), Math.round(t2 - t1), Math.round(performance.now() - t2))
+      await Promise.all([this.init.images.saveImage(image), this.seal(record, image)])
+      this.init.log('swapping %s: drain and commit %d ms, image stored %d ms', pid, Math.round(t1 - t0), Math.round(performance.now() - t1))
     } catch (err) {
       this.init.runtime.thaw(pid)
       throw err
@@ -122,12 +120,13 @@ export class Lifecycle {
   }
 
   /** Puts a swapped process's unread mail beside its state on each replica (a full copy where that copy is missing). */
-  private async seal (record: ProcessRecord, image: ProcessImage, manifest: ImageManifest, chunks: Uint8Array[]): Promise<void> {
+  private async seal (record: ProcessRecord, image: ProcessImage): Promise<void> {
     if (!this.init.replicator.tracking || image.messages.length === 0) return
     const basis = { epoch: record.epoch, seq: record.seq }
     await Promise.all(this.init.replicator.replicasOf(record).map(async peer => {
       try {
         if (await this.init.replicator.rebase(peer, record, basis, image.messages) !== RESULT_OK) {
+          const { manifest, chunks } = await imageToChunksAsync(image)
           await this.init.state.pushImage(peer, 'install', manifest, chunks, {})
         }
       } catch (err) {

@@ -101,8 +101,12 @@ function checkFrom (from: unknown): asserts from is string {
   if (from !== ANY_SENDER) checkPid(from)
 }
 
+/** A random pid: 16 base64url characters, never starting with '-' (a CLI would take it for an option). */
 export function newPid (): string {
-  return randomBytes(12).toString('base64url')
+  for (;;) {
+    const pid = randomBytes(12).toString('base64url')
+    if (!pid.startsWith('-')) return pid
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { PraasError } from '../../protocol/errors.js'
 import {
   IMAGE_CHUNK_BYTES, MAX_MANIFEST_BYTES, checkChunk, checkChunks, compareVersion, decodeManifest, encodeManifest,
-  imageFromChunks, imageToChunksAsync, sha256
+  checkManifest, hashChunk, imageFromChunks, serializeImage, sha256
 } from './image.js'
 import { readFully, syncDir, writeAll } from './files.js'
 import type { ImageManifest, ProcessImage } from './image.js'
@@ -82,9 +82,8 @@ export class ImageStore {
     return this.serialize(image.pid, async () => {
       const stored = this.index.get(image.pid)
       if (stored != null && compareVersion(image, stored) < 0) return stored
-      const { manifest, chunks } = await imageToChunksAsync(image)
-      await this.write(manifest, chunks)
-      return manifest
+      const { head, chunks } = serializeImage(image)
+      return await this.write(head, chunks, Promise.all(chunks.map(hashChunk)))
     })
   }
 
@@ -94,14 +93,18 @@ export class ImageStore {
     await this.serialize(manifest.pid, async () => {
       const stored = this.index.get(manifest.pid)
       if (stored != null && compareVersion(manifest, stored) < 0) return
-      await this.write(manifest, chunks)
+      await this.write(manifest, chunks, manifest.chunks)
     })
   }
 
   /** The stored image, checked; undefined if there is none. */
   async load (pid: string): Promise<ProcessImage | undefined> {
     const read = await this.read(pid)
-    return read == null ? undefined : imageFromChunks(read.manifest, read.chunks)
+    if (read == null) return undefined
+    // the chunks are hashed in parallel off the event loop, then taken as checked
+    const hashes = await Promise.all(read.chunks.map(hashChunk))
+    hashes.forEach((hash, i) => { if (hash !== read.manifest.chunks[i]) throw corrupt(fileName(pid), `chunk ${i} checksum`) })
+    return imageFromChunks(read.manifest, read.chunks, true)
   }
 
   /** The stored image as its manifest and checked chunks, ready to send to a peer. */
@@ -147,20 +150,31 @@ export class ImageStore {
     return run
   }
 
-  /** The whole file in one write, one sync, one rename. */
-  private async write (manifest: ImageManifest, chunks: Uint8Array[]): Promise<void> {
-    const name = fileName(manifest.pid)
+  /**
+   * The whole file in one sync and one rename. The chunks go to disk while their hashes are still
+   * being computed (`hashes`, off the event loop): the manifest's length does not depend on them
+   * (fixed-width hex), so its place is known, and it is written last, once they are.
+   */
+  private async write (head: Omit<ImageManifest, 'chunks'>, chunks: Uint8Array[], hashes: Promise<string[]> | string[]): Promise<ImageManifest> {
+    const name = fileName(head.pid)
     const path = join(this.dir, name)
     const tmp = `${path}.tmp`
-    const encoded = encodeManifest(manifest)
-    const head = Buffer.allocUnsafe(HEAD_BYTES)
-    MAGIC.copy(head, 0)
-    head.writeUInt32BE(encoded.byteLength, MAGIC.byteLength)
-    createHash('sha256').update(encoded).digest().copy(head, MAGIC.byteLength + 4)
-
+    const placeholder = encodeManifest({ ...head, chunks: chunks.map(() => '0'.repeat(64)) })
     const fh = await open(tmp, 'w')
+    let manifest: ImageManifest
     try {
-      await writeAll(fh, [head, encoded, ...chunks], 0)
+      const body = writeAll(fh, chunks, HEAD_BYTES + placeholder.byteLength)
+      body.catch(() => {})
+      manifest = { ...head, chunks: await hashes }
+      checkManifest(manifest)
+      const encoded = encodeManifest(manifest)
+      if (encoded.byteLength !== placeholder.byteLength) throw new PraasError('BAD_REQUEST', 'a manifest changed its length')
+      const top = Buffer.allocUnsafe(HEAD_BYTES)
+      MAGIC.copy(top, 0)
+      top.writeUInt32BE(encoded.byteLength, MAGIC.byteLength)
+      createHash('sha256').update(encoded).digest().copy(top, MAGIC.byteLength + 4)
+      await body
+      await writeAll(fh, [top, encoded], 0)
       await fh.datasync()
     } catch (err) {
       await fh.close()
@@ -171,6 +185,23 @@ export class ImageStore {
     await rename(tmp, path)
     await syncDir(this.dir)
     this.index.set(manifest.pid, manifest)
+    return manifest
+  }
+
+  /**
+   * Serializes and stores an image, hashing its chunks while they are written (see `write`):
+   * the way for a process being swapped. Returns what was stored, to send to replicas.
+   */
+  async saveImage (image: ProcessImage): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }> {
+    const { head, chunks } = serializeImage(image)
+    const hashing = Promise.all(chunks.map(hashChunk))
+    hashing.catch(() => {})
+    return await this.serialize(image.pid, async () => {
+      const stored = this.index.get(image.pid)
+      if (stored != null && compareVersion(image, stored) < 0) throw new PraasError('BAD_REQUEST', `a newer image of ${image.pid} is stored`)
+      const manifest = await this.write(head, chunks, hashing)
+      return { manifest, chunks }
+    })
   }
 
   /** The raw file of a pid, split into manifest and chunks; chunk hashes are not checked here. */

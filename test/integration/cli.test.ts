@@ -53,18 +53,23 @@ describe('the praas CLI against three node processes', function () {
   })
 
   it('swaps a process, lists it swapped, brings it back, and migrates it', async function () {
-    const pid = (await praas(['create', 'counter', '--node', nodes[1].peerId], env)).stdout.trim()
-    assert.equal((await praas(['invoke', pid, 'incr', '--data', '7'], env)).stdout, '7')
+    const created = await praas(['create', 'counter', '--node', nodes[1].peerId], env)
+    assert.equal(created.code, 0, created.stderr)
+    const pid = created.stdout.trim()
+    const seven = await praas(['invoke', pid, 'incr', '--data', '7'], env)
+    assert.equal(seven.stdout, '7', seven.stderr)
     const swapped = await praas(['swap', pid], env)
     assert.equal(swapped.code, 0, swapped.stderr)
     const listed = JSON.parse((await praas(['ps', '--json'], env)).stdout) as Array<{ pid: string, status: string }>
     assert.equal(listed.find(e => e.pid === pid)?.status, 'swapped')
-    assert.equal((await praas(['invoke', pid, 'incr'], env)).stdout, '8')
+    const eight = await praas(['invoke', pid, 'incr'], env)
+    assert.equal(eight.stdout, '8', eight.stderr)
     const moved = await praas(['migrate', pid, '--to', nodes[2].peerId], env)
     assert.equal(moved.code, 0, moved.stderr)
     const after = JSON.parse((await praas(['ps', '--json'], env)).stdout) as Array<{ pid: string, status: string, node: string }>
     assert.deepEqual(after.filter(e => e.pid === pid).map(e => [e.status, e.node]), [['active', nodes[2].peerId]])
-    assert.equal((await praas(['invoke', pid, 'incr'], env)).stdout, '9')
+    const nine = await praas(['invoke', pid, 'incr'], env)
+    assert.equal(nine.stdout, '9', nine.stderr)
     const missing = await praas(['migrate', pid], env)
     assert.notEqual(missing.code, 0)
   })

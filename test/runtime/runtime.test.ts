@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { PraasError } from '../../protocol/index.js'
-import { AppRegistry, Runtime } from '../../node/runtime/index.js'
+import { AppRegistry, Runtime, newPid } from '../../node/runtime/index.js'
 import { fixture } from '../helpers/paths.js'
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
@@ -125,5 +125,13 @@ describe('runtime', function () {
     const err = await runtime.invoke(pid, 'blob', new TextEncoder().encode(String(16 * 1024 * 1024 + 1))).catch((e: PraasError) => e)
     assert.equal((err as PraasError).code, 'TOO_LARGE')
     assert.equal((await runtime.invoke(pid, 'blob', new TextEncoder().encode('1024'))).byteLength, 1024)
+  })
+})
+
+describe('newPid', function () {
+  it('makes distinct pids that a command line cannot take for an option', function () {
+    const pids = Array.from({ length: 5000 }, () => newPid())
+    assert.equal(new Set(pids).size, pids.length)
+    for (const pid of pids) assert.match(pid, /^[A-Za-z0-9_][A-Za-z0-9_-]{15}$/)
   })
 })

@@ -54,6 +54,26 @@ describe('storage/image-store', () => {
     })
   })
 
+  it('writes the same file when it hashes the chunks while it writes them (saveImage), and refuses it damaged', async function () {
+    this.timeout(20_000)
+    await withDir(async (dir) => {
+      const value = bytes(3 * 1024 * 1024 + 17, 5)
+      const swapped = { ...small('p', 2, 3), state: new Map([['big', value], ['k', bytes(10, 1)]]), messages: [{ key: 'm', from: 'q', data: bytes(3, 2) }] }
+      const store = new ImageStore(dir)
+      await store.open()
+      const { manifest } = await store.saveImage(swapped)
+      assert.deepStrictEqual(manifest, imageToChunks(swapped).manifest)
+      assert.deepStrictEqual(plain(await store.load('p')), plain(swapped))
+      const reopened = new ImageStore(dir)
+      await reopened.open()
+      assert.deepStrictEqual(reopened.manifest('p'), manifest)
+      const file = await readFile(fileOf(dir, 'p'))
+      file[file.byteLength - 1000] ^= 1
+      await writeFile(fileOf(dir, 'p'), file)
+      await rejectsCode(reopened.load('p'), 'BAD_REQUEST')
+    })
+  })
+
   it('refuses to load a file with any byte flipped', async function () {
     this.timeout(20_000)
     await withDir(async (dir) => {
