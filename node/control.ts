@@ -275,7 +275,13 @@ export class ControlService {
       } else {
         where = await this.locate(request.pid, false, options, suspect)
       }
-      if (where.node === this.init.selfId) continue
+      if (where.node === this.init.selfId) {
+        // it is not here after all (a record of this node's own, not yet withdrawn): doubt this node
+        if (attempt >= 3) throw new PraasError('UNAVAILABLE', `process ${request.pid} could not be found running`)
+        this.forget(request.pid)
+        suspect = this.init.selfId
+        continue
+      }
       try {
         return await this.init.peers.request(where.node, { ...request, local: true }, options)
       } catch (err) {

@@ -86,6 +86,11 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   let router: Router | undefined
   const members = (): string[] => membership.members().map(m => m.peerId)
   const state = new StateClient(host, peers)
+  /** This node's activation of a pid is older than one elsewhere: it stops serving and advertising it. */
+  const stepDown = (pid: string): void => {
+    runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
+    directory.release(pid)
+  }
   let lifecycle: Lifecycle | undefined
   const replicator = new Replicator({
     selfId,
@@ -95,8 +100,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     state,
     onStale: (pid) => {
       log('a replica holds a newer activation of %s: stepping down', pid)
-      runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
-      directory.release(pid)
+      stepDown(pid)
     },
     log: logger('praas:replicator')
   })
@@ -140,6 +144,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     activate: async (image, epoch, holders, opts) => { await lifecycle!.activate(image, epoch, holders, opts) },
     newestCopy: async (pid) => await lifecycle!.newestCopy(pid),
     fence: async (pid, epoch) => { await lifecycle!.fence(pid, epoch) },
+    stepDown,
     log: logger('praas:state')
   })
   control = new ControlService({ selfId, selfAddrs, apps, runtime, peers, directory, allocator, election, membership, lifecycle, log: logger('praas:ctl') })
@@ -211,6 +216,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       await host.stop()
       await apps.stop()
       state.close()
+      stateService.stop()
       await replicaStore.close()
     }
   }

@@ -22,7 +22,7 @@ export async function sendChunks (stream: Stream, chunks: Uint8Array[], options:
   }
   const acked = new Promise<void>((resolve, reject) => {
     stream.addEventListener('message', (evt) => {
-      const first = evt.data instanceof Uint8Array ? evt.data[0] : evt.data.get(0)
+      const first = evt.data.byteLength === 0 ? undefined : evt.data instanceof Uint8Array ? evt.data[0] : evt.data.get(0)
       if (first === ACK) resolve(); else reject(new PraasError('BAD_REQUEST', 'the receiver refused the chunks'))
     }, { once: true })
     stream.addEventListener('close', (evt) => { reject(evt.error ?? new PraasError('UNAVAILABLE', 'chunk stream closed before its ack')) }, { once: true })
@@ -95,6 +95,8 @@ function readHeader (buffer: Uint8ArrayList): number[] | undefined {
     try {
       value = varint.decodeUint8Array(bytes, at)
     } catch {
+      // a varint is at most 10 bytes: with that many here, it is malformed, not incomplete
+      if (bytes.byteLength - at >= 10) throw new PraasError('BAD_REQUEST', 'malformed chunk header')
       return undefined
     }
     at += varint.encodingLength(value)

@@ -202,9 +202,23 @@ export class Lifecycle {
     } catch (err) {
       const code = toPraasError(err).code
       if (code !== 'UNAVAILABLE' && code !== 'TIMEOUT') throw err
+      // it may have activated it all the same (the answer was lost): then it runs there
+      if (await this.runsAt(placement.node, pid, placement.epoch)) {
+        return { pid, app: best.version.app, status: ProcessStatus.ACTIVE, node: placement.node, addrs: placement.addrs.map(a => a.toString()) }
+      }
       this.init.log('node %s did not restore %s (%s): restoring it here', placement.node, pid, (err as Error).message)
       const here = await this.init.allocator.allocate({ pid, app: best.version.app, node: this.init.selfId }, options)
       return await this.activateFrom(best.node, pid, here.epoch, holders, options)
+    }
+  }
+
+  /** Whether `node` runs the pid with `epoch` or a newer one (false when it cannot say: unreachable). */
+  private async runsAt (node: string, pid: string, epoch: Epoch): Promise<boolean> {
+    try {
+      const b = decodeWriteBatch(await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs: PROBE_TIMEOUT_MS }))
+      return b.active && !older({ term: b.term, counter: b.counter }, epoch)
+    } catch {
+      return false
     }
   }
 
@@ -252,12 +266,10 @@ export class Lifecycle {
   async activate (image: ProcessImage, epoch: Epoch, holders: string[], options: { seedFirst?: boolean } = {}): Promise<void> {
     const { runtime } = this.init
     const running = runtime.get(image.pid)
-    if (running != null) {
-      if (!older(running.epoch, epoch)) return
-      runtime.release(image.pid, new PraasError('MOVED', `process ${image.pid} has a newer activation`))
-    }
+    if (running != null && !older(running.epoch, epoch)) return
     if (this.init.apps.get(image.app) == null) throw new PraasError('NOT_FOUND', `no app named ${image.app} on this node`)
     if (older(epoch, image.epoch)) throw new PraasError('UNAVAILABLE', `an activation of ${image.pid} with epoch ${epoch.term}.${epoch.counter} would be older than its copy`)
+    if (running != null) runtime.release(image.pid, new PraasError('MOVED', `process ${image.pid} has a newer activation`))
     const record = runtime.adopt(image, epoch)
     this.init.log('activated %s with epoch %d.%d (batch %d), older copies on %s', image.pid, epoch.term, epoch.counter, image.seq, holders.join(' '))
     this.init.directory.publish(record.pid, { epoch, app: record.app }).catch((err: Error) => {
@@ -321,6 +333,7 @@ export class Lifecycle {
     const allocated = performance.now()
     const record = await runtime.freeze(pid, DRAIN_TIMEOUT_MS)
     const frozen = performance.now()
+    let keep = false
     try {
       // Committed first, the replicas hold exactly the image's state: the target's replicas need only take it over.
       await this.init.replicator.commit(record)
@@ -332,7 +345,7 @@ export class Lifecycle {
       // The target cannot be its own replica: if it was one, or there are too few, this node
       // keeps a copy and stands in.
       const replicas = (record.replicas ?? []).filter(peer => peer !== target)
-      const keep = this.init.replicator.tracking && replicas.length < this.init.replicator.copies - 1
+      keep = this.init.replicator.tracking && replicas.length < this.init.replicator.copies - 1
       if (keep) this.init.replicas.install({ ...image, messages: [] })
       const kept = performance.now()
       const holders = keep ? [...replicas, this.init.selfId] : replicas
@@ -340,8 +353,20 @@ export class Lifecycle {
       this.init.log('migrating %s: allocate %d ms, drain %d ms, commit %d ms, keep %d ms, ship and activate %d ms', pid,
         Math.round(allocated - started), Math.round(frozen - allocated), Math.round(committed - frozen), Math.round(kept - committed), Math.round(performance.now() - kept))
     } catch (err) {
-      runtime.thaw(pid)
-      throw err
+      // Lost in flight (a timeout, a dropped stream), the target may have activated it all the
+      // same: then it runs there, and thawing it here would run it twice.
+      const code = toPraasError(err).code
+      if (code !== 'TIMEOUT' && code !== 'UNAVAILABLE') {
+        if (keep) this.init.replicas.drop(pid)
+        runtime.thaw(pid)
+        throw err
+      }
+      if (!await this.runsAt(target, pid, placement.epoch)) {
+        if (keep) this.init.replicas.drop(pid)
+        runtime.thaw(pid)
+        throw err
+      }
+      this.init.log('migration of %s failed in flight (%s), but %s runs it', pid, (err as Error).message, target)
     }
     this.init.directory.release(pid)
     runtime.release(pid, new PraasError('MOVED', `process ${pid} moved to ${target}`), target)

@@ -10,6 +10,8 @@ import type { Logger } from '@libp2p/interface'
 export const RESULT_OK = 0
 export const RESULT_STALE = 1
 export const RESULT_GAP = 2
+/** The replica cannot hold this batch (the process grew past its limit); the call fails TOO_LARGE, the replica stays. */
+export const RESULT_REFUSED = 3
 
 /** A replica that failed is passed over for this long before it is chosen again. */
 const SUSPECT_MS = 10_000
@@ -54,6 +56,8 @@ export class Replicator implements Committer {
   private readonly suspects = new Map<string, number>()
   /** Processes whose writes wait to be cut into a batch at the end of this event-loop turn. */
   private readonly pendingCuts = new Map<ProcessRecord, PromiseWithResolvers<void>>()
+  /** Replacements of failed replicas under way, by process. */
+  private readonly reseating = new Map<ProcessRecord, Promise<void>>()
   private cutScheduled = false
 
   constructor (private readonly init: ReplicatorInit) {
@@ -177,6 +181,19 @@ export class Replicator implements Committer {
    * With no other live node, the process keeps fewer copies until one joins.
    */
   async reseat (record: ProcessRecord, failed: string): Promise<void> {
+    // Calls that failed together wait for the same new replicas' copies: none acknowledges early.
+    const running = this.reseating.get(record)
+    if (running != null) return await running
+    const done = this.reseatOnce(record, failed)
+    this.reseating.set(record, done)
+    try {
+      await done
+    } finally {
+      if (this.reseating.get(record) === done) this.reseating.delete(record)
+    }
+  }
+
+  private async reseatOnce (record: ProcessRecord, failed: string): Promise<void> {
     this.suspects.set(failed, Date.now() + SUSPECT_MS)
     this.init.state.drop(failed)
     const before = new Set(record.replicas ?? [])
@@ -281,6 +298,7 @@ class ReplicaLink {
       const item = group[i]
       if (results[i] === RESULT_OK) item.resolve()
       else if (results[i] === RESULT_STALE) item.reject(this.replicator.stale(item.record))
+      else if (results[i] === RESULT_REFUSED) item.reject(new PraasError('TOO_LARGE', `replica ${this.peer} cannot hold process ${item.record.pid}`))
       else await this.settle(item, async () => { await this.replicator.install(this.peer, item.record) })
     }
   }

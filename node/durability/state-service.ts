@@ -1,7 +1,7 @@
 import { PraasError, WriteBatch, decodeReplicateRequest, decodeStateRequest, ReplicateResponse } from '../../protocol/index.js'
 import { exactBytes } from '../runtime/index.js'
 import { checkChunk, compareEpoch, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256 } from '../storage/index.js'
-import { RESULT_GAP, RESULT_OK, RESULT_STALE } from './replicator.js'
+import { RESULT_GAP, RESULT_OK, RESULT_REFUSED, RESULT_STALE } from './replicator.js'
 import type { InvokeRequest } from '../../protocol/index.js'
 import type { ImageManifest, ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
 import type { Runtime } from '../runtime/index.js'
@@ -13,6 +13,7 @@ const STAGED_TTL_MS = 120_000
 /** Images prepared for `fetch` (a restore reads the chunks next), and for how long. */
 const MAX_EXPORTS = 8
 const EXPORT_TTL_MS = 60_000
+const SWEEP_INTERVAL_MS = 10_000
 
 export interface StateServiceInit {
   runtime: Runtime
@@ -24,6 +25,8 @@ export interface StateServiceInit {
   newestCopy(pid: string): Promise<ProcessImage | undefined>
   /** A newer activation of `pid` exists: drop older copies here, and step down if it runs here. */
   fence(pid: string, epoch: { term: number, counter: number }): Promise<void>
+  /** The activation of `pid` here is older than one elsewhere: stop serving and advertising it. */
+  stepDown(pid: string): void
   log: Logger
 }
 
@@ -40,7 +43,26 @@ export class StateService {
   private stagedBytes = 0
   private readonly exports = new Map<string, { manifest: ImageManifest, chunks: Map<string, Uint8Array>, at: number }>()
 
-  constructor (private readonly init: StateServiceInit) {}
+  private readonly sweeper: ReturnType<typeof setInterval>
+
+  constructor (private readonly init: StateServiceInit) {
+    // chunks whose image never came, and prepared images nobody reads any more, do not stay
+    this.sweeper = setInterval(() => { this.sweep() }, SWEEP_INTERVAL_MS)
+    this.sweeper.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.sweeper)
+    this.staged.clear()
+    this.stagedBytes = 0
+    this.exports.clear()
+  }
+
+  private sweep (): void {
+    const now = Date.now()
+    for (const [hash, entry] of this.staged) if (now - entry.at >= STAGED_TTL_MS) this.unstage(hash, true)
+    for (const [pid, entry] of this.exports) if (now - entry.at > EXPORT_TTL_MS) this.exports.delete(pid)
+  }
 
   async handle (request: InvokeRequest): Promise<Uint8Array> {
     switch (request.fn) {
@@ -88,12 +110,21 @@ export class StateService {
       if (order < 0) return RESULT_STALE
       if (order > 0) {
         this.init.log('process %s runs with epoch %d.%d elsewhere: stepping down', batch.pid, batch.term, batch.counter)
-        this.init.runtime.release(batch.pid, new PraasError('MOVED', `process ${batch.pid} moved`))
+        this.init.stepDown(batch.pid)
       }
     }
-    const result = this.init.replicas.apply({
-      pid: batch.pid, app: batch.app, appHash: batch.appHash, epoch, seq: batch.seq, ops: batch.ops.map(op => ({ key: op.key, value: op.value == null ? undefined : exactBytes(op.value) }))
-    })
+    let result
+    try {
+      result = this.init.replicas.apply({
+        pid: batch.pid, app: batch.app, appHash: batch.appHash, epoch, seq: batch.seq, ops: batch.ops.map(op => ({ key: op.key, value: op.value == null ? undefined : exactBytes(op.value) }))
+      })
+    } catch (err) {
+      // A process grown past what a replica holds: this batch only, the others of the call stand.
+      // Anything else (the replica log cannot write) fails the call: the host finds another replica.
+      if ((err as PraasError).code !== 'TOO_LARGE') throw err
+      this.init.log('batch %d of %s refused: %s', batch.seq, batch.pid, (err as Error).message)
+      return RESULT_REFUSED
+    }
     return result === 'ok' ? RESULT_OK : result === 'stale' ? RESULT_STALE : RESULT_GAP
   }
 

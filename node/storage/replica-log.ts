@@ -93,6 +93,11 @@ export class ReplicaLog {
   }
 
   /** Queues a framed record; it is written with the others of this turn. */
+  /** Why the log stopped writing, if it did (a full or failing disk): nothing appended since is on disk. */
+  get failed (): Error | undefined {
+    return this.failure
+  }
+
   append (payload: Uint8Array | (() => Uint8Array)): void {
     if (typeof payload === 'function') this.pending.push(payload)
     else this.pending.push(...frame(payload))

@@ -188,8 +188,11 @@ export class ReplicaStore {
     await this.log.close()
   }
 
+  /** Refuses work the store could not keep: closed, or its log stopped writing (hosts then choose another replica). */
   private checkOpen (): void {
     if (!this.isOpen) throw new PraasError('UNAVAILABLE', 'the replica store is not open')
+    const failed = this.log.failed
+    if (failed != null) throw new PraasError('UNAVAILABLE', `the replica log cannot write: ${failed.message}`)
   }
 
   private isStale (replica: Replica | undefined, epoch: ActivationEpoch): boolean {

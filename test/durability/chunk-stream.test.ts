@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict'
+import { receiveChunks, sendChunks } from '../../node/durability/index.js'
+import { assertBytesEqual, bytes, pair } from '../protocol/helpers.js'
+import type { Stream } from '@libp2p/interface'
+
+/** Resolves with the error a stream closed with (undefined for a clean close). */
+async function closed (stream: Stream): Promise<Error | undefined> {
+  return await new Promise(resolve => { stream.addEventListener('close', (evt) => { resolve(evt.error) }, { once: true }) })
+}
+
+describe('durability/chunk-stream (/praas/state/1.0.0/chunks)', function () {
+  it('hands over every chunk whole and in order, then acks', async function () {
+    const [sender, receiver] = await pair()
+    const chunks = [bytes(1024 * 1024, 1), bytes(1024 * 1024, 2), bytes(12345, 3)]
+    const got: Uint8Array[] = []
+    receiveChunks(receiver, (chunk) => { got.push(chunk) }, { signal: AbortSignal.timeout(10_000), maxBytes: 64 * 1024 * 1024 })
+    await sendChunks(sender, chunks, { signal: AbortSignal.timeout(10_000) })
+    assert.equal(got.length, chunks.length)
+    chunks.forEach((chunk, i) => { assertBytesEqual(got[i], chunk, `chunk ${i}`) })
+  })
+
+  it('aborts a stream whose header is malformed, without waiting for more', async function () {
+    const [sender, receiver] = await pair()
+    const end = closed(receiver)
+    receiveChunks(receiver, () => { assert.fail('no chunk may come out of a malformed header') }, { signal: AbortSignal.timeout(10_000), maxBytes: 1024 })
+    sender.send(new Uint8Array(64).fill(0xff))
+    assert.equal((await end as { code?: string })?.code, 'BAD_REQUEST')
+  })
+
+  it('refuses an image larger than the receiver takes, before buffering it', async function () {
+    const [sender, receiver] = await pair()
+    const end = closed(receiver)
+    receiveChunks(receiver, () => {}, { signal: AbortSignal.timeout(10_000), maxBytes: 1000 })
+    await assert.rejects(sendChunks(sender, [bytes(600, 1), bytes(600, 2)], { signal: AbortSignal.timeout(10_000) }))
+    assert.equal((await end as { code?: string })?.code, 'TOO_LARGE')
+  })
+})
