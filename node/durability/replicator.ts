@@ -56,8 +56,6 @@ export class Replicator implements Committer {
   private readonly suspects = new Map<string, number>()
   /** Processes whose writes wait to be cut into a batch at the end of this event-loop turn. */
   private readonly pendingCuts = new Map<ProcessRecord, PromiseWithResolvers<void>>()
-  /** Replacements of failed replicas under way, by process. */
-  private readonly reseating = new Map<ProcessRecord, Promise<void>>()
   private cutScheduled = false
 
   constructor (private readonly init: ReplicatorInit) {
@@ -181,16 +179,7 @@ export class Replicator implements Committer {
    * With no other live node, the process keeps fewer copies until one joins.
    */
   async reseat (record: ProcessRecord, failed: string): Promise<void> {
-    // Calls that failed together wait for the same new replicas' copies: none acknowledges early.
-    const running = this.reseating.get(record)
-    if (running != null) return await running
-    const done = this.reseatOnce(record, failed)
-    this.reseating.set(record, done)
-    try {
-      await done
-    } finally {
-      if (this.reseating.get(record) === done) this.reseating.delete(record)
-    }
+    await this.reseatOnce(record, failed)
   }
 
   private async reseatOnce (record: ProcessRecord, failed: string): Promise<void> {
