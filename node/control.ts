@@ -139,15 +139,14 @@ export class ControlService {
   }
 
   /**
-   * Creates the process here and advertises it; the DHT put runs in the background (~100 ms).
+   * Creates the process here and advertises it; the DHT put follows in the background, once
+   * the process had a moment for its first calls (see Directory.publishSoon).
    * Its replicas get their (empty) copy first: a created process outlives its node, like its writes.
    */
   private async activate (app: string, pid: string, epoch: { term: number, counter: number }): Promise<ProcessInfo> {
     const record = this.init.runtime.create(app, pid === '' ? undefined : pid, epoch)
     await this.init.lifecycle.seed(record)
-    this.init.directory.publish(record.pid, { epoch, app }).catch((err: Error) => {
-      this.init.log.error('could not advertise %s: %s', record.pid, err.message)
-    })
+    this.init.directory.publishSoon(record.pid, { epoch, app })
     return this.info(record)
   }
 

@@ -173,9 +173,9 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     const remote = connection.remotePeer.toString()
     serveInvokeStream(stream, async (request, { signal }) => await serveChannelRequest(runtime, remote, peers.get(remote) != null, request, signal))
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
-  await host.handle(CTL_PROTOCOL, async (stream, connection) => {
+  await host.handle(CTL_PROTOCOL, (stream, connection) => {
     const from = connection.remotePeer.toString()
-    await serveCtlStream(stream, async (request, opts) => await control!.handle(request, from, opts), { signal: AbortSignal.timeout(CTL_TIMEOUT_MS) })
+    serveCtlStream(stream, async (request, opts) => await control!.handle(request, from, opts), { timeoutMs: CTL_TIMEOUT_MS })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
 
   await host.handle(STATE_PROTOCOL, (stream, connection) => {

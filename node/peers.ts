@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { CTL_PROTOCOL, PraasError, requestCtl, CtlRequest } from '../protocol/index.js'
+import { CTL_PROTOCOL, CtlChannels, CtlRequest } from '../protocol/index.js'
 import type { Host } from './host/host.js'
 import type { CtlResponse, PeerInfo } from '../protocol/index.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
@@ -9,6 +9,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 /** How many other nodes one node keeps track of (DHT membership replaces this list later). */
 const MAX_KNOWN_PEERS = 1024
 const FANOUT_TIMEOUT_MS = 5_000
+/** A control request to another node, when its caller sets no shorter limit. */
+const REQUEST_TIMEOUT_MS = 30_000
 const BOOTSTRAP_ATTEMPTS = 30
 const BOOTSTRAP_RETRY_MS = 1_000
 
@@ -23,9 +25,11 @@ export interface KnownPeer {
  */
 export class Peers {
   private readonly known = new Map<string, KnownPeer>()
+  private readonly ctl: CtlChannels
   private stopped = false
 
   constructor (private readonly host: Host, private readonly log: Logger) {
+    this.ctl = new CtlChannels(async (target, protocol, options) => await host.dialProtocol(target, protocol, options))
     // identify, and identify push: a node that connected before it served the control protocol says so later
     host.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs, protocols } = evt.detail
@@ -112,15 +116,9 @@ export class Peers {
   /** Where nodes say they listen (membership heartbeats): fresher than what identify told this node once. */
   announced?: (id: string) => Multiaddr[] | undefined
 
+  /** A control request to another node, on the control stream to it (opened on first use). */
   async request (id: string, request: Partial<CtlRequest>, options: AbortOptions): Promise<CtlResponse> {
-    const target = this.target(id)
-    let stream
-    try {
-      stream = await this.host.dialProtocol(target, CTL_PROTOCOL, options)
-    } catch (err) {
-      throw new PraasError('UNAVAILABLE', `cannot reach node ${id}: ${(err as Error).message}`)
-    }
-    return await requestCtl(stream, request, options)
+    return await this.ctl.request(id, this.target(id), request, { signal: options.signal, timeoutMs: REQUEST_TIMEOUT_MS })
   }
 
   /**
@@ -147,5 +145,6 @@ export class Peers {
 
   stop (): void {
     this.stopped = true
+    this.ctl.closeAll()
   }
 }

@@ -1,8 +1,8 @@
 /** Invocations: one long-lived stream per peer pair, calls multiplexed on it by request id. */
 export const INVOKE_PROTOCOL = '/praas/invoke/1.0.0'
 
-/** Control operations (deploy, create, list, locate, delete, app fetch): a stream per request. */
-export const CTL_PROTOCOL = '/praas/ctl/1.0.0'
+/** Control operations (deploy, create, list, locate, delete, app fetch…): one long-lived stream per peer pair, requests multiplexed on it (the invoke framing). */
+export const CTL_PROTOCOL = '/praas/ctl/2.0.0'
 
 /** Channel messages (send/recv) between nodes, and between clients and nodes: same framing. */
 export const CHANNEL_PROTOCOL = '/praas/channel/1.0.0'

@@ -9,6 +9,8 @@ export type { WriteOp } from './state.js'
 const MAX_OPS_PER_BATCH = 1_000_000
 /** A manifest lists a few thousand chunk hashes at most (see node/storage). */
 const MAX_MANIFEST_BYTES = 1024 * 1024
+/** Chunks one state call may carry inline (a small image's). */
+export const MAX_INLINE_CHUNKS = 4
 
 function bad (message: string): PraasError {
   return new PraasError('BAD_REQUEST', message)
@@ -51,7 +53,7 @@ export function decodeReplicateResponse (bytes: Uint8Array, expected: number): R
 }
 
 export function decodeStateRequest (bytes: Uint8Array): StateRequest {
-  const request = decodeWith('state request', () => StateRequest.decode(bytes, { limits: { holders: MAX_HOLDERS } }))
+  const request = decodeWith('state request', () => StateRequest.decode(bytes, { limits: { holders: MAX_HOLDERS, chunks: MAX_INLINE_CHUNKS } }))
   if (request.manifest.byteLength > MAX_MANIFEST_BYTES) throw new PraasError('TOO_LARGE', 'image manifest too large')
   if (request.source.length > 256) throw bad('source node id too long')
   for (const holder of request.holders) if (holder.length > 256) throw bad('holder node id too long')

@@ -672,6 +672,7 @@ export interface StateRequest {
   fromTerm: number
   fromCounter: number
   seq: number
+  chunks: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace StateRequest {
@@ -726,6 +727,13 @@ export namespace StateRequest {
           w.double(obj.seq)
         }
 
+        if (obj.chunks != null && obj.chunks.length > 0) {
+          for (const value of obj.chunks) {
+            w.uint32(74)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -738,7 +746,8 @@ export namespace StateRequest {
           holders: [],
           fromTerm: 0,
           fromCounter: 0,
-          seq: 0
+          seq: 0,
+          chunks: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -783,6 +792,14 @@ export namespace StateRequest {
               obj.seq = reader.double()
               break
             }
+            case 9: {
+              if (opts.limits?.chunks != null && obj.chunks.length === opts.limits.chunks) {
+                throw new MaxLengthError('Decode error - repeated field "chunks" had too many elements')
+              }
+
+              obj.chunks.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -793,7 +810,8 @@ export namespace StateRequest {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          holders: 0
+          holders: 0,
+          chunks: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -866,6 +884,21 @@ export namespace StateRequest {
               }
               break
             }
+            case 9: {
+              if (opts.limits?.chunks != null && obj.chunks === opts.limits.chunks) {
+                throw new MaxLengthError('Streaming decode error - repeated field "chunks" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.chunks[]`,
+                index: obj.chunks,
+                value: reader.bytes()
+              }
+
+              obj.chunks++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -919,6 +952,12 @@ export namespace StateRequest {
     value: number
   }
 
+  export interface StateRequestChunksFieldEvent {
+    field: '$.chunks[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<StateRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StateRequest.codec())
   }
@@ -927,7 +966,7 @@ export namespace StateRequest {
     return decodeMessage(buf, StateRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateRequest>): Generator<StateRequestManifestFieldEvent | StateRequestSourceFieldEvent | StateRequestTermFieldEvent | StateRequestCounterFieldEvent | StateRequestHoldersFieldEvent | StateRequestFromTermFieldEvent | StateRequestFromCounterFieldEvent | StateRequestSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateRequest>): Generator<StateRequestManifestFieldEvent | StateRequestSourceFieldEvent | StateRequestTermFieldEvent | StateRequestCounterFieldEvent | StateRequestHoldersFieldEvent | StateRequestFromTermFieldEvent | StateRequestFromCounterFieldEvent | StateRequestSeqFieldEvent | StateRequestChunksFieldEvent> {
     return streamMessage(buf, StateRequest.codec(), opts)
   }
 }

@@ -5,7 +5,7 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import {
-  CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, requestCtl, toBytes, toPraasError
+  CHANNEL_PROTOCOL, CtlChannels, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, toBytes, toPraasError
 } from '../protocol/index.js'
 import type { CtlResponse, DialTarget, InvokeChannel, ProcessInfo } from '../protocol/index.js'
 import { clientServices } from '../protocol/dht.js'
@@ -84,6 +84,7 @@ export class Client {
   private readonly locating = new SingleFlight<Location>()
   private readonly channels: InvokeChannels
   private readonly mailChannels: InvokeChannels
+  private readonly ctlChannels: CtlChannels
   private readonly bootstrap: Multiaddr[]
   /** Nodes met hosting processes: control requests fall back to them when no bootstrap node answers. */
   private readonly nodes = new Map<string, Multiaddr[]>()
@@ -94,6 +95,7 @@ export class Client {
     const open = async (target: DialTarget, protocol: string, opts: AbortOptions): Promise<Stream> => await this.peer.dialProtocol(target, protocol, opts)
     this.channels = new InvokeChannels(open, INVOKE_PROTOCOL)
     this.mailChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)
+    this.ctlChannels = new CtlChannels(open)
   }
 
   private readonly ctlTimeoutMs: number
@@ -136,15 +138,15 @@ export class Client {
     let last: PraasError = new PraasError('UNAVAILABLE', 'no bootstrap node answered')
     const met = [...this.nodes.values()].slice(-MAX_FALLBACK_NODES).flat()
     for (const addr of [...first, ...this.bootstrap, ...met]) {
-      const signal = AbortSignal.timeout(this.ctlTimeoutMs)
-      let stream
+      const options = { timeoutMs: this.ctlTimeoutMs }
+      let channel
       try {
-        stream = await this.peer.dialProtocol(addr, CTL_PROTOCOL, { signal })
+        channel = await this.ctlChannels.channel(addr.getComponents().find(c => c.name === 'p2p')?.value ?? addr.toString(), [addr], options)
       } catch (err) {
         last = new PraasError('UNAVAILABLE', `cannot reach ${addr.toString()}: ${(err as Error).message}`)
         continue
       }
-      return await requestCtl(stream, request, { signal })
+      return await this.ctlChannels.call(channel, request, options)
     }
     throw last
   }
@@ -355,6 +357,7 @@ export class Client {
   async close (): Promise<void> {
     this.channels.closeAll()
     this.mailChannels.closeAll()
+    this.ctlChannels.closeAll()
     await this.peer.stop()
   }
 }

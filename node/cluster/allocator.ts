@@ -1,9 +1,11 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { AllocRequest, AllocResponse } from '../../protocol/cluster.js'
+import { InvokeChannels } from '../../protocol/channels.js'
 import { isErrorCode, PraasError, toPraasError } from '../../protocol/errors.js'
-import { ALLOC_PROTOCOL, ALLOC_TIMEOUT_MS, ALLOC_WAIT_FOR_LEADER_MS } from './constants.js'
-import { rpc, serveRpc } from './rpc.js'
+import { serveInvokeStream } from '../../protocol/invoke.js'
+import { ALLOC_PROTOCOL, ALLOC_TIMEOUT_MS, ALLOC_WAIT_FOR_LEADER_MS, MAX_CLUSTER_MESSAGE_BYTES } from './constants.js'
+import type { InvokeRequest } from '../../protocol/invoke.js'
 import type { ClusterComponents } from './components.js'
 import type { LeaderElection } from './election.js'
 import type { Member, Membership } from './membership.js'
@@ -50,7 +52,7 @@ const MAX_PREFERRED = 16
 
 /**
  * The thin allocator. On the leader it places new processes by load and issues activation
- * epochs; on any other node `allocate` forwards to the leader over /praas/alloc/1.0.0. Only
+ * epochs; on any other node `allocate` forwards to the leader over /praas/alloc/2.0.0. Only
  * creations, restores and migrations come here: invocations never do.
  *
  * Placement is the power of two choices: two live nodes drawn at random, the less loaded
@@ -73,9 +75,13 @@ export class Allocator implements Startable {
   /** Restores placed lately, by pid. */
   private readonly restores = new Map<string, { placement: Placement, basis: string, until: number }>()
 
+  /** One long-lived stream to the leader, allocations multiplexed on it (the invoke framing): no stream negotiation per create. */
+  private readonly channels: InvokeChannels
+
   constructor (private readonly components: AllocatorComponents) {
     this.log = components.logger.forComponent('praas:allocator')
     this.self = components.peerId.toString()
+    this.channels = new InvokeChannels(async (target, protocol, options) => await components.connectionManager.openStream(target, protocol, options), ALLOC_PROTOCOL)
   }
 
   readonly [Symbol.toStringTag] = 'praas:allocator'
@@ -87,7 +93,7 @@ export class Allocator implements Startable {
   async start (): Promise<void> {
     this.started = true
     await this.components.registrar.handle(ALLOC_PROTOCOL, (stream) => {
-      void serveRpc(stream, { request: AllocRequest, response: AllocResponse }, async (request) => await this.serve(request), { signal: AbortSignal.timeout(ALLOC_TIMEOUT_MS) })
+      serveInvokeStream(stream, async (call) => await this.serveCall(call))
     }, { maxInboundStreams: 256 })
     this.components.membership.addEventListener('heartbeat', this.onHeartbeat)
     this.components.membership.addEventListener('published', this.onPublished)
@@ -97,6 +103,7 @@ export class Allocator implements Startable {
     this.started = false
     this.components.membership.removeEventListener('heartbeat', this.onHeartbeat)
     this.components.membership.removeEventListener('published', this.onPublished)
+    this.channels.closeAll()
     await this.components.registrar.unhandle(ALLOC_PROTOCOL).catch(() => {})
   }
 
@@ -173,6 +180,17 @@ export class Allocator implements Startable {
     return { node, addrs, epoch: this.nextEpoch(request.pid) }
   }
 
+  private async serveCall (call: InvokeRequest): Promise<Uint8Array> {
+    if (call.payload.byteLength > MAX_CLUSTER_MESSAGE_BYTES) throw new PraasError('TOO_LARGE', `an allocation request of ${call.payload.byteLength} bytes`)
+    let request: AllocRequest
+    try {
+      request = AllocRequest.decode(call.payload)
+    } catch (err) {
+      throw new PraasError('BAD_REQUEST', `malformed allocation request: ${(err as Error).message}`)
+    }
+    return AllocResponse.encode(await this.serve(request))
+  }
+
   private async serve (request: AllocRequest): Promise<Partial<AllocResponse>> {
     try {
       const placement = this.allocateHere(request)
@@ -232,8 +250,9 @@ export class Allocator implements Startable {
     const signal = AbortSignal.any([AbortSignal.timeout(ALLOC_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
     const member = this.components.membership.get(leader)
     const target = member != null && member.addrs.length > 0 ? member.addrs : peerIdFromString(leader)
-    const stream = await this.components.connectionManager.openStream(target, ALLOC_PROTOCOL, { signal })
-    const response = await rpc(stream, { pid: request.pid, app: request.app ?? '', node: request.node ?? '', restore: request.restore === true, basis: request.basis ?? '', prefer: request.prefer ?? [] }, { request: AllocRequest, response: AllocResponse }, { signal })
+    const channel = this.channels.current(leader) ?? await this.channels.get(leader, target, { signal })
+    const payload = AllocRequest.encode({ pid: request.pid, app: request.app ?? '', node: request.node ?? '', restore: request.restore === true, basis: request.basis ?? '', prefer: request.prefer ?? [] })
+    const response = AllocResponse.decode(await channel.call({ pid: request.pid, fn: 'alloc', payload, timeoutMs: 0 }, { signal, timeoutMs: ALLOC_TIMEOUT_MS }))
     if (response.error !== '') {
       throw new PraasError(isErrorCode(response.error) ? response.error : 'UNAVAILABLE', response.message)
     }

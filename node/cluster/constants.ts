@@ -2,8 +2,8 @@
 export const HEARTBEAT_TOPIC = '/praas/heartbeat/1'
 /** Vote requests of the leader election: one request and one response per stream. */
 export const ELECT_PROTOCOL = '/praas/elect/1.0.0'
-/** Placement and activation epochs, asked of the leader: one request and one response per stream. */
-export const ALLOC_PROTOCOL = '/praas/alloc/1.0.0'
+/** Placement and activation epochs, asked of the leader: requests multiplexed on one long-lived stream (the invoke framing). */
+export const ALLOC_PROTOCOL = '/praas/alloc/2.0.0'
 
 /** Every node publishes its heartbeat this often. */
 export const HEARTBEAT_INTERVAL_MS = 1_000

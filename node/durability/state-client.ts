@@ -1,6 +1,6 @@
-import { InvokeChannels, PraasError, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, StateRequest } from '../../protocol/index.js'
+import { InvokeChannels, MAX_INLINE_CHUNKS, PraasError, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, StateRequest } from '../../protocol/index.js'
 import { sendChunks } from './chunk-stream.js'
-import { decodeManifest, encodeManifest, hashChunk } from '../storage/index.js'
+import { decodeManifest, encodeManifest, hashChunk, sha256 } from '../storage/index.js'
 import type { ImageManifest } from '../storage/index.js'
 import type { Host } from '../host/host.js'
 import type { Peers } from '../peers.js'
@@ -11,6 +11,8 @@ const STATE_CALL_TIMEOUT_MS = 30_000
 const DIAL_TIMEOUT_MS = 5_000
 /** Image chunks in flight to or from one peer: enough to fill the pipe, few enough to stay fair. */
 const CHUNKS_IN_FLIGHT = 8
+/** Images of at most this many bytes travel inside their final call: one round trip. */
+const INLINE_IMAGE_BYTES = 128 * 1024
 /** Images of this many chunks or more travel on a chunk stream rather than as calls. */
 const BULK_MIN_CHUNKS = 4
 /** The longest one image's chunk stream may take (1 GiB at 10 MB/s). */
@@ -57,6 +59,11 @@ export class StateClient {
    */
   async pushSerialized (peer: string, fn: string, image: { head: Omit<ImageManifest, 'chunks'>, chunks: Uint8Array[], hashes?: string[] }, extra: ImageCall, options: AbortOptions = {}): Promise<Uint8Array> {
     let hashes = image.hashes?.slice() ?? new Array<string>(image.chunks.length)
+    const bytes = image.chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
+    if (bytes <= INLINE_IMAGE_BYTES && image.chunks.length <= MAX_INLINE_CHUNKS) {
+      const manifest: ImageManifest = { ...image.head, chunks: image.chunks.map((chunk, i) => hashes[i] ?? sha256(chunk)) }
+      return await this.call(peer, fn, manifest.pid, StateRequest.encode({ ...extra, manifest: encodeManifest(manifest) as Uint8Array<ArrayBuffer>, chunks: image.chunks as Array<Uint8Array<ArrayBuffer>> }), options)
+    }
     if (image.chunks.length >= BULK_MIN_CHUNKS) {
       // Big images go on a stream of their own at raw speed, hashed (off the event loop) meanwhile.
       const hashing = image.hashes != null ? Promise.resolve(hashes) : Promise.all(image.chunks.map(hashChunk))

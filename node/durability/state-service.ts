@@ -174,6 +174,12 @@ export class StateService {
   private assemble (payload: Uint8Array): { image: ProcessImage, state: ReturnType<typeof decodeStateRequest> } {
     const state = decodeStateRequest(payload)
     const manifest = decodeManifest(state.manifest)
+    if (state.chunks.length > 0) {
+      // a small image, carried in the call
+      if (state.chunks.length !== manifest.chunks.length) throw new PraasError('BAD_REQUEST', `${state.chunks.length} chunks came with a manifest of ${manifest.chunks.length}`)
+      state.chunks.forEach((chunk, i) => { checkChunk(manifest.chunks[i], chunk) })
+      return { image: imageFromChunks(manifest, state.chunks, true), state }
+    }
     const chunks = manifest.chunks.map(hash => {
       const entry = this.staged.get(hash)
       if (entry == null) throw new PraasError('BAD_REQUEST', `chunk ${hash} of ${manifest.pid}'s image never arrived`)

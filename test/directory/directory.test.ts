@@ -13,6 +13,17 @@ async function rawPut (node: MeshNode, pid: string, value: Uint8Array): Promise<
   await node.contentRouting.put(locationKey(pid), value, { signal: AbortSignal.timeout(10_000) })
 }
 
+/** The first defined answer of `probe`, asked every 50 ms for up to 10 s. */
+async function eventually<T> (probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
 function record (pid: string, overrides: Partial<LocationInit> = {}): LocationInit {
   return { pid, addrs: [multiaddr('/ip4/127.0.0.1/tcp/4001')], epoch: { term: 1, counter: 1 }, seq: 1, ...overrides }
 }
@@ -43,6 +54,26 @@ describe('directory', function () {
       assert.equal(found.app, 'counter')
       assert.ok(found.addrs.length > 0 && found.addrs.every(addr => addr.toString().endsWith(`/p2p/${a.peerId.toString()}`)))
     }
+  })
+
+  it('owns a record published soon at once, and puts it in the DHT a moment later, the burst together', async () => {
+    const [a, b] = nodes
+    const pids = Array.from({ length: 6 }, (_, i) => `soon-${i}`)
+    for (const pid of pids) a.services.directory.publishSoon(pid, { epoch: { term: 4, counter: 1 }, app: 'counter' })
+    for (const pid of pids) assert.deepEqual(a.services.directory.owns(pid), { term: 4, counter: 1 })
+    // one of them superseded by a swap before its first put: the put carries the newest state
+    await a.services.directory.markSwapped('soon-5')
+    for (const pid of pids) {
+      const found = await eventually(async () => await b.services.directory.resolve(pid, { fresh: true, signal: AbortSignal.timeout(10_000) }), `${pid} in the DHT`)
+      assert.equal(found.node, a.peerId.toString())
+      assert.deepEqual(found.epoch, { term: 4, counter: 1 })
+      assert.equal(found.status, pid === 'soon-5' ? 'swapped' : 'active')
+    }
+    // released before its put: nothing of it reaches the DHT
+    a.services.directory.publishSoon('soon-gone', { epoch: { term: 4, counter: 2 } })
+    a.services.directory.release('soon-gone')
+    await new Promise(resolve => setTimeout(resolve, 500))
+    assert.equal(await b.services.directory.resolve('soon-gone', { fresh: true, signal: AbortSignal.timeout(10_000) }), undefined)
   })
 
   it('answers a second resolve from its cache, and asks the DHT again after invalidate', async () => {

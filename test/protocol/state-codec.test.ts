@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
-  MAX_HOLDERS, MAX_KEY_LENGTH, MAX_PID_LENGTH, ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch,
+  MAX_HOLDERS, MAX_INLINE_CHUNKS, MAX_KEY_LENGTH, MAX_PID_LENGTH, ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch,
   decodeReplicateRequest, decodeReplicateResponse, decodeStateRequest, decodeWriteBatch
 } from '../../protocol/index.js'
 import { text } from './arbitraries.js'
@@ -46,7 +46,7 @@ describe('protocol/state-codec (/praas/state/1.0.0)', () => {
     }))
   })
 
-  it('round-trips state requests with their holders', () => {
+  it('round-trips state requests with their holders and inline chunks', () => {
     const request = fc.record({
       manifest: fc.uint8Array({ maxLength: 512 }),
       source: text(256),
@@ -55,12 +55,18 @@ describe('protocol/state-codec (/praas/state/1.0.0)', () => {
       counter: fc.integer({ min: 0, max: UINT32_MAX }),
       fromTerm: fc.integer({ min: 0, max: UINT32_MAX }),
       fromCounter: fc.integer({ min: 0, max: UINT32_MAX }),
-      seq: fc.maxSafeNat()
+      seq: fc.maxSafeNat(),
+      chunks: fc.array(fc.uint8Array({ maxLength: 256 }), { maxLength: MAX_INLINE_CHUNKS })
     })
     fc.assert(fc.property(request, (r) => {
       const decoded = decodeStateRequest(StateRequest.encode(r as StateRequest))
-      assert.deepStrictEqual({ ...decoded, manifest: buf(decoded.manifest) }, { ...r, manifest: buf(r.manifest) })
+      assert.deepStrictEqual({ ...decoded, manifest: buf(decoded.manifest), chunks: decoded.chunks.map(buf) }, { ...r, manifest: buf(r.manifest), chunks: r.chunks.map(buf) })
     }))
+  })
+
+  it('refuses a state request with more than MAX_INLINE_CHUNKS inline chunks', () => {
+    const chunks = Array.from({ length: MAX_INLINE_CHUNKS + 1 }, () => Uint8Array.of(1))
+    throwsCode(() => decodeStateRequest(StateRequest.encode({ manifest: new Uint8Array(0), chunks })), 'BAD_REQUEST')
   })
 
   it('turns random and mutated bytes into a decoded message or BAD_REQUEST, never anything else', () => {
