@@ -8,7 +8,7 @@ import type { Allocator } from '../cluster/index.js'
 import type { Directory } from '../directory/index.js'
 import type { Peers } from '../peers.js'
 import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
-import type { ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
+import type { ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
 import type { ProcessInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -153,6 +153,18 @@ export class Lifecycle {
     })
   }
 
+  /**
+   * Which copy of a process this node holds, without reading it: the live process, else the
+   * newer of its swap image (by its manifest) and its replica. What probes answer.
+   */
+  newestVersion (pid: string): ProcessVersion | undefined {
+    const live = this.init.runtime.get(pid)
+    if (live != null) return { pid, app: live.app, appHash: this.init.apps.get(live.app)?.hash ?? '', epoch: live.epoch, seq: live.seq }
+    const stored = this.init.images.manifest(pid)
+    const replica = this.init.replicas.version(pid)
+    return stored != null && (replica == null || compareVersion(stored, replica) >= 0) ? stored : replica
+  }
+
   /** The newest copy of a process on this node: the live process, a swap image, or a replica. */
   async newestCopy (pid: string): Promise<ProcessImage | undefined> {
     const live = this.init.runtime.get(pid)
@@ -228,15 +240,15 @@ export class Lifecycle {
   }
 
   /** Asks every live node (and this one) which copy of `pid` it holds. */
-  private async probe (pid: string): Promise<Array<{ node: string, version: ProcessImage, active: boolean }>> {
-    const found: Array<{ node: string, version: ProcessImage, active: boolean }> = []
-    const local = await this.newestCopy(pid).catch(() => undefined)
+  private async probe (pid: string): Promise<Array<{ node: string, version: ProcessVersion, active: boolean }>> {
+    const found: Array<{ node: string, version: ProcessVersion, active: boolean }> = []
+    const local = this.newestVersion(pid)
     if (local != null) found.push({ node: this.init.selfId, version: local, active: this.init.runtime.get(pid) != null })
     await Promise.all(this.init.members().map(async node => {
       try {
         const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs: PROBE_TIMEOUT_MS })
         const b = decodeWriteBatch(answer)
-        found.push({ node, active: b.active, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq, state: new Map(), messages: [] } })
+        found.push({ node, active: b.active, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq } })
       } catch {}
     }))
     return found

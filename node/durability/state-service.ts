@@ -3,7 +3,7 @@ import { exactBytes } from '../runtime/index.js'
 import { checkChunk, compareEpoch, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256 } from '../storage/index.js'
 import { RESULT_GAP, RESULT_OK, RESULT_REFUSED, RESULT_STALE } from './replicator.js'
 import type { InvokeRequest } from '../../protocol/index.js'
-import type { ImageManifest, ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
+import type { ImageManifest, ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
 import type { Runtime } from '../runtime/index.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -23,6 +23,8 @@ export interface StateServiceInit {
   activate(image: ProcessImage, epoch: { term: number, counter: number }, holders: string[], options: { seedFirst?: boolean }): Promise<void>
   /** The newest copy of a process this node holds (swap image, replica, or the live process). */
   newestCopy(pid: string): Promise<ProcessImage | undefined>
+  /** Which copy that is, without reading it. */
+  newestVersion(pid: string): ProcessVersion | undefined
   /** A newer activation of `pid` exists: drop older copies here, and step down if it runs here. */
   fence(pid: string, epoch: { term: number, counter: number }): Promise<void>
   /** The activation of `pid` here is older than one elsewhere: stop serving and advertising it. */
@@ -193,7 +195,7 @@ export class StateService {
 
   /** Which activation and batch of `pid` this node holds (NOT_FOUND: none). */
   private async probe (pid: string): Promise<Uint8Array> {
-    const copy = await this.init.newestCopy(pid)
+    const copy = this.init.newestVersion(pid)
     if (copy == null) throw new PraasError('NOT_FOUND', `no copy of ${pid} here`)
     const active = this.init.runtime.get(pid) != null
     return WriteBatch.encode({ pid, app: copy.app, appHash: copy.appHash, term: copy.epoch.term, counter: copy.epoch.counter, seq: copy.seq, ops: [], active })

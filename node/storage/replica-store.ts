@@ -160,6 +160,12 @@ export class ReplicaStore {
     this.record({ ...this.head({ pid, app: '', appHash: '', epoch, seq: 0 }, ReplicaRecord.Kind.FENCE), ops: [], messages: [] })
   }
 
+  /** Which copy of `pid` this store holds (its activation and last batch), without copying it. */
+  version (pid: string): ProcessVersion | undefined {
+    const image = this.replicas.get(pid)?.image
+    return image == null ? undefined : { pid: image.pid, app: image.app, appHash: image.appHash, epoch: { ...image.epoch }, seq: image.seq }
+  }
+
   /** A copy of the replica the caller may keep; values are shared and must not be changed. */
   get (pid: string): ProcessImage | undefined {
     const image = this.replicas.get(pid)?.image
