@@ -56,6 +56,8 @@ export class Replicator implements Committer {
   private readonly suspects = new Map<string, number>()
   /** Processes whose writes wait to be cut into a batch at the end of this event-loop turn. */
   private readonly pendingCuts = new Map<ProcessRecord, PromiseWithResolvers<void>>()
+  /** Full copies on their way to new replicas, per process and replica: a write is durable only once they are in. */
+  private readonly installing = new WeakMap<ProcessRecord, Map<string, Promise<void>>>()
   private cutScheduled = false
 
   constructor (private readonly init: ReplicatorInit) {
@@ -185,13 +187,26 @@ export class Replicator implements Committer {
   private async reseatOnce (record: ProcessRecord, failed: string): Promise<void> {
     this.suspects.set(failed, Date.now() + SUSPECT_MS)
     this.init.state.drop(failed)
+    let installing = this.installing.get(record)
+    if (installing == null) {
+      installing = new Map()
+      this.installing.set(record, installing)
+    }
+    // A full copy to the failed replica will not come: nothing waits for it (its own failure
+    // reseats through here, and must not wait for itself).
+    installing.delete(failed)
     const before = new Set(record.replicas ?? [])
     record.replicas = this.choose(record.pid)
-    const added = record.replicas.filter(peer => !before.has(peer))
     if (record.replicas.length < this.init.copies - 1) this.init.log('process %s has %d of %d replicas', record.pid, record.replicas.length, this.init.copies - 1)
-    await Promise.all(added.map(async peer => {
-      await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'install', record, resolve, reject }) })
-    }))
+    for (const peer of record.replicas.filter(peer => !before.has(peer))) {
+      const copy = new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'install', record, resolve, reject }) })
+      installing.set(peer, copy)
+      const done = (): void => { if (installing.get(peer) === copy) installing.delete(peer) }
+      copy.then(done, done)
+    }
+    // Writes that failed on the same replica together all wait for the replacement's copy,
+    // whichever of their reseats chose it.
+    await Promise.all(record.replicas.flatMap(peer => installing.get(peer) ?? []))
   }
 
   private link (peer: string): ReplicaLink {
