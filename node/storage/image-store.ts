@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { PraasError } from '../../protocol/errors.js'
 import {
   IMAGE_CHUNK_BYTES, MAX_MANIFEST_BYTES, checkChunk, checkChunks, compareVersion, decodeManifest, encodeManifest,
-  checkManifest, hashChunk, imageFromChunks, serializeImage, sha256
+  checkManifest, hashChunk, hashChunksBeside, imageFromChunks, serializeImage, sha256
 } from './image.js'
 import { readFully, syncDir, writeAll } from './files.js'
 import type { ImageManifest, ProcessImage } from './image.js'
@@ -83,7 +83,7 @@ export class ImageStore {
       const stored = this.index.get(image.pid)
       if (stored != null && compareVersion(image, stored) < 0) return stored
       const { head, chunks } = serializeImage(image)
-      return await this.write(head, chunks, Promise.all(chunks.map(hashChunk)))
+      return await this.write(head, chunks, async () => await hashChunksBeside(chunks))
     })
   }
 
@@ -151,11 +151,11 @@ export class ImageStore {
   }
 
   /**
-   * The whole file in one sync and one rename. The chunks go to disk while their hashes are still
-   * being computed (`hashes`, off the event loop): the manifest's length does not depend on them
-   * (fixed-width hex), so its place is known, and it is written last, once they are.
+   * The whole file in one sync and one rename. The chunks go to disk (libuv's pool) while their
+   * hashes are computed (`hashes`, started once the write is under way): the manifest's length
+   * does not depend on them (fixed-width hex), so its place is known, and it is written last.
    */
-  private async write (head: Omit<ImageManifest, 'chunks'>, chunks: Uint8Array[], hashes: Promise<string[]> | string[]): Promise<ImageManifest> {
+  private async write (head: Omit<ImageManifest, 'chunks'>, chunks: Uint8Array[], hashes: (() => Promise<string[]>) | string[]): Promise<ImageManifest> {
     const name = fileName(head.pid)
     const path = join(this.dir, name)
     const tmp = `${path}.tmp`
@@ -165,7 +165,7 @@ export class ImageStore {
     try {
       const body = writeAll(fh, chunks, HEAD_BYTES + placeholder.byteLength)
       body.catch(() => {})
-      manifest = { ...head, chunks: await hashes }
+      manifest = { ...head, chunks: typeof hashes === 'function' ? await hashes() : hashes }
       checkManifest(manifest)
       const encoded = encodeManifest(manifest)
       if (encoded.byteLength !== placeholder.byteLength) throw new PraasError('BAD_REQUEST', 'a manifest changed its length')
@@ -194,12 +194,10 @@ export class ImageStore {
    */
   async saveImage (image: ProcessImage): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }> {
     const { head, chunks } = serializeImage(image)
-    const hashing = Promise.all(chunks.map(hashChunk))
-    hashing.catch(() => {})
     return await this.serialize(image.pid, async () => {
       const stored = this.index.get(image.pid)
       if (stored != null && compareVersion(image, stored) < 0) throw new PraasError('BAD_REQUEST', `a newer image of ${image.pid} is stored`)
-      const manifest = await this.write(head, chunks, hashing)
+      const manifest = await this.write(head, chunks, async () => await hashChunksBeside(chunks))
       return { manifest, chunks }
     })
   }
