@@ -1,9 +1,9 @@
 import { PraasError, WriteBatch, decodeReplicateRequest, decodeStateRequest, ReplicateResponse } from '../../protocol/index.js'
 import { exactBytes } from '../runtime/index.js'
-import { checkChunk, compareEpoch, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256 } from '../storage/index.js'
+import { checkChunk, compareEpoch, compareVersion, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256 } from '../storage/index.js'
 import { RESULT_GAP, RESULT_OK, RESULT_REFUSED, RESULT_STALE } from './replicator.js'
 import type { InvokeRequest } from '../../protocol/index.js'
-import type { ImageManifest, ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
+import type { ActivationEpoch, ApplyResult, ImageManifest, ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
 import type { Runtime } from '../runtime/index.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -77,7 +77,10 @@ export class StateService {
       case 'rebase': {
         // the image carries only the mail; its epoch and seq name the copy it applies to
         const { image, state } = this.assemble(request.payload)
-        const result = this.init.replicas.rebase(image.pid, { epoch: image.epoch, seq: image.seq }, { term: state.term, counter: state.counter }, image.messages)
+        const basis = { epoch: image.epoch, seq: image.seq }
+        const to = { term: state.term, counter: state.counter }
+        let result = this.init.replicas.rebase(image.pid, basis, to, image.messages)
+        if (result === 'gap') result = await this.rebaseFromImage(image.pid, basis, to, image.messages)
         return Uint8Array.of(result === 'ok' ? RESULT_OK : result === 'stale' ? RESULT_STALE : RESULT_GAP)
       }
       case 'activate': {
@@ -95,6 +98,28 @@ export class StateService {
       }
       default: throw new PraasError('BAD_REQUEST', `unknown state operation ${request.fn}`)
     }
+  }
+
+  /**
+   * A rebase onto this node's swap image of exactly that copy: the process was swapped here and
+   * brought back on another node, which now makes this node its replica. The image on disk
+   * becomes the replica (read and checked here), rather than the same bytes crossing the network
+   * as a full copy; once the replica log holds it, synced, the image goes.
+   */
+  private async rebaseFromImage (pid: string, basis: { epoch: ActivationEpoch, seq: number }, to: ActivationEpoch, messages: ProcessImage['messages']): Promise<ApplyResult> {
+    const stored = this.init.images.manifest(pid)
+    if (stored == null || compareVersion(stored, basis) !== 0 || compareEpoch(to, basis.epoch) < 0) return 'gap'
+    const image = await this.init.images.load(pid).catch(() => undefined)
+    if (image == null || compareVersion(image, basis) !== 0) return 'gap'
+    const result = this.init.replicas.install({ ...image, epoch: to, messages })
+    if (result === 'ok') {
+      this.init.log('the swap image of %s here is its replica now', pid)
+      void this.init.replicas.flush().then(async () => {
+        const still = this.init.images.manifest(pid)
+        if (still != null && compareVersion(still, basis) === 0) await this.init.images.delete(pid)
+      }).catch((err: Error) => { this.init.log('keeping the swap image of %s: %s', pid, err.message) })
+    }
+    return result
   }
 
   private replicate (payload: Uint8Array): Uint8Array {
