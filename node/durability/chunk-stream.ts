@@ -46,31 +46,49 @@ export async function sendChunks (stream: Stream, chunks: Uint8Array[], options:
 /**
  * Receives the chunks of one `sendChunks` stream, handing each to `onChunk` as it completes
  * (the receiver hashes and keeps it), then acks. Sizes are checked against the image limits and
- * `maxBytes` before anything is buffered; a bad header or a short stream aborts it.
+ * `maxBytes` before anything is buffered; a bad header or a short stream aborts it. The chunks
+ * are consecutive views of one buffer, the size the header announced, that the network reads are
+ * copied into as they come: the image is rebuilt from them without joining them again.
  */
 export function receiveChunks (stream: Stream, onChunk: (chunk: Uint8Array) => void, options: { signal: AbortSignal, maxBytes: number }): void {
-  const buffer = new Uint8ArrayList()
+  const head = new Uint8ArrayList()
   let lengths: number[] | undefined
+  let body: Uint8Array | undefined
+  /** Bytes of the body received, and where the chunk being received starts. */
+  let filled = 0
+  let chunkAt = 0
   let next = 0
   const fail = (err: Error): void => { stream.abort(err) }
   const onAbort = (): void => { fail(new PraasError('TIMEOUT', 'chunk stream took too long')) }
   options.signal.addEventListener('abort', onAbort, { once: true })
   stream.addEventListener('close', () => { options.signal.removeEventListener('abort', onAbort) }, { once: true })
+  const take = (bytes: Uint8Array): void => {
+    if (body == null || lengths == null) return
+    if (filled + bytes.byteLength > body.byteLength) throw new PraasError('BAD_REQUEST', 'bytes after the last chunk')
+    body.set(bytes, filled)
+    filled += bytes.byteLength
+    while (next < lengths.length && filled - chunkAt >= lengths[next]) {
+      onChunk(body.subarray(chunkAt, chunkAt + lengths[next]))
+      chunkAt += lengths[next]
+      next++
+    }
+  }
   stream.addEventListener('message', (evt) => {
     try {
-      buffer.append(evt.data)
       if (lengths == null) {
-        lengths = readHeader(buffer)
-        if (lengths != null && lengths.reduce((a, b) => a + b, 0) > options.maxBytes) throw new PraasError('TOO_LARGE', 'an image larger than this node takes now')
+        head.append(evt.data)
+        lengths = readHeader(head)
+        if (lengths == null) return
+        const total = lengths.reduce((a, b) => a + b, 0)
+        if (total > options.maxBytes) throw new PraasError('TOO_LARGE', 'an image larger than this node takes now')
+        body = Buffer.allocUnsafe(total)
+        for (const bytes of head) take(bytes)
+      } else if (evt.data instanceof Uint8Array) {
+        take(evt.data)
+      } else {
+        for (const bytes of evt.data) take(bytes)
       }
-      while (lengths != null && next < lengths.length && buffer.byteLength >= lengths[next]) {
-        // a chunk spans many network reads: subarray copies it into a buffer of its own
-        onChunk(buffer.subarray(0, lengths[next]))
-        buffer.consume(lengths[next])
-        next++
-      }
-      if (lengths != null && next === lengths.length) {
-        if (buffer.byteLength > 0) throw new PraasError('BAD_REQUEST', 'bytes after the last chunk')
+      if (next === lengths.length) {
         stream.send(Uint8Array.of(ACK))
         void stream.close().catch(() => {})
       }

@@ -17,6 +17,24 @@ describe('durability/chunk-stream (/praas/state/1.0.0/chunks)', function () {
     await sendChunks(sender, chunks, { signal: AbortSignal.timeout(10_000) })
     assert.equal(got.length, chunks.length)
     chunks.forEach((chunk, i) => { assertBytesEqual(got[i], chunk, `chunk ${i}`) })
+    // consecutive views of one buffer: an image is rebuilt from them without a copy
+    let end = got[0].byteOffset
+    for (const chunk of got) {
+      assert.equal(chunk.buffer, got[0].buffer)
+      assert.equal(chunk.byteOffset, end)
+      end += chunk.byteLength
+    }
+  })
+
+  it('aborts a stream that sends more bytes than its header announced', async function () {
+    const [sender, receiver] = await pair()
+    const end = closed(receiver)
+    const got: Uint8Array[] = []
+    receiveChunks(receiver, (chunk) => { got.push(chunk) }, { signal: AbortSignal.timeout(10_000), maxBytes: 1024 })
+    // one chunk of 4 bytes announced, 6 sent in one write
+    sender.send(Uint8Array.of(1, 4, 10, 11, 12, 13, 14, 15))
+    assert.equal((await end as { code?: string })?.code, 'BAD_REQUEST')
+    assert.equal(got.length, 0)
   })
 
   it('aborts a stream whose header is malformed, without waiting for more', async function () {
