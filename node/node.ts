@@ -168,7 +168,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   if (options.appsDir != null) await apps.loadDir(resolve(options.appsDir))
 
   await host.handle(INVOKE_PROTOCOL, (stream) => {
-    serveInvokeStream(stream, async (request, { signal }) => await runtime.invoke(request.pid, request.fn, request.payload, { timeoutMs: request.timeoutMs, signal }))
+    // the options go on as they are: their signal is made only if something reads it
+    serveInvokeStream(stream, async (request, options) => await runtime.invoke(request.pid, request.fn, request.payload, options))
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CHANNEL_PROTOCOL, (stream, connection) => {
     const remote = connection.remotePeer.toString()

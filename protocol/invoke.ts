@@ -1,3 +1,4 @@
+import { Cancellation } from './cancellation.js'
 import { errorFromWire, errorToWire, PraasError, toPraasError } from './errors.js'
 import { FrameReader, writeFrame, writeMessage } from './frames.js'
 import { InvokeFrame } from './messages.js'
@@ -123,8 +124,20 @@ export class InvokeChannel {
   }
 }
 
+/**
+ * The options a handler gets with a request: the caller's time limit, and the call's
+ * cancellation (the caller's CANCEL, the stream closing). Its `signal` is made only when read,
+ * so a handler that passes the options on to code that listens with `onAbort` costs no
+ * AbortSignal.
+ */
+export class InboundCallOptions extends Cancellation {
+  constructor (readonly timeoutMs: number) {
+    super()
+  }
+}
+
 export interface InvokeHandler {
-  (request: InvokeRequest, options: { signal: AbortSignal }): Promise<Uint8Array>
+  (request: InvokeRequest, options: InboundCallOptions): Promise<Uint8Array>
 }
 
 /**
@@ -134,7 +147,7 @@ export interface InvokeHandler {
  */
 export function serveInvokeStream (stream: Stream, handler: InvokeHandler): void {
   stream.inactivityTimeout = STREAM_INACTIVITY_TIMEOUT_MS
-  const running = new Map<number, AbortController>()
+  const running = new Map<number, Cancellation>()
   let paused = false
 
   const respondError = (id: number, err: unknown): void => {
@@ -144,22 +157,22 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler): void
 
   const run = async (message: InvokeMessage): Promise<void> => {
     const { head, payload } = message
-    const controller = new AbortController()
-    running.set(head.id, controller)
+    const cancellation = new InboundCallOptions(head.timeoutMs)
+    running.set(head.id, cancellation)
     if (running.size >= MAX_INFLIGHT_PER_STREAM && !paused) {
       paused = true
       stream.pause()
     }
     try {
-      const result = await handler({ pid: head.pid, fn: head.fn, payload, timeoutMs: head.timeoutMs, key: head.key, from: head.from }, { signal: controller.signal })
-      if (controller.signal.aborted || stream.status !== 'open') return
+      const result = await handler({ pid: head.pid, fn: head.fn, payload, timeoutMs: head.timeoutMs, key: head.key, from: head.from }, cancellation)
+      if (cancellation.aborted || stream.status !== 'open') return
       if (result.byteLength > MAX_PAYLOAD_BYTES) {
         respondError(head.id, new PraasError('TOO_LARGE', `result of ${result.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`))
         return
       }
-      await writeMessage(stream, { id: head.id, kind: InvokeFrame.Kind.RESPONSE }, result, { signal: controller.signal })
+      await writeMessage(stream, { id: head.id, kind: InvokeFrame.Kind.RESPONSE }, result, cancellation)
     } catch (err) {
-      if (!controller.signal.aborted) respondError(head.id, err)
+      if (!cancellation.aborted) respondError(head.id, err)
     } finally {
       running.delete(head.id)
       if (paused && running.size < MAX_INFLIGHT_PER_STREAM / 2) {
@@ -181,7 +194,7 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler): void
 
   stream.addEventListener('close', () => {
     reader.clear()
-    for (const controller of running.values()) controller.abort(new PraasError('UNAVAILABLE', 'invoke stream closed'))
+    for (const cancellation of running.values()) cancellation.abort(new PraasError('UNAVAILABLE', 'invoke stream closed'))
     running.clear()
   })
 }

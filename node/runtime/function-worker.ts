@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { PraasError } from '../../protocol/index.js'
+import type { Cancellation } from '../../protocol/index.js'
 import { markFresh } from '../../protocol/fresh-bytes.js'
 import { exactBytes } from './exact-bytes.js'
 import { forTransfer } from './transfer.js'
@@ -36,6 +37,8 @@ export interface CallRecord {
   pid: string
   resolve(payload: Uint8Array): void
   reject(err: PraasError): void
+  /** Aborted when the call ends early (timeout, cancel, its worker stopped): its ctx calls stop waiting. */
+  cancellation: Cancellation
 }
 
 export interface WorkerEvents {

@@ -276,7 +276,7 @@ export class Runtime {
     record.running++
     let result: Uint8Array
     try {
-      result = await app.pool.run(pid, fn, payload, { timeoutMs, signal: options.signal })
+      result = await app.pool.run(pid, fn, payload, timeoutMs, options)
     } finally {
       this.ended(record)
     }

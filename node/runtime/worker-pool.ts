@@ -1,8 +1,8 @@
-import { PraasError } from '../../protocol/index.js'
+import { Cancellation, onAbort, PraasError, throwIfAborted } from '../../protocol/index.js'
 import { FunctionWorker } from './function-worker.js'
 import type { CallRecord } from './function-worker.js'
 import type { ContextOp } from './worker-messages.js'
-import type { Logger } from '@libp2p/interface'
+import type { AbortOptions, Logger } from '@libp2p/interface'
 import type { ResourceLimits } from 'node:worker_threads'
 
 /** How long a worker has to answer a ping before a timed-out call counts as runaway code. */
@@ -17,31 +17,7 @@ export interface PoolInit {
   onOp(pid: string, request: ContextOp, signal: AbortSignal): Promise<unknown>
 }
 
-export interface RunOptions {
-  timeoutMs: number
-  signal?: AbortSignal
-}
-
 let nextCallId = 1
-
-/** An AbortController made on first use: most calls make no ctx call that waits. */
-class CallSignal {
-  private controller?: AbortController
-  private reason?: unknown
-
-  get signal (): AbortSignal {
-    if (this.controller == null) {
-      this.controller = new AbortController()
-      if (this.reason !== undefined) this.controller.abort(this.reason)
-    }
-    return this.controller.signal
-  }
-
-  abort (reason: unknown): void {
-    if (this.controller != null) this.controller.abort(reason)
-    else this.reason = reason
-  }
-}
 
 /**
  * The warm workers of one app version. Any idle worker runs any invocation of any of the app's
@@ -51,8 +27,6 @@ class CallSignal {
  */
 export class WorkerPool {
   private readonly workers: FunctionWorker[] = []
-  /** Per running call: the signal its ctx calls wait on, made only when a ctx call needs one. */
-  private readonly signals = new Map<number, CallSignal>()
   /** Workers whose call just timed out, left out of scheduling until they answer a ping. */
   private readonly suspects = new Set<FunctionWorker>()
   private retired = false
@@ -69,10 +43,7 @@ export class WorkerPool {
 
   private spawn (): FunctionWorker {
     const worker = new FunctionWorker(this.init.modulePath, this.init.resourceLimits, {
-      onOp: async (call, request) => {
-        const signal = this.signals.get(call.id)?.signal ?? AbortSignal.abort()
-        return await this.init.onOp(call.pid, request, signal)
-      },
+      onOp: async (call, request) => await this.init.onOp(call.pid, request, call.cancellation.signal),
       onExit: (gone) => {
         const index = this.workers.indexOf(gone)
         if (index >= 0) this.workers.splice(index, 1)
@@ -88,46 +59,51 @@ export class WorkerPool {
    * event that brought it, before the network stack finishes its own work.
    */
   private pick (): FunctionWorker | Promise<FunctionWorker> {
-    const live = this.workers.filter(w => w.alive && !this.suspects.has(w))
-    const idle = live.find(w => w.load === 0)
-    if (idle != null) return idle
-    if (live.length < this.init.maxWorkers) {
+    let live = 0
+    let leastBusy: FunctionWorker | undefined
+    for (const worker of this.workers) {
+      if (!worker.alive || this.suspects.has(worker)) continue
+      if (worker.load === 0) return worker
+      live++
+      if (leastBusy == null || worker.load < leastBusy.load) leastBusy = worker
+    }
+    if (live < this.init.maxWorkers) {
       const worker = this.spawn()
       return worker.ready.then(() => worker)
     }
-    if (live.length === 0) throw new PraasError('UNAVAILABLE', `every worker of app ${this.init.app} is busy past its limit`)
-    return live.reduce((a, b) => (b.load < a.load ? b : a))
+    if (leastBusy == null) throw new PraasError('UNAVAILABLE', `every worker of app ${this.init.app} is busy past its limit`)
+    return leastBusy
   }
 
-  async run (pid: string, fn: string, payload: Uint8Array, options: RunOptions): Promise<Uint8Array> {
+  /**
+   * Runs `fn` on a worker within `timeoutMs`. `options` is only listened to (onAbort), so a
+   * Cancellation passed as options never has to make its AbortSignal.
+   */
+  async run (pid: string, fn: string, payload: Uint8Array, timeoutMs: number, options: AbortOptions = {}): Promise<Uint8Array> {
     if (this.retired) throw new PraasError('UNAVAILABLE', `app ${this.init.app} was replaced`)
-    options.signal?.throwIfAborted()
+    throwIfAborted(options)
     const picked = this.pick()
     const worker = picked instanceof FunctionWorker ? picked : await picked
-    const id = nextCallId++
-    const controller = new CallSignal()
-    this.signals.set(id, controller)
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
-    const call: CallRecord = { id, pid, resolve, reject }
+    // the signal its ctx calls wait on is made only when a ctx call needs one
+    const call: CallRecord = { id: nextCallId++, pid, resolve, reject, cancellation: new Cancellation() }
     const stop = (reason: PraasError): void => {
-      if (!worker.calls.has(id)) return
-      worker.forget(id)
-      controller.abort(reason)
+      if (!worker.calls.has(call.id)) return
+      worker.forget(call.id)
+      call.cancellation.abort(reason)
       reject(reason)
       void this.stopIfStuck(worker)
     }
     const timer = setTimeout(() => {
-      stop(new PraasError('TIMEOUT', `${fn} ran past its time limit of ${options.timeoutMs} ms`))
-    }, options.timeoutMs)
-    const onAbort = (): void => { stop(new PraasError('TIMEOUT', `${fn} was cancelled by its caller`)) }
-    options.signal?.addEventListener('abort', onAbort, { once: true })
+      stop(new PraasError('TIMEOUT', `${fn} ran past its time limit of ${timeoutMs} ms`))
+    }, timeoutMs)
+    const unlisten = onAbort(options, () => { stop(new PraasError('TIMEOUT', `${fn} was cancelled by its caller`)) })
     worker.start(call, fn, this.init.app, payload)
     try {
       return await promise
     } finally {
       clearTimeout(timer)
-      options.signal?.removeEventListener('abort', onAbort)
-      this.signals.delete(id)
+      unlisten()
     }
   }
 
@@ -141,7 +117,7 @@ export class WorkerPool {
     const error = new PraasError('TIMEOUT', 'the function worker was stopped: runaway code past its time limit')
     for (const call of worker.calls.values()) {
       worker.forget(call.id)
-      this.signals.get(call.id)?.abort(error)
+      call.cancellation.abort(error)
       call.reject(error)
     }
     await worker.terminate()
