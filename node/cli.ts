@@ -55,7 +55,8 @@ program.command('node')
   .option('--mailbox-limit <bytes>', 'byte limit of one mailbox; senders to a full one wait', String(DEFAULT_MAILBOX_BYTES))
   .option('--replicas <n>', 'copies of each process\'s state, this node\'s included (1: no replication)', String(DEFAULT_REPLICAS))
   .option('--swap-after <ms>', 'swap a process idle this long (0: never)', String(DEFAULT_SWAP_AFTER_MS))
-  .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string, replicas: string, swapAfter: string }) => {
+  .option('--worker-hot-spin <ms>', 'an app worker polls for its next call this long after its last one (lower latency, a busy core; 0: never)', '0')
+  .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string, replicas: string, swapAfter: string, workerHotSpin: string }) => {
     const replicas = Number(opts.replicas)
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new PraasError('BAD_REQUEST', '--replicas takes a number from 1 to 16')
     const swapAfterMs = Number(opts.swapAfter)
@@ -64,6 +65,8 @@ program.command('node')
     if (!Number.isInteger(mailboxBytes) || mailboxBytes <= 0) throw new PraasError('BAD_REQUEST', '--mailbox-limit takes a positive number of bytes')
     const functionTimeoutMs = Number(opts.functionTimeout)
     if (!Number.isInteger(functionTimeoutMs) || functionTimeoutMs <= 0) throw new PraasError('BAD_REQUEST', '--function-timeout takes a positive number of ms')
+    const workerHotSpinMs = Number(opts.workerHotSpin)
+    if (!Number.isFinite(workerHotSpinMs) || workerHotSpinMs < 0 || workerHotSpinMs > 60_000) throw new PraasError('BAD_REQUEST', '--worker-hot-spin takes a number of ms from 0 to 60000')
     const node = await startNode({
       dataDir: opts.dataDir,
       listen: opts.listen,
@@ -73,7 +76,8 @@ program.command('node')
       functionTimeoutMs,
       mailboxBytes,
       replicas,
-      swapAfterMs
+      swapAfterMs,
+      workerHotSpinMs
     })
     process.stderr.write(`praas node ${node.peerId}\n${node.addrs.map(a => `  listening on ${a}\n`).join('')}`)
     let stopping = false

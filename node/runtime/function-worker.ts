@@ -2,10 +2,11 @@ import { Worker } from 'node:worker_threads'
 import { PraasError } from '../../protocol/index.js'
 import type { Cancellation } from '../../protocol/index.js'
 import { markFresh } from '../../protocol/fresh-bytes.js'
+import { Doorbell } from './doorbell.js'
 import { exactBytes } from './exact-bytes.js'
 import { forTransfer } from './transfer.js'
 import { TurnBatcher } from './turn-batcher.js'
-import type { ContextOp, FromWorker, ToWorker } from './worker-messages.js'
+import type { ContextOp, FromWorker, ToWorker, WorkerInit } from './worker-messages.js'
 import type { ResourceLimits } from 'node:worker_threads'
 
 const WORKER_URL = new URL('./worker.js', import.meta.url)
@@ -57,12 +58,15 @@ export class FunctionWorker {
   readonly calls = new Map<number, CallRecord>()
   readonly ready: Promise<string[]>
   private readonly worker: Worker
+  private readonly bell?: Doorbell
   private readonly pongs = new Map<number, () => void>()
   private nextPing = 1
   private exited = false
 
-  constructor (modulePath: string, resourceLimits: ResourceLimits, private readonly events: WorkerEvents) {
-    this.worker = new Worker(WORKER_URL, { workerData: { modulePath }, resourceLimits, stdout: false, stderr: false })
+  constructor (modulePath: string, resourceLimits: ResourceLimits, private readonly events: WorkerEvents, hotSpinMs = 0) {
+    if (hotSpinMs > 0) this.bell = new Doorbell()
+    const workerData: WorkerInit = { modulePath, bell: this.bell?.buffer ?? new SharedArrayBuffer(4), hotSpinMs }
+    this.worker = new Worker(WORKER_URL, { workerData, resourceLimits, stdout: false, stderr: false })
     const { promise, resolve, reject } = Promise.withResolvers<string[]>()
     this.ready = promise
     this.ready.catch(() => {})
@@ -144,7 +148,11 @@ export class FunctionWorker {
     }
   }
 
-  private readonly outbox = new TurnBatcher<ToWorker>((batch, transfer) => { if (!this.exited) this.worker.postMessage(batch, transfer) })
+  private readonly outbox = new TurnBatcher<ToWorker>((batch, transfer) => {
+    if (this.exited) return
+    this.worker.postMessage(batch, transfer)
+    this.bell?.ring()
+  })
 
   private post (message: ToWorker, transfer?: ArrayBuffer[]): void {
     if (!this.exited) this.outbox.push(message, transfer != null && transfer.length > 0 ? transfer : undefined)

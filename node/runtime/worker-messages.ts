@@ -28,4 +28,8 @@ export type FromWorker =
 /** What the worker is started with. */
 export interface WorkerInit {
   modulePath: string
+  /** The doorbell's shared memory (doorbell.ts), rung after every post to the worker. */
+  bell: SharedArrayBuffer
+  /** How long the worker polls its doorbell after its last call ended (0: it never does). */
+  hotSpinMs: number
 }

@@ -13,6 +13,8 @@ export interface PoolInit {
   modulePath: string
   maxWorkers: number
   resourceLimits: ResourceLimits
+  /** How long a worker polls for its next call after its last one ended (doorbell.ts); 0: never. */
+  hotSpinMs?: number
   log: Logger
   onOp(pid: string, request: ContextOp, signal: AbortSignal): Promise<unknown>
 }
@@ -48,7 +50,7 @@ export class WorkerPool {
         const index = this.workers.indexOf(gone)
         if (index >= 0) this.workers.splice(index, 1)
       }
-    })
+    }, this.init.hotSpinMs)
     this.workers.push(worker)
     return worker
   }

@@ -9,124 +9,128 @@ import { fixture } from '../helpers/paths.js'
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 
-describe('runtime', function () {
-  let dir: string
-  let apps: AppRegistry
-  let runtime: Runtime
+// Every behaviour holds alike whether a worker sleeps between calls or polls for the next one (doorbell.ts).
+for (const hotSpinMs of [0, 20]) {
+  describe(`runtime${hotSpinMs > 0 ? ', workers hot between calls' : ''}`, function () {
+    let dir: string
+    let apps: AppRegistry
+    let runtime: Runtime
 
-  beforeEach(async function () {
-    dir = await mkdtemp(join(tmpdir(), 'praas-runtime-'))
-    apps = new AppRegistry(join(dir, 'apps'), {
-      maxWorkers: 2,
-      resourceLimits: { maxOldGenerationSizeMb: 128 },
-      log: logger('praas:test'),
-      onOp: async (pid, request, signal) => await runtime.onContextOp(pid, request, signal)
+    beforeEach(async function () {
+      dir = await mkdtemp(join(tmpdir(), 'praas-runtime-'))
+      apps = new AppRegistry(join(dir, 'apps'), {
+        maxWorkers: 2,
+        resourceLimits: { maxOldGenerationSizeMb: 128 },
+        hotSpinMs,
+        log: logger('praas:test'),
+        onOp: async (pid, request, signal) => await runtime.onContextOp(pid, request, signal)
+      })
+      runtime = new Runtime({
+        apps,
+        functionTimeoutMs: 10_000,
+        maxProcesses: 1000,
+        mailboxBytes: 1024 * 1024,
+        remoteInvoke: async (pid) => { throw new PraasError('NOT_FOUND', `no process ${pid}`) },
+        remoteSend: async (pid) => { throw new PraasError('NOT_FOUND', `no process ${pid}`) }
+      })
+      await apps.deploy('kit', await readFile(fixture('testkit')))
     })
-    runtime = new Runtime({
-      apps,
-      functionTimeoutMs: 10_000,
-      maxProcesses: 1000,
-      mailboxBytes: 1024 * 1024,
-      remoteInvoke: async (pid) => { throw new PraasError('NOT_FOUND', `no process ${pid}`) },
-      remoteSend: async (pid) => { throw new PraasError('NOT_FOUND', `no process ${pid}`) }
+
+    afterEach(async function () {
+      await apps.stop()
+      await rm(dir, { recursive: true, force: true })
     })
-    await apps.deploy('kit', await readFile(fixture('testkit')))
-  })
 
-  afterEach(async function () {
-    await apps.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
-
-  it('lets concurrent invocations of one process see each other\'s writes', async function () {
-    const { pid } = runtime.create('kit')
-    const writes = Array.from({ length: 50 }, async (_, i) => {
-      await runtime.invoke(pid, 'put', new TextEncoder().encode(JSON.stringify({ key: `k${i}`, value: String(i) })))
+    it('lets concurrent invocations of one process see each other\'s writes', async function () {
+      const { pid } = runtime.create('kit')
+      const writes = Array.from({ length: 50 }, async (_, i) => {
+        await runtime.invoke(pid, 'put', new TextEncoder().encode(JSON.stringify({ key: `k${i}`, value: String(i) })))
+      })
+      await Promise.all(writes)
+      const keys = JSON.parse(text(await runtime.invoke(pid, 'keys', new Uint8Array()))) as string[]
+      assert.equal(keys.length, 50)
+      assert.equal(text(await runtime.invoke(pid, 'get', new TextEncoder().encode('k49'))), '49')
     })
-    await Promise.all(writes)
-    const keys = JSON.parse(text(await runtime.invoke(pid, 'keys', new Uint8Array()))) as string[]
-    assert.equal(keys.length, 50)
-    assert.equal(text(await runtime.invoke(pid, 'get', new TextEncoder().encode('k49'))), '49')
-  })
 
-  it('runs the invocations of one process concurrently, not one after another', async function () {
-    const { pid } = runtime.create('kit')
-    const waiting = runtime.invoke(pid, 'waitForFlag', new Uint8Array(), { timeoutMs: 5000 })
-    await new Promise(resolve => setTimeout(resolve, 50))
-    await runtime.invoke(pid, 'put', new TextEncoder().encode(JSON.stringify({ key: 'flag', value: 'up' })))
-    assert.equal(text(await waiting), 'up')
-  })
+    it('runs the invocations of one process concurrently, not one after another', async function () {
+      const { pid } = runtime.create('kit')
+      const waiting = runtime.invoke(pid, 'waitForFlag', new Uint8Array(), { timeoutMs: 5000 })
+      await new Promise(resolve => setTimeout(resolve, 50))
+      await runtime.invoke(pid, 'put', new TextEncoder().encode(JSON.stringify({ key: 'flag', value: 'up' })))
+      assert.equal(text(await waiting), 'up')
+    })
 
-  it('keeps each process\'s state apart', async function () {
-    const a = runtime.create('kit').pid
-    const b = runtime.create('kit').pid
-    await runtime.invoke(a, 'incr', new Uint8Array())
-    await runtime.invoke(a, 'incr', new Uint8Array())
-    assert.equal(text(await runtime.invoke(b, 'incr', new Uint8Array())), '1')
-    assert.equal(text(await runtime.invoke(a, 'incr', new Uint8Array())), '3')
-  })
+    it('keeps each process\'s state apart', async function () {
+      const a = runtime.create('kit').pid
+      const b = runtime.create('kit').pid
+      await runtime.invoke(a, 'incr', new Uint8Array())
+      await runtime.invoke(a, 'incr', new Uint8Array())
+      assert.equal(text(await runtime.invoke(b, 'incr', new Uint8Array())), '1')
+      assert.equal(text(await runtime.invoke(a, 'incr', new Uint8Array())), '3')
+    })
 
-  it('fails a throwing function with FUNCTION_ERROR and keeps the writes it made', async function () {
-    const { pid } = runtime.create('kit')
-    await runtime.invoke(pid, 'incr', new Uint8Array())
-    const err = await runtime.invoke(pid, 'boom', new TextEncoder().encode('why')).catch((e: PraasError) => e)
-    assert.ok(err instanceof PraasError)
-    assert.equal((err as PraasError).code, 'FUNCTION_ERROR')
-    assert.match((err as PraasError).message, /boom: why/)
-    // A write a function made before it threw was applied (each state operation is atomic).
-    assert.equal(text(await runtime.invoke(pid, 'get', new TextEncoder().encode('n'))), 'clobbered-before-throw')
-    assert.equal(text(await runtime.invoke(pid, 'echo', new TextEncoder().encode('still here'))), 'still here')
-  })
+    it('fails a throwing function with FUNCTION_ERROR and keeps the writes it made', async function () {
+      const { pid } = runtime.create('kit')
+      await runtime.invoke(pid, 'incr', new Uint8Array())
+      const err = await runtime.invoke(pid, 'boom', new TextEncoder().encode('why')).catch((e: PraasError) => e)
+      assert.ok(err instanceof PraasError)
+      assert.equal((err as PraasError).code, 'FUNCTION_ERROR')
+      assert.match((err as PraasError).message, /boom: why/)
+      // A write a function made before it threw was applied (each state operation is atomic).
+      assert.equal(text(await runtime.invoke(pid, 'get', new TextEncoder().encode('n'))), 'clobbered-before-throw')
+      assert.equal(text(await runtime.invoke(pid, 'echo', new TextEncoder().encode('still here'))), 'still here')
+    })
 
-  it('stops a runaway function with TIMEOUT while another process of the app answers', async function () {
-    const runaway = runtime.create('kit').pid
-    const neighbour = runtime.create('kit').pid
-    await runtime.invoke(runaway, 'incr', new Uint8Array())
-    let runawaySettled = false
-    const spinning = runtime.invoke(runaway, 'spin', new Uint8Array(), { timeoutMs: 8000 })
-      .finally(() => { runawaySettled = true })
-      .catch((e: PraasError) => e)
-    await new Promise(resolve => setTimeout(resolve, 50))
-    assert.equal(text(await runtime.invoke(neighbour, 'echo', new TextEncoder().encode('hi'))), 'hi')
-    assert.equal(runawaySettled, false, 'the neighbour answered before the runaway call ended')
-    const err = await spinning
-    assert.equal((err as PraasError).code, 'TIMEOUT')
-    // The stuck worker was replaced: the process answers again, with its state intact.
-    assert.equal(text(await runtime.invoke(runaway, 'incr', new Uint8Array())), '2')
-  })
+    it('stops a runaway function with TIMEOUT while another process of the app answers', async function () {
+      const runaway = runtime.create('kit').pid
+      const neighbour = runtime.create('kit').pid
+      await runtime.invoke(runaway, 'incr', new Uint8Array())
+      let runawaySettled = false
+      const spinning = runtime.invoke(runaway, 'spin', new Uint8Array(), { timeoutMs: 8000 })
+        .finally(() => { runawaySettled = true })
+        .catch((e: PraasError) => e)
+      await new Promise(resolve => setTimeout(resolve, 50))
+      assert.equal(text(await runtime.invoke(neighbour, 'echo', new TextEncoder().encode('hi'))), 'hi')
+      assert.equal(runawaySettled, false, 'the neighbour answered before the runaway call ended')
+      const err = await spinning
+      assert.equal((err as PraasError).code, 'TIMEOUT')
+      // The stuck worker was replaced: the process answers again, with its state intact.
+      assert.equal(text(await runtime.invoke(runaway, 'incr', new Uint8Array())), '2')
+    })
 
-  it('fails an unknown function or process with NOT_FOUND, a pid hosted elsewhere with MOVED', async function () {
-    const { pid } = runtime.create('kit')
-    const noFn = await runtime.invoke(pid, 'nope', new Uint8Array()).catch((e: PraasError) => e)
-    assert.equal((noFn as PraasError).code, 'NOT_FOUND')
-    const elsewhere = await runtime.invoke('not-here', 'echo', new Uint8Array()).catch((e: PraasError) => e)
-    assert.equal((elsewhere as PraasError).code, 'MOVED')
-    assert.throws(() => runtime.create('no-such-app'), { code: 'NOT_FOUND' })
-  })
+    it('fails an unknown function or process with NOT_FOUND, a pid hosted elsewhere with MOVED', async function () {
+      const { pid } = runtime.create('kit')
+      const noFn = await runtime.invoke(pid, 'nope', new Uint8Array()).catch((e: PraasError) => e)
+      assert.equal((noFn as PraasError).code, 'NOT_FOUND')
+      const elsewhere = await runtime.invoke('not-here', 'echo', new Uint8Array()).catch((e: PraasError) => e)
+      assert.equal((elsewhere as PraasError).code, 'MOVED')
+      assert.throws(() => runtime.create('no-such-app'), { code: 'NOT_FOUND' })
+    })
 
-  it('runs ctx.invoke on its own pid inside the process', async function () {
-    const { pid } = runtime.create('kit')
-    const out = await runtime.invoke(pid, 'call', new TextEncoder().encode(JSON.stringify({ fn: 'incr' })))
-    assert.equal(text(out), '1')
-    assert.equal(text(await runtime.invoke(pid, 'whoami', new Uint8Array())), JSON.stringify({ pid, app: 'kit' }))
-  })
+    it('runs ctx.invoke on its own pid inside the process', async function () {
+      const { pid } = runtime.create('kit')
+      const out = await runtime.invoke(pid, 'call', new TextEncoder().encode(JSON.stringify({ fn: 'incr' })))
+      assert.equal(text(out), '1')
+      assert.equal(text(await runtime.invoke(pid, 'whoami', new Uint8Array())), JSON.stringify({ pid, app: 'kit' }))
+    })
 
-  it('refuses a module that does not load, and keeps the version it had', async function () {
-    const err = await apps.deploy('kit', new TextEncoder().encode('export const = broken')).catch((e: PraasError) => e)
-    assert.equal((err as PraasError).code, 'BAD_REQUEST')
-    const noFns = await apps.deploy('empty', new TextEncoder().encode('export const x = 1')).catch((e: PraasError) => e)
-    assert.equal((noFns as PraasError).code, 'BAD_REQUEST')
-    const { pid } = runtime.create('kit')
-    assert.equal(text(await runtime.invoke(pid, 'echo', new TextEncoder().encode('ok'))), 'ok')
-  })
+    it('refuses a module that does not load, and keeps the version it had', async function () {
+      const err = await apps.deploy('kit', new TextEncoder().encode('export const = broken')).catch((e: PraasError) => e)
+      assert.equal((err as PraasError).code, 'BAD_REQUEST')
+      const noFns = await apps.deploy('empty', new TextEncoder().encode('export const x = 1')).catch((e: PraasError) => e)
+      assert.equal((noFns as PraasError).code, 'BAD_REQUEST')
+      const { pid } = runtime.create('kit')
+      assert.equal(text(await runtime.invoke(pid, 'echo', new TextEncoder().encode('ok'))), 'ok')
+    })
 
-  it('gives a result over 16 MiB TOO_LARGE', async function () {
-    const { pid } = runtime.create('kit')
-    const err = await runtime.invoke(pid, 'blob', new TextEncoder().encode(String(16 * 1024 * 1024 + 1))).catch((e: PraasError) => e)
-    assert.equal((err as PraasError).code, 'TOO_LARGE')
-    assert.equal((await runtime.invoke(pid, 'blob', new TextEncoder().encode('1024'))).byteLength, 1024)
+    it('gives a result over 16 MiB TOO_LARGE', async function () {
+      const { pid } = runtime.create('kit')
+      const err = await runtime.invoke(pid, 'blob', new TextEncoder().encode(String(16 * 1024 * 1024 + 1))).catch((e: PraasError) => e)
+      assert.equal((err as PraasError).code, 'TOO_LARGE')
+      assert.equal((await runtime.invoke(pid, 'blob', new TextEncoder().encode('1024'))).byteLength, 1024)
+    })
   })
-})
+}
 
 describe('newPid', function () {
   it('makes distinct pids that a command line cannot take for an option', function () {
