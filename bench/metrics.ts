@@ -7,7 +7,7 @@ import type { DurableSource } from './durable.js'
 import type { IpcSource } from './ipc.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
+export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
 export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout'
@@ -40,13 +40,16 @@ export interface MetricDef {
 export const METRICS: MetricDef[] = [
   { metric: 'net.echo.rtt', unit: 'us', source: 'net.echo', mode: 'rtt', baselines: [] },
   { metric: 'net.echo.throughput', unit: 'requests/s', source: 'net.echo', mode: 'throughput', baselines: [] },
+  // A plain HTTP microservice: node:http, keep-alive, one connection per call in flight.
+  { metric: 'http.echo.rtt', unit: 'us', source: 'http.echo', mode: 'rtt', baselines: ['net.echo'] },
+  { metric: 'http.echo.throughput', unit: 'requests/s', source: 'http.echo', mode: 'throughput', baselines: ['net.echo'] },
   { metric: 'libp2p.echo.rtt', unit: 'us', source: 'libp2p.echo', mode: 'rtt', baselines: ['net.echo'] },
   { metric: 'libp2p.echo.throughput', unit: 'requests/s', source: 'libp2p.echo', mode: 'throughput', baselines: ['net.echo'] },
   // The same echo with the frames of one event-loop turn sent together: what libp2p can carry
   // when the writer coalesces, the bar for a multiplexed invoke stream that does so.
   { metric: 'libp2p.echo.batched.throughput', unit: 'requests/s', source: 'libp2p.echo.batched', mode: 'throughput', baselines: ['libp2p.echo', 'net.echo'] },
   { metric: 'invoke.rtt', unit: 'us', source: 'praas.invoke', mode: 'rtt', baselines: ['libp2p.echo', 'net.echo'] },
-  { metric: 'invoke.throughput', unit: 'calls/s', source: 'praas.invoke', mode: 'throughput', baselines: ['libp2p.echo', 'libp2p.echo.batched', 'net.echo'] },
+  { metric: 'invoke.throughput', unit: 'calls/s', source: 'praas.invoke', mode: 'throughput', baselines: ['http.echo', 'libp2p.echo', 'libp2p.echo.batched', 'net.echo'] },
   // The paper's LaTeX case: a session process against the same app as FaaS functions on Redis.
   { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.stateless'] },
   { metric: 'latex.compile', unit: 'us', source: 'latex.praas', mode: 'compile', baselines: ['latex.stateless'] },

@@ -22,7 +22,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
 }
 
 /** Sources run in this order: the floors first, so their figures are in hand if praas fails. */
-const ORDER: SourceName[] = ['net.echo', 'libp2p.echo', 'libp2p.echo.batched', 'praas.invoke', 'latex.stateless', 'latex.praas',
+const ORDER: SourceName[] = ['net.echo', 'http.echo', 'libp2p.echo', 'libp2p.echo.batched', 'praas.invoke', 'latex.stateless', 'latex.praas',
   'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote', 'praas.cluster', 'disk.io', 'libp2p.bulk.64', 'praas.durable.r1', 'praas.durable']
 
 /** The first line of an error, plus the first line of a child's output that names an error. */
@@ -30,6 +30,17 @@ function summary (message: string): string {
   const [first, ...rest] = message.split('\n').map(l => l.trim()).filter(l => l !== '')
   const cause = rest.find(l => /error/i.test(l))
   return cause != null ? `${first} ${cause}` : first
+}
+
+/**
+ * On a terminal, a bar of the sources done so far (the children's progress lines run between
+ * the bars, so each bar is a line of its own); in CI or a pipe, nothing: plain lines only.
+ */
+function progressBar (done: number, total: number): string {
+  if (process.stderr.isTTY !== true || process.env.CI != null) return ''
+  const width = 20
+  const filled = Math.round(width * done / Math.max(1, total))
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} `
 }
 
 async function main (): Promise<number> {
@@ -52,10 +63,12 @@ async function main (): Promise<number> {
   const failed = new Set<SourceName>()
   const failures: string[] = []
   const started = Date.now()
+  const steps = rounds * ORDER.filter(n => want.has(n)).length
+  let step = 0
   for (let round = 1; round <= rounds; round++) {
     for (const name of ORDER.filter(n => want.has(n) && !failed.has(n))) {
       const modes = [...(want.get(name) ?? [])]
-      process.stderr.write(`bench: round ${round}/${rounds}: ${name} (${modes.join(', ')}), ${((Date.now() - started) / 1000).toFixed(1)} s elapsed\n`)
+      process.stderr.write(`bench: ${progressBar(step++, steps)}round ${round}/${rounds}: ${name} (${modes.join(', ')}), ${((Date.now() - started) / 1000).toFixed(1)} s elapsed\n`)
       try {
         const report = await runSource(name, modes, plan, bench, root)
         reports.set(name, [...(reports.get(name) ?? []), report])

@@ -20,7 +20,7 @@ function clientTimeout (plan: Plan): number {
   return CLIENT_SETUP_MS + 2 * plan.maxPhaseMs + plan.throughputWarmupMs + plan.throughputMs
 }
 
-async function echo (source: SourceName, kind: 'net' | 'libp2p', batch: boolean, bench: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
+async function echo (source: SourceName, kind: 'net' | 'http' | 'libp2p', batch: boolean, bench: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
   const server = startServer(`${source} server`, process.execPath,
     [join(bench, 'baselines', `${kind}-echo-server.js`), ...(batch ? ['--batch'] : [])])
   try {
@@ -46,6 +46,7 @@ async function praas (bench: string, root: string, modes: Mode[], plan: Plan): P
 export async function runSource (name: SourceName, modes: Mode[], plan: Plan, bench: string, root: string): Promise<ClientReport> {
   switch (name) {
     case 'net.echo': return await echo(name, 'net', false, bench, modes, plan)
+    case 'http.echo': return await echo(name, 'http', false, bench, modes, plan)
     case 'libp2p.echo': return await echo(name, 'libp2p', false, bench, modes, plan)
     case 'libp2p.echo.batched': return await echo(name, 'libp2p', true, bench, modes, plan)
     case 'praas.invoke': return await praas(bench, root, modes, plan)
