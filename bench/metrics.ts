@@ -7,7 +7,7 @@ import type { DurableSource } from './durable.js'
 import type { IpcSource } from './ipc.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
+export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.invoke.hot' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
 export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout'
@@ -49,6 +49,8 @@ export const METRICS: MetricDef[] = [
   // when the writer coalesces, the bar for a multiplexed invoke stream that does so.
   { metric: 'libp2p.echo.batched.throughput', unit: 'requests/s', source: 'libp2p.echo.batched', mode: 'throughput', baselines: ['libp2p.echo', 'net.echo'] },
   { metric: 'invoke.rtt', unit: 'us', source: 'praas.invoke', mode: 'rtt', baselines: ['libp2p.echo', 'net.echo'] },
+  // The opt-in latency mode (`--worker-hot-spin 5`: an idle worker polls for its next call), sequential calls only.
+  { metric: 'invoke.rtt.hot', unit: 'us', source: 'praas.invoke.hot', mode: 'rtt', baselines: ['libp2p.echo', 'praas.invoke'] },
   { metric: 'invoke.throughput', unit: 'calls/s', source: 'praas.invoke', mode: 'throughput', baselines: ['http.echo', 'libp2p.echo', 'libp2p.echo.batched', 'net.echo'] },
   // The paper's LaTeX case: a session process against the same app as FaaS functions on Redis.
   { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.stateless'] },

@@ -32,11 +32,14 @@ async function echo (source: SourceName, kind: 'net' | 'http' | 'libp2p', batch:
   }
 }
 
-async function praas (bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
-  const node = await startPraasNode(root, NODE_READY_MS)
+/** Hot workers (`praas.invoke.hot`): an idle worker polls this long for its next call. */
+const HOT_SPIN_MS = 5
+
+async function praas (source: 'praas.invoke' | 'praas.invoke.hot', bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
+  const node = await startPraasNode(root, NODE_READY_MS, source === 'praas.invoke.hot' ? ['--worker-hot-spin', String(HOT_SPIN_MS)] : [])
   try {
-    return await runClient('praas client', join(bench, 'praas-invoke-client.js'),
-      { source: 'praas.invoke', target: JSON.stringify(node.info.addrs), plan, modes }, clientTimeout(plan))
+    return await runClient(`${source} client`, join(bench, 'praas-invoke-client.js'),
+      { source, target: JSON.stringify(node.info.addrs), plan, modes }, clientTimeout(plan))
   } finally {
     await node.stop()
   }
@@ -49,7 +52,7 @@ export async function runSource (name: SourceName, modes: Mode[], plan: Plan, be
     case 'http.echo': return await echo(name, 'http', false, bench, modes, plan)
     case 'libp2p.echo': return await echo(name, 'libp2p', false, bench, modes, plan)
     case 'libp2p.echo.batched': return await echo(name, 'libp2p', true, bench, modes, plan)
-    case 'praas.invoke': return await praas(bench, root, modes, plan)
+    case 'praas.invoke': case 'praas.invoke.hot': return await praas(name, bench, root, modes, plan)
     case 'latex.stateless': case 'latex.praas': return await latex(name, bench, root, modes, plan)
     case 'ipc.remote': case 'ipc.local': case 'redis.relay': case 'libp2p.bulk': return await ipc(name, bench, root, modes, plan)
     case 'praas.cluster': return await cluster(bench, root, modes, plan)
