@@ -1,13 +1,13 @@
 // The body of every client process: open the transport under test, run the requested load
 // shapes, report the figures to the harness over IPC, close and exit. The harness is the only
 // reader of this process's results; people read its progress lines on stderr.
-import { measureRtt, measureThroughput, type Call, type Plan, type RttResult, type ThroughputResult } from './load.js'
+import { measureInflight, measureRtt, measureSizes, measureThroughput, type Call, type InflightPoint, type Plan, type RttResult, type SizePoint, type ThroughputResult } from './load.js'
 import type { Summary } from './stats.js'
 
-/** The echo load shapes (load.ts), and the LaTeX example's calls (latex.ts). */
-export type Mode = 'rtt' | 'throughput' | 'getfile' | 'compile' | IpcMode | ClusterMode | DurableMode
-/** Process-to-process messages (ipc.ts): one-way times of a ping-pong, and 8 MiB transfers. */
-export type IpcMode = 'oneway' | 'bulk'
+/** The echo load shapes (load.ts), their sweeps over payload sizes and calls in flight, and the LaTeX example's calls (latex.ts). */
+export type Mode = 'rtt' | 'throughput' | 'sizes' | 'inflight' | 'getfile' | 'compile' | IpcMode | ClusterMode | DurableMode
+/** Process-to-process messages (ipc.ts): one-way times of a ping-pong (64 B, and per payload size), and 8 MiB transfers. */
+export type IpcMode = 'oneway' | 'onewaysizes' | 'bulk'
 /** The cluster layer (cluster.ts): a fresh client's first invoke, create + first invoke, leader fail-over. */
 export type ClusterMode = 'resolve' | 'cold' | 'failover'
 /** Durability (durable.ts): swap out, the restoring invoke, the longest call during a live migration (one / several callers), replicated writes. */
@@ -34,11 +34,17 @@ export interface ClientRequest {
 export interface ClientReport {
   rtt?: RttResult
   throughput?: ThroughputResult
+  /** Sequential round trips per payload size (load.ts SWEEP_SIZES). */
+  sizes?: SizePoint[]
+  /** Throughput per number of calls in flight (load.ts SWEEP_INFLIGHT), 64 B calls. */
+  inflight?: InflightPoint[]
   /** Sequential calls of the LaTeX example, in microseconds. */
   getfile?: Summary
   compile?: Summary
   /** One-way times in microseconds (half of each ping-pong round trip). */
   oneway?: Summary
+  /** The same per payload size. */
+  onewaySizes?: SizePoint[]
   /** Transfers of `bytes` each; their times (start of the send to the receiver's ack) in microseconds. */
   bulk?: { bytes: number, transfer: Summary }
   /** In us: a fresh client's first invoke of an existing pid; one raw DHT get of its record by a fresh peer (full query) and by a warm one (first answer). */
@@ -92,6 +98,14 @@ export async function clientMain (open: (target: string, request: ClientRequest)
     if (request.modes.includes('throughput')) {
       process.stderr.write(`  ${request.source}: ${request.plan.concurrency} calls in flight\n`)
       report.throughput = await measureThroughput(transport.call, request.plan)
+    }
+    if (request.modes.includes('sizes')) {
+      process.stderr.write(`  ${request.source}: sequential round trips per payload size\n`)
+      report.sizes = await measureSizes(transport.call, request.plan)
+    }
+    if (request.modes.includes('inflight')) {
+      process.stderr.write(`  ${request.source}: throughput per number of calls in flight\n`)
+      report.inflight = await measureInflight(transport.call, request.plan, report.throughput)
     }
     message = { ok: true, report }
   } catch (err: any) {

@@ -3,8 +3,8 @@
 // frame back unchanged, so the client matches responses to requests by id.
 import { Uint8ArrayList } from 'uint8arraylist'
 
-/** Largest body either side accepts; anything bigger is a framing bug, not a payload. */
-export const MAX_BODY = 1 << 20
+/** Largest body either side accepts (the sweep's 5 MiB payloads fit); anything bigger is a framing bug, not a payload. */
+export const MAX_BODY = 8 << 20
 
 export function encodeFrame (id: number, payload: Uint8Array): Uint8Array {
   const frame = new Uint8Array(8 + payload.byteLength)

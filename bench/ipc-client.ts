@@ -1,12 +1,13 @@
 // Client process of `ipc.remote` / `ipc.local`: an SDK Client deploys bench/apps/ipc.js, creates
-// two processes (on two nodes, or both on one) and has them play ping-pong (`oneway`) and pass
-// 8 MiB messages (`bulk`). All timing happens inside the functions (see the app); this process
+// two processes (on two nodes, or both on one) and has them play ping-pong (`oneway`, and once per
+// payload size for `onewaysizes`) and pass 8 MiB messages (`bulk`). All timing happens inside the functions (see the app); this process
 // only starts the pairs and summarizes what they measured.
 import '../protocol/polyfill.js'
 import { readFile } from 'node:fs/promises'
 import { Client } from '../sdk/index.js'
 import type { ClientReport, ClientRequest } from './client-main.js'
 import { BULK_BYTES, bulkCounts, bulkReport, float64s, ONEWAY_BYTES, onewayCounts, reportMain } from './ipc-child.js'
+import { sizeLabel, type SizePoint } from './load.js'
 import { summarize } from './stats.js'
 
 /** What ipc.ts hands over as the request's target, JSON-encoded. */
@@ -65,6 +66,22 @@ async function measure (request: ClientRequest): Promise<{ report: ClientReport,
         [a, 'ping', { peer: b, size: ONEWAY_BYTES, ...counts }], 2 * counts.maxMs + CALL_SLACK_MS)
       report.oneway = summarize(samples)
       if (report.oneway.n === 0) throw new Error('no ping-pong round finished')
+    }
+    if (request.modes.includes('onewaysizes')) {
+      const sweep = request.plan.sweep
+      if (sweep == null) throw new Error('the plan has no sweep')
+      const points: SizePoint[] = []
+      for (const { bytes, warmup, iterations } of sweep.sizes) {
+        process.stderr.write(`  ${request.source}: ping-pong of ${sizeLabel(bytes)} between two processes ${where}\n`)
+        const maxMs = Math.min(request.plan.maxPhaseMs, sweep.maxPointMs)
+        const samples = await pair(client,
+          [b, 'pong', { maxRounds: warmup + iterations + 1 }],
+          [a, 'ping', { peer: b, size: bytes, warmup, rounds: iterations, maxMs }], 2 * maxMs + CALL_SLACK_MS)
+        const latency = summarize(samples)
+        if (latency.n === 0) throw new Error(`no ping-pong round of ${sizeLabel(bytes)} finished`)
+        points.push({ bytes, latency })
+      }
+      report.onewaySizes = points
     }
     if (request.modes.includes('bulk')) {
       const counts = bulkCounts(request.plan)

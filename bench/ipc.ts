@@ -17,11 +17,12 @@ import { firstLine, runClient, startServer, stopChild, trackTempDir, type Child 
 import type { ClientReport, Mode } from './client-main.js'
 import type { IpcTarget } from './ipc-client.js'
 import { BULK_BYTES, bulkCounts, onewayCounts } from './ipc-child.js'
-import type { Plan } from './load.js'
+import { sweepBoundMs, type Plan } from './load.js'
 import type { Row } from './metrics.js'
 import { barChart, type Bar } from './plot.js'
 import { startPraasNode, type PraasNode } from './praas-node.js'
 import { answersPing, freePort } from './redis-probe.js'
+import { isSweepMetric } from './sweeps.js'
 
 export type IpcSource = 'ipc.remote' | 'ipc.local' | 'redis.relay' | 'libp2p.bulk'
 
@@ -32,7 +33,7 @@ const CLIENT_SETUP_MS = 60_000
 
 function clientTimeout (plan: Plan, modes: Mode[]): number {
   const phases = (modes.includes('oneway') ? 2 * onewayCounts(plan).maxMs : 0) + (modes.includes('bulk') ? 2 * bulkCounts(plan).maxMs : 0)
-  return CLIENT_SETUP_MS + phases
+  return CLIENT_SETUP_MS + phases + sweepBoundMs(plan, modes)
 }
 
 /** `bench` is the compiled bench folder (dist/bench), `root` the repository. */
@@ -150,7 +151,8 @@ export async function ipcPlots (dir: string, rows: Row[]): Promise<string[]> {
   const oneway: Bar[] = []
   const bulk: Bar[] = []
   for (const r of rows) {
-    if (!r.metric.startsWith('ipc.') || seen.has(r.metric) || r.value == null) continue
+    // the per-size rows are drawn by sweeps.ts
+    if (!r.metric.startsWith('ipc.') || isSweepMetric(r.metric) || seen.has(r.metric) || r.value == null) continue
     seen.add(r.metric)
     if (r.unit === 'us') oneway.push({ label: r.metric, value: r.value, whisker: r.p99 ?? undefined })
     else bulk.push({ label: r.metric, value: r.value })

@@ -5,6 +5,7 @@ import type { ClientReport, Mode } from './client-main.js'
 import type { ClusterSource } from './cluster.js'
 import type { DurableSource } from './durable.js'
 import type { IpcSource } from './ipc.js'
+import { SWEEP_SIZES, sizeLabel, type SizePoint } from './load.js'
 import { round, type Summary } from './stats.js'
 
 export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.invoke.hot' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
@@ -14,10 +15,17 @@ export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'inv
 
 const constant = (x: number): Summary => ({ n: 1, p50: x, p99: x, mean: x, min: x, max: x })
 const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
+const halveEach = (points: SizePoint[]): SizePoint[] => points.map(p => ({ bytes: p.bytes, latency: halve(p.latency) }))
 
-const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, derive(report: ClientReport): ClientReport }> = {
-  // Raw libp2p one-way: half the sequential 64 B round trip on an open stream (the same halving as the ipc ping-pong).
-  'libp2p.echo.half': { from: 'libp2p.echo', mode: 'rtt', derive: r => ({ oneway: r.rtt != null ? halve(r.rtt) : undefined }) },
+/** `mode`: the source's mode the derivation reads; `modes`: the same per metric mode, where they differ. */
+const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, modes?: Partial<Record<Mode, Mode>>, derive(report: ClientReport): ClientReport }> = {
+  // Raw libp2p one-way: half the sequential round trip on an open stream (the same halving as the ipc ping-pong), 64 B and per payload size.
+  'libp2p.echo.half': {
+    from: 'libp2p.echo',
+    mode: 'rtt',
+    modes: { onewaysizes: 'sizes' },
+    derive: r => ({ oneway: r.rtt != null ? halve(r.rtt) : undefined, onewaySizes: r.sizes != null ? halveEach(r.sizes) : undefined })
+  },
   // The cluster client measures its baselines in the same mesh and reports them beside its figures (cluster-client.ts).
   'dht.get': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.dhtGet } : undefined }) },
   'dht.get.warm': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.dhtGetWarm } : undefined }) },
@@ -35,6 +43,10 @@ export interface MetricDef {
   mode: Mode
   /** Sources whose same-mode figure this one is divided by; empty for the raw floor. */
   baselines: Array<SourceName | DerivedName>
+  /** The payload size of a sweep row (modes `sizes`, `onewaysizes`). */
+  bytes?: number
+  /** Measured for a plot (report.ts), not a row: the source and its baselines run the mode, no row is written. */
+  plotOnly?: boolean
 }
 
 export const METRICS: MetricDef[] = [
@@ -52,12 +64,16 @@ export const METRICS: MetricDef[] = [
   // The opt-in latency mode (`--worker-hot-spin 5`: an idle worker polls for its next call), sequential calls only.
   { metric: 'invoke.rtt.hot', unit: 'us', source: 'praas.invoke.hot', mode: 'rtt', baselines: ['libp2p.echo', 'praas.invoke'] },
   { metric: 'invoke.throughput', unit: 'calls/s', source: 'praas.invoke', mode: 'throughput', baselines: ['http.echo', 'libp2p.echo', 'libp2p.echo.batched', 'net.echo'] },
+  // The sweeps (sweeps.ts): sequential round trips per payload size; calls/s per number of calls in flight (a plot only).
+  ...SWEEP_SIZES.map((bytes): MetricDef => ({ metric: `invoke.rtt.${sizeLabel(bytes)}`, unit: 'us', source: 'praas.invoke', mode: 'sizes', bytes, baselines: ['libp2p.echo'] })),
+  { metric: 'invoke.throughput.inflight', unit: 'calls/s', source: 'praas.invoke', mode: 'inflight', baselines: ['libp2p.echo', 'http.echo', 'net.echo'], plotOnly: true },
   // The paper's LaTeX case: a session process against the same app as FaaS functions on Redis.
   { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.stateless'] },
   { metric: 'latex.compile', unit: 'us', source: 'latex.praas', mode: 'compile', baselines: ['latex.stateless'] },
   // Process-to-process messages (ipc.ts): 64 B one-way times inside the functions, 8 MiB transfers across two nodes;
   // the `ipc.*.libp2p` / `ipc.oneway.redis` rows are the baselines' own figures.
   { metric: 'ipc.oneway.remote', unit: 'us', source: 'ipc.remote', mode: 'oneway', baselines: ['libp2p.echo.half', 'redis.relay'] },
+  ...SWEEP_SIZES.map((bytes): MetricDef => ({ metric: `ipc.oneway.remote.${sizeLabel(bytes)}`, unit: 'us', source: 'ipc.remote', mode: 'onewaysizes', bytes, baselines: ['libp2p.echo.half'] })),
   { metric: 'ipc.oneway.local', unit: 'us', source: 'ipc.local', mode: 'oneway', baselines: ['redis.relay', 'libp2p.echo.half'] },
   { metric: 'ipc.oneway.libp2p', unit: 'us', source: 'libp2p.echo.half', mode: 'oneway', baselines: [] },
   { metric: 'ipc.oneway.redis', unit: 'us', source: 'redis.relay', mode: 'oneway', baselines: [] },
@@ -101,7 +117,7 @@ export interface Row {
 export function needed (metrics: MetricDef[]): Map<SourceName, Set<Mode>> {
   const want = new Map<SourceName, Set<Mode>>()
   const add = (name: SourceName | DerivedName, mode: Mode): void => {
-    const [source, sourceMode] = isDerived(name) ? [DERIVED[name].from, DERIVED[name].mode] : [name, mode]
+    const [source, sourceMode] = isDerived(name) ? [DERIVED[name].from, DERIVED[name].modes?.[mode] ?? DERIVED[name].mode] : [name, mode]
     want.set(source, (want.get(source) ?? new Set()).add(sourceMode))
   }
   for (const m of metrics) {
@@ -111,7 +127,13 @@ export function needed (metrics: MetricDef[]): Map<SourceName, Set<Mode>> {
   return want
 }
 
-function figures (report: ClientReport | undefined, mode: Mode): { value: number, n: number, p50: number, p99: number } | undefined {
+function figures (report: ClientReport | undefined, mode: Mode, bytes?: number): { value: number, n: number, p50: number, p99: number } | undefined {
+  if (mode === 'sizes' || mode === 'onewaysizes') {
+    const point = (mode === 'sizes' ? report?.sizes : report?.onewaySizes)?.find(p => p.bytes === bytes)
+    if (point == null || point.latency.n === 0) return undefined
+    const { p50, p99, n } = point.latency
+    return { value: p50, n, p50, p99 }
+  }
   if (mode === 'rtt' && report?.rtt != null) {
     const { p50, p99, n } = report.rtt
     return { value: p50, n, p50, p99 }
@@ -158,6 +180,10 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     getfile: median(reports.flatMap(r => r.getfile ?? []), s => s.p50),
     compile: median(reports.flatMap(r => r.compile ?? []), s => s.p50),
     oneway: median(reports.flatMap(r => r.oneway ?? []), s => s.p50),
+    // each sweep whole from one round: the round whose biggest payload (most calls in flight) is the median
+    sizes: median(reports.filter(r => r.sizes != null), r => r.sizes?.at(-1)?.latency.p50 ?? 0)?.sizes,
+    onewaySizes: median(reports.filter(r => r.onewaySizes != null), r => r.onewaySizes?.at(-1)?.latency.p50 ?? 0)?.onewaySizes,
+    inflight: median(reports.filter(r => r.inflight != null), r => r.inflight?.at(-1)?.callsPerSecond ?? 0)?.inflight,
     bulk: median(reports.flatMap(r => r.bulk ?? []), b => b.transfer.p50),
     // a figure and its baselines come from the same round
     resolve: median(reports.flatMap(r => r.resolve ?? []), x => x.first.p50),
@@ -173,16 +199,19 @@ export function medianRound (reports: ClientReport[]): ClientReport {
   }
 }
 
+/** The report of a source, or of a baseline derived from another source's report. */
+export function reportOf (name: SourceName | DerivedName, reports: ReadonlyMap<string, ClientReport>): ClientReport | undefined {
+  if (!isDerived(name)) return reports.get(name)
+  const from = reports.get(DERIVED[name].from)
+  return from != null ? DERIVED[name].derive(from) : undefined
+}
+
 /** One row per (metric, baseline) pair; metrics whose own source failed give no row. */
 export function toRows (metrics: MetricDef[], reports: Map<SourceName, ClientReport>): Row[] {
   const rows: Row[] = []
-  const reportOf = (name: SourceName | DerivedName): ClientReport | undefined => {
-    if (!isDerived(name)) return reports.get(name)
-    const from = reports.get(DERIVED[name].from)
-    return from != null ? DERIVED[name].derive(from) : undefined
-  }
   for (const m of metrics) {
-    const own = figures(reportOf(m.source), m.mode)
+    if (m.plotOnly === true) continue
+    const own = figures(reportOf(m.source, reports), m.mode, m.bytes)
     if (own == null) continue
     const row = (baseline: string | null, baselineValue: number | null): Row => ({
       metric: m.metric,
@@ -196,7 +225,7 @@ export function toRows (metrics: MetricDef[], reports: Map<SourceName, ClientRep
       p99: round(own.p99)
     })
     if (m.baselines.length === 0) rows.push(row(null, null))
-    for (const b of m.baselines) rows.push(row(b, figures(reportOf(b), m.mode)?.value ?? null))
+    for (const b of m.baselines) rows.push(row(b, figures(reportOf(b, reports), m.mode, m.bytes)?.value ?? null))
   }
   return rows
 }

@@ -47,6 +47,8 @@ export interface Series {
   label: string
   /** One value per x label; null where it was not measured. */
   values: Array<number | null>
+  /** Drawn dashed, e.g. the p99 line beside a p50 line of the same color family. */
+  dashed?: boolean
 }
 
 const COLORS = ['#3182bd', '#e6550d', '#6baed6', '#fd8d3c', '#31a354', '#756bb1']
@@ -75,7 +77,8 @@ export function lineChart (title: string, unit: string, xs: string[], series: Se
     const dots = points.map(([px, py]) => `<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3" fill="${color}"/>`).join('')
     const legend = `<rect x="${right + 16}" y="${top + k * 20}" width="12" height="12" fill="${color}"/>` +
       `<text x="${right + 34}" y="${top + k * 20 + 11}">${escape(s.label)}</text>`
-    return `<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"/>${dots}${legend}`
+    const dash = s.dashed === true ? ' stroke-dasharray="6 4"' : ''
+    return `<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"${dash}/>${dots}${legend}`
   })
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${bottom + 34}" font-family="sans-serif" font-size="13">` +
     `<rect width="100%" height="100%" fill="white"/>` +

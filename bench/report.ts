@@ -8,6 +8,7 @@ import { durableNotes, durablePlots, isDurableMetric } from './durable.js'
 import { ipcNotes, ipcPlots } from './ipc.js'
 import type { Row } from './metrics.js'
 import { barChart, type Bar } from './plot.js'
+import { isSweepMetric, sweepNotes, sweepPlots } from './sweeps.js'
 
 export interface Machine {
   node: string
@@ -48,8 +49,8 @@ function plots (rows: Row[]): { rtt: Bar[], throughput: Bar[] } {
   const rtt: Bar[] = []
   const throughput: Bar[] = []
   for (const r of rows) {
-    // the ipc rows (one-way times, MB/s), the cluster rows (ms) and the durability rows have plots of their own
-    if (seen.has(r.metric) || r.value == null || r.metric.startsWith('ipc.') || isClusterMetric(r.metric) || isDurableMetric(r.metric)) continue
+    // the ipc rows (one-way times, MB/s), the cluster rows (ms), the durability rows and the per-size rows have plots of their own
+    if (seen.has(r.metric) || r.value == null || r.metric.startsWith('ipc.') || isClusterMetric(r.metric) || isDurableMetric(r.metric) || isSweepMetric(r.metric)) continue
     seen.add(r.metric)
     if (r.unit === 'us') rtt.push({ label: r.metric, value: r.value, whisker: r.p99 ?? undefined })
     else throughput.push({ label: r.metric, value: r.value })
@@ -70,6 +71,7 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
     await writeFile(join(dir, 'throughput.svg'), barChart('64 B calls, 64 in flight', 'per second, higher is better', throughput))
     images.push('![throughput](throughput.svg)')
   }
+  images.push(...await sweepPlots(dir, reports))
   images.push(...await ipcPlots(dir, rows))
   images.push(...await clusterPlots(dir, rows))
   images.push(...await durablePlots(dir, reports))
@@ -82,6 +84,7 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
       'lower is better; for `/s` rows (64 calls in flight, value = completed calls per second) higher is better, and ' +
       'their p50/p99 are per-call latencies under that load. Every server and every client runs in its own OS process on loopback.',
     '',
+    ...sweepNotes(rows, reports),
     ...ipcNotes(rows),
     ...clusterNotes(rows),
     ...durableNotes(rows, reports),

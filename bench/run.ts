@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { installCleanup, stopAll } from './children.js'
 import type { ClientReport } from './client-main.js'
-import type { Plan } from './load.js'
+import { SWEEP_SIZES, type Plan, type SweepPlan } from './load.js'
 import { medianRound, METRICS, needed, toRows, type SourceName } from './metrics.js'
 import { machine, table, writeReport } from './report.js'
 import { runSource } from './sources.js'
@@ -16,9 +16,22 @@ import { runSource } from './sources.js'
  */
 const ROUNDS = { quick: 1, full: 3 }
 
+/**
+ * The sweeps: per size of SWEEP_SIZES (10 B … 5 MiB) a warm-up and a count of calls, fewer for the
+ * big ones, so that quick mode adds well under a minute; short windows per level of calls in flight.
+ */
+const sweep = (warmup: number[], iterations: number[], rest: Omit<SweepPlan, 'sizes'>): SweepPlan =>
+  ({ sizes: SWEEP_SIZES.map((bytes, i) => ({ bytes, warmup: warmup[i], iterations: iterations[i] })), ...rest })
+
 const PLANS: Record<'quick' | 'full', Plan> = {
-  quick: { payloadBytes: 64, warmup: 2000, iterations: 5000, concurrency: 64, throughputWarmupMs: 1000, throughputMs: 3000, maxPhaseMs: 15_000 },
-  full: { payloadBytes: 64, warmup: 5000, iterations: 20_000, concurrency: 64, throughputWarmupMs: 2000, throughputMs: 10_000, maxPhaseMs: 60_000 }
+  quick: {
+    payloadBytes: 64, warmup: 2000, iterations: 5000, concurrency: 64, throughputWarmupMs: 1000, throughputMs: 3000, maxPhaseMs: 15_000,
+    sweep: sweep([200, 200, 50, 5, 2], [1000, 1000, 200, 40, 12], { maxPointMs: 4000, inflightWarmupMs: 250, inflightMs: 750 })
+  },
+  full: {
+    payloadBytes: 64, warmup: 5000, iterations: 20_000, concurrency: 64, throughputWarmupMs: 2000, throughputMs: 10_000, maxPhaseMs: 60_000,
+    sweep: sweep([1000, 1000, 200, 20, 5], [5000, 5000, 1000, 200, 50], { maxPointMs: 20_000, inflightWarmupMs: 1000, inflightMs: 3000 })
+  }
 }
 
 /** Sources run in this order: the floors first, so their figures are in hand if praas fails. */

@@ -7,7 +7,7 @@ import { cluster } from './cluster.js'
 import { durable } from './durable.js'
 import { ipc } from './ipc.js'
 import { latex } from './latex.js'
-import type { Plan } from './load.js'
+import { sweepBoundMs, type Plan } from './load.js'
 import type { SourceName } from './metrics.js'
 import { startPraasNode } from './praas-node.js'
 
@@ -16,8 +16,8 @@ const NODE_READY_MS = 60_000
 /** Connecting, deploying and creating a process, on top of the measured phases. */
 const CLIENT_SETUP_MS = 60_000
 
-function clientTimeout (plan: Plan): number {
-  return CLIENT_SETUP_MS + 2 * plan.maxPhaseMs + plan.throughputWarmupMs + plan.throughputMs
+function clientTimeout (plan: Plan, modes: Mode[]): number {
+  return CLIENT_SETUP_MS + 2 * plan.maxPhaseMs + plan.throughputWarmupMs + plan.throughputMs + sweepBoundMs(plan, modes)
 }
 
 async function echo (source: SourceName, kind: 'net' | 'http' | 'libp2p', batch: boolean, bench: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
@@ -26,7 +26,7 @@ async function echo (source: SourceName, kind: 'net' | 'http' | 'libp2p', batch:
   try {
     const target = await firstLine(server, SERVER_READY_MS)
     return await runClient(`${source} client`, join(bench, 'baselines', `${kind}-echo-client.js`),
-      { source, target, plan, modes, batch }, clientTimeout(plan))
+      { source, target, plan, modes, batch }, clientTimeout(plan, modes))
   } finally {
     await stopChild(server)
   }
@@ -39,7 +39,7 @@ async function praas (source: 'praas.invoke' | 'praas.invoke.hot', bench: string
   const node = await startPraasNode(root, NODE_READY_MS, source === 'praas.invoke.hot' ? ['--worker-hot-spin', String(HOT_SPIN_MS)] : [])
   try {
     return await runClient(`${source} client`, join(bench, 'praas-invoke-client.js'),
-      { source, target: JSON.stringify(node.info.addrs), plan, modes }, clientTimeout(plan))
+      { source, target: JSON.stringify(node.info.addrs), plan, modes }, clientTimeout(plan, modes))
   } finally {
     await node.stop()
   }
