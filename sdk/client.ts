@@ -66,6 +66,8 @@ const MAX_CACHED_LOCATIONS = 100_000
 const MAX_FALLBACK_NODES = 8
 /** Times a call finds its process again (moved, swapped, or its node gone) before it gives up. */
 const MAX_RELOCATIONS = 4
+/** Pauses before asking again where a process is, while the cluster cannot tell yet (about 4 s in all: membership forgets a dead node after 3 s). */
+const RELOCATE_RETRY_MS = [250, 750, 1500, 1500]
 const DEFAULT_CTL_TIMEOUT_MS = 30_000
 /** A call without its own limit still ends: the node's limit (60 s default) plus slack. */
 const DEFAULT_INVOKE_TIMEOUT_MS = 65_000
@@ -194,6 +196,23 @@ export class Client {
     })
   }
 
+  /**
+   * `relocate`, asked again a few times while the cluster cannot tell yet (UNAVAILABLE: a node
+   * that died a moment ago is still counted as a member, and may hold the only copy in its
+   * members' eyes for a few seconds), then its answer as it is.
+   */
+  private async relocateSoon (pid: string, suspect: Location): Promise<Location> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.relocate(pid, suspect)
+      } catch (err) {
+        const error = toPraasError(err)
+        if (error.code !== 'UNAVAILABLE' || retry >= RELOCATE_RETRY_MS.length) throw error
+        await new Promise(resolve => setTimeout(resolve, RELOCATE_RETRY_MS[retry]))
+      }
+    }
+  }
+
   private async locate (pid: string): Promise<Location> {
     const cached = this.locations.get(pid)
     if (cached != null) return cached
@@ -256,7 +275,7 @@ export class Client {
           await channels.get(location.node, location.addrs, { signal: AbortSignal.timeout(this.ctlTimeoutMs) })
       } catch (err) {
         if (attempt >= MAX_RELOCATIONS) throw toPraasError(err)
-        location = await this.relocate(pid, location)
+        location = await this.relocateSoon(pid, location)
         continue
       }
       try {
@@ -264,7 +283,7 @@ export class Client {
       } catch (err) {
         const error = toPraasError(err)
         if (error.code === 'MOVED' && attempt < MAX_RELOCATIONS) {
-          location = await this.relocate(pid, location)
+          location = await this.relocateSoon(pid, location)
           continue
         }
         if (error.code === 'UNAVAILABLE') this.locations.delete(pid)

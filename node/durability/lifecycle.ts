@@ -185,7 +185,9 @@ export class Lifecycle {
   }
 
   private async restoreOnce (pid: string, options: AbortOptions): Promise<ProcessInfo> {
-    const copies = await this.probe(pid)
+    const { copies, unanswered } = await this.probe(pid)
+    // Only when every node said it holds none is there no such process; otherwise this node cannot tell yet.
+    if (copies.length === 0 && unanswered > 0) throw new PraasError('UNAVAILABLE', `no copy of ${pid} on the nodes that answered; ${unanswered} did not`)
     if (copies.length === 0) throw new PraasError('NOT_FOUND', `no process ${pid}`)
     // It runs somewhere after all (the directory was behind): one activation per pid, so that one it is.
     const live = copies.find(c => c.active)
@@ -236,12 +238,16 @@ export class Lifecycle {
 
   /** The node where the process runs now, if any live node runs it (its swap image here may be older). */
   async runningOn (pid: string): Promise<string | undefined> {
-    return (await this.probe(pid)).find(c => c.active)?.node
+    return (await this.probe(pid)).copies.find(c => c.active)?.node
   }
 
-  /** Asks every live node (and this one) which copy of `pid` it holds. */
-  private async probe (pid: string): Promise<Array<{ node: string, version: ProcessVersion, active: boolean }>> {
+  /**
+   * Asks every live node (and this one) which copy of `pid` it holds; `unanswered` counts the
+   * nodes that could not say (unreachable, too slow, or failing), as opposed to holding none.
+   */
+  private async probe (pid: string): Promise<{ copies: Array<{ node: string, version: ProcessVersion, active: boolean }>, unanswered: number }> {
     const found: Array<{ node: string, version: ProcessVersion, active: boolean }> = []
+    let unanswered = 0
     const local = this.newestVersion(pid)
     if (local != null) found.push({ node: this.init.selfId, version: local, active: this.init.runtime.get(pid) != null })
     await Promise.all(this.init.members().map(async node => {
@@ -249,9 +255,11 @@ export class Lifecycle {
         const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs: PROBE_TIMEOUT_MS })
         const b = decodeWriteBatch(answer)
         found.push({ node, active: b.active, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq } })
-      } catch {}
+      } catch (err) {
+        if (toPraasError(err).code !== 'NOT_FOUND') unanswered++
+      }
     }))
-    return found
+    return { copies: found, unanswered }
   }
 
   /** Restore target: fetches the image from its holder, and activates it here. */
