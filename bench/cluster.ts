@@ -39,7 +39,7 @@ export interface ClusterCounts {
 
 export function clusterCounts (quick: boolean): ClusterCounts {
   return quick
-    ? { resolveSamples: 12, coldSamples: 30, failovers: 3, resolveMs: 15_000, coldMs: 10_000, warmup: 300, warmIterations: 1000 }
+    ? { resolveSamples: 8, coldSamples: 20, failovers: 2, resolveMs: 15_000, coldMs: 10_000, warmup: 300, warmIterations: 1000 }
     : { resolveSamples: 30, coldSamples: 60, failovers: 3, resolveMs: 30_000, coldMs: 20_000, warmup: 500, warmIterations: 2000 }
 }
 
