@@ -100,10 +100,10 @@ export class FunctionWorker {
     return this.calls.size
   }
 
-  start (call: CallRecord, fn: string, app: string, payload: Uint8Array): void {
+  start (call: CallRecord, fn: string, app: string, payload: Uint8Array, solo = false): void {
     this.calls.set(call.id, call)
     const transfer: ArrayBuffer[] = []
-    this.post({ t: 'call', id: call.id, pid: call.pid, app, fn, payload: forTransfer(exactBytes(payload), transfer) }, transfer)
+    this.post({ t: 'call', id: call.id, pid: call.pid, app, fn, payload: forTransfer(exactBytes(payload), transfer), solo }, transfer)
   }
 
   /** Forgets a call (it timed out or was cancelled): its late result and ctx calls are refused. */

@@ -12,7 +12,8 @@ export type ContextOp =
   | { op: 'recv', from: string, key: string, timeoutMs: number }
 
 export type ToWorker =
-  | { t: 'call', id: number, pid: string, app: string, fn: string, payload: Uint8Array }
+  /** `solo`: no other call of the app was running on this node when this one started (a hot worker polls only then). */
+  | { t: 'call', id: number, pid: string, app: string, fn: string, payload: Uint8Array, solo: boolean }
   | { t: 'opResult', opId: number, value: unknown }
   | { t: 'opError', opId: number, code: ErrorCode, message: string }
   | { t: 'ping', seq: number }

@@ -100,7 +100,7 @@ export class WorkerPool {
       stop(new PraasError('TIMEOUT', `${fn} ran past its time limit of ${timeoutMs} ms`))
     }, timeoutMs)
     const unlisten = onAbort(options, () => { stop(new PraasError('TIMEOUT', `${fn} was cancelled by its caller`)) })
-    worker.start(call, fn, this.init.app, payload)
+    worker.start(call, fn, this.init.app, payload, this.workers.every(w => w.load === 0))
     try {
       return await promise
     } finally {

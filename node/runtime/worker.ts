@@ -32,6 +32,12 @@ const bell = new Doorbell(init.bell)
 let running = 0
 let hotUntil = 0
 let spinQueued = false
+/**
+ * Whether calls come one at a time: the last call started while no other call of the app ran on
+ * the node (`solo`). Only then does polling pay: the next call of a sequential caller is a round
+ * trip away. Under concurrent load the poll would take a core from the threads that feed it.
+ */
+let oneAtATime = false
 
 function queueSpin (): void {
   if (spinQueued) return
@@ -50,7 +56,7 @@ function spin (): void {
 
 function callEnded (): void {
   running--
-  if (running > 0 || init.hotSpinMs <= 0) return
+  if (running > 0 || init.hotSpinMs <= 0 || !oneAtATime) return
   hotUntil = performance.now() + init.hotSpinMs
   queueSpin()
 }
@@ -147,7 +153,10 @@ async function main (): Promise<void> {
 
   const onMessage = (message: ToWorker): void => {
     switch (message.t) {
-      case 'call': void run(message); break
+      case 'call':
+        oneAtATime = message.solo
+        void run(message)
+        break
       case 'ping': post({ t: 'pong', seq: message.seq }); break
       case 'opResult': {
         const pending = pendingOps.get(message.opId)
