@@ -103,6 +103,7 @@ export class Lifecycle {
     try {
       // The replicas then hold every write, at record.seq: only the unread mail is not there yet.
       await this.init.replicator.commit(record)
+      await this.init.replicator.ensureReplicas(record)
       const t1 = performance.now()
       const image = this.image(record, true)
       await Promise.all([this.init.images.saveImage(image), this.seal(record, image)])

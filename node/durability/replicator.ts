@@ -150,6 +150,24 @@ export class Replicator implements Committer {
   }
 
   /**
+   * Before a process leaves this node (swap): makes sure it has its replicas among the live
+   * nodes, each with its copy. A replica chosen while it was dying, or none chosen while no
+   * other node looked alive, would leave the swap image on this node's disk as the only copy;
+   * replicas that are no longer members are replaced, and missing ones chosen again, each
+   * getting a full copy first.
+   */
+  async ensureReplicas (record: ProcessRecord): Promise<void> {
+    if (!this.tracking) return
+    const members = new Set(this.init.members())
+    const current = record.replicas ?? []
+    const gone = current.filter(peer => !members.has(peer))
+    if (gone.length === 0 && current.length >= this.init.copies - 1) return
+    for (const peer of gone) this.suspects.set(peer, Date.now() + SUSPECT_MS)
+    this.init.log('process %s leaves with replicas %s: choosing them again', record.pid, current.join(' ') || 'none')
+    await this.reseatOnce(record, gone[0] ?? '')
+  }
+
+  /**
    * Asks a replica to make the copy it holds at `basis` the copy of the process's current
    * activation, with `messages` as its unread mail. Answers RESULT_OK, or RESULT_GAP if it holds another copy.
    */
@@ -185,8 +203,10 @@ export class Replicator implements Committer {
   }
 
   private async reseatOnce (record: ProcessRecord, failed: string): Promise<void> {
-    this.suspects.set(failed, Date.now() + SUSPECT_MS)
-    this.init.state.drop(failed)
+    if (failed !== '') {
+      this.suspects.set(failed, Date.now() + SUSPECT_MS)
+      this.init.state.drop(failed)
+    }
     let installing = this.installing.get(record)
     if (installing == null) {
       installing = new Map()
