@@ -162,6 +162,9 @@ export class Replicator implements Committer {
     const current = record.replicas ?? []
     const gone = current.filter(peer => !members.has(peer))
     if (gone.length === 0 && current.length >= this.init.copies - 1) return
+    // The live members get another chance (one failed call made them suspect for a while); one
+    // that fails again is passed over as any failed replica is.
+    for (const peer of members) this.suspects.delete(peer)
     for (const peer of gone) this.suspects.set(peer, Date.now() + SUSPECT_MS)
     this.init.log('process %s leaves with replicas %s: choosing them again', record.pid, current.join(' ') || 'none')
     await this.reseatOnce(record, gone[0] ?? '')
