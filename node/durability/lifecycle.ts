@@ -1,5 +1,5 @@
 import { CtlRequest, PraasError, ProcessStatus, SingleFlight, StateRequest, decodeWriteBatch, toPraasError } from '../../protocol/index.js'
-import { compareVersion, imageFromChunks, imageToChunksAsync, serializeImage } from '../storage/index.js'
+import { compareVersion, imageFromChunks, serializeImage } from '../storage/index.js'
 import { inParallel } from './state-client.js'
 import { RESULT_OK } from './replicator.js'
 import type { Replicator } from './replicator.js'
@@ -8,7 +8,7 @@ import type { Allocator } from '../cluster/index.js'
 import type { Directory } from '../directory/index.js'
 import type { Peers } from '../peers.js'
 import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
-import type { ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
+import type { ImageManifest, ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
 import type { ProcessInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -106,7 +106,8 @@ export class Lifecycle {
       await this.init.replicator.ensureReplicas(record)
       const t1 = performance.now()
       const image = this.image(record, true)
-      await Promise.all([this.init.images.saveImage(image), this.seal(record, image)])
+      const stored = this.init.images.saveImage(image)
+      await Promise.all([stored, this.seal(record, image, stored)])
       this.init.log('swapping %s: drain and commit %d ms, image stored %d ms', pid, Math.round(t1 - t0), Math.round(performance.now() - t1))
     } catch (err) {
       this.init.runtime.thaw(pid)
@@ -121,13 +122,14 @@ export class Lifecycle {
   }
 
   /** Puts a swapped process's unread mail beside its state on each replica (a full copy where that copy is missing). */
-  private async seal (record: ProcessRecord, image: ProcessImage): Promise<void> {
+  private async seal (record: ProcessRecord, image: ProcessImage, stored: Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }>): Promise<void> {
     if (!this.init.replicator.tracking || image.messages.length === 0) return
     const basis = { epoch: record.epoch, seq: record.seq }
     await Promise.all(this.init.replicator.replicasOf(record).map(async peer => {
       try {
         if (await this.init.replicator.rebase(peer, record, basis, image.messages) !== RESULT_OK) {
-          const { manifest, chunks } = await imageToChunksAsync(image)
+          // the stored image's chunks, serialized and hashed once
+          const { manifest, chunks } = await stored
           await this.init.state.pushImage(peer, 'install', manifest, chunks, {})
         }
       } catch (err) {

@@ -59,8 +59,7 @@ export class StateClient {
    */
   async pushSerialized (peer: string, fn: string, image: { head: Omit<ImageManifest, 'chunks'>, chunks: Uint8Array[], hashes?: string[] }, extra: ImageCall, options: AbortOptions = {}): Promise<Uint8Array> {
     let hashes = image.hashes?.slice() ?? new Array<string>(image.chunks.length)
-    const bytes = image.chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
-    if (bytes <= INLINE_IMAGE_BYTES && image.chunks.length <= MAX_INLINE_CHUNKS) {
+    if (image.head.size <= INLINE_IMAGE_BYTES && image.chunks.length <= MAX_INLINE_CHUNKS) {
       const manifest: ImageManifest = { ...image.head, chunks: image.chunks.map((chunk, i) => hashes[i] ?? sha256(chunk)) }
       return await this.call(peer, fn, manifest.pid, StateRequest.encode({ ...extra, manifest: encodeManifest(manifest) as Uint8Array<ArrayBuffer>, chunks: image.chunks as Array<Uint8Array<ArrayBuffer>> }), options)
     }

@@ -79,11 +79,10 @@ export class ImageStore {
 
   /** Writes an image unless a newer one (by epoch, then seq) is stored; returns the manifest kept. */
   async save (image: ProcessImage): Promise<ImageManifest> {
-    return this.serialize(image.pid, async () => {
+    return await this.serialize(image.pid, async () => {
       const stored = this.index.get(image.pid)
       if (stored != null && compareVersion(image, stored) < 0) return stored
-      const { head, chunks } = serializeImage(image)
-      return await this.write(head, chunks, async () => await hashChunksBeside(chunks))
+      return (await this.writeImage(serializeImage(image))).manifest
     })
   }
 
@@ -193,13 +192,16 @@ export class ImageStore {
    * the way for a process being swapped. Returns what was stored, to send to replicas.
    */
   async saveImage (image: ProcessImage): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }> {
-    const { head, chunks } = serializeImage(image)
+    const serialized = serializeImage(image)
     return await this.serialize(image.pid, async () => {
       const stored = this.index.get(image.pid)
       if (stored != null && compareVersion(image, stored) < 0) throw new PraasError('BAD_REQUEST', `a newer image of ${image.pid} is stored`)
-      const manifest = await this.write(head, chunks, async () => await hashChunksBeside(chunks))
-      return { manifest, chunks }
+      return await this.writeImage(serialized)
     })
+  }
+
+  private async writeImage ({ head, chunks }: ReturnType<typeof serializeImage>): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }> {
+    return { manifest: await this.write(head, chunks, async () => await hashChunksBeside(chunks)), chunks }
   }
 
   /** The raw file of a pid, split into manifest and chunks; chunk hashes are not checked here. */

@@ -215,14 +215,6 @@ export async function hashChunksBeside (chunks: Uint8Array[]): Promise<string[]>
   return hashes
 }
 
-/** Serializes an image and hashes its chunks in parallel off the event loop: the way for big images. */
-export async function imageToChunksAsync (image: ProcessImage): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }> {
-  const { head, chunks } = serializeImage(image)
-  const manifest: ImageManifest = { ...head, chunks: await Promise.all(chunks.map(hashChunk)) }
-  checkManifest(manifest)
-  return { manifest, chunks }
-}
-
 /** The chunks as one buffer, without a copy when they are consecutive views of one already. */
 function join (chunks: Uint8Array[], size: number): Uint8Array {
   const first = chunks[0]

@@ -4,7 +4,7 @@
  * hosted elsewhere (an append-only log of write batches).
  */
 export {
-  IMAGE_CHUNK_BYTES, MAX_IMAGE_CHUNKS, checkChunk, checkChunks, compareEpoch, compareVersion, decodeManifest, encodeManifest, hashChunk, imageFromChunks, imageToChunks, imageToChunksAsync, serializeImage, sha256
+  IMAGE_CHUNK_BYTES, MAX_IMAGE_CHUNKS, checkChunk, checkChunks, compareEpoch, compareVersion, decodeManifest, encodeManifest, hashChunk, imageFromChunks, imageToChunks, serializeImage, sha256
 } from './image.js'
 export type { ActivationEpoch, ImageManifest, ProcessImage, ProcessVersion, StoredMessage } from './image.js'
 export { ImageStore } from './image-store.js'
