@@ -1,11 +1,12 @@
 // The body of every client process: open the transport under test, run the requested load
 // shapes, report the figures to the harness over IPC, close and exit. The harness is the only
 // reader of this process's results; people read its progress lines on stderr.
+import { readFileSync } from 'node:fs'
 import { measureInflight, measureRtt, measureSizes, measureThroughput, type Call, type InflightPoint, type Plan, type RttResult, type SizePoint, type ThroughputResult } from './load.js'
 import type { Summary } from './stats.js'
 
 /** The echo load shapes (load.ts), their sweeps over payload sizes and calls in flight, and the LaTeX example's calls (latex.ts). */
-export type Mode = 'rtt' | 'throughput' | 'sizes' | 'inflight' | 'getfile' | 'compile' | IpcMode | ClusterMode | DurableMode
+export type Mode = 'rtt' | 'cpu' | 'throughput' | 'sizes' | 'inflight' | 'getfile' | 'compile' | IpcMode | ClusterMode | DurableMode
 /** Process-to-process messages (ipc.ts): one-way times of a ping-pong (64 B, and per payload size), and 8 MiB transfers. */
 export type IpcMode = 'oneway' | 'onewaysizes' | 'bulk'
 /** The cluster layer (cluster.ts): a fresh client's first invoke, create + first invoke, leader fail-over. */
@@ -29,7 +30,24 @@ export interface ClientRequest {
   batch?: boolean
   /** Bytes of one bulk message (raw libp2p bulk only; default ipc-child.ts BULK_BYTES). */
   bytes?: number
+  /** The server's OS process, whose CPU time the `rtt` phase reports per call (Linux /proc). */
+  serverPid?: number
 }
+
+/** User + system CPU time of an OS process, all threads, in us; undefined where /proc is not there. */
+function cpuTimeUs (pid: number): number | undefined {
+  try {
+    // the fields after the command's closing parenthesis: utime and stime are the 12th and 13th
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return Number.isFinite(ticks) ? ticks * 1e6 / CLOCK_TICKS_PER_SECOND : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc/PID/stat times: 100 on every mainstream architecture. */
+const CLOCK_TICKS_PER_SECOND = 100
 
 export interface ClientReport {
   rtt?: RttResult
@@ -93,7 +111,10 @@ export async function clientMain (open: (target: string, request: ClientRequest)
     const report: ClientReport = {}
     if (request.modes.includes('rtt')) {
       process.stderr.write(`  ${request.source}: sequential round trips\n`)
+      const cpuBefore = request.serverPid != null ? cpuTimeUs(request.serverPid) : undefined
       report.rtt = await measureRtt(transport.call, request.plan)
+      const cpuAfter = request.serverPid != null ? cpuTimeUs(request.serverPid) : undefined
+      if (cpuBefore != null && cpuAfter != null) report.rtt.serverCpuUs = (cpuAfter - cpuBefore) / (report.rtt.n + request.plan.warmup)
     }
     if (request.modes.includes('throughput')) {
       process.stderr.write(`  ${request.source}: ${request.plan.concurrency} calls in flight\n`)

@@ -55,7 +55,10 @@ export function sweepBoundMs (plan: Plan, modes: string[]): number {
   return sizes + inflight
 }
 
-export interface RttResult extends Summary {}
+export interface RttResult extends Summary {
+  /** CPU time of the server's OS process (all its threads) per call, in us, over the phase (warm-up included), where the client knew its pid. */
+  serverCpuUs?: number
+}
 
 export interface ThroughputResult {
   callsPerSecond: number

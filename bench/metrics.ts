@@ -8,7 +8,7 @@ import type { IpcSource } from './ipc.js'
 import { SWEEP_SIZES, sizeLabel, type SizePoint } from './load.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.invoke.hot' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
+export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.invoke.nospin' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
 export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout'
@@ -61,8 +61,10 @@ export const METRICS: MetricDef[] = [
   // when the writer coalesces, the bar for a multiplexed invoke stream that does so.
   { metric: 'libp2p.echo.batched.throughput', unit: 'requests/s', source: 'libp2p.echo.batched', mode: 'throughput', baselines: ['libp2p.echo', 'net.echo'] },
   { metric: 'invoke.rtt', unit: 'us', source: 'praas.invoke', mode: 'rtt', baselines: ['libp2p.echo', 'net.echo'] },
-  // The opt-in latency mode (`--worker-hot-spin 5`: an idle worker polls for its next call), sequential calls only.
-  { metric: 'invoke.rtt.hot', unit: 'us', source: 'praas.invoke.hot', mode: 'rtt', baselines: ['libp2p.echo', 'praas.invoke'] },
+  // Workers that sleep between calls (`--worker-hot-spin 0`), and what the default polling costs: the server
+  // process's CPU time per sequential call (all threads), against the same without polling and the raw echo server's.
+  { metric: 'invoke.rtt.nospin', unit: 'us', source: 'praas.invoke.nospin', mode: 'rtt', baselines: ['libp2p.echo', 'praas.invoke'] },
+  { metric: 'invoke.cpu', unit: 'us', source: 'praas.invoke', mode: 'cpu', baselines: ['praas.invoke.nospin', 'libp2p.echo'] },
   { metric: 'invoke.throughput', unit: 'calls/s', source: 'praas.invoke', mode: 'throughput', baselines: ['http.echo', 'libp2p.echo', 'libp2p.echo.batched', 'net.echo'] },
   // The sweeps (sweeps.ts): sequential round trips per payload size; calls/s per number of calls in flight (a plot only).
   ...SWEEP_SIZES.map((bytes): MetricDef => ({ metric: `invoke.rtt.${sizeLabel(bytes)}`, unit: 'us', source: 'praas.invoke', mode: 'sizes', bytes, baselines: ['libp2p.echo'] })),
@@ -121,8 +123,10 @@ export function needed (metrics: MetricDef[]): Map<SourceName, Set<Mode>> {
     want.set(source, (want.get(source) ?? new Set()).add(sourceMode))
   }
   for (const m of metrics) {
-    add(m.source, m.mode)
-    for (const b of m.baselines) add(b, m.mode)
+    // the CPU figure is read off the round-trip phase
+    const mode = m.mode === 'cpu' ? 'rtt' : m.mode
+    add(m.source, mode)
+    for (const b of m.baselines) add(b, mode)
   }
   return want
 }
@@ -133,6 +137,10 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
     if (point == null || point.latency.n === 0) return undefined
     const { p50, p99, n } = point.latency
     return { value: p50, n, p50, p99 }
+  }
+  if (mode === 'cpu' && report?.rtt?.serverCpuUs != null) {
+    const { serverCpuUs, n } = report.rtt
+    return { value: serverCpuUs, n, p50: serverCpuUs, p99: serverCpuUs }
   }
   if (mode === 'rtt' && report?.rtt != null) {
     const { p50, p99, n } = report.rtt

@@ -50,7 +50,7 @@ function plots (rows: Row[]): { rtt: Bar[], throughput: Bar[] } {
   const throughput: Bar[] = []
   for (const r of rows) {
     // the ipc rows (one-way times, MB/s), the cluster rows (ms), the durability rows and the per-size rows have plots of their own
-    if (seen.has(r.metric) || r.value == null || r.metric.startsWith('ipc.') || isClusterMetric(r.metric) || isDurableMetric(r.metric) || isSweepMetric(r.metric)) continue
+    if (seen.has(r.metric) || r.value == null || r.metric === 'invoke.cpu' || r.metric.startsWith('ipc.') || isClusterMetric(r.metric) || isDurableMetric(r.metric) || isSweepMetric(r.metric)) continue
     seen.add(r.metric)
     if (r.unit === 'us') rtt.push({ label: r.metric, value: r.value, whisker: r.p99 ?? undefined })
     else throughput.push({ label: r.metric, value: r.value })
@@ -83,6 +83,11 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
       'the LaTeX example\'s get of a 10 KiB file and compile of an unchanged document, against its stateless functions on Redis) ' +
       'lower is better; for `/s` rows (64 calls in flight, value = completed calls per second) higher is better, and ' +
       'their p50/p99 are per-call latencies under that load. Every server and every client runs in its own OS process on loopback.',
+    '',
+    '`invoke.rtt` runs a node on its defaults, where a thread that expects its next message within 1 ms polls for it rather than ' +
+      'sleeping (`--worker-hot-spin`); `invoke.rtt.nospin` the same node with `--worker-hot-spin 0`. `invoke.cpu` is what that costs: ' +
+      'the CPU time (user + system, all threads, from /proc) of the server\'s OS process per call of the `invoke.rtt` phase, warm-up ' +
+      'included, against the same of the node without polling and of the raw libp2p echo server (p50/p99 columns repeat the value).',
     '',
     ...sweepNotes(rows, reports),
     ...ipcNotes(rows),

@@ -26,20 +26,18 @@ async function echo (source: SourceName, kind: 'net' | 'http' | 'libp2p', batch:
   try {
     const target = await firstLine(server, SERVER_READY_MS)
     return await runClient(`${source} client`, join(bench, 'baselines', `${kind}-echo-client.js`),
-      { source, target, plan, modes, batch }, clientTimeout(plan, modes))
+      { source, target, plan, modes, batch, serverPid: server.process.pid }, clientTimeout(plan, modes))
   } finally {
     await stopChild(server)
   }
 }
 
-/** Hot workers (`praas.invoke.hot`): an idle worker polls this long for its next call. */
-const HOT_SPIN_MS = 5
-
-async function praas (source: 'praas.invoke' | 'praas.invoke.hot', bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
-  const node = await startPraasNode(root, NODE_READY_MS, source === 'praas.invoke.hot' ? ['--worker-hot-spin', String(HOT_SPIN_MS)] : [])
+/** `praas.invoke.nospin`: workers that never poll for their next message (`--worker-hot-spin 0`). */
+async function praas (source: 'praas.invoke' | 'praas.invoke.nospin', bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
+  const node = await startPraasNode(root, NODE_READY_MS, source === 'praas.invoke.nospin' ? ['--worker-hot-spin', '0'] : [])
   try {
     return await runClient(`${source} client`, join(bench, 'praas-invoke-client.js'),
-      { source, target: JSON.stringify(node.info.addrs), plan, modes }, clientTimeout(plan, modes))
+      { source, target: JSON.stringify(node.info.addrs), plan, modes, serverPid: node.info.pid }, clientTimeout(plan, modes))
   } finally {
     await node.stop()
   }
@@ -52,7 +50,7 @@ export async function runSource (name: SourceName, modes: Mode[], plan: Plan, be
     case 'http.echo': return await echo(name, 'http', false, bench, modes, plan)
     case 'libp2p.echo': return await echo(name, 'libp2p', false, bench, modes, plan)
     case 'libp2p.echo.batched': return await echo(name, 'libp2p', true, bench, modes, plan)
-    case 'praas.invoke': case 'praas.invoke.hot': return await praas(name, bench, root, modes, plan)
+    case 'praas.invoke': case 'praas.invoke.nospin': return await praas(name, bench, root, modes, plan)
     case 'latex.stateless': case 'latex.praas': return await latex(name, bench, root, modes, plan)
     case 'ipc.remote': case 'ipc.local': case 'redis.relay': case 'libp2p.bulk': return await ipc(name, bench, root, modes, plan)
     case 'praas.cluster': return await cluster(bench, root, modes, plan)

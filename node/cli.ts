@@ -3,7 +3,7 @@ import { Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { Client } from '../sdk/index.js'
 import { PraasError, toPraasError } from '../protocol/index.js'
-import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAILBOX_BYTES, DEFAULT_REPLICAS, DEFAULT_SWAP_AFTER_MS, startNode } from './node.js'
+import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAILBOX_BYTES, DEFAULT_REPLICAS, DEFAULT_SWAP_AFTER_MS, DEFAULT_WORKER_HOT_SPIN_MS, startNode } from './node.js'
 
 function collect (value: string, previous: string[] = []): string[] {
   return [...previous, value]
@@ -55,7 +55,7 @@ program.command('node')
   .option('--mailbox-limit <bytes>', 'byte limit of one mailbox; senders to a full one wait', String(DEFAULT_MAILBOX_BYTES))
   .option('--replicas <n>', 'copies of each process\'s state, this node\'s included (1: no replication)', String(DEFAULT_REPLICAS))
   .option('--swap-after <ms>', 'swap a process idle this long (0: never)', String(DEFAULT_SWAP_AFTER_MS))
-  .option('--worker-hot-spin <ms>', 'an app worker polls for its next call this long after its last one (lower latency, a busy core; 0: never)', '0')
+  .option('--worker-hot-spin <ms>', 'an app worker polls this long for its next call, or for a ctx call\'s answer, instead of sleeping, when the last such wait was this short (lower latency for CPU time; 0: never)', String(DEFAULT_WORKER_HOT_SPIN_MS))
   .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string, replicas: string, swapAfter: string, workerHotSpin: string }) => {
     const replicas = Number(opts.replicas)
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new PraasError('BAD_REQUEST', '--replicas takes a number from 1 to 16')

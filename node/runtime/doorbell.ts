@@ -5,9 +5,11 @@ import type { MessagePort } from 'node:worker_threads'
 const POLLS_PER_CLOCK = 64
 
 /**
- * A counter in shared memory beside a worker's message port, which the controller bumps after
- * every post to the worker. A hot worker (worker.ts) busy-polls it instead of sleeping in its
- * event loop, and takes the messages off its port itself the moment it moves.
+ * A counter in shared memory beside a message port, which the sender bumps after every post to
+ * the port. A hot receiver busy-polls it instead of sleeping in its event loop, and takes the
+ * messages off its port itself the moment it moves: a worker waiting for its next call or for a
+ * ctx call's answer (worker.ts), the controller waiting for a short call's result
+ * (function-worker.ts).
  *
  * Why poll: on the 2-core VM this was measured on, waking a sleeping thread costs 40-60 us
  * whatever the mechanism (postMessage through libuv, or Atomics.notify on a futex: the same
@@ -17,6 +19,8 @@ const POLLS_PER_CLOCK = 64
  */
 export class Doorbell {
   private readonly count: Int32Array
+  /** The count when the receiver last took its messages: a ring since then is news. */
+  private seen = 0
 
   constructor (readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(4)) {
     this.count = new Int32Array(buffer)
@@ -28,17 +32,21 @@ export class Doorbell {
   }
 
   /**
-   * Worker side: polls until the bell rings or `ms` pass, then hands every message waiting on
-   * `port` to `onMessage`, synchronously.
+   * Receiver side: polls until the bell rings (at once if it rang since the last spin) or `ms`
+   * pass, then hands every message waiting on `port` to `onMessage`, synchronously, and says how
+   * many there were. A ring may find none: the event loop delivered them first.
    */
-  spin (port: MessagePort, ms: number, onMessage: (message: unknown) => void): void {
-    const seen = Atomics.load(this.count, 0)
+  spin (port: MessagePort, ms: number, onMessage: (message: unknown) => void): number {
     const until = performance.now() + ms
-    for (let polls = 1; Atomics.load(this.count, 0) === seen; polls++) {
+    for (let polls = 1; Atomics.load(this.count, 0) === this.seen; polls++) {
       if (polls % POLLS_PER_CLOCK === 0 && performance.now() >= until) break
     }
+    this.seen = Atomics.load(this.count, 0)
+    let delivered = 0
     for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
       onMessage(received.message)
+      delivered++
     }
+    return delivered
   }
 }

@@ -33,4 +33,7 @@ export interface WorkerInit {
   bell: SharedArrayBuffer
   /** How long the worker polls its doorbell after its last call ended (0: it never does). */
   hotSpinMs: number
+  /** Where the worker posts everything it sends the controller, and the doorbell it rings after each post. */
+  replies: import('node:worker_threads').MessagePort
+  replyBell: SharedArrayBuffer
 }

@@ -17,14 +17,20 @@ type AppFunction = (input: Uint8Array, ctx: Context) => unknown
 const port = parentPort!
 const init = workerData as WorkerInit
 const encoder = new TextEncoder()
-const pendingOps = new Map<number, { resolve(value: unknown): void, reject(err: Error): void }>()
+const pendingOps = new Map<number, { resolve(value: unknown): void, reject(err: Error): void, sentAt: number }>()
 let nextOpId = 1
 
 /**
- * A hot worker: after its last call ends it polls its doorbell (doorbell.ts) for the next one,
- * for init.hotSpinMs, rather than sleeping in its event loop. It polls in slices of
- * SPIN_SLICE_MS with a turn of its event loop in between, so the app's own timers and I/O are
- * late by at most a slice.
+ * A hot worker polls its doorbell (doorbell.ts) instead of sleeping in its event loop, for at
+ * most init.hotSpinMs, at two moments when the next message is likely a round trip away:
+ * - after its last call ended, for the next call of a sequential caller;
+ * - while its only call waits for the answer to a ctx call (a `recv`, a state read, an invoke).
+ * Both only after a call that ran alone on the node (`solo`): under concurrent load the poll
+ * would take a core from the threads that feed it. And both adapt: the worker polls only when
+ * the same wait, the last time, ended within the window (a poll that would have caught it), so
+ * a caller who comes back every few seconds, or a `recv` that waits long, costs one missed poll
+ * and then none. It polls in slices of SPIN_SLICE_MS with a turn of its event loop in between,
+ * so the app's own timers and I/O are late by at most a slice.
  */
 const SPIN_SLICE_MS = 2
 const bell = new Doorbell(init.bell)
@@ -32,38 +38,60 @@ const bell = new Doorbell(init.bell)
 let running = 0
 let hotUntil = 0
 let spinQueued = false
-/**
- * Whether calls come one at a time: the last call started while no other call of the app ran on
- * the node (`solo`). Only then does polling pay: the next call of a sequential caller is a round
- * trip away. Under concurrent load the poll would take a core from the threads that feed it.
- */
+/** Whether the last call started while no other call of the app ran on the node. */
 let oneAtATime = false
+/** When the worker last went idle, and how long it then stayed idle until its next call. */
+let idleSince = 0
+let lastIdleMs = 0
+/** How long the last ctx call waited for its answer. */
+let lastOpWaitMs = 0
 
-function queueSpin (): void {
+/**
+ * A ctx call's answer is polled for only when the last one came within this (and within
+ * hotSpinMs): a short wait is mostly the wake-up that polling saves, while a long one (a message
+ * from another node, an invoke) has its answer made by threads that may need this core.
+ */
+const SHORT_OP_WAIT_MS = 0.25
+
+function heat (lastWaitMs: number, windowMs = init.hotSpinMs): void {
+  if (init.hotSpinMs <= 0 || !oneAtATime || lastWaitMs > windowMs) return
+  hotUntil = performance.now() + init.hotSpinMs
   if (spinQueued) return
   spinQueued = true
   setImmediate(spin)
 }
 
+/** Polls while the worker has nothing else to do: no call running, or one waiting on a ctx call. */
 function spin (): void {
   spinQueued = false
-  if (running > 0) return
+  const waiting = running === 0 || (running === 1 && pendingOps.size > 0)
   const left = hotUntil - performance.now()
-  if (left <= 0) return
+  if (!waiting || left <= 0) return
   bell.spin(port, Math.min(SPIN_SLICE_MS, left), onBatch)
-  queueSpin()
+  spinQueued = true
+  setImmediate(spin)
+}
+
+function callStarted (solo: boolean): void {
+  if (running === 0) lastIdleMs = performance.now() - idleSince
+  running++
+  oneAtATime = solo
 }
 
 function callEnded (): void {
   running--
-  if (running > 0 || init.hotSpinMs <= 0 || !oneAtATime) return
-  hotUntil = performance.now() + init.hotSpinMs
-  queueSpin()
+  if (running > 0) return
+  idleSince = performance.now()
+  heat(lastIdleMs)
 }
 
 let onBatch: (batch: unknown) => void = () => {}
 
-const outbox = new TurnBatcher<FromWorker>((batch, transfer) => { port.postMessage(batch, transfer) })
+const replyBell = new Doorbell(init.replyBell)
+const outbox = new TurnBatcher<FromWorker>((batch, transfer) => {
+  init.replies.postMessage(batch, transfer)
+  replyBell.ring()
+})
 
 function post (message: FromWorker, transfer?: ArrayBuffer[]): void {
   outbox.push(message, transfer != null && transfer.length > 0 ? transfer : undefined)
@@ -91,11 +119,12 @@ function key (value: unknown): string {
 async function request<T> (id: number, op: ContextOp): Promise<T> {
   const opId = nextOpId++
   const { promise, resolve, reject } = Promise.withResolvers<unknown>()
-  pendingOps.set(opId, { resolve, reject })
+  pendingOps.set(opId, { resolve, reject, sentAt: performance.now() })
   const transfer: ArrayBuffer[] = []
   if (op.op === 'put') op.value = forTransfer(op.value, transfer)
   else if (op.op === 'send' || op.op === 'invoke') op.data = forTransfer(op.data, transfer)
   post({ t: 'op', id, opId, request: op }, transfer)
+  if (running === 1) heat(lastOpWaitMs, Math.min(init.hotSpinMs, SHORT_OP_WAIT_MS))
   return await (promise as Promise<T>)
 }
 
@@ -130,9 +159,9 @@ async function main (): Promise<void> {
     const fn = functions.get(call.fn)
     if (fn == null) {
       post({ t: 'error', id: call.id, code: 'NOT_FOUND', message: `app ${call.app} has no function ${call.fn}` })
+      callEnded()
       return
     }
-    running++
     try {
       const output = await fn(call.payload, contextFor(call.id, call.pid, call.app))
       const transfer: ArrayBuffer[] = []
@@ -154,19 +183,21 @@ async function main (): Promise<void> {
   const onMessage = (message: ToWorker): void => {
     switch (message.t) {
       case 'call':
-        oneAtATime = message.solo
+        callStarted(message.solo)
         void run(message)
         break
       case 'ping': post({ t: 'pong', seq: message.seq }); break
       case 'opResult': {
         const pending = pendingOps.get(message.opId)
         pendingOps.delete(message.opId)
+        if (pending != null) lastOpWaitMs = performance.now() - pending.sentAt
         pending?.resolve(message.value)
         break
       }
       case 'opError': {
         const pending = pendingOps.get(message.opId)
         pendingOps.delete(message.opId)
+        if (pending != null) lastOpWaitMs = performance.now() - pending.sentAt
         pending?.reject(new PraasError(message.code, message.message))
         break
       }
