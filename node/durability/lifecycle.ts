@@ -122,15 +122,15 @@ export class Lifecycle {
   }
 
   /** Puts a swapped process's unread mail beside its state on each replica (a full copy where that copy is missing). */
-  private async seal (record: ProcessRecord, image: ProcessImage, stored: Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }>): Promise<void> {
+  private async seal (record: ProcessRecord, image: ProcessImage, stored: Promise<{ manifest: ImageManifest, chunks: () => Uint8Array[] }>): Promise<void> {
     if (!this.init.replicator.tracking || image.messages.length === 0) return
     const basis = { epoch: record.epoch, seq: record.seq }
     await Promise.all(this.init.replicator.replicasOf(record).map(async peer => {
       try {
         if (await this.init.replicator.rebase(peer, record, basis, image.messages) !== RESULT_OK) {
-          // the stored image's chunks, serialized and hashed once
+          // the stored image's manifest, hashed once; its chunks made from the same pieces
           const { manifest, chunks } = await stored
-          await this.init.state.pushImage(peer, 'install', manifest, chunks, {})
+          await this.init.state.pushImage(peer, 'install', manifest, chunks(), {})
         }
       } catch (err) {
         this.init.log('replica %s did not take the mail of %s: %s', peer, record.pid, (err as Error).message)

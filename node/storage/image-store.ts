@@ -4,10 +4,10 @@ import { join } from 'node:path'
 import { PraasError } from '../../protocol/errors.js'
 import {
   IMAGE_CHUNK_BYTES, MAX_MANIFEST_BYTES, checkChunk, checkChunks, compareVersion, decodeManifest, encodeManifest,
-  checkManifest, hashChunk, hashChunksBeside, imageFromChunks, serializeImage, sha256
+  checkManifest, chunksOf, hashChunk, hashPiecesBeside, imageFromChunks, imagePieces, sha256
 } from './image.js'
 import { readFully, syncDir, writeAll } from './files.js'
-import type { ImageManifest, ProcessImage } from './image.js'
+import type { ImageManifest, ImagePieces, ProcessImage } from './image.js'
 import type { FileHandle } from 'node:fs/promises'
 
 /**
@@ -82,7 +82,7 @@ export class ImageStore {
     return await this.serialize(image.pid, async () => {
       const stored = this.index.get(image.pid)
       if (stored != null && compareVersion(image, stored) < 0) return stored
-      return (await this.writeImage(serializeImage(image))).manifest
+      return await this.writeImage(imagePieces(image))
     })
   }
 
@@ -150,20 +150,21 @@ export class ImageStore {
   }
 
   /**
-   * The whole file in one sync and one rename. The chunks go to disk (libuv's pool) while their
-   * hashes are computed (`hashes`, started once the write is under way): the manifest's length
-   * does not depend on them (fixed-width hex), so its place is known, and it is written last.
+   * The whole file in one sync and one rename. The body (the chunks, or any buffers that make
+   * the same bytes in order) goes to disk (libuv's pool) while the chunk hashes are computed
+   * (`hashes`, started once the write is under way): the manifest's length does not depend on
+   * them (fixed-width hex), so its place is known, and it is written last.
    */
-  private async write (head: Omit<ImageManifest, 'chunks'>, chunks: Uint8Array[], hashes: (() => Promise<string[]>) | string[]): Promise<ImageManifest> {
+  private async write (head: Omit<ImageManifest, 'chunks'>, body: Uint8Array[], hashes: (() => Promise<string[]>) | string[]): Promise<ImageManifest> {
     const name = fileName(head.pid)
     const path = join(this.dir, name)
     const tmp = `${path}.tmp`
-    const placeholder = encodeManifest({ ...head, chunks: chunks.map(() => '0'.repeat(64)) })
+    const placeholder = encodeManifest({ ...head, chunks: Array.from({ length: Math.ceil(head.size / IMAGE_CHUNK_BYTES) }, () => '0'.repeat(64)) })
     const fh = await open(tmp, 'w')
     let manifest: ImageManifest
     try {
-      const body = writeAll(fh, chunks, HEAD_BYTES + placeholder.byteLength)
-      body.catch(() => {})
+      const written = writeAll(fh, body, HEAD_BYTES + placeholder.byteLength)
+      written.catch(() => {})
       manifest = { ...head, chunks: typeof hashes === 'function' ? await hashes() : hashes }
       checkManifest(manifest)
       const encoded = encodeManifest(manifest)
@@ -172,7 +173,7 @@ export class ImageStore {
       MAGIC.copy(top, 0)
       top.writeUInt32BE(encoded.byteLength, MAGIC.byteLength)
       createHash('sha256').update(encoded).digest().copy(top, MAGIC.byteLength + 4)
-      await body
+      await written
       await writeAll(fh, [top, encoded], 0)
       await fh.datasync()
     } catch (err) {
@@ -191,17 +192,18 @@ export class ImageStore {
    * Serializes and stores an image, hashing its chunks while they are written (see `write`):
    * the way for a process being swapped. Returns what was stored, to send to replicas.
    */
-  async saveImage (image: ProcessImage): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }> {
-    const serialized = serializeImage(image)
+  async saveImage (image: ProcessImage): Promise<{ manifest: ImageManifest, chunks: () => Uint8Array[] }> {
+    const serialized = imagePieces(image)
     return await this.serialize(image.pid, async () => {
       const stored = this.index.get(image.pid)
       if (stored != null && compareVersion(image, stored) < 0) throw new PraasError('BAD_REQUEST', `a newer image of ${image.pid} is stored`)
-      return await this.writeImage(serialized)
+      // the chunks only for whoever needs them as chunks (a copy): the file is written from the pieces
+      return { manifest: await this.writeImage(serialized), chunks: () => chunksOf(serialized) }
     })
   }
 
-  private async writeImage ({ head, chunks }: ReturnType<typeof serializeImage>): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] }> {
-    return { manifest: await this.write(head, chunks, async () => await hashChunksBeside(chunks)), chunks }
+  private async writeImage ({ head, pieces }: ImagePieces): Promise<ImageManifest> {
+    return await this.write(head, pieces, async () => await hashPiecesBeside(pieces, head.size))
   }
 
   /** The raw file of a pid, split into manifest and chunks; chunk hashes are not checked here. */

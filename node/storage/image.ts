@@ -129,59 +129,104 @@ export function decodeManifest (bytes: Uint8Array): ImageManifest {
   return manifest
 }
 
+/** Values at least this big stay where they are in `imagePieces`; smaller ones are packed between the prefixes. */
+const PIECE_MIN_BYTES = 16 * 1024
+
+/** An image's serialized bytes as a list of pieces (see `imagePieces`), and its manifest without the chunk hashes. */
+export interface ImagePieces {
+  head: ProcessVersion & { size: number }
+  pieces: Uint8Array[]
+}
+
 /**
- * Serializes an image into one buffer (varint-prefixed keys, values and messages) and cuts it
- * into chunks that are views of that buffer: values are copied once, with `set`. The chunks are
- * not hashed yet (see `hashChunks`).
+ * Serializes an image (varint-prefixed keys, values and messages) as the pieces it is made of:
+ * every value or message of PIECE_MIN_BYTES or more is a piece by itself, the very bytes the
+ * process holds, not a copy; the prefixes and the small values between them are packed into one
+ * buffer, cut where a big value stands. Written in order the pieces are the image's bytes, which
+ * `chunksOf` cuts into chunks. Storing a swapped process this way writes its state to disk
+ * straight from where it lives: no 64 MiB copy (fresh pages cost as much as the disk write here).
+ * The values must stay unchanged while the pieces are in use (a state value is never changed in
+ * place: a put stores a new one).
  */
-export function serializeImage (image: ProcessImage): { head: ProcessVersion & { size: number }, chunks: Uint8Array[] } {
+export function imagePieces (image: ProcessImage): ImagePieces {
   const keys: Buffer[] = []
   let size = varint.encodingLength(image.state.size) + varint.encodingLength(image.messages.length)
+  let packedSize = size
+  const add = (bytes: Uint8Array): void => {
+    const prefixed = varint.encodingLength(bytes.byteLength) + bytes.byteLength
+    size += prefixed
+    packedSize += bytes.byteLength >= PIECE_MIN_BYTES ? prefixed - bytes.byteLength : prefixed
+  }
   for (const [key, value] of image.state) {
     const k = Buffer.from(key, 'utf8')
     keys.push(k)
-    size += varint.encodingLength(k.byteLength) + k.byteLength + varint.encodingLength(value.byteLength) + value.byteLength
+    add(k)
+    add(value)
   }
   const fields: Buffer[] = []
   for (const m of image.messages) {
     const k = Buffer.from(m.key, 'utf8')
     const f = Buffer.from(m.from, 'utf8')
     fields.push(k, f)
-    size += varint.encodingLength(k.byteLength) + k.byteLength + varint.encodingLength(f.byteLength) + f.byteLength +
-      varint.encodingLength(m.data.byteLength) + m.data.byteLength
+    add(k)
+    add(f)
+    add(m.data)
   }
   if (size > MAX_IMAGE_CHUNKS * IMAGE_CHUNK_BYTES) throw new PraasError('TOO_LARGE', `swap image of ${size} bytes`)
 
-  const body = Buffer.allocUnsafe(size)
+  const packed = Buffer.allocUnsafe(packedSize)
+  const pieces: Uint8Array[] = []
   let at = 0
-  const put = (bytes: Uint8Array): void => {
-    varint.encodeUint8Array(bytes.byteLength, body, at)
-    at += varint.encodingLength(bytes.byteLength)
-    body.set(bytes, at)
-    at += bytes.byteLength
+  let runStart = 0
+  const count = (n: number): void => {
+    varint.encodeUint8Array(n, packed, at)
+    at += varint.encodingLength(n)
   }
-  varint.encodeUint8Array(image.state.size, body, at)
-  at += varint.encodingLength(image.state.size)
+  const put = (bytes: Uint8Array): void => {
+    count(bytes.byteLength)
+    if (bytes.byteLength < PIECE_MIN_BYTES) {
+      packed.set(bytes, at)
+      at += bytes.byteLength
+      return
+    }
+    pieces.push(packed.subarray(runStart, at), bytes)
+    runStart = at
+  }
+  count(image.state.size)
   let i = 0
   for (const value of image.state.values()) {
     put(keys[i++])
     put(value)
   }
-  varint.encodeUint8Array(image.messages.length, body, at)
-  at += varint.encodingLength(image.messages.length)
+  count(image.messages.length)
   i = 0
   for (const m of image.messages) {
     put(fields[i++])
     put(fields[i++])
     put(m.data)
   }
-
-  const chunks: Uint8Array[] = []
-  for (let from = 0; from < size; from += IMAGE_CHUNK_BYTES) {
-    chunks.push(body.subarray(from, Math.min(size, from + IMAGE_CHUNK_BYTES)))
-  }
+  if (at > runStart) pieces.push(packed.subarray(runStart, at))
   const head = { pid: image.pid, app: image.app, appHash: image.appHash, epoch: { term: image.epoch.term, counter: image.epoch.counter }, seq: image.seq, size }
-  return { head, chunks }
+  return { head, pieces: pieces.filter(p => p.byteLength > 0) }
+}
+
+/** The image's bytes in one buffer (a copy of the pieces), cut into chunks that are views of it. */
+export function chunksOf ({ pieces, head }: ImagePieces): Uint8Array[] {
+  const body = Buffer.concat(pieces, head.size)
+  const chunks: Uint8Array[] = []
+  for (let from = 0; from < head.size; from += IMAGE_CHUNK_BYTES) {
+    chunks.push(body.subarray(from, Math.min(head.size, from + IMAGE_CHUNK_BYTES)))
+  }
+  return chunks
+}
+
+/**
+ * Serializes an image into one buffer and cuts it into chunks that are views of that buffer:
+ * values are copied once. The chunks are not hashed yet (see `hashChunks`).
+ */
+export function serializeImage (image: ProcessImage): { head: ProcessVersion & { size: number }, chunks: Uint8Array[] } {
+  const pieces = imagePieces(image)
+  return { head: pieces.head, chunks: chunksOf(pieces) }
 }
 
 /** Serializes and hashes an image on this thread (for small images and tests). */
@@ -197,21 +242,41 @@ export async function hashChunk (chunk: Uint8Array): Promise<string> {
   return Buffer.from(await crypto.subtle.digest('SHA-256', chunk as Uint8Array<ArrayBuffer>)).toString('hex')
 }
 
-/** Chunks hashed per slice of `hashChunksBeside` before it yields to the event loop (about 3 ms). */
-const HASH_SLICE_CHUNKS = 4
+/** Bytes hashed per slice of `hashPiecesBeside` before it yields to the event loop (about 4 ms). */
+const HASH_SLICE_BYTES = 4 * 1024 * 1024
 
 /**
- * The hex sha256 of each chunk, on this thread, a few chunks at a time between turns of the
+ * The hex sha256 of each IMAGE_CHUNK_BYTES of the bytes that `pieces` make in order (the chunk
+ * hashes of an image, see `imagePieces`), on this thread, a slice at a time between turns of the
  * event loop: the way beside disk I/O. WebCrypto's digests run on libuv's pool, where they hold
  * up file operations queued behind them (a swap's file was opened only after all of its 64
  * chunk digests), and on 2 cores they are no faster.
  */
-export async function hashChunksBeside (chunks: Uint8Array[]): Promise<string[]> {
+export async function hashPiecesBeside (pieces: Uint8Array[], size: number): Promise<string[]> {
   const hashes: string[] = []
-  for (let i = 0; i < chunks.length; i++) {
-    if (i > 0 && i % HASH_SLICE_CHUNKS === 0) await new Promise(resolve => setImmediate(resolve))
-    hashes.push(sha256(chunks[i]))
+  let hash = createHash('sha256')
+  let inChunk = 0
+  let sinceYield = 0
+  for (const piece of pieces) {
+    for (let from = 0; from < piece.byteLength;) {
+      const take = Math.min(piece.byteLength - from, IMAGE_CHUNK_BYTES - inChunk, HASH_SLICE_BYTES - sinceYield)
+      hash.update(from === 0 && take === piece.byteLength ? piece : piece.subarray(from, from + take))
+      from += take
+      inChunk += take
+      sinceYield += take
+      if (inChunk === IMAGE_CHUNK_BYTES) {
+        hashes.push(hash.digest('hex'))
+        hash = createHash('sha256')
+        inChunk = 0
+      }
+      if (sinceYield === HASH_SLICE_BYTES) {
+        await new Promise(resolve => setImmediate(resolve))
+        sinceYield = 0
+      }
+    }
   }
+  if (inChunk > 0) hashes.push(hash.digest('hex'))
+  if (hashes.length !== Math.ceil(size / IMAGE_CHUNK_BYTES)) throw new PraasError('BAD_REQUEST', `the pieces of an image of ${size} bytes made ${hashes.length} chunks`)
   return hashes
 }
 
