@@ -130,6 +130,7 @@ export class FunctionWorker {
 
   /** Polls for the replies of the worker while call `id` waits and `until` has not passed; stops at the first delivery. */
   private pollReply (id: number, until: number): void {
+    this.outbox.flush()
     while (!this.exited && this.calls.has(id)) {
       const left = until - performance.now()
       if (left <= 0 || this.replyBell.spin(this.replies, left, this.onReplies) > 0) return

@@ -22,13 +22,21 @@ export class TurnBatcher<T> {
     this.send([message], transfer ?? [])
   }
 
-  private readonly endTurn = (): void => {
-    this.turnOpen = false
+  /**
+   * Sends what this turn queued now, before the turn ends: for a thread about to poll for an
+   * answer (doorbell.ts), which would otherwise wait for replies to messages it has not sent.
+   */
+  flush (): void {
     if (this.queue.length === 0) return
     const batch = this.queue
     const transfer = this.transfer
     this.queue = []
     this.transfer = []
     this.send(batch, transfer)
+  }
+
+  private readonly endTurn = (): void => {
+    this.turnOpen = false
+    this.flush()
   }
 }

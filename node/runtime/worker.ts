@@ -67,6 +67,7 @@ function spin (): void {
   const waiting = running === 0 || (running === 1 && pendingOps.size > 0)
   const left = hotUntil - performance.now()
   if (!waiting || left <= 0) return
+  outbox.flush()
   bell.spin(port, Math.min(SPIN_SLICE_MS, left), onBatch)
   spinQueued = true
   setImmediate(spin)
