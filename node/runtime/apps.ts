@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { checkName, MAX_APP_SOURCE_BYTES, PraasError, SingleFlight } from '../../protocol/index.js'
+import { PollerSlots } from './doorbell.js'
 import { WorkerPool } from './worker-pool.js'
 import type { PoolInit } from './worker-pool.js'
 
@@ -28,7 +29,12 @@ export class AppRegistry {
   private readonly apps = new Map<string, AppVersion>()
   private readonly deploying = new SingleFlight<AppVersion>()
 
-  constructor (private readonly dir: string, private readonly poolOptions: PoolOptions) {}
+  private readonly poolOptions: PoolOptions
+
+  constructor (private readonly dir: string, poolOptions: PoolOptions) {
+    // one set of polling slots for every worker of the node
+    this.poolOptions = { ...poolOptions, pollers: poolOptions.pollers ?? new PollerSlots() }
+  }
 
   get (name: string): AppVersion | undefined {
     return this.apps.get(name)

@@ -3,7 +3,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { PraasError } from '../../protocol/index.js'
 import type { Cancellation } from '../../protocol/index.js'
 import { markFresh } from '../../protocol/fresh-bytes.js'
-import { Doorbell } from './doorbell.js'
+import { Doorbell, PollerSlots } from './doorbell.js'
 import { exactBytes } from './exact-bytes.js'
 import { forTransfer } from './transfer.js'
 import { TurnBatcher } from './turn-batcher.js'
@@ -72,11 +72,12 @@ export class FunctionWorker {
   /** How long the last solo call took, start to answer, in ms. */
   private lastSoloMs = Number.POSITIVE_INFINITY
 
-  constructor (modulePath: string, resourceLimits: ResourceLimits, private readonly events: WorkerEvents, private readonly hotSpinMs = 0) {
+  constructor (modulePath: string, resourceLimits: ResourceLimits, private readonly events: WorkerEvents, private readonly hotSpinMs = 0, pollers = new PollerSlots()) {
     if (hotSpinMs > 0) this.bell = new Doorbell()
     const { port1, port2 } = new MessageChannel()
     this.replies = port1
-    const workerData: WorkerInit = { modulePath, bell: this.bell?.buffer ?? new SharedArrayBuffer(4), hotSpinMs, replies: port2, replyBell: this.replyBell.buffer }
+    const holding = new Int32Array(new SharedArrayBuffer(4))
+    const workerData: WorkerInit = { modulePath, bell: this.bell?.buffer ?? new SharedArrayBuffer(4), hotSpinMs, pollers: pollers.buffer, maxPollers: pollers.max, holding: holding.buffer, replies: port2, replyBell: this.replyBell.buffer }
     this.worker = new Worker(WORKER_URL, { workerData, transferList: [port2], resourceLimits, stdout: false, stderr: false })
     const { promise, resolve, reject } = Promise.withResolvers<string[]>()
     this.ready = promise
@@ -96,6 +97,8 @@ export class FunctionWorker {
     this.worker.on('error', (err) => { reject(new PraasError('BAD_REQUEST', `the app module failed: ${err.message}`)) })
     this.worker.on('exit', () => {
       this.exited = true
+      // a worker terminated while it polled gives its slot back here
+      pollers.release(holding)
       this.replies.close()
       reject(new PraasError('BAD_REQUEST', 'the app worker exited before it was ready'))
       const error = new PraasError('FUNCTION_ERROR', 'the function worker exited (crash or memory limit)')

@@ -33,6 +33,11 @@ export interface WorkerInit {
   bell: SharedArrayBuffer
   /** How long the worker polls its doorbell after its last call ended (0: it never does). */
   hotSpinMs: number
+  /** The node's polling slots (doorbell.ts PollerSlots): the shared count, and how many may poll. */
+  pollers: SharedArrayBuffer
+  maxPollers: number
+  /** The worker's own flag: 1 while it holds a polling slot. */
+  holding: SharedArrayBuffer
   /** Where the worker posts everything it sends the controller, and the doorbell it rings after each post. */
   replies: import('node:worker_threads').MessagePort
   replyBell: SharedArrayBuffer

@@ -1,4 +1,5 @@
 import { Cancellation, onAbort, PraasError, throwIfAborted } from '../../protocol/index.js'
+import type { PollerSlots } from './doorbell.js'
 import { FunctionWorker } from './function-worker.js'
 import type { CallRecord } from './function-worker.js'
 import type { ContextOp } from './worker-messages.js'
@@ -15,6 +16,8 @@ export interface PoolInit {
   resourceLimits: ResourceLimits
   /** How long a worker polls for its next call after its last one ended (doorbell.ts); 0: never. */
   hotSpinMs?: number
+  /** The node's polling slots, shared by every worker of every app (doorbell.ts). */
+  pollers?: PollerSlots
   log: Logger
   onOp(pid: string, request: ContextOp, signal: AbortSignal): Promise<unknown>
 }
@@ -61,7 +64,7 @@ export class WorkerPool {
         const index = this.workers.indexOf(gone)
         if (index >= 0) this.workers.splice(index, 1)
       }
-    }, this.init.hotSpinMs)
+    }, this.init.hotSpinMs, this.init.pollers)
     this.workers.push(worker)
     return worker
   }

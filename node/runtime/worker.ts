@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { pathToFileURL } from 'node:url'
 import { PraasError, isErrorCode, MAX_PAYLOAD_BYTES } from '../../protocol/index.js'
 import { markFresh } from '../../protocol/fresh-bytes.js'
-import { Doorbell } from './doorbell.js'
+import { Doorbell, PollerSlots } from './doorbell.js'
 import { exactBytes } from './exact-bytes.js'
 import { forTransfer } from './transfer.js'
 import { TurnBatcher } from './turn-batcher.js'
@@ -23,10 +23,12 @@ let nextOpId = 1
 /**
  * A hot worker polls its doorbell (doorbell.ts) instead of sleeping in its event loop, for at
  * most init.hotSpinMs, at two moments when the next message is likely a round trip away:
- * - after its last call ended, for the next call of a sequential caller;
- * - while its only call waits for the answer to a ctx call (a `recv`, a state read, an invoke).
- * Both only after a call that ran alone on the node (`solo`): under concurrent load the poll
- * would take a core from the threads that feed it. And both adapt: the worker polls only when
+ * - after its last call ended, for the next call of a sequential caller: only when that call
+ *   was `solo` (the pool saw its caller make calls one at a time, worker-pool.ts), since under
+ *   concurrent load the poll would take a core from the threads that feed it;
+ * - while its only call waits for the answer to a ctx call that came quickly last time (a state
+ *   read, a message from a process on the same node): whatever else runs, such a wait is short.
+ * Both adapt: the worker polls only when
  * the same wait, the last time, ended within the window (a poll that would have caught it), so
  * a caller who comes back every few seconds, or a `recv` that waits long, costs one missed poll
  * and then none. It polls in slices of SPIN_SLICE_MS with a turn of its event loop in between,
@@ -34,11 +36,13 @@ let nextOpId = 1
  */
 const SPIN_SLICE_MS = 2
 const bell = new Doorbell(init.bell)
+const pollers = new PollerSlots(init.pollers, init.maxPollers)
+const holding = new Int32Array(init.holding)
 /** Calls started and not yet answered. */
 let running = 0
 let hotUntil = 0
 let spinQueued = false
-/** Whether the last call started while no other call of the app ran on the node. */
+/** Whether the last call was `solo`: its caller makes one call at a time. */
 let oneAtATime = false
 /** When the worker last went idle, and how long it then stayed idle until its next call. */
 let idleSince = 0
@@ -53,8 +57,8 @@ let lastOpWaitMs = 0
  */
 const SHORT_OP_WAIT_MS = 0.25
 
-function heat (lastWaitMs: number, windowMs = init.hotSpinMs): void {
-  if (init.hotSpinMs <= 0 || !oneAtATime || lastWaitMs > windowMs) return
+function heat (lastWaitMs: number, windowMs: number): void {
+  if (init.hotSpinMs <= 0 || lastWaitMs > windowMs) return
   hotUntil = performance.now() + init.hotSpinMs
   if (spinQueued) return
   spinQueued = true
@@ -66,9 +70,14 @@ function spin (): void {
   spinQueued = false
   const waiting = running === 0 || (running === 1 && pendingOps.size > 0)
   const left = hotUntil - performance.now()
-  if (!waiting || left <= 0) return
-  outbox.flush()
-  bell.spin(port, Math.min(SPIN_SLICE_MS, left), onBatch)
+  // with every slot taken, this worker sleeps as usual (its messages wake it)
+  if (!waiting || left <= 0 || !pollers.tryAcquire(holding)) return
+  try {
+    outbox.flush()
+    bell.spin(port, Math.min(SPIN_SLICE_MS, left), onBatch)
+  } finally {
+    pollers.release(holding)
+  }
   spinQueued = true
   setImmediate(spin)
 }
@@ -83,7 +92,7 @@ function callEnded (): void {
   running--
   if (running > 0) return
   idleSince = performance.now()
-  heat(lastIdleMs)
+  if (oneAtATime) heat(lastIdleMs, init.hotSpinMs)
 }
 
 let onBatch: (batch: unknown) => void = () => {}
@@ -125,7 +134,11 @@ async function request<T> (id: number, op: ContextOp): Promise<T> {
   if (op.op === 'put') op.value = forTransfer(op.value, transfer)
   else if (op.op === 'send' || op.op === 'invoke') op.data = forTransfer(op.data, transfer)
   post({ t: 'op', id, opId, request: op }, transfer)
-  if (running === 1) heat(lastOpWaitMs, Math.min(init.hotSpinMs, SHORT_OP_WAIT_MS))
+  // The one call of this worker waits for what it reads (whatever else runs on the node, a short
+  // wait is not load). Not for the ack of a write or a send: the slot is better left to whoever
+  // waits for that message (with one slot on two cores, a sender polling for its ack left the
+  // receiver asleep).
+  if (running === 1 && (op.op === 'get' || op.op === 'keys' || op.op === 'recv')) heat(lastOpWaitMs, Math.min(init.hotSpinMs, SHORT_OP_WAIT_MS))
   return await (promise as Promise<T>)
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { MessageChannel } from 'node:worker_threads'
-import { Doorbell } from '../../node/runtime/doorbell.js'
+import { Doorbell, PollerSlots } from '../../node/runtime/doorbell.js'
 
 describe('runtime: doorbell', function () {
   it('hands over every message posted before the ring, and counts them', function () {
@@ -50,5 +50,34 @@ describe('runtime: doorbell', function () {
     assert.equal(receiver.spin(port2, 5_000, m => got.push(m)), 1)
     assert.deepEqual(got, ['x'])
     port1.close()
+  })
+})
+
+describe('runtime: polling slots', function () {
+  const flag = (): Int32Array => new Int32Array(new SharedArrayBuffer(4))
+
+  it('lets at most `max` threads poll at once, and frees a slot on release', function () {
+    const slots = new PollerSlots(undefined, 2)
+    const [a, b, c] = [flag(), flag(), flag()]
+    assert.ok(slots.tryAcquire(a))
+    assert.ok(slots.tryAcquire(b))
+    assert.equal(slots.tryAcquire(c), false)
+    assert.equal(c[0], 0)
+    slots.release(a)
+    assert.ok(slots.tryAcquire(c))
+  })
+
+  it('gives a slot back once, whoever releases it (the worker, or its controller after the worker died)', function () {
+    const slots = new PollerSlots(undefined, 1)
+    const shared = new PollerSlots(slots.buffer, 1)
+    const holder = flag()
+    assert.ok(slots.tryAcquire(holder))
+    // the worker was terminated while it held the slot: its controller releases by its flag...
+    shared.release(holder)
+    // ...and a second release (the worker's own finally, had it run) takes nothing more
+    slots.release(holder)
+    const other = flag()
+    assert.ok(shared.tryAcquire(other))
+    assert.equal(shared.tryAcquire(flag()), false, 'a double release made room for two')
   })
 })
