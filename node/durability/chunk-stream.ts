@@ -9,11 +9,18 @@ const WRITE_BYTES = 256 * 1024
 const ACK = 0
 
 /**
- * Sends chunks on a fresh stream: the count and each length (varints), then the bytes back to
- * back, with back-pressure; resolves when the receiver has taken them all (one ack byte).
+ * Sends chunks of `lengths` on a fresh stream: the count and each length (varints), then the
+ * bytes back to back, with back-pressure; resolves when the receiver has taken them all (one ack
+ * byte). The bytes come from `body`: the chunks themselves, or any buffers that make the same
+ * bytes in order (an image's pieces, storage/image.ts `imagePieces`: no copy into chunks first).
  */
-export async function sendChunks (stream: Stream, chunks: Uint8Array[], options: AbortOptions = {}): Promise<void> {
-  const head = [chunks.length, ...chunks.map(c => c.byteLength)]
+export async function sendChunks (stream: Stream, lengths: number[], body: Uint8Array[], options: AbortOptions = {}): Promise<void> {
+  const bodyBytes = body.reduce((n, b) => n + b.byteLength, 0)
+  if (bodyBytes !== lengths.reduce((n, l) => n + l, 0)) {
+    stream.abort(new PraasError('BAD_REQUEST', 'chunk lengths that do not add up to the body'))
+    throw new PraasError('BAD_REQUEST', `${lengths.length} chunks announced, their lengths do not add up to the ${bodyBytes} bytes to send`)
+  }
+  const head = [lengths.length, ...lengths]
   const header = new Uint8Array(head.reduce((n, v) => n + varint.encodingLength(v), 0))
   let at = 0
   for (const v of head) {
@@ -30,9 +37,9 @@ export async function sendChunks (stream: Stream, chunks: Uint8Array[], options:
   acked.catch(() => {})
   try {
     if (!stream.send(header)) await drained(stream, options)
-    for (const chunk of chunks) {
-      for (let offset = 0; offset < chunk.byteLength; offset += WRITE_BYTES) {
-        if (!stream.send(chunk.subarray(offset, offset + WRITE_BYTES))) await drained(stream, options)
+    for (const piece of body) {
+      for (let offset = 0; offset < piece.byteLength; offset += WRITE_BYTES) {
+        if (!stream.send(piece.subarray(offset, offset + WRITE_BYTES))) await drained(stream, options)
       }
     }
     await raceSignal(acked, options.signal)

@@ -1,5 +1,5 @@
 import { CtlRequest, PraasError, ProcessStatus, SingleFlight, StateRequest, decodeWriteBatch, toPraasError } from '../../protocol/index.js'
-import { compareVersion, imageFromChunks, serializeImage } from '../storage/index.js'
+import { compareVersion, imageFromChunks, imagePieces } from '../storage/index.js'
 import { inParallel } from './state-client.js'
 import { RESULT_OK } from './replicator.js'
 import type { Replicator } from './replicator.js'
@@ -372,7 +372,7 @@ export class Lifecycle {
       if (keep) this.init.replicas.install({ ...image, messages: [] })
       const kept = performance.now()
       const holders = keep ? [...replicas, this.init.selfId] : replicas
-      await this.init.state.pushSerialized(target, 'activate', serializeImage(image), { term: placement.epoch.term, counter: placement.epoch.counter, holders }, options)
+      await this.init.state.pushSerialized(target, 'activate', imagePieces(image), { term: placement.epoch.term, counter: placement.epoch.counter, holders }, options)
       this.init.log('migrating %s: allocate %d ms, drain %d ms, commit %d ms, keep %d ms, ship and activate %d ms', pid,
         Math.round(allocated - started), Math.round(frozen - allocated), Math.round(committed - frozen), Math.round(kept - committed), Math.round(performance.now() - kept))
     } catch (err) {

@@ -1,5 +1,5 @@
 import { MAX_BATCHES_PER_CALL, MAX_REPLICATE_CALL_BYTES, PraasError, ReplicateRequest, decodeReplicateResponse, toPraasError } from '../../protocol/index.js'
-import { imageToChunks, serializeImage } from '../storage/index.js'
+import { imagePieces, imageToChunks } from '../storage/index.js'
 import { chooseReplicas } from './replica-set.js'
 import type { StateClient } from './state-client.js'
 import type { WriteBatch } from '../../protocol/index.js'
@@ -185,7 +185,7 @@ export class Replicator implements Committer {
 
   /** Sends the full state of a process to one replica, as content-addressed chunks. */
   async install (peer: string, record: ProcessRecord): Promise<void> {
-    const image = serializeImage({
+    const image = imagePieces({
       pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), epoch: record.epoch, seq: record.seq, state: record.state, messages: []
     })
     const answer = await this.init.state.pushSerialized(peer, 'install', image, {})

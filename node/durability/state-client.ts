@@ -1,7 +1,7 @@
 import { InvokeChannels, MAX_INLINE_CHUNKS, PraasError, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, StateRequest } from '../../protocol/index.js'
 import { sendChunks } from './chunk-stream.js'
-import { decodeManifest, encodeManifest, hashChunk, sha256 } from '../storage/index.js'
-import type { ImageManifest } from '../storage/index.js'
+import { chunkLengths, chunksOf, decodeManifest, encodeManifest, hashChunk, hashPiecesOffThread, sha256 } from '../storage/index.js'
+import type { ImageManifest, ImagePieces } from '../storage/index.js'
 import type { Host } from '../host/host.js'
 import type { Peers } from '../peers.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -22,6 +22,9 @@ export interface StateCallOptions extends AbortOptions {
   key?: string
   timeoutMs?: number
 }
+
+/** An image to send: its chunks (with their hashes, if known), or its pieces (storage/image.ts `imagePieces`). */
+export type OutgoingImage = { head: Omit<ImageManifest, 'chunks'>, chunks: Uint8Array[], hashes?: string[] } | ImagePieces
 
 /** Extra fields of an image's final call (`install`, `activate`). */
 export type ImageCall = Omit<Partial<StateRequest>, 'manifest'>
@@ -57,7 +60,9 @@ export class StateClient {
    * The same for an image serialized but not hashed yet: each chunk is hashed (off the event
    * loop) just before it is sent, so hashing overlaps the transfer; the manifest goes last.
    */
-  async pushSerialized (peer: string, fn: string, image: { head: Omit<ImageManifest, 'chunks'>, chunks: Uint8Array[], hashes?: string[] }, extra: ImageCall, options: AbortOptions = {}): Promise<Uint8Array> {
+  async pushSerialized (peer: string, fn: string, outgoing: OutgoingImage, extra: ImageCall, options: AbortOptions = {}): Promise<Uint8Array> {
+    if ('pieces' in outgoing && chunkLengths(outgoing.head.size).length >= BULK_MIN_CHUNKS) return await this.pushPieces(peer, fn, outgoing, extra, options)
+    const image = 'pieces' in outgoing ? { head: outgoing.head, chunks: chunksOf(outgoing), hashes: undefined } : outgoing
     let hashes = image.hashes?.slice() ?? new Array<string>(image.chunks.length)
     if (image.head.size <= INLINE_IMAGE_BYTES && image.chunks.length <= MAX_INLINE_CHUNKS) {
       const manifest: ImageManifest = { ...image.head, chunks: image.chunks.map((chunk, i) => hashes[i] ?? sha256(chunk)) }
@@ -67,14 +72,7 @@ export class StateClient {
       // Big images go on a stream of their own at raw speed, hashed (off the event loop) meanwhile.
       const hashing = image.hashes != null ? Promise.resolve(hashes) : Promise.all(image.chunks.map(hashChunk))
       hashing.catch(() => {})
-      const signal = AbortSignal.any([AbortSignal.timeout(BULK_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
-      let stream
-      try {
-        stream = await this.host.dialProtocol(this.peers.target(peer), STATE_CHUNKS_PROTOCOL, { signal })
-      } catch (err) {
-        throw new PraasError('UNAVAILABLE', `cannot reach node ${peer}: ${(err as Error).message}`)
-      }
-      await sendChunks(stream, image.chunks, { signal })
+      await this.sendStream(peer, image.chunks.map(c => c.byteLength), image.chunks, options)
       hashes = await hashing
     } else {
       await inParallel(image.chunks.length, CHUNKS_IN_FLIGHT, async (i) => {
@@ -82,7 +80,34 @@ export class StateClient {
         await this.call(peer, 'chunk', image.head.pid, image.chunks[i], { ...options, key: hashes[i] })
       })
     }
-    const manifest: ImageManifest = { ...image.head, chunks: hashes }
+    return await this.finish(peer, fn, { ...image.head, chunks: hashes }, extra, options)
+  }
+
+  /**
+   * A big image straight from its pieces (no copy into one buffer): on a chunk stream, hashed
+   * off the event loop meanwhile (storage/image.ts `hashPiecesOffThread`), then the call that
+   * uses it.
+   */
+  private async pushPieces (peer: string, fn: string, { head, pieces }: ImagePieces, extra: ImageCall, options: AbortOptions): Promise<Uint8Array> {
+    const hashing = hashPiecesOffThread(pieces, head.size)
+    hashing.catch(() => {})
+    await this.sendStream(peer, chunkLengths(head.size), pieces, options)
+    return await this.finish(peer, fn, { ...head, chunks: await hashing }, extra, options)
+  }
+
+  private async sendStream (peer: string, lengths: number[], body: Uint8Array[], options: AbortOptions): Promise<void> {
+    const signal = AbortSignal.any([AbortSignal.timeout(BULK_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
+    let stream
+    try {
+      stream = await this.host.dialProtocol(this.peers.target(peer), STATE_CHUNKS_PROTOCOL, { signal })
+    } catch (err) {
+      throw new PraasError('UNAVAILABLE', `cannot reach node ${peer}: ${(err as Error).message}`)
+    }
+    await sendChunks(stream, lengths, body, { signal })
+  }
+
+  /** The call that uses an image whose chunks the peer now holds: the manifest names them. */
+  private async finish (peer: string, fn: string, manifest: ImageManifest, extra: ImageCall, options: AbortOptions): Promise<Uint8Array> {
     return await this.call(peer, fn, manifest.pid, StateRequest.encode({ ...extra, manifest: encodeManifest(manifest) as Uint8Array<ArrayBuffer> }), options)
   }
 

@@ -210,6 +210,11 @@ export function imagePieces (image: ProcessImage): ImagePieces {
   return { head, pieces: pieces.filter(p => p.byteLength > 0) }
 }
 
+/** The lengths of the chunks an image of `size` bytes is cut into. */
+export function chunkLengths (size: number): number[] {
+  return Array.from({ length: Math.ceil(size / IMAGE_CHUNK_BYTES) }, (_, i) => Math.min(IMAGE_CHUNK_BYTES, size - i * IMAGE_CHUNK_BYTES))
+}
+
 /** The image's bytes in one buffer (a copy of the pieces), cut into chunks that are views of it. */
 export function chunksOf ({ pieces, head }: ImagePieces): Uint8Array[] {
   const body = Buffer.concat(pieces, head.size)
@@ -240,6 +245,51 @@ export function imageToChunks (image: ProcessImage): { manifest: ImageManifest, 
 /** The hex sha256 of one chunk, computed off the event loop (WebCrypto runs on libuv's pool). */
 export async function hashChunk (chunk: Uint8Array): Promise<string> {
   return Buffer.from(await crypto.subtle.digest('SHA-256', chunk as Uint8Array<ArrayBuffer>)).toString('hex')
+}
+
+/** Chunks that `hashPiecesOffThread` copies together at most (its buffers, reused). */
+const OFF_THREAD_BUFFERS = 4
+
+/**
+ * The chunk hashes of the bytes that `pieces` make (see `imagePieces`), off the event loop:
+ * each chunk that lies within one piece is hashed where it is; one that spans pieces is first
+ * copied into one of OFF_THREAD_BUFFERS buffers of a chunk each, reused once its digest is done
+ * (memory that is already mapped: a copy into fresh memory cost as much as sending it). The way
+ * when this thread is busy otherwise (sending the image: Noise runs here).
+ */
+export async function hashPiecesOffThread (pieces: Uint8Array[], size: number): Promise<string[]> {
+  const lengths = chunkLengths(size)
+  const free = Array.from({ length: Math.min(OFF_THREAD_BUFFERS, lengths.length) }, () => new Uint8Array(IMAGE_CHUNK_BYTES))
+  const waiting: Array<() => void> = []
+  const digests: Array<Promise<string>> = []
+  let piece = 0
+  let within = 0
+  for (const length of lengths) {
+    while (piece < pieces.length && within === pieces[piece].byteLength) { piece++; within = 0 }
+    const current = pieces[piece]
+    if (current != null && current.byteLength - within >= length) {
+      digests.push(hashChunk(current.subarray(within, within + length)))
+      within += length
+      continue
+    }
+    while (free.length === 0) await new Promise<void>(resolve => waiting.push(resolve))
+    const buffer = free.pop()!
+    let filled = 0
+    while (filled < length) {
+      if (piece >= pieces.length) throw new PraasError('BAD_REQUEST', `the pieces of an image of ${size} bytes are too short`)
+      const take = Math.min(length - filled, pieces[piece].byteLength - within)
+      buffer.set(pieces[piece].subarray(within, within + take), filled)
+      filled += take
+      within += take
+      if (within === pieces[piece].byteLength) { piece++; within = 0 }
+    }
+    const digest = hashChunk(buffer.subarray(0, length))
+    const release = (): void => { free.push(buffer); waiting.shift()?.() }
+    digest.then(release, release)
+    digests.push(digest)
+  }
+  if (pieces.slice(piece).some((p, i) => p.byteLength > (i === 0 ? within : 0))) throw new PraasError('BAD_REQUEST', `the pieces of an image of ${size} bytes are too long`)
+  return await Promise.all(digests)
 }
 
 /** Bytes hashed per slice of `hashPiecesBeside` before it yields to the event loop (about 4 ms). */

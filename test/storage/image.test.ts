@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import {
   IMAGE_CHUNK_BYTES, checkChunk, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256
 } from '../../node/storage/index.js'
-import { chunksOf, hashPiecesBeside, imagePieces } from '../../node/storage/image.js'
+import { chunksOf, hashPiecesBeside, hashPiecesOffThread, imagePieces } from '../../node/storage/image.js'
 import { assertBytesEqual, bytes, throwsCode } from '../protocol/helpers.js'
 import { image, plain } from './arbitraries.js'
 import type { ProcessImage } from '../../node/storage/index.js'
@@ -124,6 +124,7 @@ describe('storage/image', () => {
       assert.equal(head.size, manifest.size)
       assertBytesEqual(Buffer.concat(pieces), Buffer.concat(chunks), 'the bytes')
       assert.deepEqual(await hashPiecesBeside(pieces, head.size), manifest.chunks)
+      assert.deepEqual(await hashPiecesOffThread(pieces, head.size), manifest.chunks)
       assert.deepEqual(chunksOf({ head, pieces }).map(c => sha256(c)), manifest.chunks)
       // every value of 16 KiB or more is written from where it lives
       const big = [...img.state.values(), ...img.messages.map(m => m.data)].filter(v => v.byteLength >= 16 * 1024)
@@ -135,5 +136,7 @@ describe('storage/image', () => {
   it('refuses to hash pieces that do not make the size they claim', async () => {
     const { head, pieces } = imagePieces(big([IMAGE_CHUNK_BYTES + 10]))
     await assert.rejects(hashPiecesBeside(pieces, head.size + IMAGE_CHUNK_BYTES), (err: any) => err.code === 'BAD_REQUEST')
+    await assert.rejects(hashPiecesOffThread(pieces, head.size + IMAGE_CHUNK_BYTES), (err: any) => err.code === 'BAD_REQUEST')
+    await assert.rejects(hashPiecesOffThread(pieces, head.size - 5), (err: any) => err.code === 'BAD_REQUEST')
   })
 })
