@@ -6,19 +6,6 @@ import type { MessagePort } from 'node:worker_threads'
 const POLLS_PER_CLOCK = 64
 
 /**
- * A counter in shared memory beside a message port, which the sender bumps after every post to
- * the port. A hot receiver busy-polls it instead of sleeping in its event loop, and takes the
- * messages off its port itself the moment it moves: a worker waiting for its next call or for a
- * ctx call's answer (worker.ts), the controller waiting for a short call's result
- * (function-worker.ts).
- *
- * Why poll: on the 2-core VM this was measured on, waking a sleeping thread costs 40-60 us
- * whatever the mechanism (postMessage through libuv, or Atomics.notify on a futex: the same
- * within noise), and a sequential call wakes the worker once. A polling worker sees the call
- * within a microsecond, and the controller's post wakes nobody. The price is a core kept busy
- * while the worker is hot, hence opt-in (`hotSpinMs`).
- */
-/**
  * How many of a node's threads may poll at once (shared memory, one per node): at most all cores
  * but one, which stays for the node's main thread. Two workers of one node that polled for each
  * other's messages on two cores left the main thread, which carries those messages, no core: a
@@ -51,6 +38,20 @@ export class PollerSlots {
   }
 }
 
+/**
+ * A counter in shared memory beside a message port, which the sender bumps after every post to
+ * the port. A hot receiver busy-polls it instead of sleeping in its event loop, and takes the
+ * messages off its port itself the moment it moves: a worker waiting for its next call or for a
+ * ctx call's answer (worker.ts), the controller waiting for a short call's result
+ * (function-worker.ts).
+ *
+ * Why poll: on the 2-core VM this was measured on, waking a sleeping thread costs 40-60 us
+ * whatever the mechanism (postMessage through libuv, or Atomics.notify on a futex: the same
+ * within noise), and a sequential call wakes the worker once. A polling worker sees the call
+ * within a microsecond, and the controller's post wakes nobody. The price is a core kept busy
+ * while it polls, hence the guards of its users (short waits only, sequential callers only,
+ * PollerSlots) and `--worker-hot-spin 0` to turn it off.
+ */
 export class Doorbell {
   private readonly count: Int32Array
   /** The count when the receiver last took its messages: a ring since then is news. */
