@@ -1,5 +1,5 @@
 import { PraasError, WriteBatch, decodeReplicateRequest, decodeStateRequest, ReplicateResponse } from '../../protocol/index.js'
-import { exactBytes } from '../runtime/index.js'
+import { exactBytes, storedBytes } from '../runtime/index.js'
 import { checkChunk, compareEpoch, compareVersion, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256 } from '../storage/index.js'
 import { RESULT_GAP, RESULT_OK, RESULT_REFUSED, RESULT_STALE } from './replicator.js'
 import type { InvokeRequest } from '../../protocol/index.js'
@@ -143,7 +143,7 @@ export class StateService {
     let result
     try {
       result = this.init.replicas.apply({
-        pid: batch.pid, app: batch.app, appHash: batch.appHash, epoch, seq: batch.seq, ops: batch.ops.map(op => ({ key: op.key, value: op.value == null ? undefined : exactBytes(op.value) }))
+        pid: batch.pid, app: batch.app, appHash: batch.appHash, epoch, seq: batch.seq, ops: batch.ops.map(op => ({ key: op.key, value: op.value == null ? undefined : storedBytes(op.value) }))
       })
     } catch (err) {
       // A process grown past what a replica holds: this batch only, the others of the call stand.

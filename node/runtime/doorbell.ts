@@ -12,29 +12,46 @@ const POLLS_PER_CLOCK = 64
  * one-way message took 134 us with both polling against 63 us with one.
  */
 export class PollerSlots {
-  private readonly taken: Int32Array
-
-  constructor (readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(4), readonly max = Math.max(1, availableParallelism() - 1)) {
-    this.taken = new Int32Array(buffer)
-  }
+  /** One entry per slot: the thread id of its holder, 0 when free. */
+  private readonly slots: Int32Array
+  private held = -1
 
   /**
-   * Takes a slot if one is free, and marks it taken in `holder` (the taker's own flag in shared
-   * memory), so that the slot of a thread terminated while it held one can be given back (by
-   * `release` with its flag, from another thread): a terminated thread runs no `finally`.
+   * `id`: the thread id of the thread that polls through this instance (`threadId` of
+   * node:worker_threads, never 0 in a worker); the controller's own instance only releases.
    */
-  tryAcquire (holder: Int32Array): boolean {
-    if (Atomics.add(this.taken, 0, 1) < this.max) {
-      Atomics.store(holder, 0, 1)
-      return true
+  constructor (buffer?: SharedArrayBuffer, readonly max = Math.max(1, availableParallelism() - 1), private readonly id = 0) {
+    this.buffer = buffer ?? new SharedArrayBuffer(4 * max)
+    this.slots = new Int32Array(this.buffer, 0, max)
+  }
+
+  readonly buffer: SharedArrayBuffer
+
+  /**
+   * Takes a free slot, writing this thread's id into it in one atomic step: a thread terminated
+   * at any moment (it runs no `finally`) holds a slot under its id or none, and its controller
+   * gives back what it held (`releaseHeldBy`).
+   */
+  tryAcquire (): boolean {
+    if (this.id === 0) throw new Error('only a thread with an id polls')
+    for (let i = 0; i < this.max; i++) {
+      if (Atomics.compareExchange(this.slots, i, 0, this.id) === 0) {
+        this.held = i
+        return true
+      }
     }
-    Atomics.sub(this.taken, 0, 1)
     return false
   }
 
-  /** Gives back the slot `holder` marks, if it marks one. */
-  release (holder: Int32Array): void {
-    if (Atomics.exchange(holder, 0, 0) === 1) Atomics.sub(this.taken, 0, 1)
+  release (): void {
+    if (this.held < 0) return
+    Atomics.compareExchange(this.slots, this.held, this.id, 0)
+    this.held = -1
+  }
+
+  /** Gives back every slot that thread `id` holds (it is gone). */
+  releaseHeldBy (id: number): void {
+    for (let i = 0; i < this.max; i++) Atomics.compareExchange(this.slots, i, id, 0)
   }
 }
 

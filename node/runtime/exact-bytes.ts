@@ -14,3 +14,12 @@ import { isWholeBuffer, markFresh } from '../../protocol/fresh-bytes.js'
 export function exactBytes (bytes: Uint8Array): Uint8Array {
   return isWholeBuffer(bytes) ? bytes : markFresh(new Uint8Array(bytes))
 }
+
+/**
+ * The same for bytes that are kept and read again (a state value, a replica's value): a buffer
+ * of its own, never marked fresh, since every later read shares it and a transfer would empty
+ * it for all of them.
+ */
+export function storedBytes (bytes: Uint8Array): Uint8Array {
+  return isWholeBuffer(bytes) ? bytes : new Uint8Array(bytes)
+}

@@ -1,4 +1,4 @@
-import { MessageChannel, Worker } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { PraasError } from '../../protocol/index.js'
 import type { Cancellation } from '../../protocol/index.js'
@@ -76,9 +76,10 @@ export class FunctionWorker {
     if (hotSpinMs > 0) this.bell = new Doorbell()
     const { port1, port2 } = new MessageChannel()
     this.replies = port1
-    const holding = new Int32Array(new SharedArrayBuffer(4))
-    const workerData: WorkerInit = { modulePath, bell: this.bell?.buffer ?? new SharedArrayBuffer(4), hotSpinMs, pollers: pollers.buffer, maxPollers: pollers.max, holding: holding.buffer, replies: port2, replyBell: this.replyBell.buffer }
+    const workerData: WorkerInit = { modulePath, bell: this.bell?.buffer ?? new SharedArrayBuffer(4), hotSpinMs, pollers: pollers.buffer, maxPollers: pollers.max, replies: port2, replyBell: this.replyBell.buffer }
     this.worker = new Worker(WORKER_URL, { workerData, transferList: [port2], resourceLimits, stdout: false, stderr: false })
+    // -1 once the thread is gone, which may be before 'exit'
+    const threadId = this.worker.threadId
     const { promise, resolve, reject } = Promise.withResolvers<string[]>()
     this.ready = promise
     this.ready.catch(() => {})
@@ -97,8 +98,9 @@ export class FunctionWorker {
     this.worker.on('error', (err) => { reject(new PraasError('BAD_REQUEST', `the app module failed: ${err.message}`)) })
     this.worker.on('exit', () => {
       this.exited = true
-      // a worker terminated while it polled gives its slot back here
-      pollers.release(holding)
+      // a worker terminated while it polled gives its slot back here; what it posted last is handled first
+      pollers.releaseHeldBy(threadId)
+      for (let left = receiveMessageOnPort(this.replies); left !== undefined; left = receiveMessageOnPort(this.replies)) this.onReplies(left.message)
       this.replies.close()
       reject(new PraasError('BAD_REQUEST', 'the app worker exited before it was ready'))
       const error = new PraasError('FUNCTION_ERROR', 'the function worker exited (crash or memory limit)')

@@ -6,4 +6,4 @@ export type { ProcessRecord, InvokeOptions, RemoteInvoker, RemoteSender, Committ
 export { Mailbox, ANY_SENDER } from './mailbox.js'
 export type { Message } from './mailbox.js'
 export { withDeadline } from './runtime.js'
-export { exactBytes } from './exact-bytes.js'
+export { exactBytes, storedBytes } from './exact-bytes.js'

@@ -36,8 +36,6 @@ export interface WorkerInit {
   /** The node's polling slots (doorbell.ts PollerSlots): the shared count, and how many may poll. */
   pollers: SharedArrayBuffer
   maxPollers: number
-  /** The worker's own flag: 1 while it holds a polling slot. */
-  holding: SharedArrayBuffer
   /** Where the worker posts everything it sends the controller, and the doorbell it rings after each post. */
   replies: import('node:worker_threads').MessagePort
   replyBell: SharedArrayBuffer

@@ -1,7 +1,7 @@
 // A function worker: loads one app module and runs its exported functions on behalf of the
 // controller. It holds no state of its own: every ctx call is a message to the controller.
 import '../../protocol/polyfill.js'
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { pathToFileURL } from 'node:url'
 import { PraasError, isErrorCode, MAX_PAYLOAD_BYTES } from '../../protocol/index.js'
 import { markFresh } from '../../protocol/fresh-bytes.js'
@@ -36,8 +36,7 @@ let nextOpId = 1
  */
 const SPIN_SLICE_MS = 2
 const bell = new Doorbell(init.bell)
-const pollers = new PollerSlots(init.pollers, init.maxPollers)
-const holding = new Int32Array(init.holding)
+const pollers = new PollerSlots(init.pollers, init.maxPollers, threadId)
 /** Calls started and not yet answered. */
 let running = 0
 let hotUntil = 0
@@ -71,13 +70,15 @@ function spin (): void {
   const waiting = running === 0 || (running === 1 && pendingOps.size > 0)
   const left = hotUntil - performance.now()
   // with every slot taken, this worker sleeps as usual (its messages wake it)
-  if (!waiting || left <= 0 || !pollers.tryAcquire(holding)) return
+  if (!waiting || left <= 0 || !pollers.tryAcquire()) return
   try {
     outbox.flush()
     bell.spin(port, Math.min(SPIN_SLICE_MS, left), onBatch)
   } finally {
-    pollers.release(holding)
+    pollers.release()
   }
+  // the messages just handled may have queued the next spin already (heat)
+  if (spinQueued) return
   spinQueued = true
   setImmediate(spin)
 }

@@ -124,8 +124,11 @@ describe('durable processes on node processes: swap, restore, migration, failure
     const victim = nodes[4]
     const pid = await client.create('kit', { node: victim.peerId })
     for (let i = 0; i < 50; i++) await client.invoke(pid, 'incr')
+    const value = pattern(64 * 1024, 5)
+    await client.invoke(pid, 'putRaw', value)
     await victim.kill('SIGKILL')
     assert.equal(text(await client.invoke(pid, 'get', 'n')), '50')
+    for (let read = 0; read < 2; read++) assert.deepEqual(await client.invoke(pid, 'get', 'raw'), value, `read ${read + 1} of a 64 KiB value`)
     const entry = await statusOf(client, pid)
     assert.notEqual(entry?.node, victim.peerId)
     assert.equal(text(await client.invoke(pid, 'incr')), '51')
@@ -138,6 +141,8 @@ describe('durable processes on node processes: swap, restore, migration, failure
     await client.invoke(pid, 'putRaw', value)
     await client.swap(pid)
     await victim.kill('SIGKILL')
+    assert.deepEqual(await client.invoke(pid, 'get', 'raw'), value)
+    // read again: a value restored from a replica is shared by it and the state, never handed away
     assert.deepEqual(await client.invoke(pid, 'get', 'raw'), value)
   })
 

@@ -54,30 +54,36 @@ describe('runtime: doorbell', function () {
 })
 
 describe('runtime: polling slots', function () {
-  const flag = (): Int32Array => new Int32Array(new SharedArrayBuffer(4))
-
   it('lets at most `max` threads poll at once, and frees a slot on release', function () {
-    const slots = new PollerSlots(undefined, 2)
-    const [a, b, c] = [flag(), flag(), flag()]
-    assert.ok(slots.tryAcquire(a))
-    assert.ok(slots.tryAcquire(b))
-    assert.equal(slots.tryAcquire(c), false)
-    assert.equal(c[0], 0)
-    slots.release(a)
-    assert.ok(slots.tryAcquire(c))
+    const shared = new PollerSlots(undefined, 2)
+    const [a, b, c] = [1, 2, 3].map(id => new PollerSlots(shared.buffer, 2, id))
+    assert.ok(a.tryAcquire())
+    assert.ok(b.tryAcquire())
+    assert.equal(c.tryAcquire(), false)
+    a.release()
+    assert.ok(c.tryAcquire())
+    // a release without a slot held gives back nothing
+    a.release()
+    assert.equal(new PollerSlots(shared.buffer, 2, 4).tryAcquire(), false)
   })
 
-  it('gives a slot back once, whoever releases it (the worker, or its controller after the worker died)', function () {
-    const slots = new PollerSlots(undefined, 1)
-    const shared = new PollerSlots(slots.buffer, 1)
-    const holder = flag()
-    assert.ok(slots.tryAcquire(holder))
-    // the worker was terminated while it held the slot: its controller releases by its flag...
-    shared.release(holder)
-    // ...and a second release (the worker's own finally, had it run) takes nothing more
-    slots.release(holder)
-    const other = flag()
-    assert.ok(shared.tryAcquire(other))
-    assert.equal(shared.tryAcquire(flag()), false, 'a double release made room for two')
+  it('gives back the slots of a thread that is gone, and only those', function () {
+    const controller = new PollerSlots(undefined, 2)
+    const dead = new PollerSlots(controller.buffer, 2, 7)
+    const alive = new PollerSlots(controller.buffer, 2, 8)
+    assert.ok(dead.tryAcquire())
+    assert.ok(alive.tryAcquire())
+    // thread 7 was terminated while it polled: its controller releases by its id
+    controller.releaseHeldBy(7)
+    const next = new PollerSlots(controller.buffer, 2, 9)
+    assert.ok(next.tryAcquire())
+    // thread 8 still holds its slot: no room for a third
+    assert.equal(new PollerSlots(controller.buffer, 2, 10).tryAcquire(), false)
+    alive.release()
+    assert.ok(new PollerSlots(controller.buffer, 2, 10).tryAcquire())
+  })
+
+  it('refuses to let a thread without an id poll', function () {
+    assert.throws(() => new PollerSlots(undefined, 1).tryAcquire())
   })
 })

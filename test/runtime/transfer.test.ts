@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { PraasError } from '../../protocol/index.js'
 import { markFresh, takeFresh } from '../../protocol/fresh-bytes.js'
-import { exactBytes } from '../../node/runtime/exact-bytes.js'
+import { exactBytes, storedBytes } from '../../node/runtime/exact-bytes.js'
 import { forTransfer } from '../../node/runtime/transfer.js'
 import { AppRegistry, Runtime } from '../../node/runtime/index.js'
 import { fixture } from '../helpers/paths.js'
@@ -31,6 +31,21 @@ describe('runtime: bytes between the controller and its workers', function () {
       const whole = new Uint8Array(64)
       assert.equal(exactBytes(whole), whole)
       assert.equal(takeFresh(whole), undefined, 'a buffer exactBytes did not make is not fresh')
+    })
+
+    it('keeps a stored copy whole when a read hands it on (storedBytes does not mark it fresh)', () => {
+      // a replicated value arrives as a view into the decoded batch, is copied once, and is then
+      // shared by the replica, a process restored from it, and every read
+      const wire = Buffer.alloc(100 * KiB, 3)
+      const stored = storedBytes(wire.subarray(10, 10 + 40 * KiB))
+      assert.notEqual(stored.buffer, wire.buffer)
+      const transfer: ArrayBuffer[] = []
+      // what a state read does with a value before it crosses to the worker (function-worker.ts exactValue)
+      forTransfer(exactBytes(stored), transfer)
+      assert.equal(transfer.length, 0, 'a stored value was moved: it would be emptied for the state')
+      assert.equal(stored.byteLength, 40 * KiB)
+      const whole = new Uint8Array(40 * KiB)
+      assert.equal(storedBytes(whole), whole)
     })
 
     it('moves fresh buffers, copies big ones that others hold, and leaves small ones to the clone', () => {
