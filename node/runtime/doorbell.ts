@@ -9,7 +9,10 @@ const POLLS_PER_CLOCK = 64
  * How many of a node's threads may poll at once (shared memory, one per node): at most all cores
  * but one, which stays for the node's main thread. Two workers of one node that polled for each
  * other's messages on two cores left the main thread, which carries those messages, no core: a
- * one-way message took 134 us with both polling against 63 us with one.
+ * one-way message took 134 us with both polling against 63 us with one. On one core there is
+ * none to spare: nothing polls (the controller does not either, see function-worker.ts), since a
+ * poller there holds the only core until the kernel takes it away, while the thread it waits
+ * for needs it.
  */
 export class PollerSlots {
   /** One entry per slot: the thread id of its holder, 0 when free. */
@@ -20,7 +23,7 @@ export class PollerSlots {
    * `id`: the thread id of the thread that polls through this instance (`threadId` of
    * node:worker_threads, never 0 in a worker); the controller's own instance only releases.
    */
-  constructor (buffer?: SharedArrayBuffer, readonly max = Math.max(1, availableParallelism() - 1), private readonly id = 0) {
+  constructor (buffer?: SharedArrayBuffer, readonly max = availableParallelism() - 1, private readonly id = 0) {
     this.buffer = buffer ?? new SharedArrayBuffer(4 * max)
     this.slots = new Int32Array(this.buffer, 0, max)
   }

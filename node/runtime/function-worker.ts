@@ -72,7 +72,7 @@ export class FunctionWorker {
   /** How long the last solo call took, start to answer, in ms. */
   private lastSoloMs = Number.POSITIVE_INFINITY
 
-  constructor (modulePath: string, resourceLimits: ResourceLimits, private readonly events: WorkerEvents, private readonly hotSpinMs = 0, pollers = new PollerSlots()) {
+  constructor (modulePath: string, resourceLimits: ResourceLimits, private readonly events: WorkerEvents, private readonly hotSpinMs = 0, private readonly pollers = new PollerSlots()) {
     if (hotSpinMs > 0) this.bell = new Doorbell()
     const { port1, port2 } = new MessageChannel()
     this.replies = port1
@@ -127,7 +127,7 @@ export class FunctionWorker {
     // A call that ran alone and answered quickly last time likely does again: rather than sleep
     // and be woken by its result (a thread wake-up, 40-60 us on a small VM), poll for it once this
     // turn's work is done, at most twice as long as the last one took.
-    if (this.lastSoloMs <= this.hotSpinMs) {
+    if (this.lastSoloMs <= this.hotSpinMs && this.pollers.max > 0) {
       const until = performance.now() + Math.min(this.hotSpinMs, 2 * this.lastSoloMs)
       setImmediate(() => { this.pollReply(call.id, until) })
     }

@@ -83,6 +83,11 @@ describe('runtime: polling slots', function () {
     assert.ok(new PollerSlots(controller.buffer, 2, 10).tryAcquire())
   })
 
+  it('lets nothing poll where there is no core to spare', function () {
+    const none = new PollerSlots(undefined, 0)
+    assert.equal(new PollerSlots(none.buffer, 0, 1).tryAcquire(), false)
+  })
+
   it('refuses to let a thread without an id poll', function () {
     assert.throws(() => new PollerSlots(undefined, 1).tryAcquire())
   })
