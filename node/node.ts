@@ -33,12 +33,13 @@ export interface NodeOptions {
   /** Memory limit of one worker's heap, in MiB. Default 512. */
   workerHeapMb?: number
   /**
-   * How long an app's worker may poll for its next message instead of sleeping, in ms: after a
-   * call, for the next one; during a call, for the answer to a ctx call (node/runtime/worker.ts,
-   * doorbell.ts). Only after calls that ran alone on the node, and only when the same wait last
-   * time ended within this window. Takes 30-40% off a sequential call's round trip on a small VM,
-   * where waking a sleeping thread is slow, for CPU time while it polls. Default
-   * DEFAULT_WORKER_HOT_SPIN_MS; 0: workers always sleep.
+   * How long a thread may poll for its next message instead of sleeping, in ms: a worker for the
+   * next call of a caller that calls one at a time, or for a quick read's answer; the node for a
+   * short call's result (node/runtime/worker.ts, function-worker.ts, doorbell.ts). Only when the
+   * same wait last time ended within this window, and with at most all cores but one polling.
+   * Takes about a third off a sequential call's round trip on a small VM, where waking a sleeping
+   * thread is slow, for CPU time while it polls. Default DEFAULT_WORKER_HOT_SPIN_MS; 0: nothing
+   * polls.
    */
   workerHotSpinMs?: number
   /** Processes this node hosts at most. Default 100,000. */

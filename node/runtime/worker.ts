@@ -28,10 +28,9 @@ let nextOpId = 1
  *   concurrent load the poll would take a core from the threads that feed it;
  * - while its only call waits for the answer to a ctx call that came quickly last time (a state
  *   read, a message from a process on the same node): whatever else runs, such a wait is short.
- * Both adapt: the worker polls only when
- * the same wait, the last time, ended within the window (a poll that would have caught it), so
- * a caller who comes back every few seconds, or a `recv` that waits long, costs one missed poll
- * and then none. It polls in slices of SPIN_SLICE_MS with a turn of its event loop in between,
+ * Both adapt: the worker polls only when the same wait, the last time, ended within the window
+ * (a poll that would have caught it), so a caller who comes back every few seconds, or a `recv`
+ * that waits long, costs one missed poll and then none. It polls in slices of SPIN_SLICE_MS with a turn of its event loop in between,
  * so the app's own timers and I/O are late by at most a slice.
  */
 const SPIN_SLICE_MS = 2
@@ -59,6 +58,10 @@ const SHORT_OP_WAIT_MS = 0.25
 function heat (lastWaitMs: number, windowMs: number): void {
   if (init.hotSpinMs <= 0 || lastWaitMs > windowMs) return
   hotUntil = performance.now() + init.hotSpinMs
+  queueSpin()
+}
+
+function queueSpin (): void {
   if (spinQueued) return
   spinQueued = true
   setImmediate(spin)
@@ -78,9 +81,7 @@ function spin (): void {
     pollers.release()
   }
   // the messages just handled may have queued the next spin already (heat)
-  if (spinQueued) return
-  spinQueued = true
-  setImmediate(spin)
+  queueSpin()
 }
 
 function callStarted (solo: boolean): void {
@@ -125,6 +126,15 @@ function checkSize (data: Uint8Array, what: string): Uint8Array {
 function key (value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 1024) throw new PraasError('BAD_REQUEST', 'a key is a string of 1 to 1024 characters')
   return value
+}
+
+/** The ctx call that `opId` answers, no longer pending; its wait is what the next poll goes by. */
+function answered (opId: number): { resolve(value: unknown): void, reject(err: Error): void } | undefined {
+  const pending = pendingOps.get(opId)
+  if (pending == null) return undefined
+  pendingOps.delete(opId)
+  lastOpWaitMs = performance.now() - pending.sentAt
+  return pending
 }
 
 async function request<T> (id: number, op: ContextOp): Promise<T> {
@@ -202,20 +212,8 @@ async function main (): Promise<void> {
         void run(message)
         break
       case 'ping': post({ t: 'pong', seq: message.seq }); break
-      case 'opResult': {
-        const pending = pendingOps.get(message.opId)
-        pendingOps.delete(message.opId)
-        if (pending != null) lastOpWaitMs = performance.now() - pending.sentAt
-        pending?.resolve(message.value)
-        break
-      }
-      case 'opError': {
-        const pending = pendingOps.get(message.opId)
-        pendingOps.delete(message.opId)
-        if (pending != null) lastOpWaitMs = performance.now() - pending.sentAt
-        pending?.reject(new PraasError(message.code, message.message))
-        break
-      }
+      case 'opResult': answered(message.opId)?.resolve(message.value); break
+      case 'opError': answered(message.opId)?.reject(new PraasError(message.code, message.message)); break
     }
   }
   onBatch = (batch) => { for (const message of batch as ToWorker[]) onMessage(message) }

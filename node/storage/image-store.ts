@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { PraasError } from '../../protocol/errors.js'
 import {
   IMAGE_CHUNK_BYTES, MAX_MANIFEST_BYTES, checkChunk, checkChunks, compareVersion, decodeManifest, encodeManifest,
-  checkManifest, chunksOf, hashChunk, hashPiecesBeside, imageFromChunks, imagePieces, sha256
+  checkManifest, chunkLengths, chunksOf, hashChunk, hashPiecesBeside, imageFromChunks, imagePieces, sha256
 } from './image.js'
 import { readFully, syncDir, writeAll } from './files.js'
 import type { ImageManifest, ImagePieces, ProcessImage } from './image.js'
@@ -159,7 +159,7 @@ export class ImageStore {
     const name = fileName(head.pid)
     const path = join(this.dir, name)
     const tmp = `${path}.tmp`
-    const placeholder = encodeManifest({ ...head, chunks: Array.from({ length: Math.ceil(head.size / IMAGE_CHUNK_BYTES) }, () => '0'.repeat(64)) })
+    const placeholder = encodeManifest({ ...head, chunks: chunkLengths(head.size).map(() => '0'.repeat(64)) })
     const fh = await open(tmp, 'w')
     let manifest: ImageManifest
     try {

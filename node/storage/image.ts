@@ -218,11 +218,8 @@ export function chunkLengths (size: number): number[] {
 /** The image's bytes in one buffer (a copy of the pieces), cut into chunks that are views of it. */
 export function chunksOf ({ pieces, head }: ImagePieces): Uint8Array[] {
   const body = Buffer.concat(pieces, head.size)
-  const chunks: Uint8Array[] = []
-  for (let from = 0; from < head.size; from += IMAGE_CHUNK_BYTES) {
-    chunks.push(body.subarray(from, Math.min(head.size, from + IMAGE_CHUNK_BYTES)))
-  }
-  return chunks
+  let from = 0
+  return chunkLengths(head.size).map(length => body.subarray(from, from += length))
 }
 
 /**
@@ -247,86 +244,69 @@ export async function hashChunk (chunk: Uint8Array): Promise<string> {
   return Buffer.from(await crypto.subtle.digest('SHA-256', chunk as Uint8Array<ArrayBuffer>)).toString('hex')
 }
 
-/** Chunks that `hashPiecesOffThread` copies together at most (its buffers, reused). */
-const OFF_THREAD_BUFFERS = 4
-
 /**
- * The chunk hashes of the bytes that `pieces` make (see `imagePieces`), off the event loop:
- * each chunk that lies within one piece is hashed where it is; one that spans pieces is first
- * copied into one of OFF_THREAD_BUFFERS buffers of a chunk each, reused once its digest is done
- * (memory that is already mapped: a copy into fresh memory cost as much as sending it). The way
- * when this thread is busy otherwise (sending the image: Noise runs here).
+ * The chunks that the bytes of `pieces` make in order (see `imagePieces`), each as the views of
+ * the pieces it spans; BAD_REQUEST when the pieces make fewer or more than `size` bytes.
  */
-export async function hashPiecesOffThread (pieces: Uint8Array[], size: number): Promise<string[]> {
-  const lengths = chunkLengths(size)
-  const free = Array.from({ length: Math.min(OFF_THREAD_BUFFERS, lengths.length) }, () => new Uint8Array(IMAGE_CHUNK_BYTES))
-  const waiting: Array<() => void> = []
-  const digests: Array<Promise<string>> = []
+function * chunkParts (pieces: Uint8Array[], size: number): Generator<Uint8Array[]> {
   let piece = 0
   let within = 0
-  for (const length of lengths) {
-    while (piece < pieces.length && within === pieces[piece].byteLength) { piece++; within = 0 }
-    const current = pieces[piece]
-    if (current != null && current.byteLength - within >= length) {
-      digests.push(hashChunk(current.subarray(within, within + length)))
-      within += length
-      continue
-    }
-    while (free.length === 0) await new Promise<void>(resolve => waiting.push(resolve))
-    const buffer = free.pop()!
-    let filled = 0
-    while (filled < length) {
+  for (const length of chunkLengths(size)) {
+    const parts: Uint8Array[] = []
+    for (let filled = 0; filled < length;) {
+      while (piece < pieces.length && within === pieces[piece].byteLength) { piece++; within = 0 }
       if (piece >= pieces.length) throw new PraasError('BAD_REQUEST', `the pieces of an image of ${size} bytes are too short`)
       const take = Math.min(length - filled, pieces[piece].byteLength - within)
-      buffer.set(pieces[piece].subarray(within, within + take), filled)
+      parts.push(pieces[piece].subarray(within, within + take))
       filled += take
       within += take
-      if (within === pieces[piece].byteLength) { piece++; within = 0 }
     }
-    const digest = hashChunk(buffer.subarray(0, length))
-    const release = (): void => { free.push(buffer); waiting.shift()?.() }
-    digest.then(release, release)
-    digests.push(digest)
+    yield parts
   }
   if (pieces.slice(piece).some((p, i) => p.byteLength > (i === 0 ? within : 0))) throw new PraasError('BAD_REQUEST', `the pieces of an image of ${size} bytes are too long`)
+}
+
+/**
+ * The chunk hashes of the bytes that `pieces` make, off the event loop (WebCrypto on libuv's
+ * pool): the way when this thread is busy otherwise (sending the image: Noise runs here). A
+ * chunk that spans pieces is gathered into one scratch buffer first; WebCrypto copies its input
+ * when it is called, so the next chunk may reuse it at once.
+ */
+export async function hashPiecesOffThread (pieces: Uint8Array[], size: number): Promise<string[]> {
+  const scratch = new Uint8Array(Math.min(IMAGE_CHUNK_BYTES, size))
+  const digests: Array<Promise<string>> = []
+  for (const parts of chunkParts(pieces, size)) {
+    if (parts.length === 1) {
+      digests.push(hashChunk(parts[0]))
+      continue
+    }
+    let at = 0
+    for (const part of parts) {
+      scratch.set(part, at)
+      at += part.byteLength
+    }
+    digests.push(hashChunk(scratch.subarray(0, at)))
+  }
   return await Promise.all(digests)
 }
 
-/** Bytes hashed per slice of `hashPiecesBeside` before it yields to the event loop (about 4 ms). */
-const HASH_SLICE_BYTES = 4 * 1024 * 1024
+/** Chunks hashed per slice of `hashPiecesBeside` before it yields to the event loop (about 4 ms). */
+const HASH_SLICE_CHUNKS = 4
 
 /**
- * The hex sha256 of each IMAGE_CHUNK_BYTES of the bytes that `pieces` make in order (the chunk
- * hashes of an image, see `imagePieces`), on this thread, a slice at a time between turns of the
- * event loop: the way beside disk I/O. WebCrypto's digests run on libuv's pool, where they hold
- * up file operations queued behind them (a swap's file was opened only after all of its 64
- * chunk digests), and on 2 cores they are no faster.
+ * The chunk hashes of the bytes that `pieces` make, on this thread, a few chunks at a time
+ * between turns of the event loop: the way beside disk I/O. WebCrypto's digests run on libuv's
+ * pool, where they hold up file operations queued behind them (a swap's file was opened only
+ * after all of its 64 chunk digests), and on 2 cores they are no faster.
  */
 export async function hashPiecesBeside (pieces: Uint8Array[], size: number): Promise<string[]> {
   const hashes: string[] = []
-  let hash = createHash('sha256')
-  let inChunk = 0
-  let sinceYield = 0
-  for (const piece of pieces) {
-    for (let from = 0; from < piece.byteLength;) {
-      const take = Math.min(piece.byteLength - from, IMAGE_CHUNK_BYTES - inChunk, HASH_SLICE_BYTES - sinceYield)
-      hash.update(from === 0 && take === piece.byteLength ? piece : piece.subarray(from, from + take))
-      from += take
-      inChunk += take
-      sinceYield += take
-      if (inChunk === IMAGE_CHUNK_BYTES) {
-        hashes.push(hash.digest('hex'))
-        hash = createHash('sha256')
-        inChunk = 0
-      }
-      if (sinceYield === HASH_SLICE_BYTES) {
-        await new Promise(resolve => setImmediate(resolve))
-        sinceYield = 0
-      }
-    }
+  for (const parts of chunkParts(pieces, size)) {
+    if (hashes.length > 0 && hashes.length % HASH_SLICE_CHUNKS === 0) await new Promise(resolve => setImmediate(resolve))
+    const hash = createHash('sha256')
+    for (const part of parts) hash.update(part)
+    hashes.push(hash.digest('hex'))
   }
-  if (inChunk > 0) hashes.push(hash.digest('hex'))
-  if (hashes.length !== Math.ceil(size / IMAGE_CHUNK_BYTES)) throw new PraasError('BAD_REQUEST', `the pieces of an image of ${size} bytes made ${hashes.length} chunks`)
   return hashes
 }
 
