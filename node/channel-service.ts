@@ -1,5 +1,5 @@
 import { PraasError, checkPid } from '../protocol/index.js'
-import { ANY_SENDER, exactBytes, withDeadline } from './runtime/index.js'
+import { ANY_SENDER, exactBytes } from './runtime/index.js'
 import type { Runtime } from './runtime/index.js'
 import type { InvokeRequest } from '../protocol/index.js'
 
@@ -23,7 +23,7 @@ export async function serveChannelRequest (runtime: Runtime, remotePeer: string,
     case 'recv': {
       if (request.from !== remotePeer) throw new PraasError('UNAUTHORIZED', 'a client may only receive its own messages')
       if (request.pid !== ANY_SENDER) checkPid(request.pid)
-      const message = await withDeadline(request.timeoutMs, signal, async (s) => await runtime.clientMailbox(remotePeer).take(request.pid, key, { signal: s }))
+      const message = await runtime.clientMailbox(remotePeer).take(request.pid, key, { signal, timeoutMs: request.timeoutMs })
       return message.data
     }
     default:

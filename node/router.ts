@@ -70,10 +70,11 @@ export class Router {
   }
 
   private async channel (channels: InvokeChannels, location: Location): Promise<InvokeChannel> {
+    const open = channels.current(location.node)
+    if (open != null) return open
     // A node it knows is dialled the way Peers says (its open connection first); a client at the addresses the location names.
     const target = this.init.peers.get(location.node) != null ? this.init.peers.target(location.node) : location.addrs
-    return channels.current(location.node) ??
-      await channels.get(location.node, target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    return await channels.get(location.node, target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
   }
 
   /** Runs `attempt` against the pid's node, locating it again after a MOVED or a dead stream. */

@@ -673,6 +673,7 @@ export interface StateRequest {
   fromCounter: number
   seq: number
   chunks: Uint8Array<ArrayBuffer>[]
+  fromReplica: boolean
 }
 
 export namespace StateRequest {
@@ -734,6 +735,11 @@ export namespace StateRequest {
           }
         }
 
+        if ((obj.fromReplica != null && obj.fromReplica !== false)) {
+          w.uint32(80)
+          w.bool(obj.fromReplica)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -747,7 +753,8 @@ export namespace StateRequest {
           fromTerm: 0,
           fromCounter: 0,
           seq: 0,
-          chunks: []
+          chunks: [],
+          fromReplica: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -798,6 +805,10 @@ export namespace StateRequest {
               }
 
               obj.chunks.push(reader.bytes())
+              break
+            }
+            case 10: {
+              obj.fromReplica = reader.bool()
               break
             }
             default: {
@@ -899,6 +910,13 @@ export namespace StateRequest {
 
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.fromReplica`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -958,6 +976,11 @@ export namespace StateRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface StateRequestFromReplicaFieldEvent {
+    field: '$.fromReplica'
+    value: boolean
+  }
+
   export function encode (obj: Partial<StateRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StateRequest.codec())
   }
@@ -966,7 +989,7 @@ export namespace StateRequest {
     return decodeMessage(buf, StateRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateRequest>): Generator<StateRequestManifestFieldEvent | StateRequestSourceFieldEvent | StateRequestTermFieldEvent | StateRequestCounterFieldEvent | StateRequestHoldersFieldEvent | StateRequestFromTermFieldEvent | StateRequestFromCounterFieldEvent | StateRequestSeqFieldEvent | StateRequestChunksFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateRequest>): Generator<StateRequestManifestFieldEvent | StateRequestSourceFieldEvent | StateRequestTermFieldEvent | StateRequestCounterFieldEvent | StateRequestHoldersFieldEvent | StateRequestFromTermFieldEvent | StateRequestFromCounterFieldEvent | StateRequestSeqFieldEvent | StateRequestChunksFieldEvent | StateRequestFromReplicaFieldEvent> {
     return streamMessage(buf, StateRequest.codec(), opts)
   }
 }

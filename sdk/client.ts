@@ -170,6 +170,14 @@ export class Client {
     return info.pid
   }
 
+  /**
+   * Where to ask first for an operation on a process: the node last seen hosting it, which then
+   * runs it without a directory lookup (a node that no longer hosts it finds the host itself).
+   */
+  private hostAddrs (pid: string): Multiaddr[] {
+    return this.locations.get(pid)?.addrs ?? []
+  }
+
   private remember (info: ProcessInfo): Location {
     const location = { node: info.node, addrs: info.addrs.map(a => multiaddr(a)) }
     if (this.locations.size >= MAX_CACHED_LOCATIONS) this.locations.delete(this.locations.keys().next().value!)
@@ -356,7 +364,7 @@ export class Client {
    */
   async swap (pid: string): Promise<void> {
     checkPid(pid)
-    await this.ctl({ op: CtlRequest.Op.SWAP, pid })
+    await this.ctl({ op: CtlRequest.Op.SWAP, pid }, this.hostAddrs(pid))
     this.locations.delete(pid)
   }
 
@@ -367,7 +375,7 @@ export class Client {
   async migrate (pid: string, peerId: string): Promise<void> {
     checkPid(pid)
     if (typeof peerId !== 'string' || peerId === '') throw new PraasError('BAD_REQUEST', 'migrate needs the peer id of the target node')
-    const response = await this.ctl({ op: CtlRequest.Op.MIGRATE, pid, node: peerId })
+    const response = await this.ctl({ op: CtlRequest.Op.MIGRATE, pid, node: peerId }, this.hostAddrs(pid))
     const info = response.processes[0]
     if (info != null) this.remember(info)
   }

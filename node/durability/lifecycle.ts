@@ -1,7 +1,7 @@
 import { CtlRequest, PraasError, ProcessStatus, SingleFlight, StateRequest, decodeWriteBatch, toPraasError } from '../../protocol/index.js'
 import { compareVersion, imageFromChunks, imagePieces } from '../storage/index.js'
 import { inParallel } from './state-client.js'
-import { RESULT_OK } from './replicator.js'
+import { RESULT_GAP, RESULT_OK } from './replicator.js'
 import type { Replicator } from './replicator.js'
 import type { StateClient } from './state-client.js'
 import type { Allocator } from '../cluster/index.js'
@@ -342,50 +342,71 @@ export class Lifecycle {
   }
 
   /**
-   * Moves a running process to `target`: new calls wait, running ones end, the image travels
-   * over the state protocol, the target activates it with a newer epoch, and the held calls
-   * follow it there. No call fails; an error before the target took it leaves it running here.
+   * Moves a running process to `target` (live migration, pre-copy): while the process keeps
+   * serving, `target` gets a full copy of its state and becomes one more replica, so that the
+   * writes made meanwhile reach it as batches. Then new calls wait, running ones end, the last
+   * writes are committed, and `target` activates from its own copy with a newer epoch: only the
+   * unread mail travels during that pause. The held calls then follow the process there. Where
+   * the pre-copy cannot be used (replication off, too many writes meanwhile, a copy that fell
+   * behind), the whole image travels during the pause instead. No call fails; an error before
+   * the target took it leaves it running here.
    */
   async migrate (pid: string, target: string, options: AbortOptions = {}): Promise<ProcessInfo> {
-    const { runtime } = this.init
+    const { runtime, replicator } = this.init
     const current = runtime.get(pid)
     if (current == null) throw new PraasError('MOVED', `process ${pid} is not hosted on this node`)
     if (target === this.init.selfId) return this.info(current)
     const started = performance.now()
     const placement = await this.init.allocator.allocate({ pid, app: current.app, node: target }, options)
     const allocated = performance.now()
-    const record = await runtime.freeze(pid, DRAIN_TIMEOUT_MS)
+    const before = [...(current.replicas ?? [])]
+    let precopied = false
+    try {
+      precopied = await replicator.precopy(current, target)
+    } catch (err) {
+      if (toPraasError(err).code === 'MOVED') throw err
+      this.init.log('pre-copy of %s to %s failed, moving it whole: %s', pid, target, (err as Error).message)
+    }
+    const copied = performance.now()
+    let record: ProcessRecord
+    try {
+      record = await runtime.freeze(pid, DRAIN_TIMEOUT_MS)
+    } catch (err) {
+      replicator.undoPrecopy(current, target, before)
+      throw err
+    }
     const frozen = performance.now()
     let keep = false
     try {
       // Committed first, the replicas hold exactly the image's state: the target's replicas need only take it over.
-      await this.init.replicator.commit(record)
+      await replicator.commit(record)
       const committed = performance.now()
       const image = this.image(record, true)
-      // The target keeps the replicas that hold this state (they take it over: no transfer). With
-      // fewer of them than it needs, this node keeps a copy too, as one more such replica.
       // The nodes that hold exactly this state become the target's replicas (they take it over).
       // The target cannot be its own replica: if it was one, or there are too few, this node
       // keeps a copy and stands in.
       const replicas = (record.replicas ?? []).filter(peer => peer !== target)
-      keep = this.init.replicator.tracking && replicas.length < this.init.replicator.copies - 1
+      keep = replicator.tracking && replicas.length < replicator.copies - 1
       if (keep) this.init.replicas.install({ ...image, messages: [] })
-      const kept = performance.now()
       const holders = keep ? [...replicas, this.init.selfId] : replicas
-      await this.init.state.pushSerialized(target, 'activate', imagePieces(image), { term: placement.epoch.term, counter: placement.epoch.counter, holders }, options)
-      this.init.log('migrating %s: allocate %d ms, drain %d ms, commit %d ms, keep %d ms, ship and activate %d ms', pid,
-        Math.round(allocated - started), Math.round(frozen - allocated), Math.round(committed - frozen), Math.round(kept - committed), Math.round(performance.now() - kept))
+      const activation = { term: placement.epoch.term, counter: placement.epoch.counter, holders }
+      let whole = !precopied || record.replicas?.includes(target) !== true
+      if (!whole) {
+        // the target's replica holds the state at exactly this epoch and seq: only the mail travels
+        const answer = await this.init.state.pushSerialized(target, 'activate', imagePieces({ ...image, state: new Map() }), { ...activation, fromReplica: true }, options)
+        whole = answer[0] === RESULT_GAP
+        if (whole) this.init.log('the copy of %s on %s fell behind: moving it whole', pid, target)
+      }
+      if (whole) await this.init.state.pushSerialized(target, 'activate', imagePieces(image), activation, options)
+      this.init.log('migrating %s: allocate %d ms, pre-copy %d ms, drain %d ms, commit %d ms, then %s in %d ms', pid, Math.round(allocated - started),
+        Math.round(copied - allocated), Math.round(frozen - copied), Math.round(committed - frozen), whole ? 'the whole image' : 'the mail', Math.round(performance.now() - committed))
     } catch (err) {
       // Lost in flight (a timeout, a dropped stream), the target may have activated it all the
       // same: then it runs there, and thawing it here would run it twice.
       const code = toPraasError(err).code
-      if (code !== 'TIMEOUT' && code !== 'UNAVAILABLE') {
+      if ((code !== 'TIMEOUT' && code !== 'UNAVAILABLE') || !await this.runsAt(target, pid, placement.epoch)) {
         if (keep) this.init.replicas.drop(pid)
-        runtime.thaw(pid)
-        throw err
-      }
-      if (!await this.runsAt(target, pid, placement.epoch)) {
-        if (keep) this.init.replicas.drop(pid)
+        replicator.undoPrecopy(record, target, before)
         runtime.thaw(pid)
         throw err
       }

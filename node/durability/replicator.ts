@@ -19,6 +19,8 @@ const SUSPECT_MS = 10_000
 const CALLS_IN_FLIGHT = 4
 /** A batch larger than this travels as a full copy, in content-addressed chunks. */
 const MAX_INLINE_BATCH_BYTES = 4 * 1024 * 1024
+/** Writes a live migration's pre-copy keeps for its target while the full copy travels, at most; past this it gives up. */
+const MAX_TAP_BYTES = 64 * 1024 * 1024
 
 export interface ReplicatorInit {
   selfId: string
@@ -58,6 +60,8 @@ export class Replicator implements Committer {
   private readonly pendingCuts = new Map<ProcessRecord, PromiseWithResolvers<void>>()
   /** Full copies on their way to new replicas, per process and replica: a write is durable only once they are in. */
   private readonly installing = new WeakMap<ProcessRecord, Map<string, Promise<void>>>()
+  /** The batches cut while a live migration's pre-copy travels, kept for its target (`precopy`). */
+  private readonly taps = new WeakMap<ProcessRecord, { batches: Array<{ batch: WriteBatch, bytes: number }>, bytes: number, overflow: boolean }>()
   private cutScheduled = false
 
   constructor (private readonly init: ReplicatorInit) {
@@ -125,6 +129,12 @@ export class Replicator implements Committer {
       pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), term: record.epoch.term, counter: record.epoch.counter, seq: ++record.seq, ops, active: false
     }
     const bytes = ops.reduce((sum, op) => sum + op.key.length + (op.value?.byteLength ?? 0) + 8, 64)
+    const tap = this.taps.get(record)
+    if (tap != null && !tap.overflow) {
+      tap.bytes += bytes
+      if (tap.bytes > MAX_TAP_BYTES) tap.overflow = true
+      tap.batches.push({ batch, bytes })
+    }
     const done = Promise.all(this.replicasOf(record).map(async peer => {
       await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'batch', batch, bytes, record, resolve, reject }) })
     })).then(() => {})
@@ -168,6 +178,41 @@ export class Replicator implements Committer {
     for (const peer of gone) this.suspects.set(peer, Date.now() + SUSPECT_MS)
     this.init.log('process %s leaves with replicas %s: choosing them again', record.pid, current.join(' ') || 'none')
     await this.reseatOnce(record, gone[0] ?? '')
+  }
+
+  /**
+   * The pre-copy of a live migration: gives `target` a full copy of the process while it keeps
+   * serving, then makes `target` one more of its replicas, first with the batches cut while the
+   * copy travelled. Resolves true once `target` holds every write cut so far and receives the
+   * next ones as any replica does; false (nothing changed) if the process wrote more than
+   * MAX_TAP_BYTES meanwhile, or replication is off. `undo` makes `target` an extra replica no more.
+   */
+  async precopy (record: ProcessRecord, target: string): Promise<boolean> {
+    if (!this.tracking) return false
+    const replicas = this.replicasOf(record)
+    if (replicas.includes(target)) return true
+    const tap = { batches: [] as Array<{ batch: WriteBatch, bytes: number }>, bytes: 0, overflow: false }
+    this.taps.set(record, tap)
+    const from = record.seq
+    try {
+      // the image at `from`: later batches re-apply absolute values, so writes not cut yet may be in it too
+      await this.install(target, record)
+    } finally {
+      this.taps.delete(record)
+    }
+    if (tap.overflow || record.replicas !== replicas) return false
+    // From here on (no await in between) every cut goes to the target too, behind the tapped ones.
+    record.replicas = [...replicas, target]
+    const link = this.link(target)
+    await Promise.all(tap.batches.filter(({ batch }) => batch.seq > from).map(async ({ batch, bytes }) => {
+      await new Promise<void>((resolve, reject) => { link.push({ kind: 'batch', batch, bytes, record, resolve, reject }) })
+    }))
+    return true
+  }
+
+  /** A migration that pre-copied to `target` did not happen: `target` is no replica of the process. */
+  undoPrecopy (record: ProcessRecord, target: string, before: string[]): void {
+    if (record.replicas?.includes(target) === true && !before.includes(target)) record.replicas = record.replicas.filter(peer => peer !== target)
   }
 
   /**

@@ -85,7 +85,9 @@ export class StateService {
       }
       case 'activate': {
         const { image, state } = this.assemble(request.payload)
-        await this.init.activate(image, { term: state.term, counter: state.counter }, state.holders, { seedFirst: true })
+        const whole = state.fromReplica ? this.withReplicaState(image) : image
+        if (whole == null) return Uint8Array.of(RESULT_GAP)
+        await this.init.activate(whole, { term: state.term, counter: state.counter }, state.holders, { seedFirst: true })
         return EMPTY
       }
       case 'probe': return await this.probe(request.pid)
@@ -98,6 +100,16 @@ export class StateService {
       }
       default: throw new PraasError('BAD_REQUEST', `unknown state operation ${request.fn}`)
     }
+  }
+
+  /**
+   * A migrating process's image from this node's replica of exactly the version `mail` names
+   * (the pre-copy), with the unread mail of `mail`; undefined if the replica is another version.
+   */
+  private withReplicaState (mail: ProcessImage): ProcessImage | undefined {
+    const replica = this.init.replicas.get(mail.pid)
+    if (replica == null || compareVersion(replica, mail) !== 0) return undefined
+    return { ...replica, messages: mail.messages }
   }
 
   /**

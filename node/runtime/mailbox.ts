@@ -84,8 +84,11 @@ export class Mailbox {
     }
   }
 
-  /** Takes the oldest message under `key` from `from` (or any sender), waiting for one if needed. */
-  async take (from: string, key: string, options: { signal?: AbortSignal } = {}): Promise<Message> {
+  /**
+   * Takes the oldest message under `key` from `from` (or any sender), waiting for one if needed:
+   * until `signal` fires or `timeoutMs` pass (0 or none: no limit), then it fails with TIMEOUT.
+   */
+  async take (from: string, key: string, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<Message> {
     const queue = this.queues.get(key)
     const index = queue?.findIndex(m => from === ANY_SENDER || m.from === from) ?? -1
     if (queue != null && index >= 0) {
@@ -107,10 +110,13 @@ export class Mailbox {
       this.removeWaiter(key, waiter)
       reject(new PraasError('TIMEOUT', `no message under ${key} arrived in time`))
     }
+    // A timer of its own rather than an AbortSignal: a recv that waits is on the message path.
+    const timer = options.timeoutMs != null && options.timeoutMs > 0 ? setTimeout(onAbort, options.timeoutMs) : undefined
     options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
       return await promise
     } finally {
+      clearTimeout(timer)
       options.signal?.removeEventListener('abort', onAbort)
     }
   }

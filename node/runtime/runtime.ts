@@ -82,21 +82,6 @@ const MAX_MOVED = 10_000
 /** Clients that processes here may hold unread messages for, at most. */
 const MAX_CLIENT_MAILBOXES = 10_000
 
-/** Runs `fn` with a signal that fires when `parent` does or after `ms` (0: never). */
-export async function withDeadline<T> (ms: number, parent: AbortSignal | undefined, fn: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
-  if (ms <= 0) return await fn(parent)
-  const controller = new AbortController()
-  const timer = setTimeout(() => { controller.abort(new PraasError('TIMEOUT', `nothing within ${ms} ms`)) }, ms)
-  const onAbort = (): void => { controller.abort(parent?.reason) }
-  parent?.addEventListener('abort', onAbort, { once: true })
-  try {
-    return await fn(controller.signal)
-  } finally {
-    clearTimeout(timer)
-    parent?.removeEventListener('abort', onAbort)
-  }
-}
-
 function checkFrom (from: unknown): asserts from is string {
   if (from !== ANY_SENDER) checkPid(from)
 }
@@ -324,7 +309,7 @@ export class Runtime {
       }
       case 'recv':
         checkFrom(request.from)
-        return await withDeadline(request.timeoutMs, signal, async (s) => await record.mailbox.take(request.from, request.key, { signal: s }))
+        return await record.mailbox.take(request.from, request.key, { signal, timeoutMs: request.timeoutMs })
     }
   }
 }

@@ -83,6 +83,40 @@ describe('durable processes on node processes: swap, restore, migration, failure
     assert.equal((await statusOf(client, pid))?.node, nodes[3].peerId)
   })
 
+  it('migrates a process holding 16 MiB while it keeps writing: the state arrives whole, with every acknowledged write', async function () {
+    // The 16 MiB travel ahead of the pause (pre-copy) while increments and puts go on; what they
+    // wrote meanwhile must reach the target too, and the big value must arrive unchanged.
+    const pid = await client.create('kit', { node: nodes[3].peerId })
+    const value = pattern(16 * 1024 * 1024)
+    await client.invoke(pid, 'putRaw', value)
+    let acknowledged = 0
+    let stop = false
+    const loops = [0, 1, 2].map(async (i) => {
+      for (let round = 0; !stop; round++) {
+        if (i === 0) {
+          await client.invoke(pid, 'incr')
+          acknowledged++
+        } else {
+          await client.invoke(pid, 'put', JSON.stringify({ key: `w${i}`, value: String(round) }))
+        }
+      }
+    })
+    await new Promise(resolve => setTimeout(resolve, 100))
+    await client.migrate(pid, nodes[4].peerId)
+    await new Promise(resolve => setTimeout(resolve, 100))
+    stop = true
+    await Promise.all(loops)
+    assert.equal((await statusOf(client, pid))?.node, nodes[4].peerId)
+    assert.ok(acknowledged > 5, `only ${acknowledged} increments ran`)
+    assert.equal(text(await client.invoke(pid, 'get', 'n')), String(acknowledged))
+    assert.deepEqual(await client.invoke(pid, 'get', 'raw'), value)
+    assert.deepEqual(JSON.parse(text(await client.invoke(pid, 'keys'))), ['n', 'raw', 'w1', 'w2'])
+    // and back again
+    await client.migrate(pid, nodes[3].peerId)
+    assert.equal(text(await client.invoke(pid, 'get', 'n')), String(acknowledged))
+    assert.deepEqual(await client.invoke(pid, 'get', 'raw'), value)
+  })
+
   it('loses no message sent during a migration, and keeps their order', async function () {
     const pid = await client.create('kit', { node: nodes[2].peerId })
     let sent = 0

@@ -56,7 +56,8 @@ describe('protocol/state-codec (/praas/state/1.0.0)', () => {
       fromTerm: fc.integer({ min: 0, max: UINT32_MAX }),
       fromCounter: fc.integer({ min: 0, max: UINT32_MAX }),
       seq: fc.maxSafeNat(),
-      chunks: fc.array(fc.uint8Array({ maxLength: 256 }), { maxLength: MAX_INLINE_CHUNKS })
+      chunks: fc.array(fc.uint8Array({ maxLength: 256 }), { maxLength: MAX_INLINE_CHUNKS }),
+      fromReplica: fc.boolean()
     })
     fc.assert(fc.property(request, (r) => {
       const decoded = decodeStateRequest(StateRequest.encode(r as StateRequest))
