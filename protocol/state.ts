@@ -123,6 +123,7 @@ export interface WriteBatch {
   seq: number
   ops: WriteOp[]
   active: boolean
+  inMemory: boolean
 }
 
 export namespace WriteBatch {
@@ -177,6 +178,11 @@ export namespace WriteBatch {
           w.bool(obj.active)
         }
 
+        if ((obj.inMemory != null && obj.inMemory !== false)) {
+          w.uint32(72)
+          w.bool(obj.inMemory)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -189,7 +195,8 @@ export namespace WriteBatch {
           counter: 0,
           seq: 0,
           ops: [],
-          active: false
+          active: false,
+          inMemory: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -234,6 +241,10 @@ export namespace WriteBatch {
             }
             case 8: {
               obj.active = reader.bool()
+              break
+            }
+            case 9: {
+              obj.inMemory = reader.bool()
               break
             }
             default: {
@@ -322,6 +333,13 @@ export namespace WriteBatch {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.inMemory`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -381,6 +399,11 @@ export namespace WriteBatch {
     value: boolean
   }
 
+  export interface WriteBatchInMemoryFieldEvent {
+    field: '$.inMemory'
+    value: boolean
+  }
+
   export function encode (obj: Partial<WriteBatch>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WriteBatch.codec())
   }
@@ -389,7 +412,7 @@ export namespace WriteBatch {
     return decodeMessage(buf, WriteBatch.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WriteBatch>): Generator<WriteBatchPidFieldEvent | WriteBatchAppFieldEvent | WriteBatchAppHashFieldEvent | WriteBatchTermFieldEvent | WriteBatchCounterFieldEvent | WriteBatchSeqFieldEvent | WriteBatchOpsKeyFieldEvent | WriteBatchOpsValueFieldEvent | WriteBatchActiveFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WriteBatch>): Generator<WriteBatchPidFieldEvent | WriteBatchAppFieldEvent | WriteBatchAppHashFieldEvent | WriteBatchTermFieldEvent | WriteBatchCounterFieldEvent | WriteBatchSeqFieldEvent | WriteBatchOpsKeyFieldEvent | WriteBatchOpsValueFieldEvent | WriteBatchActiveFieldEvent | WriteBatchInMemoryFieldEvent> {
     return streamMessage(buf, WriteBatch.codec(), opts)
   }
 }
@@ -542,6 +565,12 @@ export namespace ReplicateRequest {
     index: number
   }
 
+  export interface ReplicateRequestBatchesInMemoryFieldEvent {
+    field: '$.batches[].inMemory'
+    value: boolean
+    index: number
+  }
+
   export function encode (obj: Partial<ReplicateRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ReplicateRequest.codec())
   }
@@ -550,7 +579,7 @@ export namespace ReplicateRequest {
     return decodeMessage(buf, ReplicateRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReplicateRequest>): Generator<ReplicateRequestBatchesPidFieldEvent | ReplicateRequestBatchesAppFieldEvent | ReplicateRequestBatchesAppHashFieldEvent | ReplicateRequestBatchesTermFieldEvent | ReplicateRequestBatchesCounterFieldEvent | ReplicateRequestBatchesSeqFieldEvent | ReplicateRequestBatchesOpsKeyFieldEvent | ReplicateRequestBatchesOpsValueFieldEvent | ReplicateRequestBatchesActiveFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReplicateRequest>): Generator<ReplicateRequestBatchesPidFieldEvent | ReplicateRequestBatchesAppFieldEvent | ReplicateRequestBatchesAppHashFieldEvent | ReplicateRequestBatchesTermFieldEvent | ReplicateRequestBatchesCounterFieldEvent | ReplicateRequestBatchesSeqFieldEvent | ReplicateRequestBatchesOpsKeyFieldEvent | ReplicateRequestBatchesOpsValueFieldEvent | ReplicateRequestBatchesActiveFieldEvent | ReplicateRequestBatchesInMemoryFieldEvent> {
     return streamMessage(buf, ReplicateRequest.codec(), opts)
   }
 }

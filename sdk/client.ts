@@ -365,7 +365,8 @@ export class Client {
   async swap (pid: string): Promise<void> {
     checkPid(pid)
     await this.ctl({ op: CtlRequest.Op.SWAP, pid }, this.hostAddrs(pid))
-    this.locations.delete(pid)
+    // The location stays: the node that swapped it answers the next call MOVED, and is asked
+    // first where it went, which it knows (it restores the process), without a directory lookup.
   }
 
   /**

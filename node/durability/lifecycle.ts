@@ -202,8 +202,11 @@ export class Lifecycle {
     const best = copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
     const holders = copies.map(c => c.node)
     const { epoch, seq } = best.version
-    // Where the newest copy is, nothing has to travel: the allocator prefers those nodes.
-    const prefer = copies.filter(c => compareVersion(c.version, best.version) === 0).map(c => c.node)
+    // Where the newest copy is, nothing has to travel: the allocator prefers those nodes, and of
+    // them the ones that hold it in memory (a replica), which read nothing from disk.
+    const newest = copies.filter(c => compareVersion(c.version, best.version) === 0)
+    const inMemory = newest.filter(c => c.inMemory)
+    const prefer = (inMemory.length > 0 ? inMemory : newest).map(c => c.node)
     const placement = await this.init.allocator.allocate({ pid, app: best.version.app, restore: true, basis: `${epoch.term}.${epoch.counter}.${seq}`, prefer }, options)
     // the chosen node uses its own copy if it holds the newest one
     const holder = prefer.includes(placement.node) ? placement.node : best.node
@@ -248,16 +251,20 @@ export class Lifecycle {
    * Asks every live node (and this one) which copy of `pid` it holds; `unanswered` counts the
    * nodes that could not say (unreachable, too slow, or failing), as opposed to holding none.
    */
-  private async probe (pid: string): Promise<{ copies: Array<{ node: string, version: ProcessVersion, active: boolean }>, unanswered: number }> {
-    const found: Array<{ node: string, version: ProcessVersion, active: boolean }> = []
+  private async probe (pid: string): Promise<{ copies: Array<{ node: string, version: ProcessVersion, active: boolean, inMemory: boolean }>, unanswered: number }> {
+    const found: Array<{ node: string, version: ProcessVersion, active: boolean, inMemory: boolean }> = []
     let unanswered = 0
     const local = this.newestVersion(pid)
-    if (local != null) found.push({ node: this.init.selfId, version: local, active: this.init.runtime.get(pid) != null })
+    if (local != null) {
+      const replica = this.init.replicas.version(pid)
+      const active = this.init.runtime.get(pid) != null
+      found.push({ node: this.init.selfId, version: local, active, inMemory: active || (replica != null && compareVersion(replica, local) === 0) })
+    }
     await Promise.all(this.init.members().map(async node => {
       try {
         const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs: PROBE_TIMEOUT_MS })
         const b = decodeWriteBatch(answer)
-        found.push({ node, active: b.active, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq } })
+        found.push({ node, active: b.active, inMemory: b.inMemory, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq } })
       } catch (err) {
         if (toPraasError(err).code !== 'NOT_FOUND') unanswered++
       }

@@ -126,7 +126,7 @@ export class Replicator implements Committer {
     const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
     record.dirty = new Map()
     const batch: WriteBatch = {
-      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), term: record.epoch.term, counter: record.epoch.counter, seq: ++record.seq, ops, active: false
+      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), term: record.epoch.term, counter: record.epoch.counter, seq: ++record.seq, ops, active: false, inMemory: false
     }
     const bytes = ops.reduce((sum, op) => sum + op.key.length + (op.value?.byteLength ?? 0) + 8, 64)
     const tap = this.taps.get(record)

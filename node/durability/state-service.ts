@@ -235,7 +235,9 @@ export class StateService {
     const copy = this.init.newestVersion(pid)
     if (copy == null) throw new PraasError('NOT_FOUND', `no copy of ${pid} here`)
     const active = this.init.runtime.get(pid) != null
-    return WriteBatch.encode({ pid, app: copy.app, appHash: copy.appHash, term: copy.epoch.term, counter: copy.epoch.counter, seq: copy.seq, ops: [], active })
+    const replica = this.init.replicas.version(pid)
+    const inMemory = active || (replica != null && compareVersion(replica, copy) === 0)
+    return WriteBatch.encode({ pid, app: copy.app, appHash: copy.appHash, term: copy.epoch.term, counter: copy.epoch.counter, seq: copy.seq, ops: [], active, inMemory })
   }
 
   /** Prepares the newest copy of `pid` for a restore elsewhere: its manifest now, its chunks by hash next. */

@@ -39,7 +39,10 @@ describe('durable processes on node processes: swap, restore, migration, failure
     await client.swap(pid)
     assert.equal((await statusOf(client, pid))?.status, 'swapped')
     assert.deepEqual(await client.invoke(pid, 'get', 'raw'), value)
-    assert.equal((await statusOf(client, pid))?.status, 'active')
+    const restored = await statusOf(client, pid)
+    assert.equal(restored?.status, 'active')
+    // its replica holds the same copy in memory: the restore runs there, reading nothing from disk
+    assert.notEqual(restored?.node, nodes[1].peerId)
   })
 
   it('keeps unread messages across a swap, and a message to a swapped process brings it back', async function () {

@@ -17,7 +17,8 @@ const writeBatch: fc.Arbitrary<WriteBatch> = fc.record({
   counter: fc.integer({ min: 0, max: UINT32_MAX }),
   seq: fc.maxSafeNat(),
   ops: fc.array(fc.record({ key: text(MAX_KEY_LENGTH), value: fc.option(fc.uint8Array({ maxLength: 256 }), { nil: undefined }) }, { requiredKeys: ['key'] }), { maxLength: 8 }),
-  active: fc.boolean()
+  active: fc.boolean(),
+  inMemory: fc.boolean()
 })
 
 /** Comparable form: bytes as Buffers, absent optional values dropped. */
@@ -94,6 +95,6 @@ describe('protocol/state-codec (/praas/state/1.0.0)', () => {
       { pid: 'x'.repeat(MAX_PID_LENGTH + 1), app: 'a', appHash: '', term: 1, counter: 1, seq: 1, ops: [] },
       { pid: 'p', app: 'a', appHash: '', term: 1, counter: 1, seq: 1, ops: [{ key: 'k'.repeat(MAX_KEY_LENGTH + 1) }] }
     ]
-    for (const batch of bad) throwsCode(() => decodeReplicateRequest(ReplicateRequest.encode({ batches: [{ ...batch, active: false }] })), 'BAD_REQUEST')
+    for (const batch of bad) throwsCode(() => decodeReplicateRequest(ReplicateRequest.encode({ batches: [{ ...batch, active: false, inMemory: false }] })), 'BAD_REQUEST')
   })
 })
