@@ -14,17 +14,25 @@ export const MAX_RECORD_BYTES = 512 * 1024 * 1024 + 1024 * 1024
 /** Replay reads the log this much at a time. */
 const READ_AHEAD_BYTES = 4 * 1024 * 1024
 
-export function frame (payload: Uint8Array): Uint8Array[] {
-  if (payload.byteLength > MAX_RECORD_BYTES) throw new PraasError('TOO_LARGE', `replica log record of ${payload.byteLength} bytes`)
+/** A record's frame head and its payload: one buffer, or the buffers that make it in order (not joined). */
+export function frame (payload: Uint8Array | Uint8Array[]): Uint8Array[] {
+  const pieces = Array.isArray(payload) ? payload : [payload]
+  let length = 0
+  let crc = 0
+  for (const piece of pieces) {
+    length += piece.byteLength
+    crc = crc32(piece, crc)
+  }
+  if (length > MAX_RECORD_BYTES) throw new PraasError('TOO_LARGE', `replica log record of ${length} bytes`)
   const head = Buffer.allocUnsafe(FRAME_HEAD_BYTES)
-  head.writeUInt32BE(payload.byteLength, 0)
-  head.writeUInt32BE(crc32(payload), 4)
-  return [head, payload]
+  head.writeUInt32BE(length, 0)
+  head.writeUInt32BE(crc, 4)
+  return [head, ...pieces]
 }
 
 export interface ReplicaLogInit {
   /** Called after each write: a sync snapshot of the live records to rewrite the log with, or undefined. */
-  compact?: (logBytes: number) => Uint8Array[] | undefined
+  compact?: (logBytes: number) => Array<Uint8Array | Uint8Array[]> | undefined
 }
 
 /**
@@ -38,7 +46,7 @@ export class ReplicaLog {
   private fh?: FileHandle
   private position = 0
   /** Framed records to write, or records still to encode (a big copy is encoded when it is written, off its caller's path). */
-  private pending: Array<Uint8Array | (() => Uint8Array)> = []
+  private pending: Array<Uint8Array | (() => Uint8Array | Uint8Array[])> = []
   private scheduled = false
   private chain: Promise<void> = Promise.resolve()
   private failure?: Error
@@ -92,13 +100,16 @@ export class ReplicaLog {
     this.position = at
   }
 
-  /** Queues a framed record; it is written with the others of this turn. */
   /** Why the log stopped writing, if it did (a full or failing disk): nothing appended since is on disk. */
   get failed (): Error | undefined {
     return this.failure
   }
 
-  append (payload: Uint8Array | (() => Uint8Array)): void {
+  /**
+   * Queues a record, written with the others of this turn: `payload`, or a function that makes
+   * it when the write goes out (a record encoded as pieces, say).
+   */
+  append (payload: Uint8Array | (() => Uint8Array | Uint8Array[])): void {
     if (typeof payload === 'function') this.pending.push(payload)
     else this.pending.push(...frame(payload))
     if (this.scheduled) return
@@ -150,7 +161,7 @@ export class ReplicaLog {
   }
 
   /** Replaces the log with `payloads`: written aside, synced, renamed over the old one. */
-  private async rewrite (payloads: Uint8Array[]): Promise<void> {
+  private async rewrite (payloads: Array<Uint8Array | Uint8Array[]>): Promise<void> {
     const tmp = `${this.path}.tmp`
     const fh = await open(tmp, 'w+')
     let size: number

@@ -5,6 +5,7 @@ import { MAX_NAME_LENGTH, MAX_PID_LENGTH } from '../../protocol/limits.js'
 import { ReplicaRecord } from '../../protocol/storage.js'
 import { compareEpoch, compareVersion } from './image.js'
 import { MAX_RECORD_BYTES, ReplicaLog } from './replica-log.js'
+import { recordPieces } from './record-pieces.js'
 import type { ActivationEpoch, ProcessImage, ProcessVersion, StoredMessage } from './image.js'
 
 /** One state write: a missing value deletes the key. */
@@ -124,7 +125,7 @@ export class ReplicaStore {
     // its size is checked above; it is encoded when the log writes it
     const record = this.installRecord(image)
     this.mutate(record)
-    this.log.append(() => ReplicaRecord.encode(record))
+    this.log.append(() => recordPieces(record))
     return 'ok'
   }
 
@@ -291,11 +292,11 @@ export class ReplicaStore {
   }
 
   /** The live records, once the log is past its budget and mostly dead. */
-  private snapshotIfDue (logBytes: number): Uint8Array[] | undefined {
+  private snapshotIfDue (logBytes: number): Array<Uint8Array | Uint8Array[]> | undefined {
     if (logBytes <= this.maxLogBytes || logBytes <= 2 * this.liveBytes) return undefined
-    const payloads: Uint8Array[] = []
+    const payloads: Array<Uint8Array | Uint8Array[]> = []
     for (const [pid, replica] of this.replicas) {
-      if (replica.image != null) payloads.push(ReplicaRecord.encode(this.installRecord(replica.image)))
+      if (replica.image != null) payloads.push(recordPieces(this.installRecord(replica.image)))
       if (replica.fence != null) {
         payloads.push(ReplicaRecord.encode({
           ...this.head({ pid, app: '', appHash: '', epoch: replica.fence, seq: 0 }, ReplicaRecord.Kind.FENCE), ops: [], messages: []
