@@ -107,7 +107,12 @@ export class Lifecycle {
       const t1 = performance.now()
       const image = this.image(record, true)
       const stored = this.init.images.saveImage(image)
-      await Promise.all([stored, this.seal(record, image, stored)])
+      const sealed = this.seal(record, image, stored).catch(async (err) => {
+        // the process stays: its image would bring back mail that it reads from now on
+        await stored.then(async () => { await this.init.images.delete(pid) }, () => {})
+        throw err
+      })
+      await Promise.all([stored, sealed])
       this.init.log('swapping %s: drain and commit %d ms, image stored %d ms', pid, Math.round(t1 - t0), Math.round(performance.now() - t1))
     } catch (err) {
       this.init.runtime.thaw(pid)
@@ -121,7 +126,10 @@ export class Lifecycle {
     this.init.log('swapped %s', pid)
   }
 
-  /** Puts a swapped process's unread mail beside its state on each replica (a full copy where that copy is missing). */
+  /**
+   * Puts a swapped process's unread mail beside its state on each replica (a full copy where that
+   * copy is missing); fails if a replica does not take it.
+   */
   private async seal (record: ProcessRecord, image: ProcessImage, stored: Promise<{ manifest: ImageManifest, chunks: () => Uint8Array[] }>): Promise<void> {
     if (!this.init.replicator.tracking || image.messages.length === 0) return
     const basis = { epoch: record.epoch, seq: record.seq }
@@ -133,7 +141,9 @@ export class Lifecycle {
           await this.init.state.pushImage(peer, 'install', manifest, chunks(), {})
         }
       } catch (err) {
-        this.init.log('replica %s did not take the mail of %s: %s', peer, record.pid, (err as Error).message)
+        // Its copy would look as new as the image, without the mail: a restore from it (it holds
+        // it in memory, so it is preferred) would lose messages. The swap fails; the process stays.
+        throw new PraasError('UNAVAILABLE', `replica ${peer} did not take the unread mail of ${record.pid}: ${(err as Error).message}`)
       }
     }))
   }
