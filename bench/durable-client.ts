@@ -44,12 +44,18 @@ async function fill (client: Client, pid: string, bytes: number): Promise<void> 
   await client.invoke(pid, 'fill', JSON.stringify({ mib: bytes / MIB, seed: seed++ }), { timeoutMs: CALL_TIMEOUT_MS })
 }
 
-/** Swap out and in of a process holding `bytes`, `cycles` times, each after a fresh fill. */
-async function swapCycles (client: Client, pid: string, bytes: number, cycles: number): Promise<SwapPoint> {
+/**
+ * Swap out and in of a process holding `bytes`, `cycles` times, each after a fresh fill and
+ * `settleMs` of rest: a swap is for an idle process, and the fill's replication (a full copy of
+ * the new state to the replica, which writes it to its log) would otherwise still run beside the
+ * swap, on the same two cores and disk, where the `disk.io` baseline runs alone.
+ */
+async function swapCycles (client: Client, pid: string, bytes: number, cycles: number, settleMs: number): Promise<SwapPoint> {
   const out: number[] = []
   const back: number[] = []
   for (let i = 0; i < cycles; i++) {
     await fill(client, pid, bytes)
+    await sleep(settleMs)
     let start = performance.now()
     await client.swap(pid)
     out.push(since(start))
@@ -137,7 +143,7 @@ async function measure (request: ClientRequest): Promise<{ report: ClientReport,
       const pid = await client.create(APP, { node: target.nodes[1] })
       if (modes.has('swapout') || modes.has('swapin')) {
         report.sweep = []
-        for (const bytes of counts.sizes) report.sweep.push(await swapCycles(client, pid, bytes, counts.cycles))
+        for (const bytes of counts.sizes) report.sweep.push(await swapCycles(client, pid, bytes, counts.cycles, counts.settleMs))
         const last = report.sweep[report.sweep.length - 1]
         report.swapout = last.out
         report.swapin = last.in
