@@ -63,7 +63,7 @@ export interface DurableCounts {
 
 export function durableCounts (plan: Plan): DurableCounts {
   return plan.iterations < 20_000
-    ? { sizes: [STATE_BYTES], cycles: 3, migrations: 1, callers: 8, leadMs: 200, settleMs: 1000, loadWarmupMs: 500, loadMs: 2000, warmup: 1, transfers: 3 }
+    ? { sizes: [STATE_BYTES], cycles: 3, migrations: 1, callers: 8, leadMs: 200, settleMs: 1000, loadWarmupMs: plan.throughputWarmupMs, loadMs: plan.throughputMs, warmup: 1, transfers: 3 }
     : { sizes: [1 * MIB, 8 * MIB, STATE_BYTES], cycles: 5, migrations: 4, callers: 8, leadMs: 300, settleMs: 2000, loadWarmupMs: plan.throughputWarmupMs, loadMs: plan.throughputMs, warmup: 2, transfers: 6 }
 }
 

@@ -121,7 +121,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb ?? 512 },
     hotSpinMs: options.workerHotSpinMs ?? DEFAULT_WORKER_HOT_SPIN_MS,
     log: logger('praas:runtime'),
-    onOp: async (pid, request, signal): Promise<unknown> => await runtime.onContextOp(pid, request, signal)
+    onOp: async (pid, request, cancel): Promise<unknown> => await runtime.onContextOp(pid, request, cancel)
   })
   const runtime: Runtime = new Runtime({
     apps,

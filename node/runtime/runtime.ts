@@ -283,7 +283,7 @@ export class Runtime {
   }
 
   /** A ctx call of a running invocation of `pid`. */
-  async onContextOp (pid: string, request: ContextOp, signal: AbortSignal): Promise<unknown> {
+  async onContextOp (pid: string, request: ContextOp, cancel: { readonly signal: AbortSignal }): Promise<unknown> {
     const record = this.processes.get(pid)
     if (record == null) throw new PraasError('NOT_FOUND', `process ${pid} is gone`)
     switch (request.op) {
@@ -299,17 +299,17 @@ export class Runtime {
       case 'keys': return [...record.state.keys()]
       case 'invoke':
         checkPid(request.pid)
-        if (this.processes.has(request.pid)) return await this.invoke(request.pid, request.fn, request.data, { signal })
-        return await this.init.remoteInvoke(request.pid, request.fn, request.data, { signal })
+        if (this.processes.has(request.pid)) return await this.invoke(request.pid, request.fn, request.data, { signal: cancel.signal })
+        return await this.init.remoteInvoke(request.pid, request.fn, request.data, { signal: cancel.signal })
       case 'send': {
         checkPid(request.pid)
         const message = { from: pid, data: request.data }
-        if (this.processes.has(request.pid)) return await this.deliver(request.pid, request.key, message, { signal })
-        return await this.init.remoteSend(request.pid, request.key, message, { signal })
+        if (this.processes.has(request.pid)) return await this.deliver(request.pid, request.key, message, { signal: cancel.signal })
+        return await this.init.remoteSend(request.pid, request.key, message, { signal: cancel.signal })
       }
       case 'recv':
         checkFrom(request.from)
-        return await record.mailbox.take(request.from, request.key, { signal, timeoutMs: request.timeoutMs })
+        return await record.mailbox.take(request.from, request.key, { signal: cancel.signal, timeoutMs: request.timeoutMs })
     }
   }
 }

@@ -19,7 +19,8 @@ export interface PoolInit {
   /** The node's polling slots, shared by every worker of every app (doorbell.ts). */
   pollers?: PollerSlots
   log: Logger
-  onOp(pid: string, request: ContextOp, signal: AbortSignal): Promise<unknown>
+  /** `cancel.signal` is made only when read: most ctx calls (state reads and writes) never wait on it. */
+  onOp(pid: string, request: ContextOp, cancel: { readonly signal: AbortSignal }): Promise<unknown>
 }
 
 let nextCallId = 1
@@ -59,7 +60,7 @@ export class WorkerPool {
 
   private spawn (): FunctionWorker {
     const worker = new FunctionWorker(this.init.modulePath, this.init.resourceLimits, {
-      onOp: async (call, request) => await this.init.onOp(call.pid, request, call.cancellation.signal),
+      onOp: async (call, request) => await this.init.onOp(call.pid, request, call.cancellation),
       onExit: (gone) => {
         const index = this.workers.indexOf(gone)
         if (index >= 0) this.workers.splice(index, 1)

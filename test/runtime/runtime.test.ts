@@ -23,7 +23,7 @@ for (const hotSpinMs of [0, 20]) {
         resourceLimits: { maxOldGenerationSizeMb: 128 },
         hotSpinMs,
         log: logger('praas:test'),
-        onOp: async (pid, request, signal) => await runtime.onContextOp(pid, request, signal)
+        onOp: async (pid, request, cancel) => await runtime.onContextOp(pid, request, cancel)
       })
       runtime = new Runtime({
         apps,

@@ -77,7 +77,7 @@ describe('runtime: bytes between the controller and its workers', function () {
         maxWorkers: 2,
         resourceLimits: { maxOldGenerationSizeMb: 256 },
         log: logger('praas:test'),
-        onOp: async (pid, request, signal) => await runtime.onContextOp(pid, request, signal)
+        onOp: async (pid, request, cancel) => await runtime.onContextOp(pid, request, cancel)
       })
       runtime = new Runtime({
         apps,
