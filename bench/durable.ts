@@ -172,7 +172,7 @@ export function durableNotes (rows: Row[], reports: Map<string, ClientReport>): 
     'Durability rows, in clusters of 3 `praas node` OS processes started with `--swap-after 0` and one client OS process. ' +
       '`swap.*` and `migrate.*` (unit `ms`: value = p50 in ms; p50/p99 columns in us) use a process on the second node holding ' +
       `${STATE_BYTES / MIB} MiB of state (64 values of 1 MiB of incompressible bytes, written by a function), \`--replicas 2\`. ` +
-      '`swap.out`: `client.swap(pid)` (image on the host\'s disk, one fsync, plus a copy on a replica), a fresh fill before each; ' +
+      '`swap.out`: `client.swap(pid)` (image on the host\'s disk, one fsync, plus a copy on a replica), a fresh fill and a rest (1 s quick, 2 s full) before each; ' +
       '`swap.in`: the next `invoke` of a function that reads one small key (the client relocates, a node restores the process). ' +
       'Baseline `disk.io`: the same bytes written to a new file in 1 MiB writes and one fsync, then read back with `readFile`, by a ' +
       'separate OS process, on the nodes\' filesystem (both reads find what was just written in the page cache). ' +
