@@ -15,9 +15,10 @@ export async function readFully (fh: FileHandle, length: number, position: numbe
 }
 
 /**
- * The most one writev call writes. On this VM a single writev of 64 MiB into a new file took
- * 20-30 ms most times but 110-280 ms in 6 of 24 tries (stalls inside the kernel, with the
- * process alone on the machine); in calls of 8 MiB the same bytes stalled in 1 of 24.
+ * The most one writev call writes, so that one big image does not hold a thread of libuv's pool
+ * (four, shared with every other file operation of the node) for the whole of it. On this VM a
+ * 64 MiB write into a new file took 20-70 ms most times and 110-860 ms at others (stalls inside
+ * the kernel, the process alone on the machine), in calls of 1, 8 or 64 MiB alike.
  */
 const MAX_WRITEV_BYTES = 8 * 1024 * 1024
 
