@@ -10,7 +10,7 @@ import { ControlService } from './control.js'
 import { createHost } from './host/host.js'
 import { loadOrCreateIdentity } from './host/identity.js'
 import { Peers } from './peers.js'
-import { AppRegistry, Runtime } from './runtime/index.js'
+import { AppRegistry, Runtime, StateVersions } from './runtime/index.js'
 import { Lifecycle, Replicator, StateClient, StateService, receiveChunks } from './durability/index.js'
 import { ImageStore, ReplicaStore } from './storage/index.js'
 import type { Host } from './host/host.js'
@@ -116,7 +116,9 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     log: logger('praas:replicator')
   })
 
+  const stateVersions = new StateVersions()
   const apps: AppRegistry = new AppRegistry(join(dataDir, 'apps'), {
+    stateVersions: stateVersions.buffer,
     maxWorkers: options.maxWorkersPerApp ?? Math.max(2, availableParallelism()),
     resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb ?? 512 },
     hotSpinMs: options.workerHotSpinMs ?? DEFAULT_WORKER_HOT_SPIN_MS,
@@ -130,7 +132,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     mailboxBytes: options.mailboxBytes ?? DEFAULT_MAILBOX_BYTES,
     remoteInvoke: async (pid, fn, data, opts) => await router!.invoke(pid, fn, data, opts),
     remoteSend: async (to, key, message, opts) => { await router!.send(to, key, message, opts) },
-    committer: replicator
+    committer: replicator,
+    stateVersions
   })
   lifecycle = new Lifecycle({
     selfId,

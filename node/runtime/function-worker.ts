@@ -7,6 +7,8 @@ import { Doorbell, PollerSlots } from './doorbell.js'
 import { exactBytes } from './exact-bytes.js'
 import { forTransfer } from './transfer.js'
 import { TurnBatcher } from './turn-batcher.js'
+import { NO_SLOT } from './state-versions.js'
+import type { StateSlot } from './state-versions.js'
 import type { ContextOp, FromWorker, ToWorker, WorkerInit } from './worker-messages.js'
 import type { ResourceLimits } from 'node:worker_threads'
 
@@ -72,11 +74,11 @@ export class FunctionWorker {
   /** How long the last solo call took, start to answer, in ms. */
   private lastSoloMs = Number.POSITIVE_INFINITY
 
-  constructor (modulePath: string, resourceLimits: ResourceLimits, private readonly events: WorkerEvents, private readonly hotSpinMs = 0, private readonly pollers = new PollerSlots()) {
+  constructor (modulePath: string, resourceLimits: ResourceLimits, private readonly events: WorkerEvents, private readonly hotSpinMs = 0, private readonly pollers = new PollerSlots(), stateVersions?: SharedArrayBuffer) {
     if (hotSpinMs > 0) this.bell = new Doorbell()
     const { port1, port2 } = new MessageChannel()
     this.replies = port1
-    const workerData: WorkerInit = { modulePath, bell: this.bell?.buffer ?? new SharedArrayBuffer(4), hotSpinMs, pollers: pollers.buffer, maxPollers: pollers.max, replies: port2, replyBell: this.replyBell.buffer }
+    const workerData: WorkerInit = { modulePath, bell: this.bell?.buffer ?? new SharedArrayBuffer(4), hotSpinMs, pollers: pollers.buffer, maxPollers: pollers.max, replies: port2, replyBell: this.replyBell.buffer, stateVersions }
     this.worker = new Worker(WORKER_URL, { workerData, transferList: [port2], resourceLimits, stdout: false, stderr: false })
     // -1 once the thread is gone, which may be before 'exit'
     const threadId = this.worker.threadId
@@ -118,10 +120,10 @@ export class FunctionWorker {
     return this.calls.size
   }
 
-  start (call: CallRecord, fn: string, app: string, payload: Uint8Array, solo = false): void {
+  start (call: CallRecord, fn: string, app: string, payload: Uint8Array, solo = false, state: StateSlot = NO_SLOT): void {
     this.calls.set(call.id, call)
     const transfer: ArrayBuffer[] = []
-    this.post({ t: 'call', id: call.id, pid: call.pid, app, fn, payload: forTransfer(exactBytes(payload), transfer), solo }, transfer)
+    this.post({ t: 'call', id: call.id, pid: call.pid, app, fn, payload: forTransfer(exactBytes(payload), transfer), solo, slot: state.slot, inc: state.inc }, transfer)
     if (!solo || this.bell == null) return
     this.soloCall = { id: call.id, startedAt: performance.now() }
     // A call that ran alone and answered quickly last time likely does again: rather than sleep

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { checkPid, MAX_PAYLOAD_BYTES, PraasError } from '../../protocol/index.js'
 import { ANY_SENDER, Mailbox } from './mailbox.js'
+import { NO_SLOT } from './state-versions.js'
+import type { StateSlot, StateVersions } from './state-versions.js'
 import type { AppRegistry } from './apps.js'
 import type { Message } from './mailbox.js'
 import type { ContextOp } from './worker-messages.js'
@@ -31,6 +33,8 @@ export interface ProcessRecord {
   replicas?: string[]
   /** Set when the process left this node for another (migration): its held calls follow it there. */
   movedTo?: string
+  /** Its write counter, which lets workers cache its state (state-versions.ts). */
+  stateSlot: StateSlot
 }
 
 /** Holds the calls that arrive while a process is frozen, until it thaws or moves. */
@@ -73,6 +77,8 @@ export interface RuntimeInit {
   remoteSend: RemoteSender
   /** Replication of writes; without it, state lives in this node's memory until swapped. */
   committer?: Committer
+  /** The write counters shared with the workers (AppRegistry's); without them, no worker caches state. */
+  stateVersions?: StateVersions
 }
 
 /** How long, and for how many pids, a node remembers where its processes moved to. */
@@ -139,7 +145,8 @@ export class Runtime {
     if (this.processes.size >= this.init.maxProcesses) throw new PraasError('UNAVAILABLE', `this node hosts its limit of ${this.init.maxProcesses} processes`)
     const now = Date.now()
     const record: ProcessRecord = {
-      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0
+      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0,
+      stateSlot: this.init.stateVersions?.take() ?? NO_SLOT
     }
     this.processes.set(pid, record)
     this.moved.delete(pid)
@@ -201,6 +208,7 @@ export class Runtime {
     const record = this.processes.get(pid)
     if (record == null) return undefined
     this.processes.delete(pid)
+    this.init.stateVersions?.release(record.stateSlot)
     record.movedTo = movedTo
     // Where it went last: a process that comes back here and leaves again (swap) must not point at an old home.
     this.moved.delete(pid)
@@ -218,6 +226,7 @@ export class Runtime {
     if (record == null) return false
     record.mailbox.close(new PraasError('NOT_FOUND', `process ${pid} was deleted`))
     this.processes.delete(pid)
+    this.init.stateVersions?.release(record.stateSlot)
     this.thaw(pid, record)
     return true
   }
@@ -261,7 +270,7 @@ export class Runtime {
     record.running++
     let result: Uint8Array
     try {
-      result = await app.pool.run(pid, fn, payload, timeoutMs, options)
+      result = await app.pool.run(pid, fn, payload, timeoutMs, options, record.stateSlot)
     } finally {
       this.ended(record)
     }
@@ -290,10 +299,12 @@ export class Runtime {
       case 'get': return record.state.get(request.key)
       case 'put':
         record.state.set(request.key, request.value)
+        this.init.stateVersions?.bump(record.stateSlot)
         if (this.tracking) record.dirty.set(request.key, request.value)
         return undefined
       case 'delete':
         record.state.delete(request.key)
+        this.init.stateVersions?.bump(record.stateSlot)
         if (this.tracking) record.dirty.set(request.key, undefined)
         return undefined
       case 'keys': return [...record.state.keys()]

@@ -13,7 +13,7 @@ export type ContextOp =
 
 export type ToWorker =
   /** `solo`: no other call of the app was running on this node when this one started (a hot worker polls only then). */
-  | { t: 'call', id: number, pid: string, app: string, fn: string, payload: Uint8Array, solo: boolean }
+  | { t: 'call', id: number, pid: string, app: string, fn: string, payload: Uint8Array, solo: boolean, slot: number, inc: number }
   | { t: 'opResult', opId: number, value: unknown }
   | { t: 'opError', opId: number, code: ErrorCode, message: string }
   | { t: 'ping', seq: number }
@@ -39,4 +39,6 @@ export interface WorkerInit {
   /** Where the worker posts everything it sends the controller, and the doorbell it rings after each post. */
   replies: import('node:worker_threads').MessagePort
   replyBell: SharedArrayBuffer
+  /** The node's state write counters (state-versions.ts), indexed by a call's `slot`; absent: reads are not cached. */
+  stateVersions?: SharedArrayBuffer
 }

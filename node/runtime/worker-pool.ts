@@ -1,5 +1,7 @@
 import { Cancellation, onAbort, PraasError, throwIfAborted } from '../../protocol/index.js'
 import type { PollerSlots } from './doorbell.js'
+import { NO_SLOT } from './state-versions.js'
+import type { StateSlot } from './state-versions.js'
 import { FunctionWorker } from './function-worker.js'
 import type { CallRecord } from './function-worker.js'
 import type { ContextOp } from './worker-messages.js'
@@ -18,6 +20,8 @@ export interface PoolInit {
   hotSpinMs?: number
   /** The node's polling slots, shared by every worker of every app (doorbell.ts). */
   pollers?: PollerSlots
+  /** The node's state write counters (state-versions.ts): with them, workers cache state reads. */
+  stateVersions?: SharedArrayBuffer
   log: Logger
   /** `cancel.signal` is made only when read: most ctx calls (state reads and writes) never wait on it. */
   onOp(pid: string, request: ContextOp, cancel: { readonly signal: AbortSignal }): Promise<unknown>
@@ -65,7 +69,7 @@ export class WorkerPool {
         const index = this.workers.indexOf(gone)
         if (index >= 0) this.workers.splice(index, 1)
       }
-    }, this.init.hotSpinMs, this.init.pollers)
+    }, this.init.hotSpinMs, this.init.pollers, this.init.stateVersions)
     this.workers.push(worker)
     return worker
   }
@@ -96,7 +100,7 @@ export class WorkerPool {
    * Runs `fn` on a worker within `timeoutMs`. `options` is only listened to (onAbort), so a
    * Cancellation passed as options never has to make its AbortSignal.
    */
-  async run (pid: string, fn: string, payload: Uint8Array, timeoutMs: number, options: AbortOptions = {}): Promise<Uint8Array> {
+  async run (pid: string, fn: string, payload: Uint8Array, timeoutMs: number, options: AbortOptions = {}, state: StateSlot = NO_SLOT): Promise<Uint8Array> {
     if (this.retired) throw new PraasError('UNAVAILABLE', `app ${this.init.app} was replaced`)
     throwIfAborted(options)
     const picked = this.pick()
@@ -118,7 +122,7 @@ export class WorkerPool {
     const alone = this.workers.every(w => w.load === 0)
     const startedBefore = this.started++
     if (!alone) this.aloneStreak = 0
-    worker.start(call, fn, this.init.app, payload, alone && this.aloneStreak >= ALONE_STREAK)
+    worker.start(call, fn, this.init.app, payload, alone && this.aloneStreak >= ALONE_STREAK, state)
     try {
       return await promise
     } finally {

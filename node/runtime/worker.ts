@@ -1,5 +1,6 @@
 // A function worker: loads one app module and runs its exported functions on behalf of the
-// controller. It holds no state of its own: every ctx call is a message to the controller.
+// controller. Every ctx call is a message to the controller, but for state reads it can answer
+// from what it read before, while the process's write counter says nothing changed since.
 import '../../protocol/polyfill.js'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { pathToFileURL } from 'node:url'
@@ -153,14 +154,93 @@ async function request<T> (id: number, op: ContextOp): Promise<T> {
   return await (promise as Promise<T>)
 }
 
-function contextFor (id: number, pid: string, app: string): Context {
+// ---- reads of state, cached (state-versions.ts) ----
+
+/** Cached bytes of all processes, at most; past it the cache starts over. Bigger values are not cached. */
+const MAX_CACHED_BYTES = 32 * 1024 * 1024
+const MAX_CACHED_VALUE_BYTES = 1024 * 1024
+
+/** What this worker read of one process, valid while the process's write counter stays at `version`. */
+interface StateCache {
+  inc: number
+  version: number
+  /** null: the key had no value. */
+  values: Map<string, Uint8Array | null>
+  bytes: number
+  /** Writes of this worker to the process not applied by the node yet: reads go to the node meanwhile. */
+  writing: number
+}
+
+const versions = init.stateVersions != null ? new Int32Array(init.stateVersions) : undefined
+const caches = new Map<number, StateCache>()
+let cachedBytes = 0
+
+function clearCache (cache: StateCache): void {
+  cachedBytes -= cache.bytes
+  cache.values.clear()
+  cache.bytes = 0
+}
+
+/** The process's cache, emptied if the process wrote since (or the slot has a new owner). */
+function cacheOf (slot: number, inc: number): StateCache | undefined {
+  if (versions == null || slot < 0) return undefined
+  let cache = caches.get(slot)
+  if (cache == null || cache.inc !== inc) {
+    if (cache != null) clearCache(cache)
+    cache = { inc, version: Atomics.load(versions, slot), values: new Map(), bytes: 0, writing: 0 }
+    caches.set(slot, cache)
+  }
+  const version = Atomics.load(versions, slot)
+  if (version !== cache.version) {
+    clearCache(cache)
+    cache.version = version
+  }
+  return cache
+}
+
+/**
+ * A read: from the cache while nothing wrote to the process since the value was read, else
+ * through the node. The node applies writes in the order it gets them and bumps the counter with
+ * each, so a value read while the counter stayed at v is the state at v, and every write that
+ * happened before this read (another invocation's, even on another worker) has moved the counter.
+ * Each read gets its own copy: the app may change what it was given.
+ */
+async function readState (id: number, slot: number, inc: number, k: string): Promise<Uint8Array | undefined> {
+  const cache = cacheOf(slot, inc)
+  if (cache == null || cache.writing > 0) return await request<Uint8Array | undefined>(id, { op: 'get', key: k })
+  const hit = cache.values.get(k)
+  if (hit !== undefined) return hit === null ? undefined : hit.slice()
+  const before = cache.version
+  const value = await request<Uint8Array | undefined>(id, { op: 'get', key: k })
+  if (caches.get(slot) !== cache || cache.writing > 0 || Atomics.load(versions!, slot) !== before || cache.version !== before) return value
+  const size = (value?.byteLength ?? 0) + k.length
+  if ((value?.byteLength ?? 0) > MAX_CACHED_VALUE_BYTES) return value
+  if (cachedBytes + size > MAX_CACHED_BYTES) for (const c of caches.values()) clearCache(c)
+  cache.values.set(k, value == null ? null : value.slice())
+  cache.bytes += size
+  cachedBytes += size
+  return value
+}
+
+/** A write: reads of the process skip the cache until the node has applied it (and moved the counter). */
+async function writeState (id: number, slot: number, inc: number, op: ContextOp): Promise<void> {
+  const cache = cacheOf(slot, inc)
+  if (cache != null) cache.writing++
+  try {
+    await request(id, op)
+  } finally {
+    if (cache != null) cache.writing--
+  }
+}
+
+function contextFor (id: number, pid: string, app: string, slot: number, inc: number): Context {
   return {
     pid,
     app,
     state: {
-      get: async (k) => await request<Uint8Array | undefined>(id, { op: 'get', key: key(k) }),
-      put: async (k, value) => { await request(id, { op: 'put', key: key(k), value: checkSize(bytes(value, 'a state value'), 'a state value') }) },
-      delete: async (k) => { await request(id, { op: 'delete', key: key(k) }) },
+      get: async (k) => await readState(id, slot, inc, key(k)),
+      put: async (k, value) => { await writeState(id, slot, inc, { op: 'put', key: key(k), value: checkSize(bytes(value, 'a state value'), 'a state value') }) },
+      delete: async (k) => { await writeState(id, slot, inc, { op: 'delete', key: key(k) }) },
       keys: async () => await request<string[]>(id, { op: 'keys' })
     },
     invoke: async (target, fn, data) => await request<Uint8Array>(id, { op: 'invoke', pid: target, fn, data: checkSize(bytes(data, 'data'), 'data') }),
@@ -188,7 +268,7 @@ async function main (): Promise<void> {
       return
     }
     try {
-      const output = await fn(call.payload, contextFor(call.id, call.pid, call.app))
+      const output = await fn(call.payload, contextFor(call.id, call.pid, call.app, call.slot, call.inc))
       const transfer: ArrayBuffer[] = []
       post({ t: 'result', id: call.id, payload: forTransfer(checkSize(bytes(output, 'a function result'), 'the result'), transfer) }, transfer)
     } catch (err) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { PraasError } from '../../protocol/index.js'
-import { AppRegistry, Runtime, newPid } from '../../node/runtime/index.js'
+import { AppRegistry, Runtime, StateVersions, newPid } from '../../node/runtime/index.js'
 import { fixture } from '../helpers/paths.js'
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
@@ -15,17 +15,26 @@ for (const hotSpinMs of [0, 20]) {
     let dir: string
     let apps: AppRegistry
     let runtime: Runtime
+    /** The ctx calls that reached the node, by op. */
+    let ops: Map<string, number>
 
     beforeEach(async function () {
       dir = await mkdtemp(join(tmpdir(), 'praas-runtime-'))
+      ops = new Map()
+      const versions = new StateVersions()
       apps = new AppRegistry(join(dir, 'apps'), {
         maxWorkers: 2,
         resourceLimits: { maxOldGenerationSizeMb: 128 },
         hotSpinMs,
+        stateVersions: versions.buffer,
         log: logger('praas:test'),
-        onOp: async (pid, request, cancel) => await runtime.onContextOp(pid, request, cancel)
+        onOp: async (pid, request, cancel) => {
+          ops.set(request.op, (ops.get(request.op) ?? 0) + 1)
+          return await runtime.onContextOp(pid, request, cancel)
+        }
       })
       runtime = new Runtime({
+        stateVersions: versions,
         apps,
         functionTimeoutMs: 10_000,
         maxProcesses: 1000,
@@ -58,6 +67,35 @@ for (const hotSpinMs of [0, 20]) {
       await new Promise(resolve => setTimeout(resolve, 50))
       await runtime.invoke(pid, 'put', new TextEncoder().encode(JSON.stringify({ key: 'flag', value: 'up' })))
       assert.equal(text(await waiting), 'up')
+    })
+
+    it('serves repeated reads of unchanged state from the worker, each read a copy of its own', async function () {
+      const { pid } = runtime.create('kit')
+      const encode = (value: unknown): Uint8Array => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value))
+      await runtime.invoke(pid, 'put', encode({ key: 'k', value: 'first' }))
+      ops.clear()
+      assert.deepEqual(JSON.parse(text(await runtime.invoke(pid, 'readMany', encode({ key: 'k', n: 100 })))), ['first'])
+      assert.ok((ops.get('get') ?? 0) <= 2, `${ops.get('get')} of 100 reads reached the node`)
+      assert.deepEqual(JSON.parse(text(await runtime.invoke(pid, 'readMutateRead', encode('k')))), ['first', 'first'])
+      // a key with no value is cached as such, and a write ends it
+      assert.deepEqual(JSON.parse(text(await runtime.invoke(pid, 'readMany', encode({ key: 'none', n: 10 })))), [null])
+      await runtime.invoke(pid, 'put', encode({ key: 'none', value: 'now' }))
+      assert.deepEqual(JSON.parse(text(await runtime.invoke(pid, 'readMany', encode({ key: 'none', n: 10 })))), ['now'])
+    })
+
+    it('shows a write to the reads that follow it: its own, not awaited, and another invocation\'s', async function () {
+      const { pid } = runtime.create('kit')
+      const encode = (value: unknown): Uint8Array => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value))
+      await runtime.invoke(pid, 'put', encode({ key: 'k', value: 'first' }))
+      await runtime.invoke(pid, 'readMany', encode({ key: 'k', n: 5 }))
+      assert.equal(text(await runtime.invoke(pid, 'writeThenRead', encode('k'))), 'second')
+      for (let i = 0; i < 20; i++) {
+        // on whichever of the two workers each lands
+        await Promise.all([runtime.invoke(pid, 'readMany', encode({ key: 'k', n: 3 })), runtime.invoke(pid, 'readMany', encode({ key: 'k', n: 3 }))])
+        await runtime.invoke(pid, 'put', encode({ key: 'k', value: `v${i}` }))
+        const seen = await Promise.all([runtime.invoke(pid, 'get', encode('k')), runtime.invoke(pid, 'get', encode('k'))])
+        assert.deepEqual(seen.map(text), [`v${i}`, `v${i}`])
+      }
     })
 
     it('keeps each process\'s state apart', async function () {
