@@ -188,7 +188,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CHANNEL_PROTOCOL, (stream, connection) => {
     const remote = connection.remotePeer.toString()
-    serveInvokeStream(stream, async (request, { signal }) => await serveChannelRequest(runtime, remote, peers.get(remote) != null, request, signal))
+    serveInvokeStream(stream, async (request, options) => await serveChannelRequest(runtime, remote, peers.get(remote) != null, request, options))
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CTL_PROTOCOL, (stream, connection) => {
     const from = connection.remotePeer.toString()
