@@ -158,7 +158,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     replicas: replicaStore,
     activate: async (image, epoch, holders, opts) => { await lifecycle!.activate(image, epoch, holders, opts) },
     newestCopy: async (pid) => await lifecycle!.newestCopy(pid),
-    newestVersion: (pid) => lifecycle!.newestVersion(pid),
+    copyHere: (pid) => lifecycle!.copyHere(pid),
     fence: async (pid, epoch) => { await lifecycle!.fence(pid, epoch) },
     stepDown,
     log: logger('praas:state')

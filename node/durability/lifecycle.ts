@@ -14,6 +14,15 @@ import type { AbortOptions, Logger } from '@libp2p/interface'
 
 type Epoch = { term: number, counter: number }
 
+
+/** The copy of a process a node holds (`Lifecycle.copyHere`, a `probe` answer). */
+export interface CopyHere {
+  version: ProcessVersion
+  /** It is the live process, running there. */
+  active: boolean
+  /** It is in memory there (the live process or a replica): activating it reads nothing from disk. */
+  inMemory: boolean
+}
 /** How long a swap or a migration waits for the running invocations of a process to end. */
 const DRAIN_TIMEOUT_MS = 30_000
 /** How long a node asked about a copy of a process may take to answer. */
@@ -168,14 +177,16 @@ export class Lifecycle {
 
   /**
    * Which copy of a process this node holds, without reading it: the live process, else the
-   * newer of its swap image (by its manifest) and its replica. What probes answer.
+   * newer of its swap image (by its manifest) and its replica; `inMemory` when it is the live
+   * process or the replica (activating it reads nothing from disk). What probes answer.
    */
-  newestVersion (pid: string): ProcessVersion | undefined {
+  copyHere (pid: string): CopyHere | undefined {
     const live = this.init.runtime.get(pid)
-    if (live != null) return { pid, app: live.app, appHash: this.init.apps.get(live.app)?.hash ?? '', epoch: live.epoch, seq: live.seq }
+    if (live != null) return { version: { pid, app: live.app, appHash: this.init.apps.get(live.app)?.hash ?? '', epoch: live.epoch, seq: live.seq }, active: true, inMemory: true }
     const stored = this.init.images.manifest(pid)
     const replica = this.init.replicas.version(pid)
-    return stored != null && (replica == null || compareVersion(stored, replica) >= 0) ? stored : replica
+    if (stored != null && (replica == null || compareVersion(stored, replica) > 0)) return { version: stored, active: false, inMemory: false }
+    return replica != null ? { version: replica, active: false, inMemory: true } : undefined
   }
 
   /** The newest copy of a process on this node: the live process, a swap image, or a replica. */
@@ -261,15 +272,11 @@ export class Lifecycle {
    * Asks every live node (and this one) which copy of `pid` it holds; `unanswered` counts the
    * nodes that could not say (unreachable, too slow, or failing), as opposed to holding none.
    */
-  private async probe (pid: string): Promise<{ copies: Array<{ node: string, version: ProcessVersion, active: boolean, inMemory: boolean }>, unanswered: number }> {
-    const found: Array<{ node: string, version: ProcessVersion, active: boolean, inMemory: boolean }> = []
+  private async probe (pid: string): Promise<{ copies: Array<{ node: string } & CopyHere>, unanswered: number }> {
+    const found: Array<{ node: string } & CopyHere> = []
     let unanswered = 0
-    const local = this.newestVersion(pid)
-    if (local != null) {
-      const replica = this.init.replicas.version(pid)
-      const active = this.init.runtime.get(pid) != null
-      found.push({ node: this.init.selfId, version: local, active, inMemory: active || (replica != null && compareVersion(replica, local) === 0) })
-    }
+    const local = this.copyHere(pid)
+    if (local != null) found.push({ node: this.init.selfId, ...local })
     await Promise.all(this.init.members().map(async node => {
       try {
         const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs: PROBE_TIMEOUT_MS })

@@ -41,9 +41,12 @@ export interface Basis {
   seq: number
 }
 
-type Item =
-  | { kind: 'batch', batch: WriteBatch, bytes: number, record: ProcessRecord, resolve(): void, reject(err: PraasError): void }
-  | { kind: 'install', record: ProcessRecord, basis?: Basis, resolve(): void, reject(err: PraasError): void }
+/** What a replica link sends: a batch of writes, or a full copy. */
+type Work =
+  | { kind: 'batch', batch: WriteBatch, bytes: number, record: ProcessRecord }
+  | { kind: 'install', record: ProcessRecord, basis?: Basis }
+
+type Item = Work & { resolve(): void, reject(err: PraasError): void }
 
 /**
  * Makes an invocation's writes durable before its result goes out: the writes of a process
@@ -136,7 +139,7 @@ export class Replicator implements Committer {
       tap.batches.push({ batch, bytes })
     }
     const done = Promise.all(this.replicasOf(record).map(async peer => {
-      await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'batch', batch, bytes, record, resolve, reject }) })
+      await this.queue(peer, { kind: 'batch', batch, bytes, record })
     })).then(() => {})
     record.committing = done
     const clear = (): void => { if (record.committing === done) record.committing = undefined }
@@ -154,7 +157,7 @@ export class Replicator implements Committer {
     record.replicas ??= this.choose(record.pid, holders)
     const replicas = record.replicas
     await Promise.all(replicas.map(async peer => {
-      await new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'install', record, basis, resolve, reject }) })
+      await this.queue(peer, { kind: 'install', record, basis })
     }))
     return replicas
   }
@@ -185,7 +188,7 @@ export class Replicator implements Committer {
    * serving, then makes `target` one more of its replicas, first with the batches cut while the
    * copy travelled. Resolves true once `target` holds every write cut so far and receives the
    * next ones as any replica does; false (nothing changed) if the process wrote more than
-   * MAX_TAP_BYTES meanwhile, or replication is off. `undo` makes `target` an extra replica no more.
+   * MAX_TAP_BYTES meanwhile, or replication is off. `undoPrecopy` makes `target` an extra replica no more.
    */
   async precopy (record: ProcessRecord, target: string): Promise<boolean> {
     if (!this.tracking) return false
@@ -203,10 +206,7 @@ export class Replicator implements Committer {
     if (tap.overflow || record.replicas !== replicas) return false
     // From here on (no await in between) every cut goes to the target too, behind the tapped ones.
     record.replicas = [...replicas, target]
-    const link = this.link(target)
-    await Promise.all(tap.batches.filter(({ batch }) => batch.seq > from).map(async ({ batch, bytes }) => {
-      await new Promise<void>((resolve, reject) => { link.push({ kind: 'batch', batch, bytes, record, resolve, reject }) })
-    }))
+    await Promise.all(tap.batches.filter(({ batch }) => batch.seq > from).map(async ({ batch, bytes }) => { await this.queue(target, { kind: 'batch', batch, bytes, record }) }))
     return true
   }
 
@@ -267,7 +267,7 @@ export class Replicator implements Committer {
     record.replicas = this.choose(record.pid)
     if (record.replicas.length < this.init.copies - 1) this.init.log('process %s has %d of %d replicas', record.pid, record.replicas.length, this.init.copies - 1)
     for (const peer of record.replicas.filter(peer => !before.has(peer))) {
-      const copy = new Promise<void>((resolve, reject) => { this.link(peer).push({ kind: 'install', record, resolve, reject }) })
+      const copy = this.queue(peer, { kind: 'install', record })
       installing.set(peer, copy)
       const done = (): void => { if (installing.get(peer) === copy) installing.delete(peer) }
       copy.then(done, done)
@@ -275,6 +275,11 @@ export class Replicator implements Committer {
     // Writes that failed on the same replica together all wait for the replacement's copy,
     // whichever of their reseats chose it.
     await Promise.all(record.replicas.flatMap(peer => installing.get(peer) ?? []))
+  }
+
+  /** Sends `work` to `peer` behind what its link holds; resolves once the replica has it. */
+  private async queue (peer: string, work: Work): Promise<void> {
+    await new Promise<void>((resolve, reject) => { this.link(peer).push({ ...work, resolve, reject }) })
   }
 
   private link (peer: string): ReplicaLink {

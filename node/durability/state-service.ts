@@ -3,8 +3,9 @@ import { exactBytes, storedBytes } from '../runtime/index.js'
 import { checkChunk, compareEpoch, compareVersion, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256 } from '../storage/index.js'
 import { RESULT_GAP, RESULT_OK, RESULT_REFUSED, RESULT_STALE } from './replicator.js'
 import type { InvokeRequest } from '../../protocol/index.js'
-import type { ActivationEpoch, ApplyResult, ImageManifest, ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
+import type { ActivationEpoch, ApplyResult, ImageManifest, ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
 import type { Runtime } from '../runtime/index.js'
+import type { CopyHere } from './lifecycle.js'
 import type { Logger } from '@libp2p/interface'
 
 /** Chunks received and not yet used, at most (bytes), and how long one waits for its image. */
@@ -24,7 +25,7 @@ export interface StateServiceInit {
   /** The newest copy of a process this node holds (swap image, replica, or the live process). */
   newestCopy(pid: string): Promise<ProcessImage | undefined>
   /** Which copy that is, without reading it. */
-  newestVersion(pid: string): ProcessVersion | undefined
+  copyHere(pid: string): CopyHere | undefined
   /** A newer activation of `pid` exists: drop older copies here, and step down if it runs here. */
   fence(pid: string, epoch: { term: number, counter: number }): Promise<void>
   /** The activation of `pid` here is older than one elsewhere: stop serving and advertising it. */
@@ -232,11 +233,9 @@ export class StateService {
 
   /** Which activation and batch of `pid` this node holds (NOT_FOUND: none). */
   private async probe (pid: string): Promise<Uint8Array> {
-    const copy = this.init.newestVersion(pid)
-    if (copy == null) throw new PraasError('NOT_FOUND', `no copy of ${pid} here`)
-    const active = this.init.runtime.get(pid) != null
-    const replica = this.init.replicas.version(pid)
-    const inMemory = active || (replica != null && compareVersion(replica, copy) === 0)
+    const here = this.init.copyHere(pid)
+    if (here == null) throw new PraasError('NOT_FOUND', `no copy of ${pid} here`)
+    const { version: copy, active, inMemory } = here
     return WriteBatch.encode({ pid, app: copy.app, appHash: copy.appHash, term: copy.epoch.term, counter: copy.epoch.counter, seq: copy.seq, ops: [], active, inMemory })
   }
 

@@ -212,9 +212,9 @@ async function readState (id: number, slot: number, inc: number, k: string): Pro
   if (hit !== undefined) return hit === null ? undefined : hit.slice()
   const before = cache.version
   const value = await request<Uint8Array | undefined>(id, { op: 'get', key: k })
-  if (caches.get(slot) !== cache || cache.writing > 0 || Atomics.load(versions!, slot) !== before || cache.version !== before) return value
-  const size = (value?.byteLength ?? 0) + k.length
+  if (caches.get(slot) !== cache || cache.writing > 0 || Atomics.load(versions!, slot) !== before) return value
   if ((value?.byteLength ?? 0) > MAX_CACHED_VALUE_BYTES) return value
+  const size = (value?.byteLength ?? 0) + k.length
   if (cachedBytes + size > MAX_CACHED_BYTES) for (const c of caches.values()) clearCache(c)
   cache.values.set(k, value == null ? null : value.slice())
   cache.bytes += size

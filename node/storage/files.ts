@@ -54,15 +54,20 @@ async function writeGroup (fh: FileHandle, buffers: Uint8Array[], position: numb
   let rest = buffers
   let at = position
   while (rest.length > 0) {
-    let { bytesWritten } = await fh.writev(rest, at)
+    const { bytesWritten } = await fh.writev(rest, at)
     at += bytesWritten
-    // a short write: skip what went out and write the rest
-    let i = 0
-    while (i < rest.length && bytesWritten >= rest[i].byteLength) bytesWritten -= rest[i++].byteLength
-    rest = rest.slice(i)
-    if (bytesWritten > 0) rest[0] = rest[0].subarray(bytesWritten)
+    rest = unwritten(rest, bytesWritten)
   }
   return at
+}
+
+/** What is left of `buffers` after a write took their first `written` bytes (a short write). */
+function unwritten (buffers: Uint8Array[], written: number): Uint8Array[] {
+  let i = 0
+  while (i < buffers.length && written >= buffers[i].byteLength) written -= buffers[i++].byteLength
+  const rest = buffers.slice(i)
+  if (written > 0) rest[0] = rest[0].subarray(written)
+  return rest
 }
 
 /**
@@ -75,12 +80,9 @@ export function writeAllSync (fh: FileHandle, buffers: Uint8Array[], position: n
   let rest = buffers.filter(b => b.byteLength > 0)
   let at = position
   while (rest.length > 0) {
-    let bytesWritten = writevSync(fh.fd, rest, at)
+    const bytesWritten = writevSync(fh.fd, rest, at)
     at += bytesWritten
-    let i = 0
-    while (i < rest.length && bytesWritten >= rest[i].byteLength) bytesWritten -= rest[i++].byteLength
-    rest = rest.slice(i)
-    if (bytesWritten > 0) rest[0] = rest[0].subarray(bytesWritten)
+    rest = unwritten(rest, bytesWritten)
   }
   return at - position
 }
