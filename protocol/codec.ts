@@ -4,8 +4,8 @@ import { PraasError } from './errors.js'
 import {
   CHUNK_BYTES, MAX_APP_SOURCE_BYTES, MAX_HOLDERS, MAX_KEY_LENGTH, MAX_ERROR_MESSAGE_LENGTH, MAX_LIST_ENTRIES, MAX_NAME_LENGTH, MAX_PID_LENGTH
 } from './limits.js'
-import { CtlRequest, CtlResponse, InvokeFrame, ProcessStatus } from './messages.js'
-import type { ErrorInfo, ProcessInfo } from './messages.js'
+import { CtlRequest, CtlResponse, InvokeFrame, ProcessStatus } from './pb/messages.js'
+import type { ErrorInfo, ProcessInfo } from './pb/messages.js'
 
 /**
  * Prefixes an encoded message with its length (unsigned varint) in one buffer: each buffer
@@ -26,6 +26,11 @@ function bad (message: string): PraasError {
 
 function checkString (value: string, max: number, what: string): void {
   if (value.length > max) throw bad(`${what} is longer than ${max} characters`)
+}
+
+/** Terms, counters and sequence numbers: uint64 on the wire, and a safe integer to be used here. */
+export function checkCount (value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw bad(`${what} is not an integer from 0 to 2^53 - 1`)
 }
 
 function checkError (error: ErrorInfo | undefined): void {
@@ -83,6 +88,8 @@ export function decodeCtlRequest (bytes: Uint8Array | Uint8ArrayList): CtlReques
   checkString(request.pid, MAX_PID_LENGTH, 'pid')
   checkString(request.node, 256, 'node id')
   checkString(request.hash, 64, 'hash')
+  checkCount(request.term, 'term')
+  checkCount(request.counter, 'counter')
   if (request.source.byteLength > MAX_APP_SOURCE_BYTES) throw new PraasError('TOO_LARGE', 'app source exceeds the limit')
   return request
 }
@@ -101,6 +108,7 @@ export function decodeCtlResponse (bytes: Uint8Array | Uint8ArrayList): CtlRespo
   for (const peer of response.peers) checkProcess({ pid: '-', app: '-', status: ProcessStatus.ACTIVE, node: peer.id, addrs: peer.addrs })
   checkString(response.hash, 64, 'hash')
   checkString(response.leader, 256, 'leader')
+  checkCount(response.term, 'term')
   if (response.source.byteLength > MAX_APP_SOURCE_BYTES) throw new PraasError('TOO_LARGE', 'app source exceeds the limit')
   return response
 }
@@ -120,10 +128,13 @@ export function checkPid (pid: unknown): asserts pid is string {
   }
 }
 
-/** App and function names: 1 to 128 characters of letters, digits, `_`, `-` and `.`. */
+/**
+ * App and function names: 1 to 128 characters of letters, digits, `_`, `$`, `-` and `.`, the
+ * first a letter, a digit, `_` or `$` (so that no name is `.`, `..` or looks like an option).
+ */
 export function checkName (name: unknown, what: string): asserts name is string {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.$-]{1,128}$/.test(name)) {
-    throw bad(`${what} must be 1 to ${MAX_NAME_LENGTH} characters of letters, digits, '_', '$', '-' or '.'`)
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_$][A-Za-z0-9_.$-]{0,127}$/.test(name)) {
+    throw bad(`${what} must be 1 to ${MAX_NAME_LENGTH} characters of letters, digits, '_', '$', '-' or '.', starting with a letter, a digit, '_' or '$'`)
   }
 }
 

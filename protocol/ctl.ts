@@ -6,7 +6,7 @@ import { serveInvokeStream } from './invoke.js'
 import { MAX_CTL_MESSAGE_BYTES } from './limits.js'
 import type { DialTarget, StreamOpener } from './channels.js'
 import type { InvokeChannel } from './invoke.js'
-import type { CtlRequest, CtlResponse } from './messages.js'
+import type { CtlRequest, CtlResponse } from './pb/messages.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 
 /** The `fn` of every control call on the invoke framing. */

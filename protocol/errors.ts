@@ -1,5 +1,5 @@
-import { ErrorCode as WireErrorCode } from './messages.js'
-import type { ErrorInfo } from './messages.js'
+import { ErrorCode as WireErrorCode } from './pb/messages.js'
+import type { ErrorInfo } from './pb/messages.js'
 
 /** The stable error codes of the public contract, plus MOVED (a redirect between peers). */
 export type ErrorCode =

@@ -4,7 +4,7 @@ import { decodeInvokeFrame } from './codec.js'
 import { PraasError } from './errors.js'
 import { markFresh } from './fresh-bytes.js'
 import { CHUNK_BYTES, MAX_INFLIGHT_PER_STREAM, MAX_INVOKE_FRAME_BYTES, MAX_PAYLOAD_BYTES } from './limits.js'
-import { InvokeFrame } from './messages.js'
+import { InvokeFrame } from './pb/messages.js'
 import type { InvokeFrameInit } from './codec.js'
 import type { AbortOptions, MessageStream } from '@libp2p/interface'
 

@@ -1,7 +1,7 @@
 import { Cancellation } from './cancellation.js'
 import { errorFromWire, errorToWire, PraasError, toPraasError } from './errors.js'
 import { FrameReader, writeFrame, writeMessage } from './frames.js'
-import { InvokeFrame } from './messages.js'
+import { InvokeFrame } from './pb/messages.js'
 import { CHUNK_BYTES, MAX_INFLIGHT_PER_STREAM, MAX_PAYLOAD_BYTES } from './limits.js'
 import type { InvokeMessage } from './frames.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'

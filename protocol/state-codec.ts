@@ -1,9 +1,10 @@
+import { checkCount } from './codec.js'
 import { PraasError } from './errors.js'
 import { MAX_BATCHES_PER_CALL, MAX_HOLDERS, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH } from './limits.js'
-import { ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch } from './state.js'
+import { ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch } from './pb/state.js'
 
 export { ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch }
-export type { WriteOp } from './state.js'
+export type { WriteOp } from './pb/state.js'
 
 /** Writes in one batch, at most (a batch is one commit of one process). */
 const MAX_OPS_PER_BATCH = 1_000_000
@@ -29,6 +30,9 @@ function checkBatch (batch: WriteBatch): void {
   if (batch.app.length > MAX_NAME_LENGTH) throw bad('app name too long')
   if (batch.appHash.length > 64) throw bad('app hash too long')
   for (const op of batch.ops) if (op.key.length > MAX_KEY_LENGTH) throw bad('state key too long')
+  checkCount(batch.term, 'term')
+  checkCount(batch.counter, 'counter')
+  checkCount(batch.seq, 'batch number')
 }
 
 export function decodeReplicateRequest (bytes: Uint8Array): ReplicateRequest {
@@ -57,5 +61,6 @@ export function decodeStateRequest (bytes: Uint8Array): StateRequest {
   if (request.manifest.byteLength > MAX_MANIFEST_BYTES) throw new PraasError('TOO_LARGE', 'image manifest too large')
   if (request.source.length > 256) throw bad('source node id too long')
   for (const holder of request.holders) if (holder.length > 256) throw bad('holder node id too long')
+  for (const [value, what] of [[request.term, 'term'], [request.counter, 'counter'], [request.fromTerm, 'term'], [request.fromCounter, 'counter'], [request.seq, 'batch number']] as const) checkCount(value, what)
   return request
 }

@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { AllocRequest, AllocResponse } from '../../protocol/cluster.js'
+import { AllocRequest, AllocResponse } from '../../protocol/pb/cluster.js'
 import { InvokeChannels } from '../../protocol/channels.js'
 import { isErrorCode, PraasError, toPraasError } from '../../protocol/errors.js'
 import { serveInvokeStream } from '../../protocol/invoke.js'

@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
-import { VoteRequest, VoteResponse } from '../../protocol/cluster.js'
+import { VoteRequest, VoteResponse } from '../../protocol/pb/cluster.js'
 import {
   ELECT_PROTOCOL, ELECTION_JITTER_MS, ELECTION_RANK_STEP_MS, ELECTION_TIMEOUT_MS, LEADER_HEARTBEAT_INTERVAL_MS, STARTUP_GRACE_MS, VOTE_TIMEOUT_MS
 } from './constants.js'

@@ -2,7 +2,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { Heartbeat } from '../../protocol/cluster.js'
+import { Heartbeat } from '../../protocol/pb/cluster.js'
 import {
   HEARTBEAT_INTERVAL_MS, HEARTBEAT_TOPIC, MAX_CLUSTER_MESSAGE_BYTES, MAX_MEMBER_DIALS, MAX_MEMBERS, MEMBER_EXPIRY_BEATS
 } from './constants.js'

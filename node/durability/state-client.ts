@@ -3,7 +3,7 @@ import { sendChunks } from './chunk-stream.js'
 import { chunkLengths, chunksOf, decodeManifest, encodeManifest, hashChunk, hashPiecesOffThread, sha256 } from '../storage/index.js'
 import type { ImageManifest, ImagePieces } from '../storage/index.js'
 import type { Host } from '../host/host.js'
-import type { Peers } from '../peers.js'
+import type { Peers } from '../services/peers.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 /** A state call's limit when the caller gives none: an image chunk, or a group commit, on a slow link. */

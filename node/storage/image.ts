@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import * as varint from 'uint8-varint'
 import { PraasError } from '../../protocol/errors.js'
 import { MAX_NAME_LENGTH, MAX_PID_LENGTH } from '../../protocol/limits.js'
-import { ImageManifest as WireManifest } from '../../protocol/storage.js'
+import { ImageManifest as WireManifest } from '../../protocol/pb/storage.js'
 import type { ActivationEpoch } from '../../protocol/location.js'
 
 export type { ActivationEpoch }

@@ -1,5 +1,5 @@
 import * as varint from 'uint8-varint'
-import { ReplicaRecord } from '../../protocol/storage.js'
+import { ReplicaRecord } from '../../protocol/pb/storage.js'
 
 /** Values of at least this size are pieces of their own, not copied into the packed parts. */
 const PIECE_MIN_BYTES = 16 * 1024

@@ -81,12 +81,15 @@ export const ctlRequest: fc.Arbitrary<CtlRequest> = fc.record({
   node: text(256),
   local: fc.boolean(),
   hash: text(64),
-  term: fc.integer({ min: 0, max: UINT32_MAX }),
-  counter: fc.integer({ min: 0, max: UINT32_MAX }),
+  term: fc.maxSafeNat(),
+  counter: fc.maxSafeNat(),
   suspect: text(256),
   restore: fc.boolean(),
   holder: text(256),
-  holders: fc.array(text(256), { maxLength: 4 })
+  holders: fc.array(text(256), { maxLength: 4 }),
+  allow: fc.array(text(128), { maxLength: 4 }),
+  memoryMib: fc.integer({ min: 0, max: UINT32_MAX }),
+  cpuMs: fc.integer({ min: 0, max: UINT32_MAX })
 })
 
 export const ctlResponse: fc.Arbitrary<CtlResponse> = fc.record({
@@ -96,5 +99,5 @@ export const ctlResponse: fc.Arbitrary<CtlResponse> = fc.record({
   source: blob(64 * 1024).map((b) => b as Uint8Array<ArrayBuffer>),
   hash: text(64),
   leader: text(256),
-  term: fc.integer({ min: 0, max: UINT32_MAX })
+  term: fc.maxSafeNat()
 }).map(({ error, ...rest }) => error == null ? rest : { ...rest, error })

@@ -5,7 +5,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { praasYamux } from '../../protocol/index.js'
-import { NoiseFrameDecoder } from '../../protocol/connection-tuning.js'
+import { NoiseFrameDecoder } from '../../protocol/patches/connection-tuning.js'
 import { assertBytesEqual, bytes, until } from './helpers.js'
 import type { Libp2p, Stream } from '@libp2p/interface'
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { ReplicaRecord } from '../../protocol/storage.js'
+import { ReplicaRecord } from '../../protocol/pb/storage.js'
 import { recordPieces } from '../../node/storage/record-pieces.js'
 import { frame } from '../../node/storage/replica-log.js'
 

@@ -1,11 +1,11 @@
-import { CtlRequest, PraasError, ProcessStatus, checkName, checkPid } from '../protocol/index.js'
-import { newPid, sourceHash } from './runtime/index.js'
-import type { Allocator, LeaderElection, Membership } from './cluster/index.js'
-import type { Directory } from './directory/index.js'
-import type { Lifecycle } from './durability/index.js'
+import { CtlRequest, PraasError, ProcessStatus, checkName, checkPid } from '../../protocol/index.js'
+import { newPid, sourceHash } from '../runtime/index.js'
+import type { Allocator, LeaderElection, Membership } from '../cluster/index.js'
+import type { Directory } from '../directory/index.js'
+import type { Lifecycle } from '../durability/index.js'
 import type { Peers } from './peers.js'
-import type { AppRegistry, ProcessRecord, Runtime } from './runtime/index.js'
-import type { CtlResponse, PeerInfo, ProcessInfo } from '../protocol/index.js'
+import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
+import type { CtlResponse, PeerInfo, ProcessInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
 export interface ControlInit {

@@ -1,8 +1,8 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { CTL_PROTOCOL, CtlChannels, CtlRequest } from '../protocol/index.js'
-import type { Host } from './host/host.js'
-import type { CtlResponse, PeerInfo } from '../protocol/index.js'
+import { CTL_PROTOCOL, CtlChannels, CtlRequest } from '../../protocol/index.js'
+import type { Host } from '../host/host.js'
+import type { CtlResponse, PeerInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 

@@ -1,7 +1,7 @@
-import { PraasError, checkPid } from '../protocol/index.js'
-import { ANY_SENDER, exactBytes } from './runtime/index.js'
-import type { Runtime } from './runtime/index.js'
-import type { InvokeRequest } from '../protocol/index.js'
+import { PraasError, checkPid } from '../../protocol/index.js'
+import { ANY_SENDER, exactBytes } from '../runtime/index.js'
+import type { Runtime } from '../runtime/index.js'
+import type { InvokeRequest } from '../../protocol/index.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 /**
