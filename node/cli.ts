@@ -3,6 +3,9 @@ import { Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { Client } from '../sdk/index.js'
 import { PraasError, toPraasError } from '../protocol/index.js'
+import { attenuateToken, inspectToken, isRight, issueToken, parseDuration, rightsFromBits, tokenId } from '../protocol/token.js'
+import { readClusterKey } from './trust/cluster-files.js'
+import type { Caveats, Right } from '../protocol/token.js'
 import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAILBOX_BYTES, DEFAULT_REPLICAS, DEFAULT_SWAP_AFTER_MS, DEFAULT_WORKER_HOT_SPIN_MS, startNode } from './node.js'
 
 function collect (value: string, previous: string[] = []): string[] {
@@ -19,13 +22,22 @@ async function readSwarmKey (path: string | undefined): Promise<Uint8Array | und
 }
 
 const bootstrapOption = (): Option => new Option('--bootstrap <multiaddr>', 'a node of the cluster (repeatable; default $PRAAS_BOOTSTRAP, comma separated)').argParser(collect)
+const tokenOption = (): Option => new Option('--token <token>', 'what this client may do (default $PRAAS_TOKEN, else ./.praas/admin.token)')
+
+/** The caller's token: --token, else $PRAAS_TOKEN, else ./.praas/admin.token (the node `npm start` runs wrote it). */
+async function tokenOf (opts: { token?: string }): Promise<string | undefined> {
+  if (opts.token != null && opts.token !== '') return opts.token.trim()
+  if (process.env.PRAAS_TOKEN != null && process.env.PRAAS_TOKEN !== '') return process.env.PRAAS_TOKEN.trim()
+  const stored = await readFile('.praas/admin.token', 'utf8').catch(() => undefined)
+  return stored?.trim()
+}
 const swarmKeyOption = (): Option => new Option('--swarm-key <file>', 'the cluster\'s pnet swarm key')
 
 /** Runs a command that talks to the cluster through a Client, and always closes it. */
-async function withClient<T> (opts: { bootstrap?: string[], swarmKey?: string }, fn: (client: Client) => Promise<T>): Promise<T> {
+async function withClient<T> (opts: { bootstrap?: string[], swarmKey?: string, token?: string }, fn: (client: Client) => Promise<T>): Promise<T> {
   const bootstrap = bootstrapOf(opts)
   if (bootstrap.length === 0) throw new PraasError('BAD_REQUEST', 'no bootstrap node: pass --bootstrap MULTIADDR or set PRAAS_BOOTSTRAP')
-  const client = await Client.connect({ bootstrap, swarmKey: await readSwarmKey(opts.swarmKey) })
+  const client = await Client.connect({ bootstrap, swarmKey: await readSwarmKey(opts.swarmKey), token: await tokenOf(opts) })
   try {
     return await fn(client)
   } finally {
@@ -45,9 +57,15 @@ const program = new Command('praas')
   .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
 
 program.command('node')
-  .description('run a node until SIGINT or SIGTERM')
+  .description('run a node until SIGINT or SIGTERM; `praas node remove PEERID` takes a member out of the cluster for good')
+  .argument('[action]', '`remove` to take a member out (needs the admin right)')
+  .argument('[peerId]', 'with remove: the member\'s peer id')
   .addOption(new Option('--listen <multiaddr>', 'address to listen on (repeatable; default TCP and QUIC port 4001)').argParser(collect))
   .addOption(bootstrapOption())
+  .option('--join <token>', 'join the cluster of --bootstrap with this node token (an empty data dir without it starts a new cluster)')
+  .addOption(tokenOption())
+  .option('--max-apps-per-client <n>', 'app names one client may hold', '64')
+  .option('--max-processes-per-client <n>', 'processes of one client this node hosts at most', '10000')
   .option('--data-dir <dir>', 'identity, apps and node.json', './.praas')
   .option('--apps <dir>', 'load every app module of this folder at start')
   .addOption(swarmKeyOption())
@@ -56,7 +74,18 @@ program.command('node')
   .option('--replicas <n>', 'copies of each process\'s state, this node\'s included (1: no replication)', String(DEFAULT_REPLICAS))
   .option('--swap-after <ms>', 'swap a process idle this long (0: never)', String(DEFAULT_SWAP_AFTER_MS))
   .option('--worker-hot-spin <ms>', 'an app worker polls this long for its next call, or for a ctx call\'s answer, instead of sleeping, when the last such wait was this short (lower latency for CPU time; 0: never)', String(DEFAULT_WORKER_HOT_SPIN_MS))
-  .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string, replicas: string, swapAfter: string, workerHotSpin: string }) => {
+  .action(async (action: string | undefined, peerId: string | undefined, opts: { listen?: string[], bootstrap?: string[], join?: string, token?: string, dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string, replicas: string, swapAfter: string, workerHotSpin: string, maxAppsPerClient: string, maxProcessesPerClient: string }) => {
+    if (action != null) {
+      if (action !== 'remove' || peerId == null) throw new PraasError('BAD_REQUEST', 'usage: praas node remove PEERID (or praas node [options] to run a node)')
+      await withClient(opts, async client => { await client.removeNode(peerId) })
+      process.stderr.write(`removed ${peerId} from the cluster\n`)
+      return
+    }
+    const maxAppsPerClient = Number(opts.maxAppsPerClient)
+    const maxProcessesPerClient = Number(opts.maxProcessesPerClient)
+    if (!Number.isInteger(maxAppsPerClient) || maxAppsPerClient < 1 || !Number.isInteger(maxProcessesPerClient) || maxProcessesPerClient < 1) {
+      throw new PraasError('BAD_REQUEST', '--max-apps-per-client and --max-processes-per-client take positive numbers')
+    }
     const replicas = Number(opts.replicas)
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new PraasError('BAD_REQUEST', '--replicas takes a number from 1 to 16')
     const swapAfterMs = Number(opts.swapAfter)
@@ -71,6 +100,9 @@ program.command('node')
       dataDir: opts.dataDir,
       listen: opts.listen,
       bootstrap: bootstrapOf(opts),
+      join: opts.join,
+      maxAppsPerClient,
+      maxProcessesPerClient,
       appsDir: opts.apps,
       swarmKey: await readSwarmKey(opts.swarmKey),
       functionTimeoutMs,
@@ -79,7 +111,7 @@ program.command('node')
       swapAfterMs,
       workerHotSpinMs
     })
-    process.stderr.write(`praas node ${node.peerId}\n${node.addrs.map(a => `  listening on ${a}\n`).join('')}`)
+    process.stderr.write(`praas node ${node.peerId} of cluster ${node.cluster}\n${node.addrs.map(a => `  listening on ${a}\n`).join('')}`)
     let stopping = false
     const stop = (signal: string): void => {
       if (stopping) return
@@ -97,7 +129,7 @@ program.command('node')
 program.command('deploy')
   .description('upload a single-file ES module as app APP')
   .argument('<app>').argument('<file>')
-  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .addOption(bootstrapOption()).addOption(swarmKeyOption()).addOption(tokenOption())
   .action(async (app: string, file: string, opts) => {
     const source = await readFile(file)
     await withClient(opts, async client => { await client.deploy(app, source) })
@@ -109,7 +141,7 @@ program.command('create')
   .argument('<app>')
   .option('--pid <pid>', 'the pid to give it')
   .option('--node <peerId>', 'the node to place it on')
-  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .addOption(bootstrapOption()).addOption(swarmKeyOption()).addOption(tokenOption())
   .action(async (app: string, opts) => {
     const pid = await withClient(opts, async client => await client.create(app, { pid: opts.pid, node: opts.node }))
     process.stdout.write(`${pid}\n`)
@@ -121,7 +153,7 @@ program.command('invoke')
   .option('--data <string>', 'the input, as UTF-8')
   .option('--data-file <file>', 'the input, read from a file')
   .option('--timeout <ms>', 'fail with TIMEOUT after this long')
-  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .addOption(bootstrapOption()).addOption(swarmKeyOption()).addOption(tokenOption())
   .action(async (pid: string, fn: string, opts) => {
     if (opts.data != null && opts.dataFile != null) throw new PraasError('BAD_REQUEST', 'give --data or --data-file, not both')
     const data = opts.dataFile != null ? await readFile(opts.dataFile) : opts.data
@@ -133,7 +165,7 @@ program.command('invoke')
 program.command('ps')
   .description('list processes: pid, app, status, hosting node')
   .option('--json', 'print a JSON array of {pid, app, status, node}')
-  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .addOption(bootstrapOption()).addOption(swarmKeyOption()).addOption(tokenOption())
   .action(async (opts) => {
     const list = await withClient(opts, async client => await client.list())
     if (opts.json === true) {
@@ -148,7 +180,7 @@ program.command('ps')
 program.command('status')
   .description('the mesh: nodes, leader, per-node load')
   .option('--json', 'print {leader, term, nodes: [{peerId, addrs, load}]}')
-  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .addOption(bootstrapOption()).addOption(swarmKeyOption()).addOption(tokenOption())
   .action(async (opts) => {
     const status = await withClient(opts, async client => await client.status())
     if (opts.json === true) {
@@ -162,7 +194,7 @@ program.command('status')
 program.command('delete')
   .description('delete a process and its state')
   .argument('<pid>')
-  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .addOption(bootstrapOption()).addOption(swarmKeyOption()).addOption(tokenOption())
   .action(async (pid: string, opts) => {
     await withClient(opts, async client => { await client.delete(pid) })
   })
@@ -170,7 +202,7 @@ program.command('delete')
 program.command('swap')
   .description('persist a process (state and unread messages) and free its compute; the next call brings it back')
   .argument('<pid>')
-  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .addOption(bootstrapOption()).addOption(swarmKeyOption()).addOption(tokenOption())
   .action(async (pid: string, opts) => {
     await withClient(opts, async client => { await client.swap(pid) })
   })
@@ -179,12 +211,51 @@ program.command('migrate')
   .description('move a running process to another node; calls meanwhile wait and run there')
   .argument('<pid>')
   .requiredOption('--to <peerId>', 'the peer id of the target node')
-  .addOption(bootstrapOption()).addOption(swarmKeyOption())
+  .addOption(bootstrapOption()).addOption(swarmKeyOption()).addOption(tokenOption())
   .action(async (pid: string, opts) => {
     await withClient(opts, async client => { await client.migrate(pid, opts.to) })
   })
 
+const token = program.command('token').description('mint and revoke tokens (SPEC "Trust")')
+
+token.command('create')
+  .description('mint a token with at most the rights of yours (printed on stdout; its id on stderr)')
+  .requiredOption('--role <role>', 'node (to join a node with) or client')
+  .option('--rights <list>', 'client rights, comma separated (deploy,create,invoke,send,recv,list,swap,migrate,delete,status,admin); default: all of yours')
+  .option('--app <app>', 'limit it to an app (repeatable)', collect)
+  .option('--pid <pid>', 'limit it to a process (repeatable)', collect)
+  .option('--ttl <duration>', 'its life, e.g. 15m, 12h, 30d', '30d')
+  .option('--cluster-key <file>', 'mint from the cluster\'s owner key (DATA_DIR/cluster.key) instead of a token')
+  .addOption(tokenOption())
+  .action(async (opts: { role: string, rights?: string, app?: string[], pid?: string[], ttl: string, clusterKey?: string, token?: string }) => {
+    if (opts.role !== 'node' && opts.role !== 'client') throw new PraasError('BAD_REQUEST', '--role is node or client')
+    const rights = opts.rights?.split(',').map(r => r.trim()).filter(r => r !== '')
+    const unknown = rights?.filter(r => !isRight(r)) ?? []
+    if (unknown.length > 0) throw new PraasError('BAD_REQUEST', `unknown right ${unknown.join(', ')}`)
+    const caveats: Caveats = { role: opts.role, rights: rights as Right[] | undefined, apps: opts.app, pids: opts.pid, ttlMs: parseDuration(opts.ttl) }
+    let minted: string
+    if (opts.clusterKey != null) {
+      minted = issueToken(await readClusterKey(opts.clusterKey), caveats)
+    } else {
+      const parent = await tokenOf(opts)
+      if (parent == null) throw new PraasError('UNAUTHORIZED', 'no token to mint from: pass --token, set PRAAS_TOKEN, or run where ./.praas/admin.token is')
+      minted = attenuateToken(parent, caveats)
+    }
+    const grant = inspectToken(minted)
+    process.stdout.write(`${minted}\n`)
+    process.stderr.write(`token ${tokenId(minted)}: ${grant.role}${grant.role === 'client' ? ` ${rightsFromBits(grant.rights).join(',')}` : ''}, expires ${Number.isFinite(grant.notAfter) ? new Date(grant.notAfter).toISOString() : 'never'}\n`)
+  })
+
+token.command('revoke')
+  .description('revoke a token, given whole or by its id (by id needs the admin right); every node refuses it within seconds')
+  .argument('<tokenOrId>')
+  .addOption(bootstrapOption()).addOption(swarmKeyOption()).addOption(tokenOption())
+  .action(async (tokenOrId: string, opts) => {
+    const id = await withClient(opts, async client => await client.revoke(tokenOrId))
+    process.stderr.write(`revoked ${id}\n`)
+  })
+
 program.parseAsync(process.argv).then(() => {
   const command = process.argv[2]
-  if (command !== 'node') process.exit(0)
+  if (command !== 'node' || process.argv[3] === 'remove') process.exit(0)
 }, fail)

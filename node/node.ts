@@ -1,9 +1,19 @@
 import '../protocol/polyfill.js'
 import { logger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import { CHANNEL_PROTOCOL, CTL_PROTOCOL, INVOKE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
+import { ByteBudget } from '../protocol/budget.js'
+import { tokenCluster } from '../protocol/token.js'
+import { createCluster, readClusterConfig } from './trust/cluster-files.js'
+import { ConnectionGrants } from './trust/grants.js'
+import { AppOwners, DEFAULT_MAX_APPS_PER_CLIENT, DEFAULT_MAX_PROCESSES_PER_CLIENT, ProcessOwners } from './trust/quotas.js'
+import type { InboundLimits } from '../protocol/budget.js'
+import type { Right } from '../protocol/token.js'
+import type { Connection } from '@libp2p/interface'
 import { serveChannelRequest } from './services/channel-service.js'
 import { Router } from './services/router.js'
 import { ControlService } from './services/control.js'
@@ -20,8 +30,17 @@ export interface NodeOptions {
   dataDir?: string
   /** Multiaddrs to listen on. Default: TCP and QUIC on port 4001, all interfaces. */
   listen?: string[]
-  /** Multiaddrs (with /p2p/) of nodes to join. */
+  /** Multiaddrs (with /p2p/) of nodes of the cluster to join or rejoin. */
   bootstrap?: string[]
+  /**
+   * A token of the `node` role (or one with the `admin` right) to join the cluster of the
+   * bootstrap nodes with. Without it, a node whose data dir holds no cluster creates one.
+   */
+  join?: string
+  /** App names one client (token owner) may hold. Default 64. */
+  maxAppsPerClient?: number
+  /** Processes of one client this node hosts at most. Default 10,000. */
+  maxProcessesPerClient?: number
   /** A folder of app modules to load at start. */
   appsDir?: string
   /** The contents of a pnet swarm key file; only peers with the same key can connect. */
@@ -67,10 +86,22 @@ export const DEFAULT_WORKER_HOT_SPIN_MS = 1
 export interface PraasNode {
   peerId: string
   addrs: string[]
+  /** The id of the cluster this node is a member of. */
+  cluster: string
   stop(): Promise<void>
 }
 
 const CTL_TIMEOUT_MS = 30_000
+/**
+ * Bytes of requests (being received, or running) one client connection may make this node hold,
+ * and all clients together; members (other nodes) get a larger budget per connection. A peer with
+ * no token is refused at a request's first frame and holds nothing.
+ */
+const CLIENT_CONNECTION_BYTES = 64 * 1024 * 1024
+const ALL_CLIENTS_BYTES = 512 * 1024 * 1024
+const MEMBER_CONNECTION_BYTES = 512 * 1024 * 1024
+/** A control request of a peer without a token is at most this large (a ping, a status). */
+const ANONYMOUS_CTL_BYTES = 4096
 /** The longest one image's chunk stream may take (1 GiB at 10 MB/s). */
 const CHUNK_STREAM_TIMEOUT_MS = 120_000
 
@@ -79,20 +110,70 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const log = logger('praas:node')
   const dataDir = resolve(options.dataDir ?? '.praas')
   await mkdir(dataDir, { recursive: true })
+  const privateKey = await loadOrCreateIdentity(dataDir)
+  const bootstrap = options.bootstrap ?? []
+  let config = await readClusterConfig(dataDir)
+  const selfIdAtStart = peerIdFromPrivateKey(privateKey).toString()
+  const member = config?.members.some(m => m.peerId === selfIdAtStart) === true
+  if (!member && options.join == null) {
+    if (config != null) throw new PraasError('UNAUTHORIZED', `this node was removed from cluster ${config.cluster}: join it again with --join TOKEN`)
+    if (bootstrap.length > 0) throw new PraasError('BAD_REQUEST', 'this data dir belongs to no cluster: join one with --join TOKEN (a node token of the cluster), or start a new cluster without --bootstrap')
+    config = await createCluster(dataDir, selfIdAtStart)
+    log('created cluster %s', config.cluster)
+  }
+  if (!member && options.join != null) tokenCluster(options.join)
   const images = new ImageStore(join(dataDir, 'images'))
   const replicaStore = new ReplicaStore(join(dataDir, 'replicas'))
   await images.open()
   await replicaStore.open()
   const host: Host = await createHost({
-    privateKey: await loadOrCreateIdentity(dataDir),
+    privateKey,
     listen: options.listen ?? DEFAULT_LISTEN,
     swarmKey: options.swarmKey,
-    bootstrap: options.bootstrap ?? []
+    bootstrap,
+    cluster: { roster: { dataDir, config }, election: { stateFile: join(dataDir, 'election.json') } }
   })
-  const { directory, allocator, election, membership } = host.services
+  const { directory, allocator, election, membership, roster } = host.services
   const selfId = host.peerId.toString()
   const selfAddrs = (): string[] => host.getMultiaddrs().map(a => a.toString())
-  const peers = new Peers(host, logger('praas:peers'))
+  if (!roster.isMember(selfId)) {
+    try {
+      const joined = await roster.join(options.join!, bootstrap.map(a => multiaddr(a)), host.getMultiaddrs().map(a => a.decapsulateCode(421).bytes))
+      log('joined cluster %s (%d members)', joined.cluster, joined.members.length)
+    } catch (err) {
+      await host.stop()
+      throw err
+    }
+    // Streams of members-only protocols were refused while this node was not a member: start afresh.
+    await Promise.all(host.getConnections().map(async c => { await c.close().catch(() => {}) }))
+  }
+  const grants = new ConnectionGrants(roster, logger('praas:trust'))
+  await grants.start(host)
+  const appOwners = new AppOwners(join(dataDir, 'app-owners.json'))
+  await appOwners.load()
+  const clientBytes = new ByteBudget(ALL_CLIENTS_BYTES)
+  const budgets = new WeakMap<Connection, ByteBudget>()
+  const budgetOf = (connection: Connection): ByteBudget => {
+    let budget = budgets.get(connection)
+    if (budget == null) {
+      budget = grants.isMember(connection) ? new ByteBudget(MEMBER_CONNECTION_BYTES) : new ByteBudget(CLIENT_CONNECTION_BYTES, clientBytes)
+      budgets.set(connection, budget)
+    }
+    return budget
+  }
+  /** The limits of a client-facing stream: every request checked at its first frame, and its bytes counted. */
+  const limitsFor = (connection: Connection, right: (fn: string) => Right): InboundLimits => ({
+    budget: budgetOf(connection),
+    admit: (pid, fn) => {
+      try {
+        grants.check(connection, right(fn), { pid, app: runtime.get(pid)?.app })
+        return undefined
+      } catch (err) {
+        return err as Error
+      }
+    }
+  })
+  const peers = new Peers(host, logger('praas:peers'), (id) => roster.isMember(id))
   let control: ControlService | undefined
   let router: Router | undefined
   const members = (): string[] => membership.members().map(m => m.peerId)
@@ -163,7 +244,25 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     stepDown,
     log: logger('praas:state')
   })
-  control = new ControlService({ selfId, selfAddrs, apps, runtime, peers, directory, allocator, election, membership, lifecycle, log: logger('praas:ctl') })
+  control = new ControlService({
+    selfId,
+    selfAddrs,
+    apps,
+    runtime,
+    peers,
+    directory,
+    allocator,
+    election,
+    membership,
+    lifecycle,
+    roster,
+    grants,
+    appOwners,
+    processOwners: new ProcessOwners((pid) => runtime.get(pid) != null),
+    maxAppsPerClient: options.maxAppsPerClient ?? DEFAULT_MAX_APPS_PER_CLIENT,
+    maxProcessesPerClient: options.maxProcessesPerClient ?? DEFAULT_MAX_PROCESSES_PER_CLIENT,
+    log: logger('praas:ctl')
+  })
   router = new Router({
     host,
     peers,
@@ -171,6 +270,9 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     locate: async (pid, suspect) => await control!.locate(pid, false, {}, suspect),
     forget: (pid) => { control!.forget(pid) }
   })
+  const learnMembers = (): void => { peers.addMembers(roster.members().map(id => ({ id, addrs: roster.addrsOf(id) }))) }
+  learnMembers()
+  roster.addEventListener('change', learnMembers)
   membership.setLoad(() => runtime.load)
   peers.announced = (id) => membership.get(id)?.addrs
   // One activation per pid: a newer epoch elsewhere means this one steps down.
@@ -182,34 +284,35 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   await apps.loadStored()
   if (options.appsDir != null) await apps.loadDir(resolve(options.appsDir))
 
-  await host.handle(INVOKE_PROTOCOL, (stream) => {
+  await host.handle(INVOKE_PROTOCOL, (stream, connection) => {
     // the options go on as they are: their signal is made only if something reads it
-    serveInvokeStream(stream, async (request, options) => await runtime.invoke(request.pid, request.fn, request.payload, options))
+    serveInvokeStream(stream, async (request, options) => await runtime.invoke(request.pid, request.fn, request.payload, options), limitsFor(connection, () => 'invoke'))
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CHANNEL_PROTOCOL, (stream, connection) => {
     const remote = connection.remotePeer.toString()
-    serveInvokeStream(stream, async (request, options) => await serveChannelRequest(runtime, remote, peers.get(remote) != null, request, options))
+    serveInvokeStream(stream, async (request, options) => await serveChannelRequest(runtime, remote, grants.isMember(connection), request, options),
+      limitsFor(connection, (fn) => (fn === 'recv' ? 'recv' : 'send')))
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CTL_PROTOCOL, (stream, connection) => {
-    const from = connection.remotePeer.toString()
-    serveCtlStream(stream, async (request, opts) => await control!.handle(request, from, opts), { timeoutMs: CTL_TIMEOUT_MS })
-  }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
-
-  await host.handle(STATE_PROTOCOL, (stream, connection) => {
-    const remote = connection.remotePeer.toString()
-    serveInvokeStream(stream, async (request) => {
-      // Only nodes of this mesh hold replicas and move processes; a client may not write here.
-      if (peers.get(remote) == null && membership.get(remote) == null) throw new PraasError('UNAUTHORIZED', 'the state protocol is for nodes of this mesh')
-      return await stateService.handle(request)
+    const peer = connection.remotePeer.toString()
+    serveCtlStream(stream, async (request, opts) => await control!.handle(request, { peer, member: grants.isMember(connection), grant: grants.of(connection) }, opts), {
+      timeoutMs: CTL_TIMEOUT_MS,
+      limits: {
+        budget: budgetOf(connection),
+        // a peer without a token may ping and be told what it lacks, not send bulk
+        admit: (_pid, _fn, size) => (size > ANONYMOUS_CTL_BYTES && !grants.isMember(connection) && grants.of(connection) == null)
+          ? new PraasError('UNAUTHORIZED', 'present a token first: this connection holds none')
+          : undefined
+      }
     })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
 
-  await host.handle(STATE_CHUNKS_PROTOCOL, (stream, connection) => {
-    const remote = connection.remotePeer.toString()
-    if (peers.get(remote) == null && membership.get(remote) == null) {
-      stream.abort(new PraasError('UNAUTHORIZED', 'the state protocol is for nodes of this mesh'))
-      return
-    }
+  // members only (node/cluster/services.ts MEMBER_PROTOCOLS): a stream of anyone else is refused before it is read
+  await host.handle(STATE_PROTOCOL, (stream, connection) => {
+    serveInvokeStream(stream, async (request) => await stateService.handle(request), { budget: budgetOf(connection) })
+  }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+
+  await host.handle(STATE_CHUNKS_PROTOCOL, (stream) => {
     receiveChunks(stream, (chunk) => { stateService.stageChunk(chunk) }, { signal: AbortSignal.timeout(CHUNK_STREAM_TIMEOUT_MS), maxBytes: stateService.stageRoom })
   }, { maxInboundStreams: 64, maxOutboundStreams: 64 })
 
@@ -217,12 +320,13 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   lifecycle.start()
   const addrs = selfAddrs()
   if (addrs.length === 0) throw new PraasError('UNAVAILABLE', 'the node listens on no address')
-  await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid })
+  await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid, cluster: roster.clusterId ?? '' })
   log('node %s ready on %s', selfId, addrs.join(' '))
 
   return {
     peerId: selfId,
     addrs,
+    cluster: roster.clusterId ?? '',
     async stop () {
       // Nothing is lost on a clean stop: every hosted process is swapped (disk and replicas) first.
       lifecycle!.stop()
@@ -239,7 +343,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   }
 }
 
-async function writeNodeJson (dataDir: string, info: { peerId: string, addrs: string[], pid: number }): Promise<void> {
+async function writeNodeJson (dataDir: string, info: { peerId: string, addrs: string[], pid: number, cluster: string }): Promise<void> {
   const path = join(dataDir, 'node.json')
   const tmp = `${path}.${process.pid}.tmp`
   await writeFile(tmp, JSON.stringify(info, null, 2) + '\n')

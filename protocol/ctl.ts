@@ -7,6 +7,7 @@ import { MAX_CTL_MESSAGE_BYTES } from './limits.js'
 import type { DialTarget, StreamOpener } from './channels.js'
 import type { InvokeChannel } from './invoke.js'
 import type { CtlRequest, CtlResponse } from './pb/messages.js'
+import type { InboundLimits } from './budget.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 
 /** The `fn` of every control call on the invoke framing. */
@@ -79,7 +80,7 @@ export interface CtlHandler {
  * malformed is answered with TOO_LARGE or BAD_REQUEST without reaching the handler; an error of
  * the handler's that is not a PraasError went wrong on this side or further on (UNAVAILABLE).
  */
-export function serveCtlStream (stream: Stream, handler: CtlHandler, options: { timeoutMs: number }): void {
+export function serveCtlStream (stream: Stream, handler: CtlHandler, options: { timeoutMs: number, limits?: InboundLimits }): void {
   serveInvokeStream(stream, async (call, { signal }) => {
     if (call.fn !== CTL_FN) throw new PraasError('BAD_REQUEST', `unknown control call ${call.fn}`)
     if (call.payload.byteLength > MAX_CTL_MESSAGE_BYTES) throw tooLarge('a control request', call.payload.byteLength)
@@ -93,5 +94,8 @@ export function serveCtlStream (stream: Stream, handler: CtlHandler, options: { 
     const bytes = encodeCtlResponse(response)
     if (bytes.byteLength > MAX_CTL_MESSAGE_BYTES) throw tooLarge('a control response', bytes.byteLength)
     return bytes
+  }, {
+    ...options.limits,
+    admit: (pid, fn, size) => (size > MAX_CTL_MESSAGE_BYTES ? tooLarge('a control request', size) : options.limits?.admit?.(pid, fn, size))
   })
 }

@@ -19,12 +19,12 @@ export const DHT_PROTOCOL = '/praas/kad/1.0.0'
  *
  * Each call makes a fresh stale-record guard (see `locationValidator`): call it once per peer.
  */
-export function praasDhtInit (mode: 'server' | 'client'): KadDHTInit {
+export function praasDhtInit (mode: 'server' | 'client', isMember?: (peerId: string) => boolean): KadDHTInit {
   return {
     protocol: DHT_PROTOCOL,
     clientMode: mode === 'client',
     peerInfoMapper: passthroughMapper,
-    validators: { [LOCATION_NAMESPACE]: locationValidator() },
+    validators: { [LOCATION_NAMESPACE]: locationValidator(isMember) },
     selectors: { [LOCATION_NAMESPACE]: selectLocationRecord },
     initialQuerySelfInterval: 0,
     allowQueryWithZeroPeers: mode === 'server',

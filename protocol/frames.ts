@@ -1,10 +1,12 @@
 import { writer as protonsWriter } from 'protons-runtime'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { DEFAULT_PARTIAL_TIMEOUT_MS } from './budget.js'
 import { decodeInvokeFrame } from './codec.js'
-import { PraasError } from './errors.js'
+import { PraasError, toPraasError } from './errors.js'
 import { markFresh } from './fresh-bytes.js'
 import { CHUNK_BYTES, MAX_INFLIGHT_PER_STREAM, MAX_INVOKE_FRAME_BYTES, MAX_PAYLOAD_BYTES } from './limits.js'
 import { InvokeFrame } from './pb/messages.js'
+import type { InboundLimits } from './budget.js'
 import type { InvokeFrameInit } from './codec.js'
 import type { AbortOptions, MessageStream } from '@libp2p/interface'
 
@@ -12,6 +14,8 @@ import type { AbortOptions, MessageStream } from '@libp2p/interface'
 export interface InvokeMessage {
   head: InvokeFrame
   payload: Uint8Array
+  /** Bytes taken from the reader's budget for it: the handler gives them back when done with it. */
+  held?: number
 }
 
 export interface FrameHandlers {
@@ -23,12 +27,18 @@ export interface FrameHandlers {
   onControl(frame: InvokeFrame): void
   /** A frame could not be decoded; it was skipped and the stream stays in step. */
   onMalformed(error: PraasError): void
+  /** Whether a response to this request id is awaited; one that is not is discarded unread. */
+  expects?(id: number): boolean
 }
 
 interface PartialMessage {
   head: InvokeFrame
   parts: Uint8ArrayList
   refused: boolean
+  /** When its first frame came (performance.now()). */
+  since: number
+  /** Bytes taken from the budget for it. */
+  held: number
 }
 
 /** A length prefix over the frame limit: the stream cannot be kept in step past it. */
@@ -220,8 +230,13 @@ export class FrameReader {
   private readonly decoder = new FrameDecoder(MAX_INVOKE_FRAME_BYTES)
   private readonly partials = new Map<string, PartialMessage>()
   private readonly onFrameBound = (bytes: Uint8Array | Uint8ArrayList): void => { this.onFrame(bytes) }
+  private readonly partialTimeoutMs: number
+  private sweeper?: ReturnType<typeof setTimeout>
+  /** Since when the decoder has held the start of a frame (performance.now()), if it does. */
+  private frameSince = 0
 
-  constructor (private readonly stream: MessageStream, private readonly handlers: FrameHandlers) {
+  constructor (private readonly stream: MessageStream, private readonly handlers: FrameHandlers, private readonly limits: InboundLimits = {}) {
+    this.partialTimeoutMs = limits.partialTimeoutMs ?? DEFAULT_PARTIAL_TIMEOUT_MS
     stream.addEventListener('message', (evt) => { this.onData(evt.data) })
   }
 
@@ -230,7 +245,59 @@ export class FrameReader {
       this.decoder.decode(data, this.onFrameBound)
     } catch (err) {
       this.stream.abort(new PraasError('BAD_REQUEST', `invalid frame length: ${(err as Error).message}`))
+      return
     }
+    if (this.decoder.pending === 0) {
+      this.frameSince = 0
+    } else if (this.frameSince === 0) {
+      this.frameSince = performance.now()
+      this.sweepLater()
+    }
+  }
+
+  /**
+   * Drops what stopped arriving: a partial message older than the limit is refused (TIMEOUT) and
+   * its bytes given back; a frame whose start has waited that long for its end resets the stream
+   * (the stream cannot be kept in step past it).
+   */
+  private sweepLater (): void {
+    if (this.sweeper != null) return
+    this.sweeper = setTimeout(() => {
+      this.sweeper = undefined
+      const oldest = performance.now() - this.partialTimeoutMs
+      if (this.frameSince !== 0 && this.frameSince < oldest) {
+        this.stream.abort(new PraasError('TIMEOUT', `a frame did not arrive whole within ${this.partialTimeoutMs} ms`))
+        return
+      }
+      for (const [key, partial] of this.partials) {
+        if (partial.since >= oldest) continue
+        this.drop(key, partial)
+        if (!partial.refused) this.handlers.onRefused(partial.head, new PraasError('TIMEOUT', `the message did not arrive whole within ${this.partialTimeoutMs} ms`))
+      }
+      if (this.partials.size > 0 || this.frameSince !== 0) this.sweepLater()
+    }, Math.max(10, this.partialTimeoutMs / 2))
+    this.sweeper.unref?.()
+  }
+
+  private drop (key: string, partial: PartialMessage): void {
+    this.partials.delete(key)
+    if (partial.held > 0) this.limits.budget?.give(partial.held)
+    partial.held = 0
+  }
+
+  /**
+   * Checks a request at its first frame against the limits: an error to refuse it with, or the
+   * bytes taken from the budget for it.
+   */
+  private admit (frame: InvokeFrame): PraasError | number {
+    if (frame.kind === InvokeFrame.Kind.RESPONSE && this.handlers.expects?.(frame.id) === false) return new PraasError('BAD_REQUEST', `a response to ${frame.id}, which nothing awaits`)
+    if (frame.kind !== InvokeFrame.Kind.REQUEST) return 0
+    const refusal = this.limits.admit?.(frame.pid, frame.fn, frame.size)
+    if (refusal != null) return toPraasError(refusal, 'UNAUTHORIZED')
+    const budget = this.limits.budget
+    if (budget == null || frame.size > MAX_PAYLOAD_BYTES) return 0
+    if (!budget.take(frame.size)) return new PraasError('UNAVAILABLE', `this connection already holds ${budget.used} bytes of requests (limit ${budget.limit}): retry when they are answered`)
+    return frame.size
   }
 
   private onFrame (bytes: Uint8Array | Uint8ArrayList): void {
@@ -248,7 +315,9 @@ export class FrameReader {
       return
     }
     if (frame.kind === InvokeFrame.Kind.CANCEL) {
-      this.partials.delete(`${InvokeFrame.Kind.REQUEST}:${frame.id}`)
+      const key = `${InvokeFrame.Kind.REQUEST}:${frame.id}`
+      const partial = this.partials.get(key)
+      if (partial != null) this.drop(key, partial)
       this.handlers.onControl(frame)
       return
     }
@@ -267,24 +336,30 @@ export class FrameReader {
         this.handlers.onRefused(frame, new PraasError('BAD_REQUEST', 'payload shorter than its declared size'))
         return
       }
+      const admitted = this.admit(frame)
+      if (admitted instanceof PraasError) {
+        this.handlers.onRefused(frame, admitted)
+        return
+      }
       if (!(chunk instanceof Uint8Array)) {
         const payload = assemble(chunk, frame.kind)
         frame.chunk = payload
         chunk = payload
       }
-      this.handlers.onMessage({ head: frame, payload: chunk })
+      this.handlers.onMessage({ head: frame, payload: chunk, held: admitted })
       return
     }
     if (this.partials.size >= MAX_INFLIGHT_PER_STREAM) {
       this.stream.abort(new PraasError('BAD_REQUEST', 'too many partial messages on one stream'))
       return
     }
-    const refused = frame.size > MAX_PAYLOAD_BYTES
-    this.partials.set(key, { head: frame, parts: new Uint8ArrayList(chunk), refused })
-    if (refused) {
-      this.handlers.onRefused(frame, new PraasError('TOO_LARGE', `payload of ${frame.size} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`))
-      this.partials.get(key)!.parts = new Uint8ArrayList()
-    }
+    const refusal = frame.size > MAX_PAYLOAD_BYTES
+      ? new PraasError('TOO_LARGE', `payload of ${frame.size} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`)
+      : this.admit(frame)
+    const refused = refusal instanceof PraasError
+    this.partials.set(key, { head: frame, parts: refused ? new Uint8ArrayList() : new Uint8ArrayList(chunk), refused, since: performance.now(), held: refused ? 0 : refusal })
+    this.sweepLater()
+    if (refused) this.handlers.onRefused(frame, refusal)
   }
 
   private onContinuation (key: string, partial: PartialMessage, frame: InvokeFrame, chunk: Uint8Array | Uint8ArrayList): void {
@@ -297,18 +372,21 @@ export class FrameReader {
       }
     }
     if (frame.more) return
+    const held = partial.held
     this.partials.delete(key)
-    if (partial.refused) return
-    if (partial.parts.byteLength !== partial.head.size) {
-      this.handlers.onRefused(partial.head, new PraasError('BAD_REQUEST', 'payload shorter than its declared size'))
+    if (partial.refused || partial.parts.byteLength !== partial.head.size) {
+      if (held > 0) this.limits.budget?.give(held)
+      if (!partial.refused) this.handlers.onRefused(partial.head, new PraasError('BAD_REQUEST', 'payload shorter than its declared size'))
       return
     }
-    this.handlers.onMessage({ head: partial.head, payload: assemble(partial.parts, partial.head.kind) })
+    this.handlers.onMessage({ head: partial.head, payload: assemble(partial.parts, partial.head.kind), held })
   }
 
-  /** Ends every partial message; called when the stream closes. */
+  /** Ends every partial message and gives their bytes back; called when the stream closes. */
   clear (): void {
-    this.partials.clear()
+    for (const [key, partial] of this.partials) this.drop(key, partial)
+    clearTimeout(this.sweeper)
+    this.sweeper = undefined
   }
 }
 

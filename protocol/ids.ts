@@ -15,3 +15,6 @@ export const STATE_PROTOCOL = '/praas/state/1.0.0'
  * the speed of a raw stream (no call framing); the call on /praas/state/1.0.0 that uses them follows.
  */
 export const STATE_CHUNKS_PROTOCOL = '/praas/state/1.0.0/chunks'
+
+/** A client presents its token here, once per connection (protocol/auth.ts). */
+export const AUTH_PROTOCOL = '/praas/auth/1.0.0'

@@ -3,6 +3,7 @@ import { errorFromWire, errorToWire, PraasError, toPraasError } from './errors.j
 import { FrameReader, writeFrame, writeMessage } from './frames.js'
 import { InvokeFrame } from './pb/messages.js'
 import { CHUNK_BYTES, MAX_INFLIGHT_PER_STREAM, MAX_PAYLOAD_BYTES } from './limits.js'
+import type { InboundLimits } from './budget.js'
 import type { InvokeMessage } from './frames.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 
@@ -45,7 +46,8 @@ export class InvokeChannel {
       onMessage: (message) => { this.settle(message.head.id, message) },
       onRefused: (head, error) => { this.settle(head.id, error) },
       onControl: () => {},
-      onMalformed: () => {}
+      onMalformed: () => {},
+      expects: (id) => this.pending.has(id)
     })
     stream.addEventListener('close', (evt) => {
       this.closed = true
@@ -145,7 +147,7 @@ export interface InvokeHandler {
  * writes each response as soon as it is ready. Past MAX_INFLIGHT_PER_STREAM running calls the
  * stream is paused, so a flooding caller meets yamux's flow control rather than our memory.
  */
-export function serveInvokeStream (stream: Stream, handler: InvokeHandler): void {
+export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limits: InboundLimits = {}): void {
   stream.inactivityTimeout = STREAM_INACTIVITY_TIMEOUT_MS
   const running = new Map<number, Cancellation>()
   let paused = false
@@ -175,6 +177,7 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler): void
       if (!cancellation.aborted) respondError(head.id, err)
     } finally {
       running.delete(head.id)
+      if (message.held != null && message.held > 0) limits.budget?.give(message.held)
       if (paused && running.size < MAX_INFLIGHT_PER_STREAM / 2) {
         paused = false
         stream.resume()
@@ -190,7 +193,7 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler): void
     onRefused: (head, error) => { respondError(head.id, error) },
     onControl: (frame) => { running.get(frame.id)?.abort(new PraasError('TIMEOUT', 'cancelled by the caller')) },
     onMalformed: () => {}
-  })
+  }, limits)
 
   stream.addEventListener('close', () => {
     reader.clear()

@@ -6,6 +6,7 @@ import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { LocationRecord, SignedLocation } from './pb/directory.js'
 import { PraasError } from './errors.js'
+import { MAX_GRANT_BYTES, verifyGrant } from './grant.js'
 import { MAX_PID_LENGTH } from './limits.js'
 import type { AbortOptions, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -29,6 +30,16 @@ export type LocationStatus = 'active' | 'swapped' | 'deleted'
 export interface ActivationEpoch {
   term: number
   counter: number
+  /**
+   * The leader's signed grant of this epoch for one pid and node (protocol/grant.ts); a location
+   * record is published only with it. Absent on epochs read back from storage.
+   */
+  grant?: Uint8Array
+}
+
+/** Who may speak for the cluster: location records count only when a member signed and granted them. */
+export interface VerifyLocationOptions extends AbortOptions {
+  isMember?(peerId: string): boolean
 }
 
 /** A verified location record: who hosts `pid`, since which activation. */
@@ -91,6 +102,7 @@ export async function signLocation (init: LocationInit, privateKey: PrivateKey, 
   if (init.pid.length === 0 || init.pid.length > MAX_PID_LENGTH) throw invalid('pid length')
   const addrs = init.addrs.slice(0, MAX_LOCATION_ADDRS).map(a => withoutPeer(a).bytes)
     .filter(b => b.byteLength <= MAX_LOCATION_ADDR_BYTES)
+  if (init.epoch.grant == null) throw invalid('the epoch carries no grant from the allocator')
   const record = LocationRecord.encode({
     pid: init.pid,
     node: peerId.toMultihash().bytes,
@@ -99,7 +111,8 @@ export async function signLocation (init: LocationInit, privateKey: PrivateKey, 
     counter: init.epoch.counter,
     seq: init.seq,
     status: STATUS_TO_WIRE[init.status ?? 'active'],
-    app: init.app ?? ''
+    app: init.app ?? '',
+    grant: init.epoch.grant as Uint8Array<ArrayBuffer>
   })
   const signature = await privateKey.sign(uint8ArrayConcat([SIGNATURE_DOMAIN, record]), options)
   const value = SignedLocation.encode({ record, signature: signature as Uint8Array<ArrayBuffer> })
@@ -132,6 +145,7 @@ function decodeShape (value: Uint8Array): Decoded {
   if (STATUS_FROM_WIRE[record.status] == null) throw invalid('status')
   if (record.app.length > MAX_PID_LENGTH) throw invalid('app name length')
   if (record.addrs.some(a => a.byteLength > MAX_LOCATION_ADDR_BYTES)) throw invalid('address too long')
+  if (record.grant.byteLength > MAX_GRANT_BYTES) throw invalid('grant too large')
   let peerId: PeerId
   try {
     peerId = peerIdFromString(uint8ArrayToString(record.node, 'base58btc'))
@@ -148,7 +162,7 @@ function toLocation ({ record, peerId }: Decoded): Location {
     pid: record.pid,
     node,
     addrs: record.addrs.map(bytes => multiaddr(bytes).encapsulate(`/p2p/${node}`)),
-    epoch: { term: record.term, counter: record.counter },
+    epoch: { term: record.term, counter: record.counter, grant: record.grant },
     seq: record.seq,
     status: STATUS_FROM_WIRE[record.status],
     app: record.app
@@ -157,9 +171,11 @@ function toLocation ({ record, peerId }: Decoded): Location {
 
 /**
  * Decodes a stored value and verifies it: well formed, within limits, signed by the node it
- * names, and (given `pid`) about that pid. Throws a BAD_REQUEST PraasError otherwise.
+ * names, its epoch granted by the allocator for exactly this pid and node, and (given `pid`)
+ * about that pid; with `isMember`, signer and granter must be members. Throws a BAD_REQUEST
+ * PraasError otherwise.
  */
-export async function verifyLocation (value: Uint8Array, pid?: string, options?: AbortOptions): Promise<Location> {
+export async function verifyLocation (value: Uint8Array, pid?: string, options?: VerifyLocationOptions): Promise<Location> {
   const decoded = decodeShape(value)
   if (pid != null && decoded.record.pid !== pid) throw invalid('the record names another pid than its key')
   let ok: boolean
@@ -169,6 +185,12 @@ export async function verifyLocation (value: Uint8Array, pid?: string, options?:
     ok = false
   }
   if (!ok) throw invalid(`not signed by ${decoded.peerId.toString()}`)
+  const { record, peerId } = decoded
+  const leader = verifyGrant(record.grant, { pid: record.pid, node: peerId, term: record.term, counter: record.counter })
+  if (options?.isMember != null) {
+    if (!options.isMember(peerId.toString())) throw invalid(`signed by ${peerId.toString()}, which is not a member of this cluster`)
+    if (!options.isMember(leader.toString())) throw invalid(`its epoch was granted by ${leader.toString()}, which is not a member of this cluster`)
+  }
   const location = toLocation(decoded)
   for (const addr of location.addrs) {
     // a malformed multiaddr throws when read; refuse it here rather than at dial time
@@ -183,7 +205,7 @@ export function compareLocations (a: Pick<Location, 'epoch' | 'seq'>, b: Pick<Lo
 }
 
 /** kad-dht validator for `/praas-pid/` keys: the record must verify and name the key's pid. */
-export async function validateLocationRecord (key: Uint8Array, value: Uint8Array, options?: AbortOptions): Promise<void> {
+export async function validateLocationRecord (key: Uint8Array, value: Uint8Array, options?: VerifyLocationOptions): Promise<void> {
   await verifyLocation(value, pidFromLocationKey(key), options)
 }
 
@@ -197,11 +219,11 @@ export const DEFAULT_TRACKED_LOCATIONS = 50_000
  * a replayed old record (validly signed, once) would overwrite a newer one on the peers that
  * hold the key. One guard per libp2p peer: it is state of that peer's DHT.
  */
-export function locationValidator (maxTracked = DEFAULT_TRACKED_LOCATIONS): (key: Uint8Array, value: Uint8Array, options?: AbortOptions) => Promise<void> {
+export function locationValidator (isMember?: (peerId: string) => boolean, maxTracked = DEFAULT_TRACKED_LOCATIONS): (key: Uint8Array, value: Uint8Array, options?: AbortOptions) => Promise<void> {
   const newest = new Map<string, Pick<Location, 'epoch' | 'seq'>>()
   return async (key, value, options) => {
     const pid = pidFromLocationKey(key)
-    const location = await verifyLocation(value, pid, options)
+    const location = await verifyLocation(value, pid, { signal: options?.signal, isMember })
     const known = newest.get(pid)
     if (known != null && compareLocations(location, known) < 0) {
       throw invalid(`stale: epoch ${location.epoch.term}.${location.epoch.counter} seq ${location.seq} is older than one already seen`)

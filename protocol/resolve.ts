@@ -1,6 +1,6 @@
 import { locationKey, verifyLocation } from './location.js'
-import type { Location } from './location.js'
-import type { AbortOptions, ContentRouting } from '@libp2p/interface'
+import type { Location, VerifyLocationOptions } from './location.js'
+import type { ContentRouting } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 
 /**
@@ -9,7 +9,7 @@ import type { KadDHT } from '@libp2p/kad-dht'
  * the selected value rather than draining the query's events. Resolves `undefined` when no
  * peer holds a record. Use it when a faster answer turned out stale (the node said MOVED).
  */
-export async function fetchLocation (contentRouting: Pick<ContentRouting, 'get'>, pid: string, options: AbortOptions = {}): Promise<Location | undefined> {
+export async function fetchLocation (contentRouting: Pick<ContentRouting, 'get'>, pid: string, options: VerifyLocationOptions = {}): Promise<Location | undefined> {
   let value: Uint8Array
   try {
     value = await contentRouting.get(locationKey(pid), options)
@@ -20,7 +20,7 @@ export async function fetchLocation (contentRouting: Pick<ContentRouting, 'get'>
     if (errors.every(e => (e as Error)?.name === 'NotFoundError')) return undefined
     throw errors[0]
   }
-  return await verifyLocation(value, pid, options)
+  return await verifyLocation(value, pid, { signal: options.signal, isMember: options.isMember })
 }
 
 /**
@@ -29,13 +29,13 @@ export async function fetchLocation (contentRouting: Pick<ContentRouting, 'get'>
  * DHT has already checked that record (signature, and not older than one this peer has seen:
  * see `locationValidator`). Resolves `undefined` when no peer holds a record.
  */
-export async function fetchLocationFast (dht: Pick<KadDHT, 'get'>, pid: string, options: AbortOptions = {}): Promise<Location | undefined> {
+export async function fetchLocationFast (dht: Pick<KadDHT, 'get'>, pid: string, options: VerifyLocationOptions = {}): Promise<Location | undefined> {
   const controller = new AbortController()
   const signal = options.signal == null ? controller.signal : AbortSignal.any([controller.signal, options.signal])
   try {
     for await (const event of dht.get(locationKey(pid), { signal })) {
       const value = event.name === 'PEER_RESPONSE' ? event.record?.value : event.name === 'VALUE' ? event.value : undefined
-      if (value != null) return await verifyLocation(value, pid, options)
+      if (value != null) return await verifyLocation(value, pid, { signal: options.signal, isMember: options.isMember })
     }
   } catch (err) {
     options.signal?.throwIfAborted()

@@ -1,22 +1,28 @@
 import '../protocol/polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import {
-  CHANNEL_PROTOCOL, CtlChannels, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, toBytes, toPraasError
+  AUTH_PROTOCOL, CHANNEL_PROTOCOL, CtlChannels, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, toBytes, toPraasError
 } from '../protocol/index.js'
+import { presentToken } from '../protocol/auth.js'
 import type { CtlResponse, DialTarget, InvokeChannel, ProcessInfo } from '../protocol/index.js'
-import { clientServices } from '../protocol/dht.js'
-import { fetchLocationFast } from '../protocol/resolve.js'
-import type { AbortOptions, Libp2p, Stream } from '@libp2p/interface'
-import type { KadDHT } from '@libp2p/kad-dht'
+import type { AbortOptions, Connection, Libp2p, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ClientOptions {
   /** Multiaddrs (with /p2p/) of one or more nodes of the cluster. */
   bootstrap: string[]
+  /**
+   * What this client may do in the cluster (SPEC "Trust"): a token from `praas token create`, or
+   * the cluster's `admin.token`. Presented once on each connection to a node. Without one, a
+   * node answers every request but a ping with UNAUTHORIZED.
+   */
+  token?: string
   /** The cluster's pnet swarm key file contents, if the cluster is closed by one. */
   swarmKey?: Uint8Array
   /** Limit for control calls (deploy, create, list, …) in ms. Default 30 s. */
@@ -58,8 +64,8 @@ export interface ClusterStatus {
   nodes: NodeStatus[]
 }
 
-/** The client's own libp2p peer: dials only, with a client-mode DHT for resolving pids. */
-type ClientPeer = Libp2p<{ identify: unknown, ping: unknown, dht: KadDHT }>
+/** The client's own libp2p peer: it dials, and listens nowhere. */
+type ClientPeer = Libp2p<{ identify: unknown, ping: unknown }>
 
 const MAX_CACHED_LOCATIONS = 100_000
 /** Nodes met that a control request tries after the bootstrap nodes, at most. */
@@ -94,10 +100,35 @@ export class Client {
   private constructor (private readonly peer: ClientPeer, options: ClientOptions) {
     this.bootstrap = options.bootstrap.map(a => multiaddr(a))
     this.ctlTimeoutMs = options.timeoutMs ?? DEFAULT_CTL_TIMEOUT_MS
-    const open = async (target: DialTarget, protocol: string, opts: AbortOptions): Promise<Stream> => await this.peer.dialProtocol(target, protocol, opts)
+    this.token = options.token
+    const open = async (target: DialTarget, protocol: string, opts: AbortOptions): Promise<Stream> => await this.open(target, protocol, opts)
     this.channels = new InvokeChannels(open, INVOKE_PROTOCOL)
     this.mailChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)
     this.ctlChannels = new CtlChannels(open)
+    peer.addEventListener('connection:close', (evt) => { this.presented.delete(evt.detail.id) })
+  }
+
+  private readonly token?: string
+  /** The token presentation on each open connection (once per connection). */
+  private readonly presented = new Map<string, Promise<void>>()
+
+  /** Opens a stream to a node, over a connection that has presented this client's token. */
+  private async open (target: DialTarget, protocol: string, options: AbortOptions): Promise<Stream> {
+    const connection = await this.peer.dial(target, options)
+    if (this.token != null) await this.present(connection, options)
+    return await connection.newStream(protocol, options)
+  }
+
+  private async present (connection: Connection, options: AbortOptions): Promise<void> {
+    let presentation = this.presented.get(connection.id)
+    if (presentation == null) {
+      presentation = (async () => {
+        await presentToken(await connection.newStream(AUTH_PROTOCOL, options), this.token!, options)
+      })()
+      this.presented.set(connection.id, presentation)
+      presentation.catch(() => { this.presented.delete(connection.id) })
+    }
+    await presentation
   }
 
   private readonly ctlTimeoutMs: number
@@ -119,8 +150,8 @@ export class Client {
       connectionEncrypters: [noise()],
       streamMuxers: [praasYamux()],
       connectionProtector: options.swarmKey == null ? undefined : preSharedKey({ psk: options.swarmKey }),
-      // identify, ping and a client-mode DHT: the client resolves pids itself
-      services: clientServices()
+      // no DHT: a client asks a node where a pid runs, and is answered only within its token
+      services: { identify: identify(), ping: ping() }
     })
     const client = new Client(peer, { ...options, bootstrap: addrs.map(a => a.toString()) })
     try {
@@ -145,6 +176,8 @@ export class Client {
       try {
         channel = await this.ctlChannels.channel(addr.getComponents().find(c => c.name === 'p2p')?.value ?? addr.toString(), [addr], options)
       } catch (err) {
+        // a node that refused the token refuses it everywhere in the cluster
+        if ((err as PraasError).code === 'UNAUTHORIZED') throw err
         last = new PraasError('UNAVAILABLE', `cannot reach ${addr.toString()}: ${(err as Error).message}`)
         continue
       }
@@ -229,31 +262,15 @@ export class Client {
   }
 
   /**
-   * Asks the DHT (as a client-mode peer) and a bootstrap node at once, and takes the first
-   * answer that names a node: the DHT keeps working when the bootstrap node is gone, and the
-   * node answers for a record that has not reached the DHT yet. Both failing is the node's
-   * answer (NOT_FOUND, or why it could not tell).
+   * Asks a node where a process runs (a bootstrap node, else a node met before): the node
+   * answers from its own table, the directory, or its peers, within what this client's token
+   * reaches. A client does not read the DHT itself: only members do (docs/security.md).
    */
   private async lookup (pid: string): Promise<Location> {
-    const signal = AbortSignal.timeout(this.ctlTimeoutMs)
-    const fromNode = this.ctl({ op: CtlRequest.Op.LOCATE, pid }).then(response => {
-      const info = response.processes[0]
-      if (info == null) throw new PraasError('NOT_FOUND', `no process ${pid}`)
-      return { node: info.node, addrs: info.addrs.map(a => multiaddr(a)) }
-    })
-    const fromDht = fetchLocationFast(this.peer.services.dht, pid, { signal }).then(found => {
-      if (found == null || found.status !== 'active') throw new PraasError('NOT_FOUND', `no record of ${pid} in the DHT`)
-      return { node: found.node, addrs: found.addrs }
-    })
-    fromNode.catch(() => {})
-    fromDht.catch(() => {})
-    let location: Location
-    try {
-      location = await Promise.any([fromNode, fromDht])
-    } catch {
-      location = await fromNode
-    }
-    return this.remember({ pid, app: '', status: ProcessStatus.ACTIVE, node: location.node, addrs: location.addrs.map(a => a.toString()) })
+    const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid })
+    const info = response.processes[0]
+    if (info == null) throw new PraasError('NOT_FOUND', `no process ${pid}`)
+    return this.remember(info)
   }
 
   /**
@@ -379,6 +396,23 @@ export class Client {
     const response = await this.ctl({ op: CtlRequest.Op.MIGRATE, pid, node: peerId }, this.hostAddrs(pid))
     const info = response.processes[0]
     if (info != null) this.remember(info)
+  }
+
+  /**
+   * Revokes a token, given whole (anyone holding a token may revoke it) or by its id (needs the
+   * admin right). Every node refuses it, and every token minted from it, within seconds; the
+   * revocation outlives restarts. Resolves with the revoked id.
+   */
+  async revoke (tokenOrId: string): Promise<string> {
+    if (typeof tokenOrId !== 'string' || tokenOrId.trim() === '') throw new PraasError('BAD_REQUEST', 'revoke needs a token or a token id')
+    const response = await this.ctl({ op: CtlRequest.Op.REVOKE, source: new TextEncoder().encode(tokenOrId.trim()) })
+    return response.hash
+  }
+
+  /** Takes a member out of the cluster for good (a dead machine); needs the admin right. */
+  async removeNode (peerId: string): Promise<void> {
+    if (typeof peerId !== 'string' || peerId === '') throw new PraasError('BAD_REQUEST', 'removeNode needs the peer id of a member')
+    await this.ctl({ op: CtlRequest.Op.REMOVE_NODE, node: peerId })
   }
 
   /** Closes every stream and stops the client's peer. */

@@ -2,7 +2,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { AllocRequest, AllocResponse } from '../../protocol/pb/cluster.js'
 import { InvokeChannels } from '../../protocol/channels.js'
+import { Ed25519PrivateKey } from '../../protocol/ed25519.js'
 import { isErrorCode, PraasError, toPraasError } from '../../protocol/errors.js'
+import { signGrant } from '../../protocol/grant.js'
 import { serveInvokeStream } from '../../protocol/invoke.js'
 import { ALLOC_PROTOCOL, ALLOC_TIMEOUT_MS, ALLOC_WAIT_FOR_LEADER_MS, MAX_CLUSTER_MESSAGE_BYTES } from './constants.js'
 import type { InvokeRequest } from '../../protocol/invoke.js'
@@ -16,6 +18,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 export interface AllocatorComponents extends ClusterComponents {
   membership: Membership
   election: LeaderElection
+  /** The node's identity key (Ed25519): it signs the epochs this node grants as leader. */
+  privateKey: { type: string, raw: Uint8Array }
 }
 
 export interface AllocateRequest {
@@ -82,7 +86,12 @@ export class Allocator implements Startable {
     this.log = components.logger.forComponent('praas:allocator')
     this.self = components.peerId.toString()
     this.channels = new InvokeChannels(async (target, protocol, options) => await components.connectionManager.openStream(target, protocol, options), ALLOC_PROTOCOL)
+    if (components.privateKey.type !== 'Ed25519') throw new PraasError('BAD_REQUEST', 'a praas node needs an Ed25519 identity')
+    this.signer = new Ed25519PrivateKey(new Uint8Array(components.privateKey.raw.subarray(0, 32)))
   }
+
+  /** The identity key as a key object made once (libp2p's imports it anew for every signature). */
+  private readonly signer: Ed25519PrivateKey
 
   readonly [Symbol.toStringTag] = 'praas:allocator'
 
@@ -177,7 +186,9 @@ export class Allocator implements Startable {
     }
     const node = member.peerId
     const addrs = member.addrs.map(a => a.decapsulateCode(421).encapsulate(`/p2p/${node}`))
-    return { node, addrs, epoch: this.nextEpoch(request.pid) }
+    const epoch = this.nextEpoch(request.pid)
+    const grant = signGrant({ pid: request.pid, node: peerIdFromString(node), ...epoch }, this.components.peerId, this.signer)
+    return { node, addrs, epoch: { ...epoch, grant } }
   }
 
   private async serveCall (call: InvokeRequest): Promise<Uint8Array> {
@@ -198,7 +209,8 @@ export class Allocator implements Startable {
         node: placement.node,
         addrs: placement.addrs.map(a => a.decapsulateCode(421).bytes),
         term: placement.epoch.term,
-        counter: placement.epoch.counter
+        counter: placement.epoch.counter,
+        grant: placement.epoch.grant as Uint8Array<ArrayBuffer>
       }
     } catch (err) {
       const error = toPraasError(err)
@@ -253,13 +265,14 @@ export class Allocator implements Startable {
     const channel = this.channels.current(leader) ?? await this.channels.get(leader, target, { signal })
     const payload = AllocRequest.encode({ pid: request.pid, app: request.app ?? '', node: request.node ?? '', restore: request.restore === true, basis: request.basis ?? '', prefer: request.prefer ?? [] })
     const response = AllocResponse.decode(await channel.call({ pid: request.pid, fn: 'alloc', payload, timeoutMs: 0 }, { signal, timeoutMs: ALLOC_TIMEOUT_MS }))
+    if (!Number.isSafeInteger(response.term) || !Number.isSafeInteger(response.counter)) throw new PraasError('UNAVAILABLE', 'the leader answered an epoch out of range')
     if (response.error !== '') {
       throw new PraasError(isErrorCode(response.error) ? response.error : 'UNAVAILABLE', response.message)
     }
     return {
       node: response.node,
       addrs: response.addrs.map(bytes => multiaddr(bytes).encapsulate(`/p2p/${response.node}`)),
-      epoch: { term: response.term, counter: response.counter }
+      epoch: { term: response.term, counter: response.counter, grant: response.grant }
     }
   }
 }

@@ -34,3 +34,14 @@ export const ALLOC_WAIT_FOR_LEADER_MS = 5_000
 
 /** Largest message of the elect and alloc protocols, and of a heartbeat. */
 export const MAX_CLUSTER_MESSAGE_BYTES = 8 * 1024
+
+/** The cluster config (members, revocations) between members: push, pull, and changes sent to the leader. */
+export const ROSTER_PROTOCOL = '/praas/roster/1.0.0'
+/** A node that is not a member yet presents its join token here (any member answers). */
+export const JOIN_PROTOCOL = '/praas/join/1.0.0'
+/** Limit of one roster call (a push waits for the member to store the config). */
+export const ROSTER_TIMEOUT_MS = 5_000
+/** The largest config message, members a config lists, and revocations it keeps. */
+export const MAX_ROSTER_BYTES = 2 * 1024 * 1024
+export const MAX_ROSTER_MEMBERS = 4096
+export const MAX_REVOCATIONS = 10_000

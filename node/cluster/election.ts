@@ -1,16 +1,21 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { readFile } from 'node:fs/promises'
 import { TypedEventEmitter } from 'main-event'
 import { VoteRequest, VoteResponse } from '../../protocol/pb/cluster.js'
 import {
   ELECT_PROTOCOL, ELECTION_JITTER_MS, ELECTION_RANK_STEP_MS, ELECTION_TIMEOUT_MS, LEADER_HEARTBEAT_INTERVAL_MS, STARTUP_GRACE_MS, VOTE_TIMEOUT_MS
 } from './constants.js'
+import { newer } from './roster.js'
 import { rpc, serveRpc } from './rpc.js'
+import { writeFileDurably } from '../trust/cluster-files.js'
 import type { ClusterComponents } from './components.js'
 import type { Member, Membership } from './membership.js'
+import type { Roster } from './roster.js'
 import type { AbortOptions, Logger, Startable } from '@libp2p/interface'
 
 export interface LeaderElectionComponents extends ClusterComponents {
   membership: Membership
+  roster: Roster
 }
 
 export interface LeaderElectionInit {
@@ -20,6 +25,8 @@ export interface LeaderElectionInit {
   startupGraceMs?: number
   /** How often the leader publishes its heartbeat. Default 250 ms. */
   leaderHeartbeatIntervalMs?: number
+  /** Where the term and the vote cast in it are kept across restarts (a vote must never be cast twice in one term). */
+  stateFile?: string
 }
 
 export interface LeaderChange {
@@ -78,7 +85,47 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     this.timeoutMs = init.electionTimeoutMs ?? ELECTION_TIMEOUT_MS
     this.graceMs = init.startupGraceMs ?? STARTUP_GRACE_MS
     this.leaderIntervalMs = init.leaderHeartbeatIntervalMs ?? LEADER_HEARTBEAT_INTERVAL_MS
+    this.stateFile = init.stateFile
     components.membership.setElectionState(() => ({ term: this.currentTerm, leader: this.currentLeader ?? '' }))
+    components.roster.bindLeader(() => ({ leader: this.currentLeader, term: this.currentTerm, isLeader: this.role === 'leader' }))
+  }
+
+  private readonly stateFile?: string
+  /** What `stateFile` holds, so that it is written only when it changes. */
+  private saved = { term: 0, votedFor: '' }
+
+  private async loadState (): Promise<void> {
+    if (this.stateFile == null) return
+    try {
+      const stored = JSON.parse(await readFile(this.stateFile, 'utf8')) as { term?: unknown, votedFor?: unknown }
+      if (typeof stored.term === 'number' && Number.isSafeInteger(stored.term) && stored.term >= 0) this.currentTerm = stored.term
+      if (typeof stored.votedFor === 'string' && stored.votedFor !== '') this.votedFor = stored.votedFor
+      this.saved = { term: this.currentTerm, votedFor: this.votedFor ?? '' }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.error('could not read %s: %s', this.stateFile, (err as Error).message)
+    }
+  }
+
+  /** Stores the term and vote before a vote or a candidacy leaves this node (Raft's persistent state). */
+  private async saveState (): Promise<void> {
+    const state = { term: this.currentTerm, votedFor: this.votedFor ?? '' }
+    if (this.stateFile == null || (state.term === this.saved.term && state.votedFor === this.saved.votedFor)) return
+    await writeFileDurably(this.stateFile, JSON.stringify(state) + '\n')
+    this.saved = state
+  }
+
+  /** Members other than this node, to ask for votes. */
+  private voters (): string[] {
+    return this.components.roster.members().filter(id => id !== this.self)
+  }
+
+  /** Votes that win: a majority of the members (this node counts if it is one). */
+  private needed (): number {
+    return Math.floor(this.components.roster.members().length / 2) + 1
+  }
+
+  private isMember (): boolean {
+    return this.components.roster.isMember(this.self)
   }
 
   readonly [Symbol.toStringTag] = 'praas:election'
@@ -88,13 +135,18 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
   }
 
   async start (): Promise<void> {
+    await this.loadState()
     this.controller = new AbortController()
     this.startedAt = Date.now()
     this.jitter = Math.random() * ELECTION_JITTER_MS
     // when the grace ends without a leader, stand after rank and jitter only (lowest id first)
     this.lastContact = this.startedAt + this.graceMs - this.timeoutMs
-    await this.components.registrar.handle(ELECT_PROTOCOL, (stream) => {
-      void serveRpc(stream, { request: VoteRequest, response: VoteResponse }, async (request) => this.onVoteRequest(request), { signal: AbortSignal.timeout(VOTE_TIMEOUT_MS) })
+    // a cluster of one member has nobody to hear from: it leads at once
+    if (this.isMember() && this.voters().length === 0) this.startedAt -= this.graceMs
+    await this.components.registrar.handle(ELECT_PROTOCOL, (stream, connection) => {
+      // the candidate is whoever the connection authenticated, never a field of the request
+      const candidate = connection.remotePeer.toString()
+      void serveRpc(stream, { request: VoteRequest, response: VoteResponse }, async (request) => await this.onVoteRequest(request, candidate), { signal: AbortSignal.timeout(VOTE_TIMEOUT_MS) })
     }, { maxInboundStreams: 64 })
     this.components.membership.addEventListener('heartbeat', this.onHeartbeat)
     this.components.membership.addEventListener('member:leave', this.onLeave)
@@ -197,18 +249,23 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     return this.currentLeader != null && Date.now() - this.lastContact < this.timeoutMs / 2
   }
 
-  private onVoteRequest (request: VoteRequest): Partial<VoteResponse> {
+  private async onVoteRequest (request: VoteRequest, candidate: string): Promise<Partial<VoteResponse>> {
     const deny = { term: this.currentTerm, granted: false }
     if (Date.now() - this.startedAt < this.graceMs) return deny
-    if (request.term < this.currentTerm || request.candidate === this.self) return deny
-    if (this.leaderAlive() && request.candidate !== this.currentLeader) return deny
+    const config = this.components.roster.config
+    if (config == null || !this.components.roster.isMember(candidate)) return deny
+    if (!Number.isSafeInteger(request.term) || request.term < this.currentTerm || candidate === this.self) return deny
+    // a candidate whose cluster config is older than this voter's could lead without the newest members
+    if (newer(config, { term: request.rosterTerm, version: request.rosterVersion })) return deny
+    if (this.leaderAlive() && candidate !== this.currentLeader) return deny
     // a pre-vote only says whether the real vote could be granted; it changes nothing here
-    if (request.pre) return { term: this.currentTerm, granted: request.term > this.currentTerm || this.votedFor == null || this.votedFor === request.candidate }
+    if (request.pre) return { term: this.currentTerm, granted: request.term > this.currentTerm || this.votedFor == null || this.votedFor === candidate }
     if (request.term > this.currentTerm) this.adoptTerm(request.term, undefined)
-    if (this.votedFor != null && this.votedFor !== request.candidate) return { term: this.currentTerm, granted: false }
-    this.votedFor = request.candidate
+    if (this.votedFor != null && this.votedFor !== candidate) return { term: this.currentTerm, granted: false }
+    this.votedFor = candidate
     this.lastContact = Date.now()
-    this.log('voted for %s in term %d', request.candidate, this.currentTerm)
+    await this.saveState()
+    this.log('voted for %s in term %d', candidate, this.currentTerm)
     return { term: this.currentTerm, granted: true }
   }
 
@@ -220,7 +277,12 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
   }
 
   private tick (): void {
-    if (this.controller == null || this.role === 'leader') return
+    if (this.controller == null) return
+    if (this.role === 'leader') {
+      this.checkQuorum()
+      return
+    }
+    if (!this.isMember()) return
     const now = Date.now()
     if (now - this.startedAt < this.graceMs) return
     if (this.role === 'candidate') return
@@ -236,23 +298,54 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
    */
   private async preVote (): Promise<boolean> {
     const term = this.currentTerm + 1
-    const voters = this.components.membership.members()
-    const needed = Math.floor((voters.length + 1) / 2) + 1
+    const needed = this.needed()
     let granted = 1
-    await Promise.allSettled(voters.map(async (voter) => {
-      const signal = AbortSignal.any([AbortSignal.timeout(VOTE_TIMEOUT_MS), this.controller!.signal])
-      const stream = await this.components.connectionManager.openStream(voter.addrs.length > 0 ? voter.addrs : peerIdFromString(voter.peerId), ELECT_PROTOCOL, { signal })
-      const response = await rpc(stream, { term, candidate: this.self, pre: true }, { request: VoteRequest, response: VoteResponse }, { signal })
+    await Promise.allSettled(this.voters().map(async (voter) => {
+      const response = await this.ask(voter, term, true)
       if (response.granted) granted++
     }))
     return granted >= needed
   }
+
+  /** Asks one member for its (pre-)vote, at the addresses its heartbeats or its join named. */
+  private async ask (voter: string, term: number, pre: boolean): Promise<VoteResponse> {
+    const signal = AbortSignal.any([AbortSignal.timeout(VOTE_TIMEOUT_MS), this.controller!.signal])
+    const live = this.components.membership.get(voter)?.addrs ?? []
+    const addrs = live.length > 0 ? live : this.components.roster.addrsOf(voter)
+    const peer = peerIdFromString(voter)
+    const target = this.components.connectionManager.getConnections(peer).length > 0 || addrs.length === 0 ? peer : addrs
+    const stream = await this.components.connectionManager.openStream(target, ELECT_PROTOCOL, { signal })
+    const config = this.components.roster.config
+    return await rpc(stream, { term, pre, rosterTerm: config?.term ?? 0, rosterVersion: config?.version ?? 0 }, { request: VoteRequest, response: VoteResponse }, { signal })
+  }
+
+  /**
+   * A leader that no longer hears a majority of the members steps down (Raft's check-quorum):
+   * on the minority side of a partition it must stop placing processes and issuing epochs.
+   */
+  private checkQuorum (): void {
+    const heard = 1 + this.components.membership.members().filter(m => this.components.roster.isMember(m.peerId)).length
+    if (this.isMember() && heard >= this.needed()) {
+      this.quorumSince = Date.now()
+      return
+    }
+    if (Date.now() - this.quorumSince < this.timeoutMs * 2) return
+    this.log('term %d: this leader hears %d members, fewer than the %d it needs: stepping down', this.currentTerm, heard, this.needed())
+    this.adoptTerm(this.currentTerm, undefined)
+    this.lastContact = Date.now()
+  }
+
+  private quorumSince = 0
 
   /** Stands for election in the next term, if a pre-vote says it can win. */
   private async stand (): Promise<void> {
     this.role = 'candidate'
     this.lastContact = Date.now()
     this.jitter = Math.random() * ELECTION_JITTER_MS
+    if (!this.isMember()) {
+      this.role = 'follower'
+      return
+    }
     if (!await this.preVote()) {
       this.log('pre-vote for term %d lost: staying a follower', this.currentTerm + 1)
       if (this.role === 'candidate') this.role = 'follower'
@@ -264,15 +357,15 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     this.votedFor = this.self
     this.lastContact = Date.now()
     this.setLeader(undefined, term)
-    const voters = this.components.membership.members()
-    const needed = Math.floor((voters.length + 1) / 2) + 1
+    await this.saveState()
+    const voters = this.voters()
+    const needed = this.needed()
     let votes = 1
     this.log('standing in term %d: %d voters, %d votes needed', term, voters.length, needed)
     const stillCandidate = (): boolean => this.role === 'candidate' && this.currentTerm === term
-    const ask = async (voter: Member): Promise<void> => {
-      const signal = AbortSignal.any([AbortSignal.timeout(VOTE_TIMEOUT_MS), this.controller!.signal])
-      const stream = await this.components.connectionManager.openStream(voter.addrs.length > 0 ? voter.addrs : peerIdFromString(voter.peerId), ELECT_PROTOCOL, { signal })
-      const response = await rpc(stream, { term, candidate: this.self }, { request: VoteRequest, response: VoteResponse }, { signal })
+    const ask = async (voter: string): Promise<void> => {
+      const response = await this.ask(voter, term, false)
+      if (!Number.isSafeInteger(response.term)) return
       if (response.term > this.currentTerm) {
         this.adoptTerm(response.term, undefined)
         return
@@ -293,7 +386,9 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
 
   private becomeLeader (): void {
     this.role = 'leader'
+    this.quorumSince = Date.now()
     this.setLeader(this.self, this.currentTerm)
     this.components.membership.setInterval(this.leaderIntervalMs)
+    void this.components.roster.commitTerm()
   }
 }

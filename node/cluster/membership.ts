@@ -6,7 +6,9 @@ import { Heartbeat } from '../../protocol/pb/cluster.js'
 import {
   HEARTBEAT_INTERVAL_MS, HEARTBEAT_TOPIC, MAX_CLUSTER_MESSAGE_BYTES, MAX_MEMBER_DIALS, MAX_MEMBERS, MEMBER_EXPIRY_BEATS
 } from './constants.js'
+import { newer } from './roster.js'
 import type { ClusterComponents } from './components.js'
+import type { Roster } from './roster.js'
 import type { Message } from '@libp2p/gossipsub'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -71,7 +73,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
   private lastDelayMs = 0
   private started = false
 
-  constructor (private readonly components: ClusterComponents, init: MembershipInit = {}) {
+  constructor (private readonly components: ClusterComponents & { roster: Roster }, init: MembershipInit = {}) {
     super()
     this.log = components.logger.forComponent('praas:membership')
     this.baseIntervalMs = init.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS
@@ -142,12 +144,12 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
   /** The other live members (not this node). */
   members (): Member[] {
     this.expire()
-    return [...this.live.values()]
+    return [...this.live.values()].filter(m => this.components.roster.isMember(m.peerId))
   }
 
   get (peerId: string): Member | undefined {
     this.expire()
-    return this.live.get(peerId)
+    return this.components.roster.isMember(peerId) ? this.live.get(peerId) : undefined
   }
 
   /** This node, as its next heartbeat will describe it. */
@@ -181,7 +183,12 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
       this.delay.reset()
     }
     const me = this.self()
+    // only members speak on the topic (the gossipsub protocols are members-only too)
+    if (!this.components.roster.isMember(me.peerId)) return
+    const config = this.components.roster.config
     const beat: Heartbeat = {
+      rosterTerm: config?.term ?? 0,
+      rosterVersion: config?.version ?? 0,
       peerId: me.peerId,
       addrs: me.addrs.slice(0, MAX_HEARTBEAT_ADDRS).map(a => a.decapsulateCode(421).bytes),
       load: Math.min(me.load, 0xffffffff),
@@ -206,6 +213,9 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
     try {
       const beat = Heartbeat.decode(message.data, { limits: { addrs: MAX_HEARTBEAT_ADDRS } })
       if (beat.peerId !== message.from.toString() || !Number.isSafeInteger(beat.term)) return undefined
+      // a heartbeat counts only from a member of the cluster (gossipsub forwards what others signed)
+      if (!this.components.roster.isMember(beat.peerId)) return undefined
+      if (!Number.isSafeInteger(beat.rosterTerm) || !Number.isSafeInteger(beat.rosterVersion)) return undefined
       return { beat, from: message.from }
     } catch {
       return undefined
@@ -218,6 +228,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
     const { beat, from } = parsed
     const id = beat.peerId
     if (id === this.components.peerId.toString()) return
+    const config = this.components.roster.config
+    if (config != null && newer({ term: beat.rosterTerm, version: beat.rosterVersion }, config)) void this.components.roster.pullFrom(id)
     const known = this.live.get(id)
     if (beat.leaving) {
       if (known != null) this.remove(known)

@@ -10,11 +10,18 @@ export interface MessageCodec<T> {
   decode(bytes: Uint8Array | Uint8ArrayList): T
 }
 
-const LP_OPTIONS = { maxDataLength: MAX_CLUSTER_MESSAGE_BYTES, maxBufferSize: MAX_CLUSTER_MESSAGE_BYTES + 16 }
+function lpOptions (maxBytes = MAX_CLUSTER_MESSAGE_BYTES): { maxDataLength: number, maxBufferSize: number } {
+  return { maxDataLength: maxBytes, maxBufferSize: maxBytes + 16 }
+}
+
+export interface RpcOptions extends AbortOptions {
+  /** The largest message either way. Default MAX_CLUSTER_MESSAGE_BYTES. */
+  maxBytes?: number
+}
 
 /** Writes one request on a fresh stream and reads its one response; the stream is closed either way. */
-export async function rpc<Req, Res> (stream: Stream, request: Partial<Req>, codecs: { request: MessageCodec<Req>, response: MessageCodec<Res> }, options: AbortOptions): Promise<Res> {
-  const lp = lpStream(stream, LP_OPTIONS)
+export async function rpc<Req, Res> (stream: Stream, request: Partial<Req>, codecs: { request: MessageCodec<Req>, response: MessageCodec<Res> }, options: RpcOptions): Promise<Res> {
+  const lp = lpStream(stream, lpOptions(options.maxBytes))
   try {
     await lp.write(codecs.request.encode(request), options)
     const response = codecs.response.decode(await lp.read(options))
@@ -27,8 +34,8 @@ export async function rpc<Req, Res> (stream: Stream, request: Partial<Req>, code
 }
 
 /** Reads one request, answers it through `handler`, and closes the stream. */
-export async function serveRpc<Req, Res> (stream: Stream, codecs: { request: MessageCodec<Req>, response: MessageCodec<Res> }, handler: (request: Req) => Promise<Partial<Res>>, options: AbortOptions): Promise<void> {
-  const lp = lpStream(stream, LP_OPTIONS)
+export async function serveRpc<Req, Res> (stream: Stream, codecs: { request: MessageCodec<Req>, response: MessageCodec<Res> }, handler: (request: Req) => Promise<Partial<Res>> | Partial<Res>, options: RpcOptions): Promise<void> {
+  const lp = lpStream(stream, lpOptions(options.maxBytes))
   try {
     const request = codecs.request.decode(await lp.read(options))
     const response = await handler(request)

@@ -4,9 +4,13 @@ import { kadDHT } from '@libp2p/kad-dht'
 import { praasDhtInit } from '../../protocol/dht.js'
 import { Directory } from '../directory/directory.js'
 import { Allocator } from './allocator.js'
-import { HEARTBEAT_TOPIC } from './constants.js'
+import { DHT_PROTOCOL } from '../../protocol/dht.js'
+import { STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL } from '../../protocol/ids.js'
+import { ALLOC_PROTOCOL, ELECT_PROTOCOL, HEARTBEAT_TOPIC } from './constants.js'
 import { LeaderElection } from './election.js'
 import { Membership } from './membership.js'
+import { Roster } from './roster.js'
+import type { RosterInit } from './roster.js'
 import type { AllocatorComponents } from './allocator.js'
 import type { LeaderElectionComponents, LeaderElectionInit } from './election.js'
 import type { MembershipInit } from './membership.js'
@@ -18,6 +22,8 @@ import type { PeerDiscovery } from '@libp2p/interface'
 export interface ClusterOptions {
   /** Multiaddrs (with /p2p/) of nodes to join; dialled at start by @libp2p/bootstrap. */
   bootstrap?: string[]
+  /** The cluster config this node holds, and where it keeps it. */
+  roster: RosterInit
   directory?: DirectoryInit
   membership?: MembershipInit
   election?: LeaderElectionInit
@@ -26,6 +32,7 @@ export interface ClusterOptions {
 /** The services `clusterServices` adds, as they appear on `libp2p.services` (a type, so that it fits libp2p's ServiceMap). */
 // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
 export type ClusterServices = {
+  roster: Roster
   dht: KadDHT
   pubsub: GossipSub
   directory: Directory
@@ -41,14 +48,25 @@ type Factories<T> = { [K in keyof T]: (components: any) => T[K] }
  * `services` (after `identify` and `ping`, which the DHT needs) and `peerDiscovery`.
  * Services are created in this order and each finds the ones before it among its components.
  */
-export function clusterServices (options: ClusterOptions = {}): {
+/**
+ * The protocols only members speak, both ways (refused before a byte is read otherwise): the
+ * DHT, gossipsub, election, allocation, and the state protocols.
+ */
+export const MEMBER_PROTOCOLS = [
+  DHT_PROTOCOL, ELECT_PROTOCOL, ALLOC_PROTOCOL, STATE_PROTOCOL, STATE_CHUNKS_PROTOCOL,
+  '/meshsub/1.0.0', '/meshsub/1.1.0', '/meshsub/1.2.0', '/floodsub/1.0.0'
+]
+
+export function clusterServices (options: ClusterOptions): {
   services: Factories<ClusterServices>
   peerDiscovery: Array<(components: any) => PeerDiscovery>
 } {
   const list = options.bootstrap ?? []
+  let roster: Roster | undefined
   return {
     services: {
-      dht: kadDHT(praasDhtInit('server')),
+      roster: (components: any) => (roster = new Roster(components, { ...options.roster, memberProtocols: [...MEMBER_PROTOCOLS, ...(options.roster.memberProtocols ?? [])] })),
+      dht: kadDHT(praasDhtInit('server', (peerId) => roster?.isMember(peerId) === true)),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         allowedTopics: [HEARTBEAT_TOPIC],

@@ -16,6 +16,8 @@ export interface DirectoryComponents {
   contentRouting: ContentRouting
   addressManager: { getAddresses(): Multiaddr[] }
   logger: ComponentLogger
+  /** Records count only when a member signed them and a member granted their epoch. */
+  roster: { isMember(peerId: string): boolean }
 }
 
 export interface DirectoryInit {
@@ -191,6 +193,8 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
    * States that this node hosts `pid` under the given activation epoch, and keeps the record
    * refreshed until the pid is released, swapped away for good, or superseded.
    */
+  private readonly isMember = (peerId: string): boolean => this.components.roster.isMember(peerId)
+
   async publish (pid: string, options: PublishOptions): Promise<Location> {
     this.deferred.delete(pid)
     const owned: Owned = { pid, epoch: options.epoch, app: options.app ?? this.owned.get(pid)?.app ?? '', status: 'active', addrs: options.addrs }
@@ -290,8 +294,8 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   private async lookup (pid: string, full: boolean, options: AbortOptions): Promise<Location | undefined> {
     const signal = this.signal(options)
     const found = full
-      ? await fetchLocation(this.components.contentRouting, pid, { signal })
-      : await fetchLocationFast(this.components.dht, pid, { signal })
+      ? await fetchLocation(this.components.contentRouting, pid, { signal, isMember: this.isMember })
+      : await fetchLocationFast(this.components.dht, pid, { signal, isMember: this.isMember })
     if (full) this.suspect.delete(pid)
     if (found == null) return undefined
     const cached = this.cache.get(pid)
@@ -332,7 +336,7 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   private async refresh (owned: Owned, options: AbortOptions): Promise<void> {
     if (this.owned.get(owned.pid) !== owned) return
-    const found = await fetchLocation(this.components.contentRouting, owned.pid, { signal: this.signal(options) })
+    const found = await fetchLocation(this.components.contentRouting, owned.pid, { signal: this.signal(options), isMember: this.isMember })
     if (found != null && found.node !== this.components.peerId.toString() &&
         compareLocations(found, { epoch: owned.epoch, seq: Number.MAX_SAFE_INTEGER }) > 0) {
       this.log('%s moved to %s with a newer epoch; this node steps down', owned.pid, found.node)

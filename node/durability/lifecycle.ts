@@ -235,7 +235,7 @@ export class Lifecycle {
     if (placement.node === this.init.selfId) return await this.activateFrom(holder, pid, placement.epoch, holders, options)
     try {
       const response = await this.init.peers.request(placement.node, {
-        op: CtlRequest.Op.CREATE, pid, app: best.version.app, hash: best.version.appHash, local: true, restore: true, holder, holders, term: placement.epoch.term, counter: placement.epoch.counter
+        op: CtlRequest.Op.CREATE, pid, app: best.version.app, hash: best.version.appHash, local: true, restore: true, holder, holders, term: placement.epoch.term, counter: placement.epoch.counter, grant: placement.epoch.grant as Uint8Array<ArrayBuffer> | undefined
       }, options)
       const info = response.processes[0]
       if (info == null) throw new PraasError('UNAVAILABLE', `node ${placement.node} did not say where ${pid} runs`)
@@ -413,7 +413,7 @@ export class Lifecycle {
       keep = replicator.tracking && replicas.length < replicator.copies - 1
       if (keep) this.init.replicas.install({ ...image, messages: [] })
       const holders = keep ? [...replicas, this.init.selfId] : replicas
-      const activation = { term: placement.epoch.term, counter: placement.epoch.counter, holders }
+      const activation = { term: placement.epoch.term, counter: placement.epoch.counter, grant: placement.epoch.grant as Uint8Array<ArrayBuffer> | undefined, holders }
       let whole = !precopied || record.replicas?.includes(target) !== true
       if (!whole) {
         // the target's replica holds the state at exactly this epoch and seq: only the mail travels

@@ -21,7 +21,7 @@ export interface StateServiceInit {
   images: ImageStore
   replicas: ReplicaStore
   /** Activates a process moved or restored to this node (migration target). */
-  activate(image: ProcessImage, epoch: { term: number, counter: number }, holders: string[], options: { seedFirst?: boolean }): Promise<void>
+  activate(image: ProcessImage, epoch: ActivationEpoch, holders: string[], options: { seedFirst?: boolean }): Promise<void>
   /** The newest copy of a process this node holds (swap image, replica, or the live process). */
   newestCopy(pid: string): Promise<ProcessImage | undefined>
   /** Which copy that is, without reading it. */
@@ -88,7 +88,7 @@ export class StateService {
         const { image, state } = this.assemble(request.payload)
         const whole = state.fromReplica ? this.withReplicaState(image) : image
         if (whole == null) return Uint8Array.of(RESULT_GAP)
-        await this.init.activate(whole, { term: state.term, counter: state.counter }, state.holders, { seedFirst: true })
+        await this.init.activate(whole, { term: state.term, counter: state.counter, grant: state.grant }, state.holders, { seedFirst: true })
         return EMPTY
       }
       case 'probe': return await this.probe(request.pid)

@@ -14,7 +14,7 @@ export interface HostInit {
   listen: string[]
   /** Multiaddrs (with /p2p/) of nodes to join through. */
   bootstrap?: string[]
-  cluster?: ClusterOptions
+  cluster: Omit<ClusterOptions, 'bootstrap'>
   /** A pnet swarm key (the `/key/swarm/psk/1.0.0/` file): only peers holding it can connect. */
   swarmKey?: Uint8Array
 }

@@ -1,5 +1,12 @@
 import { CtlRequest, PraasError, ProcessStatus, checkName, checkPid } from '../../protocol/index.js'
+import { authorize, reaches, rightBit } from '../../protocol/token.js'
 import { newPid, sourceHash } from '../runtime/index.js'
+import type { Roster } from '../cluster/roster.js'
+import type { Grant, Right, Target } from '../../protocol/token.js'
+import { RosterChange } from '../../protocol/pb/cluster.js'
+import type { ActivationEpoch } from '../../protocol/location.js'
+import type { ConnectionGrants } from '../trust/grants.js'
+import type { AppOwners, ProcessOwners } from '../trust/quotas.js'
 import type { Allocator, LeaderElection, Membership } from '../cluster/index.js'
 import type { Directory } from '../directory/index.js'
 import type { Lifecycle } from '../durability/index.js'
@@ -19,8 +26,31 @@ export interface ControlInit {
   election: LeaderElection
   membership: Membership
   lifecycle: Lifecycle
+  roster: Roster
+  grants: ConnectionGrants
+  appOwners: AppOwners
+  processOwners: ProcessOwners
+  /** App names one client (token owner) may hold, and processes of one client this node hosts. */
+  maxAppsPerClient: number
+  maxProcessesPerClient: number
   log: Logger
 }
+
+/** Who sent a control request: a member (a node of the cluster), or a client with what its token grants. */
+export interface Caller {
+  peer: string
+  member: boolean
+  grant?: Grant
+}
+
+/** The fields of a control request that only nodes may set (they change cluster state directly). */
+function hasNodeFields (request: CtlRequest): boolean {
+  return request.local || request.restore || request.holder !== '' || request.holders.length > 0 || request.hash !== '' ||
+    request.term !== 0 || request.counter !== 0 || request.grant.byteLength > 0 || request.owner !== ''
+}
+
+/** The rights that reach a process, any one of which lets a client find where it runs. */
+const LOCATE_RIGHTS: Right[] = ['invoke', 'send', 'recv', 'swap', 'migrate', 'delete']
 
 /** How long a node that a caller could not reach may take to say whether it still hosts a pid. */
 const SUSPECT_CHECK_TIMEOUT_MS = 2_000
@@ -53,30 +83,128 @@ export class ControlService {
     return this.init.lifecycle.info(record)
   }
 
-  async handle (request: CtlRequest, from: string, options: AbortOptions): Promise<Partial<CtlResponse>> {
+  async handle (request: CtlRequest, caller: Caller, options: AbortOptions): Promise<Partial<CtlResponse>> {
+    if (!caller.member) await this.authorize(request, caller, options)
+    const from = caller.peer
     switch (request.op) {
       case CtlRequest.Op.PING: return { peers: [this.self()] }
       case CtlRequest.Op.STATUS: return this.status()
       case CtlRequest.Op.PEERS: return { peers: this.init.peers.toInfo(() => 0) }
-      case CtlRequest.Op.DEPLOY: return await this.deploy(request)
+      case CtlRequest.Op.DEPLOY: return await this.deploy(request, caller)
       case CtlRequest.Op.FETCH_APP: return this.fetchApp(request)
-      case CtlRequest.Op.CREATE: return await this.create(request, from, options)
-      case CtlRequest.Op.LIST: return await this.list(request)
+      case CtlRequest.Op.CREATE: return await this.create(request, from, options, caller)
+      case CtlRequest.Op.LIST: return await this.list(request, caller)
       case CtlRequest.Op.LOCATE: return { processes: [await this.locate(request.pid, request.local, options, request.suspect)] }
       case CtlRequest.Op.DELETE: return await this.delete(request, options)
       case CtlRequest.Op.SWAP: return await this.atHost(request, options, async (pid) => { await this.init.lifecycle.swap(pid); return {} })
       case CtlRequest.Op.MIGRATE: return await this.migrate(request, options)
+      case CtlRequest.Op.REVOKE: return await this.revoke(request, options)
+      case CtlRequest.Op.REMOVE_NODE: return await this.removeNode(request, options)
       default: throw new PraasError('BAD_REQUEST', 'unknown control operation')
     }
   }
 
+  /**
+   * Checks a client's request against its connection's grant before anything runs: the right the
+   * operation needs, in the scope of the app and pid it touches; node-only operations and fields
+   * are refused outright. Throws UNAUTHORIZED naming what is missing.
+   */
+  private async authorize (request: CtlRequest, caller: Caller, options: AbortOptions): Promise<void> {
+    const { grant } = caller
+    const need = (right: Right, target?: Target): void => { authorize(grant, right, target) }
+    if (hasNodeFields(request)) throw new PraasError('UNAUTHORIZED', 'this request sets fields only nodes of the cluster may set')
+    switch (request.op) {
+      case CtlRequest.Op.PING: return
+      case CtlRequest.Op.STATUS: need('status'); return
+      case CtlRequest.Op.DEPLOY:
+        need('deploy', { app: request.app })
+        if (request.allow.length > 0) need('admin')
+        return
+      case CtlRequest.Op.CREATE: need('create', { app: request.app, pid: request.pid === '' ? undefined : request.pid }); return
+      case CtlRequest.Op.LIST: need('list'); return
+      case CtlRequest.Op.LOCATE: {
+        const right = LOCATE_RIGHTS.find(r => grant != null && (grant.rights & rightBit(r)) !== 0) ?? 'invoke'
+        need(right, { pid: request.pid })
+        await this.checkApp(grant, request.pid, right, options)
+        return
+      }
+      case CtlRequest.Op.DELETE: need('delete', { pid: request.pid }); await this.checkApp(grant, request.pid, 'delete', options); return
+      case CtlRequest.Op.SWAP: need('swap', { pid: request.pid }); await this.checkApp(grant, request.pid, 'swap', options); return
+      case CtlRequest.Op.MIGRATE: need('migrate', { pid: request.pid }); await this.checkApp(grant, request.pid, 'migrate', options); return
+      case CtlRequest.Op.REVOKE:
+        // anyone may revoke a token it holds whole; revoking by id takes the admin right
+        if (!new TextDecoder().decode(request.source).trim().startsWith('praas_')) need('admin')
+        return
+      case CtlRequest.Op.REMOVE_NODE: need('admin'); return
+      default: throw new PraasError('UNAUTHORIZED', 'this operation is for nodes of the cluster')
+    }
+  }
+
+  /** For a token limited to some apps: the app of `pid` must be one of them. */
+  private async checkApp (grant: Grant | undefined, pid: string, right: Right, options: AbortOptions): Promise<void> {
+    if (grant?.apps == null) return
+    checkPid(pid)
+    const app = await this.appOf(pid, options)
+    if (app === '') throw new PraasError('UNAUTHORIZED', `the ${right} right of this token is limited to some apps, and the app of ${pid} could not be told`)
+    authorize(grant, right, { app })
+  }
+
+  /** The app of a process: from this node, else from where it runs. */
+  private async appOf (pid: string, options: AbortOptions): Promise<string> {
+    const here = this.init.runtime.get(pid)?.app ?? this.init.lifecycle.swapped().find(p => p.pid === pid)?.app
+    if (here != null && here !== '') return here
+    const info = await this.locate(pid, false, options).catch(() => undefined)
+    if (info == null) return ''
+    if (info.app !== '') return info.app
+    return (await this.askHost(info.node, pid))?.app ?? ''
+  }
+
   /** Checks and stores the module here, then hands it to the other nodes (they check it too). */
-  private async deploy (request: CtlRequest): Promise<Partial<CtlResponse>> {
+  private async deploy (request: CtlRequest, caller: Caller): Promise<Partial<CtlResponse>> {
+    checkName(request.app, 'an app name')
+    const owner = caller.member ? request.owner : (caller.grant?.owner ?? '')
+    if (!caller.member) this.checkAppQuota(request.app, owner)
     const version = await this.init.apps.deploy(request.app, request.source)
+    this.init.appOwners.set(request.app, owner)
     if (!request.local) {
-      await this.init.peers.fanOut({ op: CtlRequest.Op.DEPLOY, app: request.app, source: request.source, local: true })
+      await this.init.peers.fanOut({ op: CtlRequest.Op.DEPLOY, app: request.app, source: request.source, local: true, owner, allow: request.allow, memoryMib: request.memoryMib, cpuMs: request.cpuMs })
     }
     return { hash: version.hash }
+  }
+
+  /**
+   * An app name belongs to the client that first deployed it (its token's owner): another client
+   * may not replace its code. And one client holds at most `maxAppsPerClient` names.
+   */
+  private checkAppQuota (app: string, owner: string): void {
+    if (owner === 'admin') return
+    const holder = this.init.appOwners.get(app)
+    if (holder != null && holder !== owner && holder !== '') throw new PraasError('UNAUTHORIZED', `app ${app} belongs to another client`)
+    if (holder == null && this.init.appOwners.count(owner) >= this.init.maxAppsPerClient) {
+      throw new PraasError('TOO_LARGE', `this client holds ${this.init.maxAppsPerClient} apps already (the node's --max-apps-per-client)`)
+    }
+  }
+
+  /** Revokes a token (given whole, or by id): the leader commits it to the cluster config, which every node then holds. */
+  private async revoke (request: CtlRequest, options: AbortOptions): Promise<Partial<CtlResponse>> {
+    const text = new TextDecoder().decode(request.source).trim()
+    let id = text
+    let notAfter = 0
+    if (text.startsWith('praas_')) {
+      const grant = this.init.grants.verify(text)
+      id = grant.ids.at(-1)!
+      notAfter = Number.isFinite(grant.notAfter) ? grant.notAfter : 0
+    }
+    if (!/^[0-9a-f]{32}$/.test(id)) throw new PraasError('BAD_REQUEST', 'a token id is 32 hex digits (praas token create prints it)')
+    await this.init.roster.propose({ kind: RosterChange.Kind.REVOKE, revocations: [{ id, notAfter }] }, options)
+    return { hash: id }
+  }
+
+  /** Takes a member out of the cluster for good (a dead machine). */
+  private async removeNode (request: CtlRequest, options: AbortOptions): Promise<Partial<CtlResponse>> {
+    if (request.node === '') throw new PraasError('BAD_REQUEST', 'remove names the peer id of a member')
+    await this.init.roster.propose({ kind: RosterChange.Kind.REMOVE, peerId: request.node }, options)
+    return {}
   }
 
   private fetchApp (request: CtlRequest): Partial<CtlResponse> {
@@ -100,16 +228,17 @@ export class ControlService {
    * issues the activation epoch; the chosen node activates the process and advertises it in the
    * DHT. CREATE between nodes (`local`) is that activation.
    */
-  private async create (request: CtlRequest, from: string, options: AbortOptions): Promise<Partial<CtlResponse>> {
+  private async create (request: CtlRequest, from: string, options: AbortOptions, caller: Caller): Promise<Partial<CtlResponse>> {
     checkName(request.app, 'an app name')
     if (request.pid !== '') checkPid(request.pid)
+    const owner = caller.member ? request.owner : (caller.grant?.owner ?? '')
     if (request.local && request.restore) {
-      const epoch = { term: request.term, counter: request.counter }
+      const epoch = { term: request.term, counter: request.counter, grant: request.grant }
       return { processes: [await this.init.lifecycle.activateFrom(request.holder, request.pid, epoch, request.holders, options)] }
     }
     if (request.local) {
       await this.ensureApp(request.app, request.hash, from, options)
-      return { processes: [await this.activate(request.app, request.pid, { term: request.term, counter: request.counter })] }
+      return { processes: [await this.activate(request.app, request.pid, { term: request.term, counter: request.counter, grant: request.grant }, request.owner)] }
     }
     const app = this.init.apps.get(request.app)
     if (app == null) throw new PraasError('NOT_FOUND', `no app named ${request.app}`)
@@ -121,11 +250,11 @@ export class ControlService {
     }
     const placement = await this.init.allocator.allocate({ pid, app: request.app, node: request.node === '' ? undefined : request.node }, options)
     if (placement.node === this.init.selfId) {
-      return { processes: [await this.activate(request.app, pid, placement.epoch)] }
+      return { processes: [await this.activate(request.app, pid, placement.epoch, owner)] }
     }
     try {
       return await this.init.peers.request(placement.node, {
-        op: CtlRequest.Op.CREATE, app: request.app, pid, hash: app.hash, local: true, term: placement.epoch.term, counter: placement.epoch.counter
+        op: CtlRequest.Op.CREATE, app: request.app, pid, hash: app.hash, local: true, term: placement.epoch.term, counter: placement.epoch.counter, grant: placement.epoch.grant as Uint8Array<ArrayBuffer> | undefined, owner
       }, options)
     } catch (err) {
       // The chosen node died after its last heartbeat (membership forgets it only after 3 s):
@@ -134,7 +263,7 @@ export class ControlService {
       if (request.node !== '' || (code !== 'UNAVAILABLE' && code !== 'TIMEOUT')) throw err
       this.init.log('node %s did not take %s (%s): placing it here', placement.node, pid, (err as Error).message)
       const here = await this.init.allocator.allocate({ pid, app: request.app, node: this.init.selfId }, options)
-      return { processes: [await this.activate(request.app, pid, here.epoch)] }
+      return { processes: [await this.activate(request.app, pid, here.epoch, owner)] }
     }
   }
 
@@ -143,7 +272,8 @@ export class ControlService {
    * the process had a moment for its first calls (see Directory.publishSoon).
    * Its replicas get their (empty) copy first: a created process outlives its node, like its writes.
    */
-  private async activate (app: string, pid: string, epoch: { term: number, counter: number }): Promise<ProcessInfo> {
+  private async activate (app: string, pid: string, epoch: ActivationEpoch, owner: string): Promise<ProcessInfo> {
+    this.init.processOwners.admit(owner, pid, this.init.maxProcessesPerClient)
     const record = this.init.runtime.create(app, pid === '' ? undefined : pid, epoch)
     await this.init.lifecycle.seed(record)
     this.init.directory.publishSoon(record.pid, { epoch, app })
@@ -161,9 +291,15 @@ export class ControlService {
     }
   }
 
-  private async list (request: CtlRequest): Promise<Partial<CtlResponse>> {
+  private async list (request: CtlRequest, caller: Caller): Promise<Partial<CtlResponse>> {
     const processes = [...this.init.runtime.list().map(r => this.info(r)), ...this.init.lifecycle.swapped()]
     if (request.local) return { processes }
+    const { grant } = caller
+    if (!caller.member && grant != null && (grant.apps != null || grant.pids != null)) {
+      // a client limited to some apps or pids sees only those
+      const all = (await this.list(request, { ...caller, member: true })).processes ?? []
+      return { processes: all.filter(p => reaches(grant, { app: p.app, pid: p.pid })) }
+    }
     for (const { response } of await this.init.peers.fanOut({ op: CtlRequest.Op.LIST, local: true })) {
       processes.push(...response.processes)
     }

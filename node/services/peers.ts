@@ -28,7 +28,7 @@ export class Peers {
   private readonly ctl: CtlChannels
   private stopped = false
 
-  constructor (private readonly host: Host, private readonly log: Logger) {
+  constructor (private readonly host: Host, private readonly log: Logger, private readonly isMember: (peerId: string) => boolean) {
     this.ctl = new CtlChannels(async (target, protocol, options) => await host.dialProtocol(target, protocol, options))
     // identify, and identify push: a node that connected before it served the control protocol says so later
     host.addEventListener('peer:identify', (evt) => {
@@ -39,18 +39,24 @@ export class Peers {
   }
 
   list (): KnownPeer[] {
-    return [...this.known.values()]
+    return [...this.known.values()].filter(p => this.isMember(p.id))
   }
 
   private learn (peerId: PeerId, addrs: Multiaddr[], protocols: string[]): void {
-    if (!protocols.includes(CTL_PROTOCOL)) return
+    // a node of this cluster: speaking the control protocol is not enough, anyone can
+    if (!protocols.includes(CTL_PROTOCOL) || !this.isMember(peerId.toString())) return
     const isNew = !this.known.has(peerId.toString())
     this.add(peerId.toString(), addrs)
     if (isNew) void this.exchange(peerId)
   }
 
   get (id: string): KnownPeer | undefined {
-    return this.known.get(id)
+    return this.isMember(id) ? this.known.get(id) : undefined
+  }
+
+  /** Learns members the cluster config lists (a node admitted after this one identified it). */
+  addMembers (members: Array<{ id: string, addrs: Multiaddr[] }>): void {
+    for (const { id, addrs } of members) if (!this.known.has(id) && this.isMember(id)) this.add(id, addrs)
   }
 
   private add (id: string, addrs: Multiaddr[]): void {
@@ -65,7 +71,7 @@ export class Peers {
     try {
       const response = await this.request(peerId.toString(), { op: CtlRequest.Op.PEERS }, { signal: AbortSignal.timeout(FANOUT_TIMEOUT_MS) })
       for (const info of response.peers) {
-        if (this.known.has(info.id) || info.id === this.host.peerId.toString()) continue
+        if (this.known.has(info.id) || info.id === this.host.peerId.toString() || !this.isMember(info.id)) continue
         this.add(info.id, info.addrs.map(a => multiaddr(a)))
         void this.host.dial(peerIdFromString(info.id), { signal: AbortSignal.timeout(FANOUT_TIMEOUT_MS) }).catch((err) => {
           this.log('could not dial %s: %s', info.id, err.message)

@@ -14,6 +14,7 @@ export interface LocationRecord {
   seq: number
   status: LocationRecord.Status
   app: string
+  grant: Uint8Array<ArrayBuffer>
 }
 
 export namespace LocationRecord {
@@ -86,6 +87,11 @@ export namespace LocationRecord {
           w.string(obj.app)
         }
 
+        if ((obj.grant != null && obj.grant.byteLength > 0)) {
+          w.uint32(74)
+          w.bytes(obj.grant)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -98,7 +104,8 @@ export namespace LocationRecord {
           counter: 0,
           seq: 0,
           status: Status.ACTIVE,
-          app: ''
+          app: '',
+          grant: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -141,6 +148,10 @@ export namespace LocationRecord {
             }
             case 8: {
               obj.app = reader.string()
+              break
+            }
+            case 9: {
+              obj.grant = reader.bytes()
               break
             }
             default: {
@@ -226,6 +237,13 @@ export namespace LocationRecord {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.grant`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -279,6 +297,11 @@ export namespace LocationRecord {
     value: string
   }
 
+  export interface LocationRecordGrantFieldEvent {
+    field: '$.grant'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<LocationRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, LocationRecord.codec())
   }
@@ -287,7 +310,7 @@ export namespace LocationRecord {
     return decodeMessage(buf, LocationRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LocationRecord>): Generator<LocationRecordPidFieldEvent | LocationRecordNodeFieldEvent | LocationRecordAddrsFieldEvent | LocationRecordTermFieldEvent | LocationRecordCounterFieldEvent | LocationRecordSeqFieldEvent | LocationRecordStatusFieldEvent | LocationRecordAppFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LocationRecord>): Generator<LocationRecordPidFieldEvent | LocationRecordNodeFieldEvent | LocationRecordAddrsFieldEvent | LocationRecordTermFieldEvent | LocationRecordCounterFieldEvent | LocationRecordSeqFieldEvent | LocationRecordStatusFieldEvent | LocationRecordAppFieldEvent | LocationRecordGrantFieldEvent> {
     return streamMessage(buf, LocationRecord.codec(), opts)
   }
 }

@@ -723,6 +723,8 @@ export interface CtlRequest {
   allow: string[]
   memoryMib: number
   cpuMs: number
+  grant: Uint8Array<ArrayBuffer>
+  owner: string
 }
 
 export namespace CtlRequest {
@@ -737,7 +739,9 @@ export namespace CtlRequest {
     PEERS = 'PEERS',
     STATUS = 'STATUS',
     SWAP = 'SWAP',
-    MIGRATE = 'MIGRATE'
+    MIGRATE = 'MIGRATE',
+    REVOKE = 'REVOKE',
+    REMOVE_NODE = 'REMOVE_NODE'
   }
 
   enum __OpValues {
@@ -751,7 +755,9 @@ export namespace CtlRequest {
     PEERS = 7,
     STATUS = 8,
     SWAP = 9,
-    MIGRATE = 10
+    MIGRATE = 10,
+    REVOKE = 11,
+    REMOVE_NODE = 12
   }
 
   export namespace Op {
@@ -853,6 +859,16 @@ export namespace CtlRequest {
           w.uint32(obj.cpuMs)
         }
 
+        if ((obj.grant != null && obj.grant.byteLength > 0)) {
+          w.uint32(138)
+          w.bytes(obj.grant)
+        }
+
+        if ((obj.owner != null && obj.owner !== '')) {
+          w.uint32(146)
+          w.string(obj.owner)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -873,7 +889,9 @@ export namespace CtlRequest {
           holders: [],
           allow: [],
           memoryMib: 0,
-          cpuMs: 0
+          cpuMs: 0,
+          grant: uint8ArrayAlloc(0),
+          owner: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -952,6 +970,14 @@ export namespace CtlRequest {
             }
             case 16: {
               obj.cpuMs = reader.uint32()
+              break
+            }
+            case 17: {
+              obj.grant = reader.bytes()
+              break
+            }
+            case 18: {
+              obj.owner = reader.string()
               break
             }
             default: {
@@ -1102,6 +1128,20 @@ export namespace CtlRequest {
               }
               break
             }
+            case 17: {
+              yield {
+                field: `${prefix}.grant`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 18: {
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1196,6 +1236,16 @@ export namespace CtlRequest {
     value: number
   }
 
+  export interface CtlRequestGrantFieldEvent {
+    field: '$.grant'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface CtlRequestOwnerFieldEvent {
+    field: '$.owner'
+    value: string
+  }
+
   export function encode (obj: Partial<CtlRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CtlRequest.codec())
   }
@@ -1204,7 +1254,7 @@ export namespace CtlRequest {
     return decodeMessage(buf, CtlRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlRequest>): Generator<CtlRequestOpFieldEvent | CtlRequestAppFieldEvent | CtlRequestSourceFieldEvent | CtlRequestPidFieldEvent | CtlRequestNodeFieldEvent | CtlRequestLocalFieldEvent | CtlRequestHashFieldEvent | CtlRequestTermFieldEvent | CtlRequestCounterFieldEvent | CtlRequestSuspectFieldEvent | CtlRequestRestoreFieldEvent | CtlRequestHolderFieldEvent | CtlRequestHoldersFieldEvent | CtlRequestAllowFieldEvent | CtlRequestMemoryMibFieldEvent | CtlRequestCpuMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlRequest>): Generator<CtlRequestOpFieldEvent | CtlRequestAppFieldEvent | CtlRequestSourceFieldEvent | CtlRequestPidFieldEvent | CtlRequestNodeFieldEvent | CtlRequestLocalFieldEvent | CtlRequestHashFieldEvent | CtlRequestTermFieldEvent | CtlRequestCounterFieldEvent | CtlRequestSuspectFieldEvent | CtlRequestRestoreFieldEvent | CtlRequestHolderFieldEvent | CtlRequestHoldersFieldEvent | CtlRequestAllowFieldEvent | CtlRequestMemoryMibFieldEvent | CtlRequestCpuMsFieldEvent | CtlRequestGrantFieldEvent | CtlRequestOwnerFieldEvent> {
     return streamMessage(buf, CtlRequest.codec(), opts)
   }
 }
@@ -1674,5 +1724,258 @@ export namespace CtlResponse {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlResponse>): Generator<CtlResponseErrorCodeFieldEvent | CtlResponseErrorMessageFieldEvent | CtlResponseProcessesPidFieldEvent | CtlResponseProcessesAppFieldEvent | CtlResponseProcessesStatusFieldEvent | CtlResponseProcessesNodeFieldEvent | CtlResponseProcessesAddrsFieldEvent | CtlResponseSourceFieldEvent | CtlResponseHashFieldEvent | CtlResponsePeersIdFieldEvent | CtlResponsePeersAddrsFieldEvent | CtlResponsePeersLoadFieldEvent | CtlResponseLeaderFieldEvent | CtlResponseTermFieldEvent> {
     return streamMessage(buf, CtlResponse.codec(), opts)
+  }
+}
+
+export interface AuthRequest {
+  token: string
+}
+
+export namespace AuthRequest {
+  let _codec: Codec<AuthRequest>
+
+  export const codec = (): Codec<AuthRequest> => {
+    if (_codec == null) {
+      _codec = message<AuthRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.token != null && obj.token !== '')) {
+          w.uint32(10)
+          w.string(obj.token)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          token: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.token = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.token`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AuthRequestTokenFieldEvent {
+    field: '$.token'
+    value: string
+  }
+
+  export function encode (obj: Partial<AuthRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, AuthRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AuthRequest>): AuthRequest {
+    return decodeMessage(buf, AuthRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AuthRequest>): Generator<AuthRequestTokenFieldEvent> {
+    return streamMessage(buf, AuthRequest.codec(), opts)
+  }
+}
+
+export interface AuthResponse {
+  error?: ErrorInfo
+  cluster: string
+  rights: number
+  notAfter: number
+}
+
+export namespace AuthResponse {
+  let _codec: Codec<AuthResponse>
+
+  export const codec = (): Codec<AuthResponse> => {
+    if (_codec == null) {
+      _codec = message<AuthResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.error != null) {
+          w.uint32(10)
+          ErrorInfo.codec().encode(obj.error, w)
+        }
+
+        if ((obj.cluster != null && obj.cluster !== '')) {
+          w.uint32(18)
+          w.string(obj.cluster)
+        }
+
+        if ((obj.rights != null && obj.rights !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.rights)
+        }
+
+        if ((obj.notAfter != null && obj.notAfter !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.notAfter)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          cluster: '',
+          rights: 0,
+          notAfter: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.error = ErrorInfo.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            case 2: {
+              obj.cluster = reader.string()
+              break
+            }
+            case 3: {
+              obj.rights = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.notAfter = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * ErrorInfo.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.cluster`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.rights`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.notAfter`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AuthResponseErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: ErrorCode
+  }
+
+  export interface AuthResponseErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  export interface AuthResponseClusterFieldEvent {
+    field: '$.cluster'
+    value: string
+  }
+
+  export interface AuthResponseRightsFieldEvent {
+    field: '$.rights'
+    value: number
+  }
+
+  export interface AuthResponseNotAfterFieldEvent {
+    field: '$.notAfter'
+    value: number
+  }
+
+  export function encode (obj: Partial<AuthResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, AuthResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AuthResponse>): AuthResponse {
+    return decodeMessage(buf, AuthResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AuthResponse>): Generator<AuthResponseErrorCodeFieldEvent | AuthResponseErrorMessageFieldEvent | AuthResponseClusterFieldEvent | AuthResponseRightsFieldEvent | AuthResponseNotAfterFieldEvent> {
+    return streamMessage(buf, AuthResponse.codec(), opts)
   }
 }

@@ -705,6 +705,7 @@ export interface StateRequest {
   seq: number
   chunks: Uint8Array<ArrayBuffer>[]
   fromReplica: boolean
+  grant: Uint8Array<ArrayBuffer>
 }
 
 export namespace StateRequest {
@@ -771,6 +772,11 @@ export namespace StateRequest {
           w.bool(obj.fromReplica)
         }
 
+        if ((obj.grant != null && obj.grant.byteLength > 0)) {
+          w.uint32(90)
+          w.bytes(obj.grant)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -785,7 +791,8 @@ export namespace StateRequest {
           fromCounter: 0,
           seq: 0,
           chunks: [],
-          fromReplica: false
+          fromReplica: false,
+          grant: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -840,6 +847,10 @@ export namespace StateRequest {
             }
             case 10: {
               obj.fromReplica = reader.bool()
+              break
+            }
+            case 11: {
+              obj.grant = reader.bytes()
               break
             }
             default: {
@@ -948,6 +959,13 @@ export namespace StateRequest {
               }
               break
             }
+            case 11: {
+              yield {
+                field: `${prefix}.grant`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1012,6 +1030,11 @@ export namespace StateRequest {
     value: boolean
   }
 
+  export interface StateRequestGrantFieldEvent {
+    field: '$.grant'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<StateRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StateRequest.codec())
   }
@@ -1020,7 +1043,7 @@ export namespace StateRequest {
     return decodeMessage(buf, StateRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateRequest>): Generator<StateRequestManifestFieldEvent | StateRequestSourceFieldEvent | StateRequestTermFieldEvent | StateRequestCounterFieldEvent | StateRequestHoldersFieldEvent | StateRequestFromTermFieldEvent | StateRequestFromCounterFieldEvent | StateRequestSeqFieldEvent | StateRequestChunksFieldEvent | StateRequestFromReplicaFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StateRequest>): Generator<StateRequestManifestFieldEvent | StateRequestSourceFieldEvent | StateRequestTermFieldEvent | StateRequestCounterFieldEvent | StateRequestHoldersFieldEvent | StateRequestFromTermFieldEvent | StateRequestFromCounterFieldEvent | StateRequestSeqFieldEvent | StateRequestChunksFieldEvent | StateRequestFromReplicaFieldEvent | StateRequestGrantFieldEvent> {
     return streamMessage(buf, StateRequest.codec(), opts)
   }
 }

@@ -136,7 +136,8 @@ describe('cluster', function () {
       await until(() => node.services.election.isLeader(), 'leadership', 6_000)
       const placement = await node.services.allocator.allocate({ pid: 'solo' })
       assert.equal(placement.node, node.peerId.toString())
-      assert.deepEqual(placement.epoch, { term: node.services.election.term, counter: 1 })
+      assert.deepEqual({ term: placement.epoch.term, counter: placement.epoch.counter }, { term: node.services.election.term, counter: 1 })
+      assert.ok(placement.epoch.grant != null && placement.epoch.grant.byteLength > 0, 'the epoch comes with a grant')
     } finally {
       await node.stop()
     }

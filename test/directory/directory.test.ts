@@ -3,7 +3,11 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { locationKey, signLocation } from '../../node/directory/index.js'
-import { mesh, meshNode, stopAll, until } from '../cluster/mesh.js'
+import { Ed25519PrivateKey } from '../../protocol/ed25519.js'
+import { signGrant } from '../../protocol/grant.js'
+import { granted, keyOf, mesh, meshNode, stopAll, until } from '../cluster/mesh.js'
+import type { ActivationEpoch } from '../../protocol/location.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { LocationInit } from '../../node/directory/index.js'
 import type { MeshNode } from '../cluster/mesh.js'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
@@ -28,6 +32,15 @@ function record (pid: string, overrides: Partial<LocationInit> = {}): LocationIn
   return { pid, addrs: [multiaddr('/ip4/127.0.0.1/tcp/4001')], epoch: { term: 1, counter: 1 }, seq: 1, ...overrides }
 }
 
+function termAndCounter (location: { epoch: { term: number, counter: number } } | undefined): { term: number, counter: number } | undefined {
+  return location == null ? undefined : { term: location.epoch.term, counter: location.epoch.counter }
+}
+
+/** An epoch granted by any key (a member's, or an outsider's). */
+function grantBy (key: PrivateKey, pid: string, host: PeerId, term: number, counter: number): ActivationEpoch {
+  return { term, counter, grant: signGrant({ pid, node: host, term, counter }, peerIdFromPrivateKey(key), new Ed25519PrivateKey(new Uint8Array(key.raw.subarray(0, 32)))) }
+}
+
 describe('directory', function () {
   this.timeout(60_000)
   let nodes: MeshNode[]
@@ -43,13 +56,13 @@ describe('directory', function () {
 
   it('resolves a record published on one node from every other node', async () => {
     const [a, ...others] = nodes
-    const published = await a.services.directory.publish('resolve-me', { epoch: { term: 3, counter: 7 }, app: 'counter' })
+    const published = await a.services.directory.publish('resolve-me', { epoch: granted(a, 'resolve-me', 3, 7), app: 'counter' })
     assert.equal(published.node, a.peerId.toString())
     for (const node of others) {
       const found = await node.services.directory.resolve('resolve-me', { signal: AbortSignal.timeout(10_000) })
       assert.ok(found != null, 'resolved')
       assert.equal(found.node, a.peerId.toString())
-      assert.deepEqual(found.epoch, { term: 3, counter: 7 })
+      assert.deepEqual(termAndCounter(found), { term: 3, counter: 7 })
       assert.equal(found.status, 'active')
       assert.equal(found.app, 'counter')
       assert.ok(found.addrs.length > 0 && found.addrs.every(addr => addr.toString().endsWith(`/p2p/${a.peerId.toString()}`)))
@@ -59,18 +72,18 @@ describe('directory', function () {
   it('owns a record published soon at once, and puts it in the DHT a moment later, the burst together', async () => {
     const [a, b] = nodes
     const pids = Array.from({ length: 6 }, (_, i) => `soon-${i}`)
-    for (const pid of pids) a.services.directory.publishSoon(pid, { epoch: { term: 4, counter: 1 }, app: 'counter' })
-    for (const pid of pids) assert.deepEqual(a.services.directory.owns(pid), { term: 4, counter: 1 })
+    for (const pid of pids) a.services.directory.publishSoon(pid, { epoch: granted(a, pid, 4, 1), app: 'counter' })
+    for (const pid of pids) assert.deepEqual(termAndCounter({ epoch: a.services.directory.owns(pid)! }), { term: 4, counter: 1 })
     // one of them superseded by a swap before its first put: the put carries the newest state
     await a.services.directory.markSwapped('soon-5')
     for (const pid of pids) {
       const found = await eventually(async () => await b.services.directory.resolve(pid, { fresh: true, signal: AbortSignal.timeout(10_000) }), `${pid} in the DHT`)
       assert.equal(found.node, a.peerId.toString())
-      assert.deepEqual(found.epoch, { term: 4, counter: 1 })
+      assert.deepEqual(termAndCounter(found), { term: 4, counter: 1 })
       assert.equal(found.status, pid === 'soon-5' ? 'swapped' : 'active')
     }
     // released before its put: nothing of it reaches the DHT
-    a.services.directory.publishSoon('soon-gone', { epoch: { term: 4, counter: 2 } })
+    a.services.directory.publishSoon('soon-gone', { epoch: granted(a, 'soon-gone', 4, 2) })
     a.services.directory.release('soon-gone')
     await new Promise(resolve => setTimeout(resolve, 500))
     assert.equal(await b.services.directory.resolve('soon-gone', { fresh: true, signal: AbortSignal.timeout(10_000) }), undefined)
@@ -78,7 +91,7 @@ describe('directory', function () {
 
   it('answers a second resolve from its cache, and asks the DHT again after invalidate', async () => {
     const [a, b] = nodes
-    await a.services.directory.publish('cached', { epoch: { term: 1, counter: 1 } })
+    await a.services.directory.publish('cached', { epoch: granted(a, 'cached', 1, 1) })
     const first = await b.services.directory.resolve('cached')
     const again = await b.services.directory.resolve('cached')
     assert.equal(again, first, 'the same object, from the cache')
@@ -94,20 +107,40 @@ describe('directory', function () {
 
   it('ignores a record signed by another node than the one it names', async () => {
     const [a, b, c] = nodes
-    await a.services.directory.publish('forged', { epoch: { term: 1, counter: 1 } })
+    await a.services.directory.publish('forged', { epoch: granted(a, 'forged', 1, 1) })
     // another key signs a record that claims a hosts the pid under a far newer epoch
-    const forged = await signLocation(record('forged', { epoch: { term: 99, counter: 1 } }), await generateKeyPair('Ed25519'), a.peerId)
+    const other = await generateKeyPair('Ed25519')
+    const forged = await signLocation(record('forged', { epoch: grantBy(other, 'forged', a.peerId, 99, 1) }), other, a.peerId)
     await rawPut(b, 'forged', forged)
     const found = await c.services.directory.resolve('forged', { fresh: true, signal: AbortSignal.timeout(10_000) })
-    assert.deepEqual(found?.epoch, { term: 1, counter: 1 }, 'the genuine record')
+    assert.deepEqual(termAndCounter(found), { term: 1, counter: 1 }, 'the genuine record')
+  })
+
+  it('ignores records of outsiders: signed by a peer that is not a member, or with an epoch no member granted', async () => {
+    const [a, b, c] = nodes
+    await a.services.directory.publish('claimed', { epoch: granted(a, 'claimed', 1, 1) })
+    const outsider = await generateKeyPair('Ed25519')
+    const outsiderId = peerIdFromPrivateKey(outsider)
+    // an outsider's own record of the pid, with an epoch it granted itself
+    const own = await signLocation(record('claimed', { epoch: grantBy(outsider, 'claimed', outsiderId, 2 ** 31, 1) }), outsider, outsiderId)
+    // a member's record whose epoch an outsider granted (as a forged leader)
+    const forgedGrant = await signLocation(record('claimed', { epoch: grantBy(outsider, 'claimed', b.peerId, 2 ** 31, 2) }), keyOf(b), b.peerId)
+    await rawPut(b, 'claimed', own).catch(() => {})
+    await rawPut(b, 'claimed', forgedGrant).catch(() => {})
+    for (const node of [b, c]) {
+      const found = await node.services.directory.resolve('claimed', { fresh: true, signal: AbortSignal.timeout(10_000) })
+      assert.equal(found?.node, a.peerId.toString())
+      assert.deepEqual(termAndCounter(found), { term: 1, counter: 1 })
+    }
   })
 
   it('ignores a replayed record with an older sequence number', async () => {
-    const key = await generateKeyPair('Ed25519')
-    const signer = peerIdFromPrivateKey(key)
     const [a, b, c] = nodes
-    const older = await signLocation(record('replayed', { seq: 10 }), key, signer)
-    const newer = await signLocation(record('replayed', { seq: 11, status: 'swapped' }), key, signer)
+    const key = keyOf(a)
+    const signer = a.peerId
+    const epoch = granted(a, 'replayed', 1, 1)
+    const older = await signLocation(record('replayed', { seq: 10, epoch }), key, signer)
+    const newer = await signLocation(record('replayed', { seq: 11, status: 'swapped', epoch }), key, signer)
     await rawPut(a, 'replayed', older)
     await rawPut(a, 'replayed', newer)
     await rawPut(b, 'replayed', older) // the replay
@@ -120,11 +153,11 @@ describe('directory', function () {
 
   it('lets the newer epoch win, and tells the old host it was superseded', async () => {
     const [a, b, c] = nodes
-    await a.services.directory.publish('moving', { epoch: { term: 2, counter: 5 } })
-    await b.services.directory.publish('moving', { epoch: { term: 2, counter: 6 } })
+    await a.services.directory.publish('moving', { epoch: granted(a, 'moving', 2, 5) })
+    await b.services.directory.publish('moving', { epoch: granted(b, 'moving', 2, 6) })
     const found = await c.services.directory.resolve('moving', { fresh: true, signal: AbortSignal.timeout(10_000) })
     assert.equal(found?.node, b.peerId.toString())
-    assert.deepEqual(found?.epoch, { term: 2, counter: 6 })
+    assert.deepEqual(termAndCounter(found), { term: 2, counter: 6 })
 
     const superseded = new Promise<string>(resolve => {
       a.services.directory.addEventListener('superseded', (evt) => { resolve(evt.detail.node) }, { once: true })
@@ -139,7 +172,7 @@ describe('directory', function () {
 
   it('publishes swapped and deleted states', async () => {
     const [a, b] = nodes
-    await a.services.directory.publish('lifecycle', { epoch: { term: 1, counter: 9 }, app: 'chat' })
+    await a.services.directory.publish('lifecycle', { epoch: granted(a, 'lifecycle', 1, 9), app: 'chat' })
     await a.services.directory.markSwapped('lifecycle')
     const swapped = await b.services.directory.resolve('lifecycle', { fresh: true, signal: AbortSignal.timeout(10_000) })
     assert.equal(swapped?.status, 'swapped')
@@ -150,10 +183,12 @@ describe('directory', function () {
   })
 
   it('hands a record published while alone to the peers that join later', async () => {
-    const lone = await meshNode()
-    const joiner = await meshNode({ bootstrap: lone.getMultiaddrs().map(a => a.toString()) })
+    const keys = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')])
+    const members = keys.map(k => peerIdFromPrivateKey(k).toString())
+    const lone = await meshNode({ privateKey: keys[0], members })
+    const joiner = await meshNode({ privateKey: keys[1], members, bootstrap: lone.getMultiaddrs().map(a => a.toString()) })
     try {
-      await lone.services.directory.publish('early', { epoch: { term: 1, counter: 1 } })
+      await lone.services.directory.publish('early', { epoch: granted(lone, 'early', 1, 1) })
       await until(() => (joiner.services.dht as SingleKadDHT).routingTable.size === 1 && (lone.services.dht as SingleKadDHT).routingTable.size === 1, 'two DHT peers', 10_000)
       await new Promise(resolve => setTimeout(resolve, 2_500))
       await lone.stop()
@@ -166,7 +201,7 @@ describe('directory', function () {
 
   it('keeps its refreshed records resolvable with a growing sequence number', async () => {
     const [a, b] = nodes
-    const first = await a.services.directory.publish('refreshed', { epoch: { term: 1, counter: 2 } })
+    const first = await a.services.directory.publish('refreshed', { epoch: granted(a, 'refreshed', 1, 2) })
     await a.services.directory.refreshAll()
     const found = await b.services.directory.resolve('refreshed', { fresh: true, signal: AbortSignal.timeout(10_000) })
     assert.equal(found?.node, a.peerId.toString())

@@ -50,7 +50,7 @@ describe('the LaTeX example (examples/latex) on a node process', function () {
     requireCommand('pdflatex', 'texlive-latex-base')
     requireCommand('redis-server', 'redis-server')
     ;[node, redis] = await Promise.all([startNode(), startRedis()])
-    client = await Client.connect({ bootstrap: [node.addrs[0]] })
+    client = await Client.connect({ bootstrap: [node.addrs[0]], token: node.token })
     await client.deploy('latex', await readFile(join(EXAMPLES, 'latex', 'index.js')))
   })
 

@@ -9,10 +9,13 @@ export interface NodeInfo {
   peerId: string
   addrs: string[]
   pid: number
+  cluster: string
 }
 
 export interface TestNode extends NodeInfo {
   dataDir: string
+  /** A token with every right in the node's cluster (the admin token of the node that created it). */
+  token: string
   child: ChildProcess
   /** Everything the node wrote to stderr so far. */
   log(): string
@@ -25,6 +28,8 @@ export interface StartOptions {
   bootstrap?: string[]
   args?: string[]
   dataDir?: string
+  /** A token to join the cluster of `bootstrap` with (a node whose data dir holds a cluster needs none). */
+  join?: string
 }
 
 const READY_TIMEOUT_MS = 20_000
@@ -33,7 +38,8 @@ const READY_TIMEOUT_MS = 20_000
 export async function startNode (options: StartOptions = {}): Promise<TestNode> {
   const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), 'praas-node-'))
   await rm(join(dataDir, 'node.json'), { force: true })
-  const args = [BIN, 'node', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir, ...(options.bootstrap ?? []).flatMap(b => ['--bootstrap', b]), ...(options.args ?? [])]
+  const args = [BIN, 'node', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir, ...(options.bootstrap ?? []).flatMap(b => ['--bootstrap', b]),
+    ...(options.join != null ? ['--join', options.join] : []), ...(options.args ?? [])]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
@@ -51,9 +57,11 @@ export async function startNode (options: StartOptions = {}): Promise<TestNode> 
     info = await readFile(join(dataDir, 'node.json'), 'utf8').then(s => JSON.parse(s) as NodeInfo, () => undefined)
     if (info == null) await new Promise(resolve => setTimeout(resolve, 50))
   }
+  const token = (await readFile(join(dataDir, 'admin.token'), 'utf8').catch(() => options.join ?? '')).trim()
   return {
     ...info,
     dataDir,
+    token,
     child,
     exited,
     log: () => stderr,
@@ -71,7 +79,7 @@ export async function startCluster (count: number, args: string[] = [], meshTime
   // A few at a time: on two cores, a dozen libp2p nodes starting at once starve each other.
   for (let i = 1; i < count; i += 4) {
     try {
-      rest.push(...await Promise.all(Array.from({ length: Math.min(4, count - i) }, async () => await startNode({ bootstrap: [first.addrs[0]], args }))))
+      rest.push(...await Promise.all(Array.from({ length: Math.min(4, count - i) }, async () => await startNode({ bootstrap: [first.addrs[0]], join: first.token, args }))))
     } catch (err) {
       await stopCluster([first, ...rest])
       throw err
@@ -92,7 +100,7 @@ export async function startCluster (count: number, args: string[] = [], meshTime
 export async function waitForMesh (nodes: TestNode[], ms = 30_000): Promise<string> {
   const { Client } = await import('../../sdk/index.js')
   const leaders = await Promise.all(nodes.map(async node => {
-    const client = await Client.connect({ bootstrap: [node.addrs[0]] })
+    const client = await Client.connect({ bootstrap: [node.addrs[0]], token: node.token })
     try {
       let leader: string | null = null
       await eventually(async () => {

@@ -20,7 +20,7 @@ describe('channels between processes on three node processes', function () {
   before(async function () {
     // A small mailbox limit on every node, so that a burst fills one.
     nodes = await startCluster(3, ['--mailbox-limit', String(256 * 1024)])
-    client = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
+    client = await Client.connect({ bootstrap: [nodes[0].addrs[0]], token: nodes[0].token })
     await client.deploy('kit', await readFile(fixture('testkit')))
     on = async (n) => await client.create('kit', { node: nodes[n].peerId })
   })
@@ -87,7 +87,7 @@ describe('channels between processes on three node processes', function () {
     this.timeout(60_000)
     // The 256 KiB test limit is too small for it: use a cluster node without a limit.
     const big = await startCluster(2)
-    const c = await Client.connect({ bootstrap: [big[0].addrs[0]] })
+    const c = await Client.connect({ bootstrap: [big[0].addrs[0]], token: big[0].token })
     try {
       await c.deploy('kit', await readFile(fixture('testkit')))
       const a = await c.create('kit', { node: big[0].peerId })

@@ -28,7 +28,7 @@ describe('the praas CLI against three node processes', function () {
 
   before(async function () {
     nodes = await startCluster(3)
-    env = { PRAAS_BOOTSTRAP: nodes[0].addrs[0] }
+    env = { PRAAS_BOOTSTRAP: nodes[0].addrs[0], PRAAS_TOKEN: nodes[0].token }
   })
 
   after(async function () {
@@ -38,7 +38,7 @@ describe('the praas CLI against three node processes', function () {
   it('deploys the counter, creates a process, invokes it and lists it', async function () {
     const deployed = await praas(['deploy', 'counter', join(EXAMPLES, 'counter', 'index.js')], env)
     assert.equal(deployed.code, 0, deployed.stderr)
-    const created = await praas(['create', 'counter', '--node', nodes[2].peerId, '--bootstrap', nodes[1].addrs[0]])
+    const created = await praas(['create', 'counter', '--node', nodes[2].peerId, '--bootstrap', nodes[1].addrs[0], '--token', nodes[0].token])
     assert.equal(created.code, 0, created.stderr)
     const pid = created.stdout.trim()
     const five = await praas(['invoke', pid, 'incr', '--data', '5'], env)
@@ -127,7 +127,7 @@ describe('a node process', function () {
     try {
       const without = await praas(['ps', '--bootstrap', closed.addrs[0]])
       assert.match(without.stderr, /^error UNAVAILABLE: /m)
-      const withKey = await praas(['ps', '--json', '--bootstrap', closed.addrs[0], '--swarm-key', keyFile])
+      const withKey = await praas(['ps', '--json', '--bootstrap', closed.addrs[0], '--swarm-key', keyFile, '--token', closed.token])
       assert.equal(withKey.code, 0, withKey.stderr)
       assert.deepEqual(JSON.parse(withKey.stdout), [])
     } finally {

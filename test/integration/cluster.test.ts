@@ -15,7 +15,7 @@ describe('a cluster of three node processes, driven through the SDK', function (
 
   before(async function () {
     nodes = await startCluster(3, ['--function-timeout', '20000'])
-    client = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
+    client = await Client.connect({ bootstrap: [nodes[0].addrs[0]], token: nodes[0].token })
     await client.deploy('counter', await readFile(join(EXAMPLES, 'counter', 'index.js')))
     await client.deploy('kit', await readFile(fixture('testkit')))
     await placeOnEvery(client, nodes, 'kit')
@@ -110,7 +110,7 @@ describe('a cluster of three node processes, driven through the SDK', function (
   })
 
   it('keeps invoking a process on another node after the bootstrap node dies', async function () {
-    const other = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
+    const other = await Client.connect({ bootstrap: [nodes[0].addrs[0]], token: nodes[0].token })
     try {
       const pid = await other.create('counter', { node: nodes[2].peerId })
       assert.equal(text(await other.invoke(pid, 'incr')), '1')

@@ -18,7 +18,7 @@ describe('durable processes on node processes: swap, restore, migration, failure
 
   before(async function () {
     nodes = await startCluster(5, ['--function-timeout', '20000'])
-    client = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
+    client = await Client.connect({ bootstrap: [nodes[0].addrs[0]], token: nodes[0].token })
     await client.deploy('kit', await readFile(fixture('testkit')))
     await placeOnEvery(client, nodes, 'kit')
   })
@@ -203,7 +203,7 @@ describe('the idle policy', function () {
   it('swaps a process idle past --swap-after, and the next call brings it back', async function () {
     const first = await startNode({ args: ['--swap-after', '500'] })
     nodes = [first]
-    const client = await Client.connect({ bootstrap: [first.addrs[0]] })
+    const client = await Client.connect({ bootstrap: [first.addrs[0]], token: first.token })
     try {
       await client.deploy('kit', await readFile(fixture('testkit')))
       const pid = await client.create('kit')

@@ -16,7 +16,7 @@ describe('a mesh of five node processes without a broker', function () {
 
   before(async function () {
     nodes = await startCluster(5)
-    client = await Client.connect({ bootstrap: [nodes[1].addrs[0]] })
+    client = await Client.connect({ bootstrap: [nodes[1].addrs[0]], token: nodes[1].token })
     await client.deploy('kit', await readFile(fixture('testkit')))
     pids = []
     for (const node of nodes) {
@@ -32,7 +32,7 @@ describe('a mesh of five node processes without a broker', function () {
 
   it('agrees on one leader, and every node reports it', async function () {
     const statuses = await Promise.all(nodes.map(async node => {
-      const c = await Client.connect({ bootstrap: [node.addrs[0]] })
+      const c = await Client.connect({ bootstrap: [node.addrs[0]], token: node.token })
       try { return await c.status() } finally { await c.close() }
     }))
     const leaders = new Set(statuses.map(s => `${s.leader}@${s.term}`))
@@ -43,7 +43,7 @@ describe('a mesh of five node processes without a broker', function () {
 
   it('takes back a follower that was paused past the election timeout, without a new term (pre-vote)', async function () {
     const status = async (node: TestNode): Promise<{ leader: string | null, term: number }> => {
-      const c = await Client.connect({ bootstrap: [node.addrs[0]] })
+      const c = await Client.connect({ bootstrap: [node.addrs[0]], token: node.token })
       try { return await c.status() } finally { await c.close() }
     }
     const before = await status(nodes[0])
@@ -68,7 +68,7 @@ describe('a mesh of five node processes without a broker', function () {
   })
 
   it('lets a client that knows one node reach a process on every node, straight at its host', async function () {
-    const fresh = await Client.connect({ bootstrap: [nodes[3].addrs[0]] })
+    const fresh = await Client.connect({ bootstrap: [nodes[3].addrs[0]], token: nodes[3].token })
     try {
       for (const [i, pid] of pids.entries()) {
         assert.equal(text(await fresh.invoke(pid, 'whoami')), JSON.stringify({ pid, app: 'kit' }), `process on node ${i}`)
@@ -79,7 +79,7 @@ describe('a mesh of five node processes without a broker', function () {
   })
 
   it('keeps serving processes hosted elsewhere after the bootstrap node is SIGKILLed, and finds new ones in the DHT', async function () {
-    const fresh = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
+    const fresh = await Client.connect({ bootstrap: [nodes[0].addrs[0]], token: nodes[0].token })
     try {
       // This client has looked up the process on node 2 only; the one on node 4 it must find after the kill.
       assert.equal(text(await fresh.invoke(pids[2], 'incr')), '1')
@@ -93,7 +93,7 @@ describe('a mesh of five node processes without a broker', function () {
 
   it('elects a new leader after the leader is SIGKILLed, and creates processes again', async function () {
     const alive = nodes.filter(n => n.child.exitCode == null && n.child.signalCode == null)
-    const observer = await Client.connect({ bootstrap: alive.map(n => n.addrs[0]) })
+    const observer = await Client.connect({ bootstrap: alive.map(n => n.addrs[0]), token: alive[0].token })
     try {
       // The bootstrap node killed before may have been the leader: wait for a live one.
       let before = await observer.status()
@@ -105,7 +105,7 @@ describe('a mesh of five node processes without a broker', function () {
       const killedAt = Date.now()
       await leader.kill('SIGKILL')
       const survivors = alive.filter(n => n !== leader)
-      const after = await Client.connect({ bootstrap: survivors.map(n => n.addrs[0]) })
+      const after = await Client.connect({ bootstrap: survivors.map(n => n.addrs[0]), token: survivors[0].token })
       try {
         let elected = ''
         await eventually(async () => {

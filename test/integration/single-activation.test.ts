@@ -98,7 +98,7 @@ class Restart implements fc.AsyncCommand<Model, Real> {
   async run (model: Model, real: Real): Promise<void> {
     const i = model.down!
     const old = real.nodes[i]
-    real.nodes[i] = await startNode({ dataDir: old.dataDir, bootstrap: [real.nodes[0].addrs[0]] })
+    real.nodes[i] = await startNode({ dataDir: old.dataDir, bootstrap: [real.nodes[0].addrs[0]], join: real.nodes[0].token })
     assert.equal(real.nodes[i].peerId, old.peerId)
     model.down = undefined
     // every node sees it again (membership), and all follow one leader
@@ -108,7 +108,7 @@ class Restart implements fc.AsyncCommand<Model, Real> {
     const fresh = real.nodes[i]
     await eventually(async () => {
       const views = await Promise.all(real.nodes.map(async node => {
-        const c = await Client.connect({ bootstrap: [node.addrs[0]] })
+        const c = await Client.connect({ bootstrap: [node.addrs[0]], token: node.token })
         try { return await c.status() } finally { await c.close() }
       }))
       const where = fresh.addrs[0].split('/p2p/')[0]
@@ -127,7 +127,7 @@ describe('one activation per pid, under random kills, restarts, swaps and moves'
 
   before(async function () {
     nodes = await startCluster(COUNT)
-    client = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
+    client = await Client.connect({ bootstrap: [nodes[0].addrs[0]], token: nodes[0].token })
     await client.deploy('kit', await readFile(fixture('testkit')))
     await placeOnEvery(client, nodes, 'kit')
   })

@@ -89,7 +89,9 @@ export const ctlRequest: fc.Arbitrary<CtlRequest> = fc.record({
   holders: fc.array(text(256), { maxLength: 4 }),
   allow: fc.array(text(128), { maxLength: 4 }),
   memoryMib: fc.integer({ min: 0, max: UINT32_MAX }),
-  cpuMs: fc.integer({ min: 0, max: UINT32_MAX })
+  cpuMs: fc.integer({ min: 0, max: UINT32_MAX }),
+  grant: blob(512).map((b) => b as Uint8Array<ArrayBuffer>),
+  owner: text(64)
 })
 
 export const ctlResponse: fc.Arbitrary<CtlResponse> = fc.record({

@@ -21,7 +21,7 @@ describe('a mesh of sixteen node processes', function () {
     nodes = await startCluster(16, [], 120_000)
     const leader = await waitForMesh(nodes, 120_000)
     assert.ok(nodes.some(n => n.peerId === leader))
-    const client = await Client.connect({ bootstrap: [nodes[5].addrs[0]] })
+    const client = await Client.connect({ bootstrap: [nodes[5].addrs[0]], token: nodes[5].token })
     try {
       await client.deploy('kit', await readFile(fixture('testkit')))
       for (const node of nodes) {
