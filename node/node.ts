@@ -5,7 +5,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
-import { CHANNEL_PROTOCOL, CTL_PROTOCOL, INVOKE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
+import { CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
 import { ByteBudget } from '../protocol/budget.js'
 import { tokenCluster } from '../protocol/token.js'
 import { createCluster, readClusterConfig } from './trust/cluster-files.js'
@@ -295,7 +295,10 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CTL_PROTOCOL, (stream, connection) => {
     const peer = connection.remotePeer.toString()
-    serveCtlStream(stream, async (request, opts) => await control!.handle(request, { peer, member: grants.isMember(connection), grant: grants.of(connection) }, opts), {
+    serveCtlStream(stream, async (request, opts) => {
+      const member = grants.isMember(connection)
+      return await control!.handle(request, { peer, member, grant: member ? undefined : grants.of(connection) }, opts)
+    }, {
       timeoutMs: CTL_TIMEOUT_MS,
       limits: {
         budget: budgetOf(connection),
@@ -317,9 +320,30 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   }, { maxInboundStreams: 64, maxOutboundStreams: 64 })
 
   peers.bootstrap(options.bootstrap ?? [])
+
+  /**
+   * node.json says "ready": a node of a cluster of several writes it once the leader lists it
+   * among the live nodes, so that a create placed on it through any node works (the leader
+   * places by its membership); at most READY_WAIT_MS, then it says so in the log and goes on.
+   */
+  async function knownToLeader (): Promise<void> {
+    if (roster.members().length <= 1) return
+    const deadline = Date.now() + READY_WAIT_MS
+    while (Date.now() < deadline) {
+      const leader = election.leader
+      if (leader === selfId) return
+      if (leader != null) {
+        const seen = await peers.request(leader, { op: CtlRequest.Op.STATUS }, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined)
+        if (seen?.peers.some(p => p.id === selfId) === true) return
+      }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    log.error('the leader did not list this node within %d ms: going on', READY_WAIT_MS)
+  }
   lifecycle.start()
   const addrs = selfAddrs()
   if (addrs.length === 0) throw new PraasError('UNAVAILABLE', 'the node listens on no address')
+  await knownToLeader()
   await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid, cluster: roster.clusterId ?? '' })
   log('node %s ready on %s', selfId, addrs.join(' '))
 
@@ -342,6 +366,9 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     }
   }
 }
+
+/** How long a node that starts in a cluster of several waits to be known to the leader before it says it is ready anyway. */
+const READY_WAIT_MS = 15_000
 
 async function writeNodeJson (dataDir: string, info: { peerId: string, addrs: string[], pid: number, cluster: string }): Promise<void> {
   const path = join(dataDir, 'node.json')

@@ -14,6 +14,7 @@ interface Waiter {
 }
 
 interface BlockedSend {
+  cost: number
   key: string
   message: Message
   resolve(): void
@@ -28,19 +29,33 @@ const MAX_BLOCKED_SENDS = 10_000
 
 export const ANY_SENDER = '*'
 
+/** The share of a mailbox one sender may fill, at least one largest message. */
+export function senderShare (limitBytes: number): number {
+  return Math.min(limitBytes, Math.max(Math.floor(limitBytes / 4), 16 * 1024 * 1024 + MESSAGE_OVERHEAD_BYTES))
+}
+
 /**
  * A process's mailbox: unread messages by key, in arrival order. A message to a key that holds
  * unread ones is queued behind them; a waiting recv is served in the order the waiters came.
- * The mailbox holds at most `limitBytes`; a sender to a full mailbox waits (in order, so a
- * sender's messages keep their order) until a recv makes room, or until its own signal fires.
+ * The mailbox holds at most `limitBytes`, and one sender at most a share of it (`senderShare`):
+ * a sender that has filled its share, or finds the mailbox full, waits (in order, so its messages
+ * keep their order) until a recv makes room, or until its own signal fires; other senders go on.
+ * Waiting senders are let in round-robin, one message each in turn.
  */
 export class Mailbox {
   private readonly queues = new Map<string, Message[]>()
   private readonly waiters = new Map<string, Waiter[]>()
-  private readonly blocked: BlockedSend[] = []
+  /** Blocked sends per sender, each in the order sent. */
+  private readonly blocked = new Map<string, BlockedSend[]>()
+  private blockedCount = 0
+  /** Unread bytes per sender. */
+  private readonly bySender = new Map<string, number>()
+  private readonly senderLimit: number
   private bytes = 0
 
-  constructor (private readonly limitBytes: number) {}
+  constructor (private readonly limitBytes: number) {
+    this.senderLimit = senderShare(limitBytes)
+  }
 
   get size (): number {
     return this.bytes
@@ -58,22 +73,25 @@ export class Mailbox {
 
   /** Delivers a message; resolves once it is in the mailbox (or taken by a waiting recv). */
   async put (key: string, message: Message, options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (this.blocked.length === 0 && this.handOff(key, message)) return
+    const queue = this.blocked.get(message.from)
+    if (queue == null && this.handOff(key, message)) return
     const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
-    if (cost > this.limitBytes) throw new PraasError('TOO_LARGE', `a message of ${message.data.byteLength} bytes exceeds the mailbox limit of ${this.limitBytes}`)
-    if (this.blocked.length === 0 && this.bytes + cost <= this.limitBytes) {
+    if (cost > this.senderLimit) throw new PraasError('TOO_LARGE', `a message of ${message.data.byteLength} bytes exceeds what one sender may hold in this mailbox (${this.senderLimit})`)
+    if (queue == null && this.fits(message.from, cost)) {
       this.enqueue(key, message)
       return
     }
-    if (this.blocked.length >= MAX_BLOCKED_SENDS) throw new PraasError('UNAVAILABLE', 'the mailbox is full and too many senders wait')
+    if (this.blockedCount >= MAX_BLOCKED_SENDS) throw new PraasError('UNAVAILABLE', 'the mailbox is full and too many senders wait')
     options.signal?.throwIfAborted()
     const { promise, resolve, reject } = Promise.withResolvers<void>()
-    const entry: BlockedSend = { key, message, resolve, reject, done: false }
-    this.blocked.push(entry)
+    const entry: BlockedSend = { cost, key, message, resolve, reject, done: false }
+    if (queue == null) this.blocked.set(message.from, [entry])
+    else queue.push(entry)
+    this.blockedCount++
     const onAbort = (): void => {
       if (entry.done) return
       entry.done = true
-      this.blocked.splice(this.blocked.indexOf(entry), 1)
+      this.unblock(entry)
       reject(new PraasError('TIMEOUT', 'the receiver\'s mailbox stayed full'))
     }
     options.signal?.addEventListener('abort', onAbort, { once: true })
@@ -94,7 +112,11 @@ export class Mailbox {
     if (queue != null && index >= 0) {
       const [message] = queue.splice(index, 1)
       if (queue.length === 0) this.queues.delete(key)
-      this.bytes -= message.data.byteLength + MESSAGE_OVERHEAD_BYTES
+      const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
+      this.bytes -= cost
+      const held = (this.bySender.get(message.from) ?? 0) - cost
+      if (held > 0) this.bySender.set(message.from, held)
+      else this.bySender.delete(message.from)
       this.admitBlocked()
       return message
     }
@@ -140,25 +162,51 @@ export class Mailbox {
     if (list.length === 0) this.waiters.delete(key)
   }
 
+  private fits (from: string, cost: number): boolean {
+    return this.bytes + cost <= this.limitBytes && (this.bySender.get(from) ?? 0) + cost <= this.senderLimit
+  }
+
   private enqueue (key: string, message: Message): void {
     const queue = this.queues.get(key) ?? []
     queue.push(message)
     this.queues.set(key, queue)
-    this.bytes += message.data.byteLength + MESSAGE_OVERHEAD_BYTES
+    const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
+    this.bytes += cost
+    this.bySender.set(message.from, (this.bySender.get(message.from) ?? 0) + cost)
   }
 
-  /** Lets blocked senders in, oldest first, while they fit. */
+  private unblock (entry: BlockedSend): void {
+    const queue = this.blocked.get(entry.message.from)
+    if (queue == null) return
+    const at = queue.indexOf(entry)
+    if (at < 0) return
+    queue.splice(at, 1)
+    this.blockedCount--
+    if (queue.length === 0) this.blocked.delete(entry.message.from)
+  }
+
+  /** Lets blocked senders in, one message per sender in turn, while their messages fit. */
   private admitBlocked (): void {
-    while (this.blocked.length > 0) {
-      const next = this.blocked[0]
-      if (!this.handOff(next.key, next.message)) {
-        const cost = next.message.data.byteLength + MESSAGE_OVERHEAD_BYTES
-        if (this.bytes + cost > this.limitBytes) return
-        this.enqueue(next.key, next.message)
+    let progress = true
+    while (progress && this.blockedCount > 0) {
+      progress = false
+      for (const [from, queue] of [...this.blocked]) {
+        const next = queue[0]
+        if (!this.handOff(next.key, next.message)) {
+          if (!this.fits(from, next.cost)) continue
+          this.enqueue(next.key, next.message)
+        }
+        this.unblock(next)
+        next.done = true
+        next.resolve()
+        progress = true
+        // round-robin: this sender goes to the back of the line
+        const rest = this.blocked.get(from)
+        if (rest != null) {
+          this.blocked.delete(from)
+          this.blocked.set(from, rest)
+        }
       }
-      this.blocked.shift()
-      next.done = true
-      next.resolve()
     }
   }
 
@@ -166,7 +214,8 @@ export class Mailbox {
   close (reason: PraasError): void {
     for (const list of this.waiters.values()) for (const w of list) { w.done = true; w.reject(reason) }
     this.waiters.clear()
-    for (const b of this.blocked) { b.done = true; b.reject(reason) }
-    this.blocked.length = 0
+    for (const queue of this.blocked.values()) for (const b of queue) { b.done = true; b.reject(reason) }
+    this.blocked.clear()
+    this.blockedCount = 0
   }
 }

@@ -123,7 +123,8 @@ export class ControlService {
       case CtlRequest.Op.CREATE: need('create', { app: request.app, pid: request.pid === '' ? undefined : request.pid }); return
       case CtlRequest.Op.LIST: need('list'); return
       case CtlRequest.Op.LOCATE: {
-        const right = LOCATE_RIGHTS.find(r => grant != null && (grant.rights & rightBit(r)) !== 0) ?? 'invoke'
+        const right = LOCATE_RIGHTS.find(r => grant != null && (grant.rights & rightBit(r)) !== 0)
+        if (right == null) throw new PraasError('UNAUTHORIZED', `finding a process needs one of the rights ${LOCATE_RIGHTS.join(', ')}${grant == null ? ', and this connection presented no token' : ''}`)
         need(right, { pid: request.pid })
         await this.checkApp(grant, request.pid, right, options)
         return

@@ -53,18 +53,18 @@ export class ConnectionGrants {
     return this.roster.isMember(connection.remotePeer.toString())
   }
 
-  /** The grant of a connection's token, if it presented one. */
+  /** The grant of a connection's token, if it presented one; UNAUTHORIZED if that token has been revoked since. */
   of (connection: Connection): Grant | undefined {
-    return this.byConnection.get(connection.id)
+    const grant = this.byConnection.get(connection.id)
+    const revoked = grant?.ids.find(id => this.roster.isRevoked(id))
+    if (revoked != null) throw new PraasError('UNAUTHORIZED', `the token was revoked (${revoked})`)
+    return grant
   }
 
   /** Throws UNAUTHORIZED unless the connection's peer is a member or its token allows `right` on `target`. */
   check (connection: Connection, right: Right, target?: Target): void {
     if (this.isMember(connection)) return
-    const grant = this.byConnection.get(connection.id)
-    authorize(grant, right, target)
-    const revoked = grant!.ids.find(id => this.roster.isRevoked(id))
-    if (revoked != null) throw new PraasError('UNAUTHORIZED', `the token was revoked (${revoked})`)
+    authorize(this.of(connection), right, target)
   }
 
   private dropRevoked (): void {

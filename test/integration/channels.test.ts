@@ -144,11 +144,17 @@ describe('channels between processes on three node processes', function () {
     const { tcp } = await import('@libp2p/tcp')
     const { noise } = await import('@chainsafe/libp2p-noise')
     const { multiaddr } = await import('@multiformats/multiaddr')
-    const { CHANNEL_PROTOCOL, InvokeChannel, praasYamux } = await import('../../protocol/index.js')
+    const { AUTH_PROTOCOL, CHANNEL_PROTOCOL, InvokeChannel, praasYamux } = await import('../../protocol/index.js')
+    const { presentToken } = await import('../../protocol/auth.js')
     const peer = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [praasYamux()] })
     try {
-      const channel = new InvokeChannel(await peer.dialProtocol(multiaddr(nodes[1].addrs[0]), CHANNEL_PROTOCOL))
       const request = { pid: p, key: 'k', payload: new Uint8Array(0), timeoutMs: 100 }
+      // without a token: nothing at all
+      const stranger = new InvokeChannel(await peer.dialProtocol(multiaddr(nodes[1].addrs[0]), CHANNEL_PROTOCOL))
+      assert.equal(await codeOf(stranger.call({ ...request, fn: 'recv', from: peer.peerId.toString() })), 'UNAUTHORIZED')
+      // with a token (every right): still only as itself
+      await presentToken(await peer.dialProtocol(multiaddr(nodes[1].addrs[0]), AUTH_PROTOCOL), nodes[0].token, { signal: AbortSignal.timeout(5000) })
+      const channel = new InvokeChannel(await peer.dialProtocol(multiaddr(nodes[1].addrs[0]), CHANNEL_PROTOCOL))
       assert.equal(await codeOf(channel.call({ ...request, fn: 'send', from: client.peerId })), 'UNAUTHORIZED')
       assert.equal(await codeOf(channel.call({ ...request, fn: 'recv', from: client.peerId })), 'UNAUTHORIZED')
       assert.equal(await codeOf(channel.call({ ...request, fn: 'recv', from: peer.peerId.toString() })), 'TIMEOUT')

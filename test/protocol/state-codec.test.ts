@@ -52,17 +52,18 @@ describe('protocol/state-codec (/praas/state/1.0.0)', () => {
       manifest: fc.uint8Array({ maxLength: 512 }),
       source: text(256),
       holders: fc.array(text(256), { maxLength: MAX_HOLDERS }),
-      term: fc.integer({ min: 0, max: UINT32_MAX }),
-      counter: fc.integer({ min: 0, max: UINT32_MAX }),
-      fromTerm: fc.integer({ min: 0, max: UINT32_MAX }),
-      fromCounter: fc.integer({ min: 0, max: UINT32_MAX }),
+      term: fc.maxSafeNat(),
+      counter: fc.maxSafeNat(),
+      fromTerm: fc.maxSafeNat(),
+      fromCounter: fc.maxSafeNat(),
       seq: fc.maxSafeNat(),
       chunks: fc.array(fc.uint8Array({ maxLength: 256 }), { maxLength: MAX_INLINE_CHUNKS }),
-      fromReplica: fc.boolean()
+      fromReplica: fc.boolean(),
+      grant: fc.uint8Array({ maxLength: 256 })
     })
     fc.assert(fc.property(request, (r) => {
       const decoded = decodeStateRequest(StateRequest.encode(r as StateRequest))
-      assert.deepStrictEqual({ ...decoded, manifest: buf(decoded.manifest), chunks: decoded.chunks.map(buf) }, { ...r, manifest: buf(r.manifest), chunks: r.chunks.map(buf) })
+      assert.deepStrictEqual({ ...decoded, manifest: buf(decoded.manifest), chunks: decoded.chunks.map(buf), grant: buf(decoded.grant) }, { ...r, manifest: buf(r.manifest), chunks: r.chunks.map(buf), grant: buf(r.grant) })
     }))
   })
 

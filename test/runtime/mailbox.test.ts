@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { ANY_SENDER, Mailbox } from '../../node/runtime/index.js'
+import { senderShare } from '../../node/runtime/mailbox.js'
 import { PraasError } from '../../protocol/index.js'
 import type { Message } from '../../node/runtime/index.js'
 
@@ -114,6 +115,26 @@ describe('Mailbox', function () {
     await fourth
     got.push(textOf(await mailbox.take('p1', 'k')))
     assert.deepEqual(got, ['m001', 'm002', 'm003'])
+    assert.equal(mailbox.size, 0)
+  })
+
+  it('keeps one sender that filled its share from blocking another sender, and lets waiting senders in by turns', async function () {
+    const limit = 64 * 1024 * 1024
+    const share = senderShare(limit)
+    const big = new Uint8Array(4 * 1024 * 1024)
+    const mailbox = new Mailbox(limit)
+    const flood: Array<Promise<void>> = []
+    // the flooder fills its share (16 MiB and a bit) and then waits
+    for (let i = 0; i < 8; i++) flood.push(mailbox.put('k', { from: 'flooder', data: big }))
+    const waiting = await Promise.all(flood.map(settled))
+    assert.ok(waiting.filter(done => !done).length >= 4, 'the flooder waits past its share')
+    assert.ok(mailbox.size <= share)
+    // another sender's messages go straight in, under the same key
+    await mailbox.put('k', message('p2', 'hi'))
+    assert.equal(textOf(await mailbox.take('p2', 'k')), 'hi')
+    // reading the flooder's messages lets its waiting sends in, in the order sent
+    for (let i = 0; i < 8; i++) assert.equal((await mailbox.take('flooder', 'k')).data.byteLength, big.byteLength)
+    await Promise.all(flood)
     assert.equal(mailbox.size, 0)
   })
 })
