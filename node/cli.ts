@@ -3,7 +3,7 @@ import { Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { Client } from '../sdk/index.js'
 import { PraasError, toPraasError } from '../protocol/index.js'
-import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAILBOX_BYTES, DEFAULT_REPLICAS, DEFAULT_SWAP_AFTER_MS, DEFAULT_WORKER_HOT_SPIN_MS, startNode } from './node.js'
+import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAILBOX_BYTES, DEFAULT_REPLICAS, DEFAULT_SWAP_AFTER_MS, startNode } from './node.js'
 
 function collect (value: string, previous: string[] = []): string[] {
   return [...previous, value]
@@ -55,8 +55,7 @@ program.command('node')
   .option('--mailbox-limit <bytes>', 'byte limit of one mailbox; senders to a full one wait', String(DEFAULT_MAILBOX_BYTES))
   .option('--replicas <n>', 'copies of each process\'s state, this node\'s included (1: no replication)', String(DEFAULT_REPLICAS))
   .option('--swap-after <ms>', 'swap a process idle this long (0: never)', String(DEFAULT_SWAP_AFTER_MS))
-  .option('--worker-hot-spin <ms>', 'an app worker polls this long for its next call, or for a ctx call\'s answer, instead of sleeping, when the last such wait was this short (lower latency for CPU time; 0: never)', String(DEFAULT_WORKER_HOT_SPIN_MS))
-  .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string, replicas: string, swapAfter: string, workerHotSpin: string }) => {
+  .action(async (opts: { listen?: string[], bootstrap?: string[], dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string, replicas: string, swapAfter: string }) => {
     const replicas = Number(opts.replicas)
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new PraasError('BAD_REQUEST', '--replicas takes a number from 1 to 16')
     const swapAfterMs = Number(opts.swapAfter)
@@ -65,8 +64,6 @@ program.command('node')
     if (!Number.isInteger(mailboxBytes) || mailboxBytes <= 0) throw new PraasError('BAD_REQUEST', '--mailbox-limit takes a positive number of bytes')
     const functionTimeoutMs = Number(opts.functionTimeout)
     if (!Number.isInteger(functionTimeoutMs) || functionTimeoutMs <= 0) throw new PraasError('BAD_REQUEST', '--function-timeout takes a positive number of ms')
-    const workerHotSpinMs = Number(opts.workerHotSpin)
-    if (!Number.isFinite(workerHotSpinMs) || workerHotSpinMs < 0 || workerHotSpinMs > 60_000) throw new PraasError('BAD_REQUEST', '--worker-hot-spin takes a number of ms from 0 to 60000')
     const node = await startNode({
       dataDir: opts.dataDir,
       listen: opts.listen,
@@ -76,8 +73,7 @@ program.command('node')
       functionTimeoutMs,
       mailboxBytes,
       replicas,
-      swapAfterMs,
-      workerHotSpinMs
+      swapAfterMs
     })
     process.stderr.write(`praas node ${node.peerId}\n${node.addrs.map(a => `  listening on ${a}\n`).join('')}`)
     let stopping = false
@@ -95,12 +91,22 @@ program.command('node')
   })
 
 program.command('deploy')
-  .description('upload a single-file ES module as app APP')
+  .description('upload a single-file ES module as app APP, with the capabilities and limits of its sandbox')
   .argument('<app>').argument('<file>')
+  .addOption(new Option('--allow <grant>', 'a capability: exec:PROGRAM (ctx.exec) or net:HOST:PORT (ctx.connect); repeatable').argParser(collect))
+  .option('--memory <mib>', 'memory of one isolate of the app, heap and array buffers (default 128)')
+  .option('--cpu-ms <ms>', 'CPU time one call may use (default: only the time limit)')
   .addOption(bootstrapOption()).addOption(swarmKeyOption())
   .action(async (app: string, file: string, opts) => {
     const source = await readFile(file)
-    await withClient(opts, async client => { await client.deploy(app, source) })
+    const whole = (value: string | undefined, what: string): number | undefined => {
+      if (value == null) return undefined
+      const n = Number(value)
+      if (!Number.isInteger(n) || n <= 0) throw new PraasError('BAD_REQUEST', `${what} takes a positive whole number`)
+      return n
+    }
+    const options = { allow: opts.allow as string[] | undefined, memoryMiB: whole(opts.memory, '--memory'), cpuMs: whole(opts.cpuMs, '--cpu-ms') }
+    await withClient(opts, async client => { await client.deploy(app, source, options) })
     process.stderr.write(`deployed ${app}\n`)
   })
 

@@ -1,5 +1,5 @@
 import { CtlRequest, PraasError, ProcessStatus, checkName, checkPid } from '../../protocol/index.js'
-import { newPid, sourceHash } from '../runtime/index.js'
+import { newPid, versionHash, manifestOf } from '../runtime/index.js'
 import type { Allocator, LeaderElection, Membership } from '../cluster/index.js'
 import type { Directory } from '../directory/index.js'
 import type { Lifecycle } from '../durability/index.js'
@@ -72,9 +72,10 @@ export class ControlService {
 
   /** Checks and stores the module here, then hands it to the other nodes (they check it too). */
   private async deploy (request: CtlRequest): Promise<Partial<CtlResponse>> {
-    const version = await this.init.apps.deploy(request.app, request.source)
+    const manifest = { allow: request.allow, memoryMiB: request.memoryMib, cpuMs: request.cpuMs }
+    const version = await this.init.apps.deploy(request.app, request.source, manifest)
     if (!request.local) {
-      await this.init.peers.fanOut({ op: CtlRequest.Op.DEPLOY, app: request.app, source: request.source, local: true })
+      await this.init.peers.fanOut({ op: CtlRequest.Op.DEPLOY, app: request.app, source: request.source, local: true, allow: request.allow, memoryMib: request.memoryMib, cpuMs: request.cpuMs })
     }
     return { hash: version.hash }
   }
@@ -82,7 +83,7 @@ export class ControlService {
   private fetchApp (request: CtlRequest): Partial<CtlResponse> {
     const app = this.init.apps.get(request.app)
     if (app == null || (request.hash !== '' && app.hash !== request.hash)) throw new PraasError('NOT_FOUND', `no app ${request.app} with that version`)
-    return { source: app.source as Uint8Array<ArrayBuffer>, hash: app.hash }
+    return { source: app.source as Uint8Array<ArrayBuffer>, hash: app.hash, allow: app.manifest.allow, memoryMib: app.manifest.memoryMiB, cpuMs: app.manifest.cpuMs }
   }
 
   /** Gets an app this node lacks from the node that asked, and accepts it only if its hash matches. */
@@ -91,8 +92,10 @@ export class ControlService {
     if (app != null && (hash === '' || app.hash === hash)) return
     if (hash === '') throw new PraasError('NOT_FOUND', `no app named ${name}`)
     const response = await this.init.peers.request(from, { op: CtlRequest.Op.FETCH_APP, app: name, hash }, options)
-    if (sourceHash(response.source) !== hash) throw new PraasError('UNAUTHORIZED', `app ${name} fetched from ${from} does not match its hash`)
-    await this.init.apps.deploy(name, response.source)
+    // the grants and limits are part of the hash: a peer cannot hand out more than the deploy granted
+    const manifest = manifestOf({ allow: response.allow, memoryMiB: response.memoryMib, cpuMs: response.cpuMs })
+    if (versionHash(response.source, manifest) !== hash) throw new PraasError('UNAUTHORIZED', `app ${name} fetched from ${from} does not match its hash`)
+    await this.init.apps.deploy(name, response.source, manifest)
   }
 
   /**
