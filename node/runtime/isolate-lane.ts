@@ -73,8 +73,12 @@ export class IsolateLane {
 
   /** CPU time the isolate has used, in ms. */
   get cpuMs (): number {
-    return Number(this.isolate.cpuTime) / 1e6
+    if (this.isolate.isDisposed) return this.lastCpuMs
+    this.lastCpuMs = Number(this.isolate.cpuTime) / 1e6
+    return this.lastCpuMs
   }
+
+  private lastCpuMs = 0
 
   private async load_ (): Promise<void> {
     const { init } = this

@@ -127,12 +127,19 @@ export class IsolateSandbox implements Sandbox {
     return await this.inlineLoading
   }
 
-  /** The least busy pooled isolate, a new one while an idle one is lacking and the pool is below its size. */
+  /**
+   * The least busy pooled isolate, or a new one while none is idle and the pool is below its
+   * size; its load counts the caller already.
+   */
   private async pooledLane (): Promise<IsolateLane> {
     let best: IsolateLane | undefined
     for (const lane of this.pooled) if (!lane.disposed && (best == null || lane.load < best.load)) best = lane
-    if (best != null && (best.load === 0 || this.pooled.length + this.pooledLoading >= this.maxPooled)) return best
+    if (best != null && (best.load === 0 || this.pooled.length + this.pooledLoading >= this.maxPooled)) {
+      best.load++
+      return best
+    }
     if (this.pooled.length + this.pooledLoading >= this.maxPooled) {
+      // every isolate of the pool is being made: wait for one
       await new Promise(resolve => setTimeout(resolve, 5))
       return await this.pooledLane()
     }
@@ -140,6 +147,7 @@ export class IsolateSandbox implements Sandbox {
     try {
       const lane = await this.newLane(false)
       this.pooled.push(lane)
+      lane.load++
       return lane
     } finally {
       this.pooledLoading--
@@ -151,14 +159,15 @@ export class IsolateSandbox implements Sandbox {
     const cancel = options.cancel ?? {}
     throwIfAborted(cancel)
     const stats = this.long.get(fn)
+    // a lane is taken (its load counted) before anything awaits, so that calls arriving together spread over the pool
     const lane = this.inline != null && !this.inline.disposed && stats?.long !== true ? this.inline : await (stats?.long === true ? this.pooledLane() : this.inlineLane())
+    if (lane.inline) lane.load++
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
     const call: Call = {
       id: nextCallId++, pid, fn, input, lane, deadline: performance.now() + options.timeoutMs, timeoutMs: options.timeoutMs,
       cpuMs: 0, effects: false, resolve, reject, done: false, cancellation: new Cancellation(), unlisten: () => {}
     }
     this.calls.set(call.id, call)
-    lane.load++
     call.timer = setTimeout(() => { this.stopCall(call, new PraasError('TIMEOUT', `${fn} ran past its time limit of ${options.timeoutMs} ms`)) }, options.timeoutMs)
     call.unlisten = onAbort(cancel, () => { this.stopCall(call, new PraasError('TIMEOUT', `${fn} was cancelled by its caller`)) })
     this.enter(call, 'start', [call.id, fn, input, pid, this.init.app])
@@ -247,7 +256,6 @@ export class IsolateSandbox implements Sandbox {
       this.stopCall(call, toPraasError(err))
       return
     }
-    call.lane.load++
     if (call.done) return
     this.enter(call, 'start', [call.id, call.fn, call.input, call.pid, this.init.app])
   }
@@ -352,7 +360,13 @@ export class IsolateSandbox implements Sandbox {
     try {
       switch (name) {
         case 'result': this.finish(call, args[0] as Uint8Array); return [0, undefined]
-        case 'error': this.finish(call, new PraasError(toPraasError({ code: args[0] }, 'FUNCTION_ERROR').code, String(args[1]))); return [0, undefined]
+        case 'error': {
+          let message = String(args[1])
+          // V8's words for an array buffer over the isolate's limit
+          if (message === 'Array buffer allocation failed') message += `: the app's memory limit of ${this.memoryMiB} MiB`
+          this.finish(call, new PraasError(toPraasError({ code: args[0] }, 'FUNCTION_ERROR').code, message))
+          return [0, undefined]
+        }
         case 'timer': return [0, this.timer(call, Number(args[0]), args[1] === true)]
         case 'clearTimer': {
           const handle = call.timers?.get(args[0] as number)

@@ -77,7 +77,7 @@ export class SubtleHost {
 
   private out (value: unknown): unknown {
     if (value instanceof ArrayBuffer) return new Uint8Array(value)
-    if (value instanceof webcrypto.CryptoKey) {
+    if (value instanceof globalThis.CryptoKey) {
       if (this.keys.size >= MAX_KEYS) throw new PraasError('UNAVAILABLE', `an app holds at most ${MAX_KEYS} crypto keys`)
       const handle = this.nextHandle++
       this.keys.set(handle, value)
