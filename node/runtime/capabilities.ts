@@ -129,7 +129,7 @@ export async function execProgram (grants: Grants, program: string, args: string
 
 async function spawnBounded (program: string, args: string[], cwd: string, timeoutMs: number, signal: AbortSignal): Promise<Omit<ExecResult, 'files'>> {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, TMPDIR: cwd, LANG: 'C.UTF-8' }
-  const child = spawn(program, args, { cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], timeout: Math.max(1, timeoutMs), killSignal: 'SIGKILL', signal })
+  const child = spawn(program, args, { cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], timeout: Math.max(1, Math.ceil(timeoutMs)), killSignal: 'SIGKILL', signal })
   let truncated = false
   const collect = (stream: NodeJS.ReadableStream): Buffer[] => {
     const chunks: Buffer[] = []

@@ -126,7 +126,7 @@ export function guestBootstrap (op: (id: number, name: string, ...args: unknown[
         const argv = Array.isArray(args) ? args.map(String) : []
         const outputs = Array.isArray(options?.outputs) ? options.outputs.map(String) : []
         const result = await call(id, 'exec', String(program), argv, files, outputs, Number(options?.timeoutMs ?? 0) || 0)
-        return { code: result.code, signal: result.signal, stdout: result.stdout, stderr: result.stderr, files: Object.fromEntries(result.files) }
+        return { code: result.code, signal: result.signal, stdout: result.stdout, stderr: result.stderr, truncated: result.truncated, files: Object.fromEntries(result.files) }
       }
     }
     if (config.connect) ctx.connect = async (address: unknown) => connection(await call(id, 'connect', String(address)))
