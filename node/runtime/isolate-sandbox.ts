@@ -28,7 +28,11 @@ const SHORT_RUNS_TO_INLINE = 8
 const MAX_LOG_CHARS = 8192
 
 /** Operations that only read: run at once even while a call may still be moved to the pool. */
-const READS = new Set(['get', 'keys', 'txGet', 'txKeys', 'timer', 'clearTimer'])
+const READS = new Set(['get', 'keys', 'txGet', 'txKeys'])
+/** Operations answered at once whatever came before them (a timer's id is returned synchronously). */
+const IMMEDIATE = new Set(['timer', 'clearTimer'])
+/** Operations of code that runs outside any live call (see onOp). */
+const BACKGROUND_OPS = new Set(['timer', 'clearTimer', 'subtle', 'connect', 'connRead', 'connWrite', 'connEnd', 'connClose'])
 /** Process operations that wait: started after the running segment, never inside it. */
 const WAITING = new Set(['invoke', 'send', 'recv', 'txBegin'])
 
@@ -181,7 +185,7 @@ export class IsolateSandbox implements Sandbox {
       this.laneLost(lane)
       return
     }
-    let budget = call.done ? ENDED_SLICE_MS : Math.min(call.deadline - performance.now(), this.cpuMs - call.cpuMs)
+    let budget = call.done ? this.endedBudget(lane) : Math.min(call.deadline - performance.now(), this.cpuMs - call.cpuMs)
     if (budget <= 0) {
       this.stopCall(call, this.pastLimit(call))
       return
@@ -223,6 +227,29 @@ export class IsolateSandbox implements Sandbox {
     }
   }
 
+  /** A lane's pseudo-call for code outside live calls: it runs as long as the longest live call of the lane may, at least ENDED_SLICE_MS. */
+  private backgroundOf (lane: IsolateLane): Call {
+    let call = this.backgrounds.get(lane)
+    if (call == null) {
+      call = {
+        id: 0, pid: '', fn: '(background)', input: new Uint8Array(0), lane, deadline: 0, timeoutMs: 0, cpuMs: 0, effects: true,
+        resolve: () => {}, reject: () => {}, done: true, cancellation: new Cancellation(), unlisten: () => {}
+      }
+      this.backgrounds.set(lane, call)
+    }
+    return call
+  }
+
+  private readonly backgrounds = new Map<IsolateLane, Call>()
+
+  /** How long code of an ended call (or of no call) may run at a stretch. */
+  private endedBudget (lane: IsolateLane): number {
+    let budget = ENDED_SLICE_MS
+    const now = performance.now()
+    for (const call of this.calls.values()) if (call.lane === lane) budget = Math.max(budget, call.deadline - now)
+    return budget
+  }
+
   private pastLimit (call: Call): PraasError {
     if (performance.now() >= call.deadline - 1) return new PraasError('TIMEOUT', `${call.fn} ran past its time limit of ${call.timeoutMs} ms`)
     return new PraasError('FUNCTION_ERROR', `${call.fn} ran past its CPU limit of ${this.cpuMs} ms`)
@@ -262,6 +289,9 @@ export class IsolateSandbox implements Sandbox {
 
   /** An isolate ran out of memory (and was disposed): its calls fail, the next calls get a new one. */
   private laneLost (lane: IsolateLane): void {
+    const background = this.backgrounds.get(lane)
+    if (background != null) this.clearTimers(background)
+    this.backgrounds.delete(lane)
     if (lane === this.inline) this.inline = undefined
     const index = this.pooled.indexOf(lane)
     if (index >= 0) this.pooled.splice(index, 1)
@@ -320,14 +350,15 @@ export class IsolateSandbox implements Sandbox {
       case 'urlSet': return [0, setUrl(args[0], args[1], args[2])]
       case 'clone': return [0, args[0]]
     }
-    const call = this.calls.get(id)
+    let call = this.calls.get(id)
     if (call == null || call.lane !== lane) {
-      // top-level code has no call: its timers never fire
-      if (name === 'timer' || name === 'clearTimer') return [0, 0]
-      return [2, 'TIMEOUT', 'the invocation has ended']
+      // Code that runs after its call ended, or in a continuation of another call (a promise two
+      // calls share, a connection kept between calls): it may use what belongs to the isolate.
+      if (!BACKGROUND_OPS.has(name)) return [2, 'TIMEOUT', 'the invocation has ended']
+      call = this.backgroundOf(lane)
     }
     const segment = this.segment
-    if (segment?.sliced === true && segment.call === call && (!READS.has(name) || segment.deferred.length > 0)) {
+    if (segment?.sliced === true && segment.call === call && !IMMEDIATE.has(name) && (!READS.has(name) || segment.deferred.length > 0)) {
       // The call may yet be stopped and run again on the pool: what it does beyond reading waits
       // for the end of this segment (and so do its reads after that, to see it).
       if (name === 'result' || name === 'error') {
