@@ -211,7 +211,8 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     pause: median(reports.flatMap(r => r.pause ?? []), s => s.p50),
     pauseconc: median(reports.flatMap(r => r.pauseconc ?? []), s => s.p50),
     migrate: median(reports.flatMap(r => r.migrate ?? []), s => s.p50),
-    replicated: median(reports.flatMap(r => r.replicated ?? []), t => t.latency.p50)
+    replicated: median(reports.flatMap(r => r.replicated ?? []), t => t.latency.p50),
+    parallel: median(reports.flatMap(r => r.parallel ?? []), p => p.two / p.one)
   }
 }
 
