@@ -6,7 +6,7 @@ import { measureInflight, measureRtt, measureSizes, measureThroughput, type Call
 import type { Summary } from './stats.js'
 
 /** The echo load shapes (load.ts), their sweeps over payload sizes and calls in flight, and the LaTeX example's calls (latex.ts). */
-export type Mode = 'rtt' | 'cpu' | 'throughput' | 'sizes' | 'inflight' | 'getfile' | 'compile' | IpcMode | ClusterMode | DurableMode
+export type Mode = 'rtt' | 'cpu' | 'throughput' | 'sizes' | 'inflight' | 'getfile' | 'compile' | 'parallel' | IpcMode | ClusterMode | DurableMode
 /** Process-to-process messages (ipc.ts): one-way times of a ping-pong (64 B, and per payload size), and 8 MiB transfers. */
 export type IpcMode = 'oneway' | 'onewaysizes' | 'bulk'
 /** The cluster layer (cluster.ts): a fresh client's first invoke, create + first invoke, leader fail-over. */
@@ -82,12 +82,28 @@ export interface ClientReport {
   migrate?: Summary
   /** 64 B state writes, 64 in flight. */
   replicated?: ThroughputResult
+  /** A CPU-bound function's calls per second with 1 and with 2 calls in flight on one process. */
+  parallel?: { one: number, two: number, n: number }
   /** Parts of a source that failed while the rest of it was measured (the run lists them as failures). */
   errors?: string[]
 }
 
 /** Swap out and in (or disk write and read) of one state size, in us. */
 export interface SwapPoint { bytes: number, out: Summary, in: Summary }
+
+/** Calls per second of `call` one at a time, then two at a time (after a warm-up of each). */
+async function measureParallel (call: Call, rounds = 8): Promise<{ one: number, two: number, n: number }> {
+  const payload = new Uint8Array(64)
+  const rate = async (inFlight: number): Promise<number> => {
+    await Promise.all(Array.from({ length: inFlight }, async () => await call(payload)))
+    const start = performance.now()
+    for (let i = 0; i < rounds; i++) await Promise.all(Array.from({ length: inFlight }, async () => await call(payload)))
+    return rounds * inFlight / ((performance.now() - start) / 1000)
+  }
+  const one = await rate(1)
+  const two = await rate(2)
+  return { one, two, n: rounds }
+}
 
 export type ClientMessage = { ok: true, report: ClientReport } | { ok: false, error: string }
 
@@ -115,6 +131,10 @@ export async function clientMain (open: (target: string, request: ClientRequest)
       report.rtt = await measureRtt(transport.call, request.plan)
       const cpuAfter = request.serverPid != null ? cpuTimeUs(request.serverPid) : undefined
       if (cpuBefore != null && cpuAfter != null) report.rtt.serverCpuUs = (cpuAfter - cpuBefore) / (report.rtt.n + request.plan.warmup)
+    }
+    if (request.modes.includes('parallel')) {
+      process.stderr.write(`  ${request.source}: a CPU-bound function, 1 and 2 calls in flight\n`)
+      report.parallel = await measureParallel(transport.call)
     }
     if (request.modes.includes('throughput')) {
       process.stderr.write(`  ${request.source}: ${request.plan.concurrency} calls in flight\n`)

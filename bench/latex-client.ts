@@ -37,7 +37,9 @@ async function sequential (call: () => Promise<Uint8Array>, check: (out: Uint8Ar
 
 async function measure (client: Client, request: ClientRequest): Promise<ClientReport> {
   const target: LatexTarget = JSON.parse(request.target)
-  await client.deploy('latex', await readFile(target.app))
+  // pdflatex through ctx.exec, and the stateless mode's Redis through ctx.connect
+  const allow = ['exec:pdflatex', ...(target.redis != null ? [`net:${new URL(target.redis).host}`] : [])]
+  await client.deploy('latex', await readFile(target.app), { allow })
   const pid = await client.create('latex')
   // The stateless functions take the store as a first line of every input.
   const prefix = target.redis != null ? `${target.redis}/bench-${process.pid}-${Date.now()}\n` : ''

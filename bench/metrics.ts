@@ -8,10 +8,10 @@ import type { IpcSource } from './ipc.js'
 import { SWEEP_SIZES, sizeLabel, type SizePoint } from './load.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.invoke.nospin' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
+export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
-export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout'
+export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one'
 
 const constant = (x: number): Summary => ({ n: 1, p50: x, p99: x, mean: x, min: x, max: x })
 const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
@@ -30,6 +30,8 @@ const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, modes?: Parti
   'dht.get': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.dhtGet } : undefined }) },
   'dht.get.warm': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.dhtGetWarm } : undefined }) },
   'invoke.warm': { from: 'praas.cluster', mode: 'cold', derive: r => ({ cold: r.cold != null ? { ...r.cold, cold: r.cold.warm } : undefined }) },
+  // The CPU-bound function one call at a time, in the same client and node as two at a time.
+  'invoke.parallel.one': { from: 'praas.parallel', mode: 'parallel', derive: r => ({ parallel: r.parallel != null ? { ...r.parallel, two: r.parallel.one } : undefined }) },
   // A constant: a follower stands for election this long after it last heard the leader (plus rank and jitter).
   'election.timeout': { from: 'praas.cluster', mode: 'failover', derive: r => ({ failover: r.failover != null ? constant(ELECTION_TIMEOUT_MS * 1000) : undefined }) }
 }
@@ -61,10 +63,12 @@ export const METRICS: MetricDef[] = [
   // when the writer coalesces, the bar for a multiplexed invoke stream that does so.
   { metric: 'libp2p.echo.batched.throughput', unit: 'requests/s', source: 'libp2p.echo.batched', mode: 'throughput', baselines: ['libp2p.echo', 'net.echo'] },
   { metric: 'invoke.rtt', unit: 'us', source: 'praas.invoke', mode: 'rtt', baselines: ['libp2p.echo', 'net.echo'] },
-  // Workers that sleep between calls (`--worker-hot-spin 0`), and what the default polling costs: the server
-  // process's CPU time per sequential call (all threads), against the same without polling and the raw echo server's.
-  { metric: 'invoke.rtt.nospin', unit: 'us', source: 'praas.invoke.nospin', mode: 'rtt', baselines: ['libp2p.echo', 'praas.invoke'] },
-  { metric: 'invoke.cpu', unit: 'us', source: 'praas.invoke', mode: 'cpu', baselines: ['praas.invoke.nospin', 'libp2p.echo'] },
+  // The server process's CPU time per sequential call (all threads), against the raw echo server's.
+  { metric: 'invoke.cpu', unit: 'us', source: 'praas.invoke', mode: 'cpu', baselines: ['libp2p.echo'] },
+  // A sequential increment (state get + put, --replicas 1) against a plain invoke of the same node kind.
+  { metric: 'state.incr', unit: 'us', source: 'praas.incr', mode: 'rtt', baselines: ['praas.invoke'] },
+  // A 100 ms CPU-bound function of one process: calls/s with 2 in flight against 1 in flight (the paper's threads on two cores).
+  { metric: 'invoke.parallel', unit: 'calls/s', source: 'praas.parallel', mode: 'parallel', baselines: ['invoke.parallel.one'] },
   { metric: 'invoke.throughput', unit: 'calls/s', source: 'praas.invoke', mode: 'throughput', baselines: ['http.echo', 'libp2p.echo', 'libp2p.echo.batched', 'net.echo'] },
   // The sweeps (sweeps.ts): sequential round trips per payload size; calls/s per number of calls in flight (a plot only).
   ...SWEEP_SIZES.map((bytes): MetricDef => ({ metric: `invoke.rtt.${sizeLabel(bytes)}`, unit: 'us', source: 'praas.invoke', mode: 'sizes', bytes, baselines: ['libp2p.echo'] })),
@@ -146,6 +150,10 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
     const { p50, p99, n } = report.rtt
     return { value: p50, n, p50, p99 }
   }
+  if (mode === 'parallel' && report?.parallel != null) {
+    const { two, n } = report.parallel
+    return { value: two, n, p50: two, p99: two }
+  }
   if (mode === 'throughput' && report?.throughput != null) {
     const { callsPerSecond, latency } = report.throughput
     return { value: callsPerSecond, n: latency.n, p50: latency.p50, p99: latency.p99 }
@@ -203,7 +211,8 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     pause: median(reports.flatMap(r => r.pause ?? []), s => s.p50),
     pauseconc: median(reports.flatMap(r => r.pauseconc ?? []), s => s.p50),
     migrate: median(reports.flatMap(r => r.migrate ?? []), s => s.p50),
-    replicated: median(reports.flatMap(r => r.replicated ?? []), t => t.latency.p50)
+    replicated: median(reports.flatMap(r => r.replicated ?? []), t => t.latency.p50),
+    parallel: median(reports.flatMap(r => r.parallel ?? []), p => p.two / p.one)
   }
 }
 

@@ -39,7 +39,7 @@ export async function startPraasNode (root: string, timeoutMs: number, args: str
   const appsDir = join(tmp, 'apps')
   await mkdir(dataDir)
   await mkdir(appsDir)
-  const child = startServer('praas node', process.execPath, [join(root, 'bin', 'praas.js'), 'node',
+  const child = startServer('praas node', process.execPath, ['--no-node-snapshot', join(root, 'bin', 'praas.js'), 'node',
     '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir, '--apps', appsDir, ...args], { cwd: root })
   const stop = async (): Promise<void> => {
     await stopChild(child, STOP_GRACE_MS)

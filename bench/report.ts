@@ -84,10 +84,11 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
       'lower is better; for `/s` rows (64 calls in flight, value = completed calls per second) higher is better, and ' +
       'their p50/p99 are per-call latencies under that load. Every server and every client runs in its own OS process on loopback.',
     '',
-    '`invoke.rtt` runs a node on its defaults, where a thread that expects its next message within 1 ms polls for it rather than ' +
-      'sleeping (`--worker-hot-spin`); `invoke.rtt.nospin` the same node with `--worker-hot-spin 0`. `invoke.cpu` is what that costs: ' +
-      'the CPU time (user + system, all threads, from /proc) of the server\'s OS process per call of the `invoke.rtt` phase, warm-up ' +
-      'included, against the same of the node without polling and of the raw libp2p echo server (p50/p99 columns repeat the value).',
+    '`invoke.rtt` runs a node (`--replicas 1`) whose app code runs in a V8 isolate on the node\'s own thread (nothing polls). ' +
+      '`invoke.cpu`: the CPU time (user + system, all threads, from /proc) of the server\'s OS process per call of the `invoke.rtt` ' +
+      'phase, warm-up included, against the raw libp2p echo server\'s (p50/p99 columns repeat the value). `state.incr`: sequential ' +
+      'calls of a function that reads and writes one state key, against `invoke.rtt`. `invoke.parallel`: calls/s of a function ' +
+      'that computes for 100 ms, two in flight on one process, against one in flight (same node, same client).',
     '',
     ...sweepNotes(rows, reports),
     ...ipcNotes(rows),

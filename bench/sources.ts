@@ -32,9 +32,9 @@ async function echo (source: SourceName, kind: 'net' | 'http' | 'libp2p', batch:
   }
 }
 
-/** `praas.invoke.nospin`: workers that never poll for their next message (`--worker-hot-spin 0`). */
-async function praas (source: 'praas.invoke' | 'praas.invoke.nospin', bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
-  const node = await startPraasNode(root, NODE_READY_MS, source === 'praas.invoke.nospin' ? ['--worker-hot-spin', '0'] : [])
+/** One node (`--replicas 1`: one node replicates to nobody anyway) and a client of one process: an echo, an increment, a CPU-bound function. */
+async function praas (source: 'praas.invoke' | 'praas.incr' | 'praas.parallel', bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
+  const node = await startPraasNode(root, NODE_READY_MS, ['--replicas', '1'])
   try {
     return await runClient(`${source} client`, join(bench, 'praas-invoke-client.js'),
       { source, target: JSON.stringify(node.info.addrs), plan, modes, serverPid: node.info.pid }, clientTimeout(plan, modes))
@@ -50,7 +50,7 @@ export async function runSource (name: SourceName, modes: Mode[], plan: Plan, be
     case 'http.echo': return await echo(name, 'http', false, bench, modes, plan)
     case 'libp2p.echo': return await echo(name, 'libp2p', false, bench, modes, plan)
     case 'libp2p.echo.batched': return await echo(name, 'libp2p', true, bench, modes, plan)
-    case 'praas.invoke': case 'praas.invoke.nospin': return await praas(name, bench, root, modes, plan)
+    case 'praas.invoke': case 'praas.incr': case 'praas.parallel': return await praas(name, bench, root, modes, plan)
     case 'latex.stateless': case 'latex.praas': return await latex(name, bench, root, modes, plan)
     case 'ipc.remote': case 'ipc.local': case 'redis.relay': case 'libp2p.bulk': return await ipc(name, bench, root, modes, plan)
     case 'praas.cluster': return await cluster(bench, root, modes, plan)

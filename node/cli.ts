@@ -6,7 +6,7 @@ import { PraasError, toPraasError } from '../protocol/index.js'
 import { attenuateToken, inspectToken, isRight, issueToken, parseDuration, rightsFromBits, tokenId } from '../protocol/token.js'
 import { readClusterKey } from './trust/cluster-files.js'
 import type { Caveats, Right } from '../protocol/token.js'
-import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAILBOX_BYTES, DEFAULT_REPLICAS, DEFAULT_SWAP_AFTER_MS, DEFAULT_WORKER_HOT_SPIN_MS, startNode } from './node.js'
+import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAILBOX_BYTES, DEFAULT_REPLICAS, DEFAULT_SWAP_AFTER_MS, startNode } from './node.js'
 
 function collect (value: string, previous: string[] = []): string[] {
   return [...previous, value]
@@ -73,8 +73,7 @@ program.command('node')
   .option('--mailbox-limit <bytes>', 'byte limit of one mailbox; senders to a full one wait', String(DEFAULT_MAILBOX_BYTES))
   .option('--replicas <n>', 'copies of each process\'s state, this node\'s included (1: no replication)', String(DEFAULT_REPLICAS))
   .option('--swap-after <ms>', 'swap a process idle this long (0: never)', String(DEFAULT_SWAP_AFTER_MS))
-  .option('--worker-hot-spin <ms>', 'an app worker polls this long for its next call, or for a ctx call\'s answer, instead of sleeping, when the last such wait was this short (lower latency for CPU time; 0: never)', String(DEFAULT_WORKER_HOT_SPIN_MS))
-  .action(async (action: string | undefined, peerId: string | undefined, opts: { listen?: string[], bootstrap?: string[], join?: string, token?: string, dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string, replicas: string, swapAfter: string, workerHotSpin: string, maxAppsPerClient: string, maxProcessesPerClient: string }) => {
+  .action(async (action: string | undefined, peerId: string | undefined, opts: { listen?: string[], bootstrap?: string[], join?: string, token?: string, dataDir: string, apps?: string, swarmKey?: string, functionTimeout: string, mailboxLimit: string, replicas: string, swapAfter: string, maxAppsPerClient: string, maxProcessesPerClient: string }) => {
     if (action != null) {
       if (action !== 'remove' || peerId == null) throw new PraasError('BAD_REQUEST', 'usage: praas node remove PEERID (or praas node [options] to run a node)')
       await withClient(opts, async client => { await client.removeNode(peerId) })
@@ -94,8 +93,6 @@ program.command('node')
     if (!Number.isInteger(mailboxBytes) || mailboxBytes <= 0) throw new PraasError('BAD_REQUEST', '--mailbox-limit takes a positive number of bytes')
     const functionTimeoutMs = Number(opts.functionTimeout)
     if (!Number.isInteger(functionTimeoutMs) || functionTimeoutMs <= 0) throw new PraasError('BAD_REQUEST', '--function-timeout takes a positive number of ms')
-    const workerHotSpinMs = Number(opts.workerHotSpin)
-    if (!Number.isFinite(workerHotSpinMs) || workerHotSpinMs < 0 || workerHotSpinMs > 60_000) throw new PraasError('BAD_REQUEST', '--worker-hot-spin takes a number of ms from 0 to 60000')
     const node = await startNode({
       dataDir: opts.dataDir,
       listen: opts.listen,
@@ -108,8 +105,7 @@ program.command('node')
       functionTimeoutMs,
       mailboxBytes,
       replicas,
-      swapAfterMs,
-      workerHotSpinMs
+      swapAfterMs
     })
     process.stderr.write(`praas node ${node.peerId} of cluster ${node.cluster}\n${node.addrs.map(a => `  listening on ${a}\n`).join('')}`)
     let stopping = false
@@ -127,12 +123,22 @@ program.command('node')
   })
 
 program.command('deploy')
-  .description('upload a single-file ES module as app APP')
+  .description('upload a single-file ES module as app APP, with the capabilities and limits of its sandbox')
   .argument('<app>').argument('<file>')
+  .addOption(new Option('--allow <grant>', 'a capability: exec:PROGRAM (ctx.exec) or net:HOST:PORT (ctx.connect); repeatable').argParser(collect))
+  .option('--memory <mib>', 'memory of one isolate of the app, heap and array buffers (default 128)')
+  .option('--cpu-ms <ms>', 'CPU time one call may use (default: only the time limit)')
   .addOption(bootstrapOption()).addOption(swarmKeyOption()).addOption(tokenOption())
   .action(async (app: string, file: string, opts) => {
     const source = await readFile(file)
-    await withClient(opts, async client => { await client.deploy(app, source) })
+    const whole = (value: string | undefined, what: string): number | undefined => {
+      if (value == null) return undefined
+      const n = Number(value)
+      if (!Number.isInteger(n) || n <= 0) throw new PraasError('BAD_REQUEST', `${what} takes a positive whole number`)
+      return n
+    }
+    const options = { allow: opts.allow as string[] | undefined, memoryMiB: whole(opts.memory, '--memory'), cpuMs: whole(opts.cpuMs, '--cpu-ms') }
+    await withClient(opts, async client => { await client.deploy(app, source, options) })
     process.stderr.write(`deployed ${app}\n`)
   })
 

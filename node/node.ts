@@ -3,7 +3,6 @@ import { logger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import { CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
 import { ByteBudget } from '../protocol/budget.js'
@@ -20,7 +19,7 @@ import { ControlService } from './services/control.js'
 import { createHost } from './host/host.js'
 import { loadOrCreateIdentity } from './host/identity.js'
 import { Peers } from './services/peers.js'
-import { AppRegistry, Runtime, StateVersions } from './runtime/index.js'
+import { AppRegistry, Runtime } from './runtime/index.js'
 import { Lifecycle, Replicator, StateClient, StateService, receiveChunks } from './durability/index.js'
 import { ImageStore, ReplicaStore } from './storage/index.js'
 import type { Host } from './host/host.js'
@@ -47,20 +46,6 @@ export interface NodeOptions {
   swarmKey?: Uint8Array
   /** The longest a function may run, in ms. Default 60 s. */
   functionTimeoutMs?: number
-  /** Worker threads per app. Default: the number of cores, at least 2. */
-  maxWorkersPerApp?: number
-  /** Memory limit of one worker's heap, in MiB. Default 512. */
-  workerHeapMb?: number
-  /**
-   * How long a thread may poll for its next message instead of sleeping, in ms: a worker for the
-   * next call of a caller that calls one at a time, or for a quick read's answer; the node for a
-   * short call's result (node/runtime/worker.ts, function-worker.ts, doorbell.ts). Only when the
-   * same wait last time ended within this window, and with at most all cores but one polling.
-   * Takes about a third off a sequential call's round trip on a small VM, where waking a sleeping
-   * thread is slow, for CPU time while it polls. Default DEFAULT_WORKER_HOT_SPIN_MS; 0: nothing
-   * polls.
-   */
-  workerHotSpinMs?: number
   /** Processes this node hosts at most. Default 100,000. */
   maxProcesses?: number
   /** The byte limit of one mailbox; a sender to a full one waits. Default 64 MiB. */
@@ -80,7 +65,6 @@ export const DEFAULT_FUNCTION_TIMEOUT_MS = 60_000
 export const DEFAULT_MAILBOX_BYTES = 64 * 1024 * 1024
 export const DEFAULT_REPLICAS = 2
 export const DEFAULT_SWAP_AFTER_MS = 5 * 60_000
-export const DEFAULT_WORKER_HOT_SPIN_MS = 1
 
 /** A running node, as `startNode` returns it. */
 export interface PraasNode {
@@ -197,14 +181,10 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     log: logger('praas:replicator')
   })
 
-  const stateVersions = new StateVersions()
   const apps: AppRegistry = new AppRegistry(join(dataDir, 'apps'), {
-    stateVersions: stateVersions.buffer,
-    maxWorkers: options.maxWorkersPerApp ?? Math.max(2, availableParallelism()),
-    resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb ?? 512 },
-    hotSpinMs: options.workerHotSpinMs ?? DEFAULT_WORKER_HOT_SPIN_MS,
-    log: logger('praas:runtime'),
-    onOp: async (pid, request, cancel): Promise<unknown> => await runtime.onContextOp(pid, request, cancel)
+    // app code reaches the node only through the runtime's ctx operations
+    host: { op: (call, op, args) => runtime.op(call, op, args), ended: (call) => { runtime.ended(call) } },
+    log: logger('praas:runtime')
   })
   const runtime: Runtime = new Runtime({
     apps,
@@ -213,8 +193,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     mailboxBytes: options.mailboxBytes ?? DEFAULT_MAILBOX_BYTES,
     remoteInvoke: async (pid, fn, data, opts) => await router!.invoke(pid, fn, data, opts),
     remoteSend: async (to, key, message, opts) => { await router!.send(to, key, message, opts) },
-    committer: replicator,
-    stateVersions
+    committer: replicator
   })
   lifecycle = new Lifecycle({
     selfId,

@@ -35,6 +35,16 @@ export interface InvokeOptions {
   signal?: AbortSignal
 }
 
+/** What an app's sandbox grants and limits (SPEC "Apps and functions"); absent: the node's defaults. */
+export interface DeployOptions {
+  /** Capabilities: `exec:PROGRAM` (ctx.exec), `net:HOST:PORT` (ctx.connect). */
+  allow?: string[]
+  /** Memory of one isolate of the app, heap and array buffers together (default 128). */
+  memoryMiB?: number
+  /** CPU time one call may use, in ms (default: only the time limit). */
+  cpuMs?: number
+}
+
 export interface CreateOptions {
   /** The pid to give the process; any string of 1 to 128 characters. Default: a random one. */
   pid?: string
@@ -187,9 +197,18 @@ export class Client {
   }
 
   /** Uploads an app: one ES module whose exported async functions are the app's functions. */
-  async deploy (app: string, source: string | Uint8Array): Promise<void> {
+  async deploy (app: string, source: string | Uint8Array, options: DeployOptions = {}): Promise<void> {
     checkName(app, 'an app name')
-    await this.ctl({ op: CtlRequest.Op.DEPLOY, app, source: toBytes(source) as Uint8Array<ArrayBuffer> })
+    const limit = (value: number | undefined, what: string): number => {
+      if (value == null) return 0
+      if (!Number.isInteger(value) || value <= 0 || value > 0xffffffff) throw new PraasError('BAD_REQUEST', `${what} takes a positive whole number`)
+      return value
+    }
+    const allow = options.allow ?? []
+    if (!Array.isArray(allow) || allow.some(a => typeof a !== 'string')) throw new PraasError('BAD_REQUEST', 'allow takes a list of grants (exec:PROGRAM, net:HOST:PORT)')
+    await this.ctl({
+      op: CtlRequest.Op.DEPLOY, app, source: toBytes(source) as Uint8Array<ArrayBuffer>, allow, memoryMib: limit(options.memoryMiB, 'memoryMiB'), cpuMs: limit(options.cpuMs, 'cpuMs')
+    })
   }
 
   /** Creates a process of an app and returns its pid. */

@@ -4,7 +4,7 @@
  */
 import '../protocol/polyfill.js'
 export { Client } from './client.js'
-export type { ClientOptions, ClusterStatus, CreateOptions, InvokeOptions, NodeStatus, ProcessEntry } from './client.js'
+export type { ClientOptions, ClusterStatus, CreateOptions, DeployOptions, InvokeOptions, NodeStatus, ProcessEntry } from './client.js'
 export { PraasError } from '../protocol/errors.js'
 export type { ErrorCode } from '../protocol/errors.js'
 export type { Context, StateApi } from './context.js'

@@ -1,18 +1,14 @@
 // The paper's LaTeX editing service: one process per document session keeps the project's
-// files and the build directory in its state, and compiles incrementally with real pdflatex.
-// The `stateless_*` functions are the same service written as FaaS functions must be: every
-// file lives in an external store (Redis) and is fetched and written back on every call.
+// files and the build files (of every folder) in its state, and compiles incrementally with
+// real pdflatex through ctx.exec. The `stateless_*` functions are the same service written as
+// FaaS functions must be: every file lives in an external store (Redis, reached through
+// ctx.connect) and is fetched and written back on every call.
+// Deploy: praas deploy latex examples/latex/index.js --allow exec:pdflatex [--allow net:HOST:PORT]
 /** @typedef {import('praas').Context} Context */
-import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { dirname, join, posix } from 'node:path'
 
-const COMPILE_TIMEOUT_MS = 30_000
 /** pdflatex runs again while the log asks for it (cross-references), at most this often. */
 const MAX_RUNS = 3
+const RUN_TIMEOUT_MS = 30_000
 const REDIS_TIMEOUT_MS = 5_000
 const SRC = 'src/'
 const BUILD = 'build/'
@@ -27,23 +23,29 @@ const json = (value) => JSON.stringify(value) + '\n'
 export async function put (input, /** @type {Context} */ ctx) { return await putFile(input, processStore(ctx)) }
 /** Input `PATH`: returns the file's bytes. */
 export async function get (input, /** @type {Context} */ ctx) { return await getFile(input, processStore(ctx)) }
+/** Input `PATH`: deletes a file of the project. */
+export async function remove (input, /** @type {Context} */ ctx) { return await removeFile(input, processStore(ctx)) }
+/** Input `FROM\nTO`: renames a file of the project. */
+export async function rename (input, /** @type {Context} */ ctx) { return await renameFile(input, processStore(ctx)) }
 /** Returns [{"path","bytes"}] of the project's files. */
 export async function list (_input, /** @type {Context} */ ctx) { return await listFiles(processStore(ctx)) }
 /** Input: the main file (default main.tex). Returns {"ok","ran","hash","pdfBytes",…}; ran is false when nothing changed. */
-export async function compile (input, /** @type {Context} */ ctx) { return await compileProject(input, processStore(ctx)) }
+export async function compile (input, /** @type {Context} */ ctx) { return await compileProject(input, processStore(ctx), ctx) }
 /** Returns the last PDF built. */
 export async function pdf (_input, /** @type {Context} */ ctx) { return await artifact(processStore(ctx), 'pdf') }
-/** Returns the log of the last compile, successful or not. */
+/** Returns the log of the compile whose answer was the last one given. */
 export async function log (_input, /** @type {Context} */ ctx) { return await artifact(processStore(ctx), 'log') }
 
 // Stateless mode: the input's first line names the store, `redis://HOST:PORT/SESSION`; the rest
 // is the input of the function of the same name above.
-export async function stateless_put (input) { return await withRedis(input, putFile) }
-export async function stateless_get (input) { return await withRedis(input, getFile) }
-export async function stateless_list (input) { return await withRedis(input, (_, store) => listFiles(store)) }
-export async function stateless_compile (input) { return await withRedis(input, compileProject) }
-export async function stateless_pdf (input) { return await withRedis(input, (_, store) => artifact(store, 'pdf')) }
-export async function stateless_log (input) { return await withRedis(input, (_, store) => artifact(store, 'log')) }
+export async function stateless_put (input, ctx) { return await withRedis(input, ctx, putFile) }
+export async function stateless_get (input, ctx) { return await withRedis(input, ctx, getFile) }
+export async function stateless_remove (input, ctx) { return await withRedis(input, ctx, removeFile) }
+export async function stateless_rename (input, ctx) { return await withRedis(input, ctx, renameFile) }
+export async function stateless_list (input, ctx) { return await withRedis(input, ctx, (_, store) => listFiles(store)) }
+export async function stateless_compile (input, ctx) { return await withRedis(input, ctx, (rest, store) => compileProject(rest, store, ctx)) }
+export async function stateless_pdf (input, ctx) { return await withRedis(input, ctx, (_, store) => artifact(store, 'pdf')) }
+export async function stateless_log (input, ctx) { return await withRedis(input, ctx, (_, store) => artifact(store, 'log')) }
 
 async function putFile (input, store) {
   const [header, content] = splitLine(input)
@@ -59,6 +61,24 @@ async function getFile (input, store) {
   return content
 }
 
+async function removeFile (input, store) {
+  const path = checkPath(decoder.decode(input))
+  if (await store.source(path) == null) throw new Error(`no file ${path}`)
+  await store.removeSource(path)
+  return json({ removed: path })
+}
+
+async function renameFile (input, store) {
+  const [header, rest] = splitLine(input)
+  const from = checkPath(header)
+  const to = checkPath(decoder.decode(rest))
+  const content = await store.source(from)
+  if (content == null) throw new Error(`no file ${from}`)
+  await store.putSource(to, content)
+  if (to !== from) await store.removeSource(from)
+  return json({ from, to })
+}
+
 async function listFiles (store) {
   const sources = await store.sources()
   return json([...sources].map(([path, bytes]) => ({ path, bytes: bytes.byteLength })))
@@ -70,99 +90,113 @@ async function artifact (store, name) {
   return bytes
 }
 
-async function compileProject (input, store) {
+async function compileProject (input, store, ctx) {
   const main = checkPath(decoder.decode(input).trim() || 'main.tex')
   if (!main.endsWith('.tex')) throw new Error(`the main file must be a .tex file, not ${main}`)
   const [sources, last] = await Promise.all([store.sources(), store.artifact('compiled')])
   if (!sources.has(main)) throw new Error(`no file ${main}: put it first`)
-  const hash = digest(main, sources)
+  const hash = await digest(main, sources)
   const previous = last != null ? JSON.parse(decoder.decode(last)) : undefined
-  if (previous?.hash === hash) return json({ ...previous, ran: false })
+  if (previous?.hash === hash) {
+    // the answer is that compile's: so is the log (a failed compile since may have replaced it)
+    await store.commit({ log: await store.artifact('goodlog') })
+    return json({ ...previous, ran: false })
+  }
 
-  const result = await runLatex(main, sources, await store.build())
+  const result = await runLatex(ctx, main, sources, await store.build())
   if (!result.ok) {
     await store.commit({ log: result.log })
     return json({ ok: false, ran: true, main, hash, runs: result.runs, ms: result.ms, errors: result.errors })
   }
   const compiled = { ok: true, main, hash, pdfBytes: result.pdf.byteLength, runs: result.runs, ms: result.ms }
-  await store.commit({ build: result.build, log: result.log, pdf: result.pdf, compiled: encoder.encode(JSON.stringify(compiled)) })
+  await store.commit({ build: result.build, log: result.log, goodlog: result.log, pdf: result.pdf, compiled: encoder.encode(JSON.stringify(compiled)) })
   return json({ ...compiled, ran: true })
 }
 
-// ---- pdflatex -----------------------------------------------------------------------------
+// ---- pdflatex, through ctx.exec -------------------------------------------------------------
 
-/** Materialises the build directory and the sources into a temp dir, runs pdflatex, cleans up. */
-async function runLatex (main, sources, build) {
-  const dir = await mkdtemp(join(tmpdir(), 'praas-latex-'))
-  try {
-    for (const [path, bytes] of [...build, ...sources]) {
-      await mkdir(dirname(join(dir, path)), { recursive: true })
-      await writeFile(join(dir, path), bytes)
+/**
+ * Runs pdflatex in a fresh directory holding the build files and the sources, again while the
+ * log says "Rerun" (at most MAX_RUNS). The build files are what pdflatex wrote in any folder
+ * (`.aux` of each `\include`d chapter, `.toc`, `.out`…): each run's go into the next run and are
+ * kept for the next compile.
+ */
+async function runLatex (ctx, main, sources, build) {
+  const stem = main.slice(main.lastIndexOf('/') + 1, -'.tex'.length)
+  // errors as FILE:LINE: …, log lines not wrapped, error context lines as long as TeX allows
+  const args = ['-interaction=nonstopmode', '-halt-on-error', '-no-shell-escape', '-file-line-error',
+    '-cnf-line=max_print_line=10000', '-cnf-line=error_line=254', '-cnf-line=half_error_line=238', main]
+  const files = new Map([...build, ...sources])
+  const made = new Map()
+  const start = performance.now()
+  let runs = 0
+  let result
+  let log
+  do {
+    result = await ctx.exec('pdflatex', args, { files: Object.fromEntries(files), outputs: ['**'], timeoutMs: RUN_TIMEOUT_MS })
+    runs++
+    for (const [path, bytes] of Object.entries(result.files)) {
+      files.set(path, bytes)
+      made.set(path, bytes)
     }
-    // pdflatex writes JOB.pdf and JOB.log into its working dir, whatever folder main is in.
-    const stem = posix.basename(main, '.tex')
-    const start = performance.now()
-    let runs = 0
-    let failure
-    let log
-    do {
-      failure = await pdflatex(dir, main)
-      runs++
-      log = await readFile(join(dir, `${stem}.log`)).catch(() => encoder.encode(failure ?? ''))
-    } while (failure == null && runs < MAX_RUNS && /Rerun to get/.test(decoder.decode(log)))
-    const ms = Math.round(performance.now() - start)
-    if (failure != null) return { ok: false, log, runs, ms, errors: errorsOf(decoder.decode(log), failure) }
-
-    const pdf = await readFile(join(dir, `${stem}.pdf`))
-    // The build directory: what pdflatex wrote beside the sources (.aux, .toc, .out…).
-    const outputs = new Map()
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const name = entry.name
-      if (entry.isFile() && !sources.has(name) && name !== `${stem}.pdf` && name !== `${stem}.log`) outputs.set(name, await readFile(join(dir, name)))
-    }
-    return { ok: true, pdf, log, build: outputs, runs, ms }
-  } finally {
-    await rm(dir, { recursive: true, force: true })
+    log = result.files[`${stem}.log`] ?? result.stdout
+  } while (result.code === 0 && runs < MAX_RUNS && /Rerun to get/.test(decoder.decode(log)))
+  const ms = Math.round(performance.now() - start)
+  if (result.code !== 0) {
+    const failure = result.signal != null ? `pdflatex was stopped after ${RUN_TIMEOUT_MS} ms (${result.signal})` : `pdflatex exited with code ${result.code}`
+    return { ok: false, log, runs, ms, errors: errorsOf(decoder.decode(log), failure) }
   }
+  const pdf = made.get(`${stem}.pdf`)
+  if (pdf == null) return { ok: false, log, runs, ms, errors: ['pdflatex wrote no PDF'] }
+  const outputs = new Map([...build])
+  for (const [path, bytes] of made) if (!sources.has(path) && path !== `${stem}.pdf` && path !== `${stem}.log`) outputs.set(path, bytes)
+  return { ok: true, pdf, log, build: outputs, runs, ms }
 }
 
-/** Resolves to undefined on success, or to why pdflatex failed. */
-async function pdflatex (cwd, main) {
-  return await new Promise((resolve, reject) => {
-    const child = spawn('pdflatex', ['-interaction=nonstopmode', '-halt-on-error', '-no-shell-escape', main],
-      { cwd, stdio: 'ignore', timeout: COMPILE_TIMEOUT_MS, killSignal: 'SIGKILL' })
-    child.once('error', err => {
-      reject(err.code === 'ENOENT' ? new Error('pdflatex is not installed on this node (apt-get install texlive-latex-base)') : err)
-    })
-    child.once('exit', (code, signal) => {
-      if (signal != null) resolve(`pdflatex was stopped after ${COMPILE_TIMEOUT_MS} ms (${signal})`)
-      else resolve(code === 0 ? undefined : `pdflatex exited with code ${code}`)
-    })
-  })
-}
-
-/** The log's error lines (`! …` and the `l.N` line that follows), or the failure itself. */
+/**
+ * The log's errors, each with its file and line (`-file-line-error`: `./chapter/one.tex:3: …`)
+ * and the source line TeX shows after it (`l.3 …`); TeX's wrap at 79 columns is undone first
+ * (for logs written without `max_print_line`).
+ */
 function errorsOf (log, failure) {
-  const lines = log.split('\n')
+  const lines = []
+  for (const line of log.split('\n')) {
+    if (lines.length > 0 && lines[lines.length - 1].length === 79) lines[lines.length - 1] += line
+    else lines.push(line)
+  }
   const errors = []
   lines.forEach((line, i) => {
-    if (!line.startsWith('!') || line.includes('==> Fatal error')) return
+    const located = /^(?:\.\/)?(.+?\.\w+):(\d+): (.*)$/.exec(line)
+    if (located == null && !line.startsWith('!')) return
+    if (line.includes('==> Fatal error')) return
     const where = lines.slice(i + 1, i + 20).find(l => /^l\.\d+/.test(l))
-    errors.push(where != null ? `${line} ${where}` : line)
+    const text = located != null ? `${located[1]}:${located[2]}: ${located[3]}` : line
+    errors.push(where != null ? `${text} ${where}` : text)
   })
   return errors.length > 0 ? errors.slice(0, 5) : [failure]
 }
 
-function digest (main, sources) {
-  const hash = createHash('sha256').update(main).update('\0')
+async function digest (main, sources) {
+  const parts = [encoder.encode(`${main}\0`)]
   for (const path of [...sources.keys()].sort()) {
     const bytes = sources.get(path)
-    hash.update(`${path}\0${bytes.byteLength}\0`).update(bytes)
+    parts.push(encoder.encode(`${path}\0${bytes.byteLength}\0`), bytes)
   }
-  return hash.digest('hex')
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', concat(parts)))
+  return [...hash].map(b => b.toString(16).padStart(2, '0')).join('')
 }
 
 // ---- input --------------------------------------------------------------------------------
+
+function concat (parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.byteLength
+  }
+  return out
+}
 
 /** `HEADER\nREST` -> [HEADER, REST]; without a newline, all of it is the header. */
 function splitLine (input) {
@@ -171,9 +205,21 @@ function splitLine (input) {
   return [decoder.decode(input.subarray(0, nl)), input.subarray(nl + 1)]
 }
 
+/** A relative path inside the project, normalised (`a/./b/../c` -> `a/c`). */
 function checkPath (text) {
-  const path = posix.normalize(text.trim())
-  if (path === '.' || path === '..' || path.startsWith('/') || path.startsWith('../') || path.includes('\0') || path.length > 512) {
+  const raw = text.trim()
+  const parts = []
+  for (const part of raw.split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') {
+      if (parts.length === 0) { parts.push('..'); break }
+      parts.pop()
+    } else {
+      parts.push(part)
+    }
+  }
+  const path = parts.join('/')
+  if (path === '' || raw.startsWith('/') || parts.includes('..') || path.includes('\0') || path.length > 512) {
     throw new Error(`bad file path "${text}": give a relative path inside the project`)
   }
   return path
@@ -181,7 +227,7 @@ function checkPath (text) {
 
 // ---- the two stores -----------------------------------------------------------------------
 
-/** The process's own state: `src/PATH`, `build/NAME`, and `pdf`, `log`, `compiled`. */
+/** The process's own state: `src/PATH`, `build/PATH`, and `pdf`, `log`, `goodlog`, `compiled`. */
 function processStore (ctx) {
   const { state } = ctx
   const under = async (prefix) => {
@@ -192,23 +238,28 @@ function processStore (ctx) {
   return {
     source: (path) => state.get(SRC + path),
     putSource: (path, bytes) => state.put(SRC + path, bytes),
+    removeSource: (path) => state.delete(SRC + path),
     sources: () => under(SRC),
     build: () => under(BUILD),
     artifact: (name) => state.get(name),
-    async commit ({ build, log, pdf, compiled }) {
-      if (build != null) {
-        const stale = (await state.keys()).filter(k => k.startsWith(BUILD) && !build.has(k.slice(BUILD.length)))
-        await Promise.all([...stale.map(k => state.delete(k)), ...[...build].map(([name, bytes]) => state.put(BUILD + name, bytes))])
-      }
-      if (log != null) await state.put('log', log)
-      if (pdf != null) await state.put('pdf', pdf)
-      // Last, so that whoever sees the new hash also sees the PDF it describes.
-      if (compiled != null) await state.put('compiled', compiled)
+    async commit ({ build, log, goodlog, pdf, compiled }) {
+      // one transaction: whoever sees the new hash also sees the PDF and build files it describes
+      await state.transaction(async (tx) => {
+        if (build != null) {
+          const stale = (await tx.keys()).filter(k => k.startsWith(BUILD) && !build.has(k.slice(BUILD.length)))
+          for (const k of stale) await tx.delete(k)
+          for (const [path, bytes] of build) await tx.put(BUILD + path, bytes)
+        }
+        if (log != null) await tx.put('log', log)
+        if (goodlog != null) await tx.put('goodlog', goodlog)
+        if (pdf != null) await tx.put('pdf', pdf)
+        if (compiled != null) await tx.put('compiled', compiled)
+      })
     }
   }
 }
 
-/** Redis: hashes `latex:SESSION:src` and `latex:SESSION:build`, strings `latex:SESSION:{pdf,log,compiled}`. */
+/** Redis: hashes `latex:SESSION:src` and `latex:SESSION:build`, strings `latex:SESSION:{pdf,log,goodlog,compiled}`. */
 function redisStore (redis, session) {
   const key = (name) => `latex:${session}:${name}`
   const toMap = (flat) => {
@@ -219,15 +270,17 @@ function redisStore (redis, session) {
   return {
     source: (path) => redis.call('HGET', key('src'), path),
     putSource: (path, bytes) => redis.call('HSET', key('src'), path, bytes),
+    removeSource: (path) => redis.call('HDEL', key('src'), path),
     sources: async () => toMap(await redis.call('HGETALL', key('src'))),
     build: async () => toMap(await redis.call('HGETALL', key('build'))),
     artifact: (name) => redis.call('GET', key(name)),
-    async commit ({ build, log, pdf, compiled }) {
+    async commit ({ build, log, goodlog, pdf, compiled }) {
       // One connection runs commands in the order sent, so these go out as one pipeline.
       const commands = []
       if (build != null) commands.push(['DEL', key('build')])
       if (build?.size > 0) commands.push(['HSET', key('build'), ...[...build].flat()])
       if (log != null) commands.push(['SET', key('log'), log])
+      if (goodlog != null) commands.push(['SET', key('goodlog'), goodlog])
       if (pdf != null) commands.push(['SET', key('pdf'), pdf])
       if (compiled != null) commands.push(['SET', key('compiled'), compiled])
       await Promise.all(commands.map(args => redis.call(...args)))
@@ -235,7 +288,7 @@ function redisStore (redis, session) {
   }
 }
 
-async function withRedis (input, op) {
+async function withRedis (input, ctx, op) {
   const [line, rest] = splitLine(input)
   let url
   try { url = new URL(line.trim()) } catch { url = undefined }
@@ -243,37 +296,33 @@ async function withRedis (input, op) {
   if (url?.protocol !== 'redis:' || url.port === '' || !/^[\w.-]{1,128}$/.test(session)) {
     throw new Error(`the first line must be redis://HOST:PORT/SESSION, not "${line}"`)
   }
-  return await op(rest, redisStore(redisAt(url.hostname, Number(url.port)), session))
+  if (ctx.connect == null) throw new Error(`this app may not connect to Redis: deploy it with --allow net:${url.host}`)
+  return await op(rest, redisStore(await redisAt(ctx, url.host), session))
 }
 
-// ---- a minimal Redis client (RESP2 over node:net) ------------------------------------------
+// ---- a minimal Redis client (RESP2 over ctx.connect) -----------------------------------------
 
-/** One connection per address and worker, kept between calls as a warm FaaS instance keeps its client. */
+/** One connection per address and isolate, kept between calls as a warm FaaS instance keeps its client. */
 const connections = new Map()
 
-function redisAt (host, port) {
-  const address = `${host}:${port}`
+async function redisAt (ctx, address) {
   let redis = connections.get(address)
-  if (redis == null || redis.closed) connections.set(address, redis = new Redis(host, port))
+  if (redis == null || redis.closed) {
+    redis = new Redis(address, await ctx.connect(address))
+    connections.set(address, redis)
+  }
   return redis
 }
 
 class Redis {
-  constructor (host, port) {
-    this.address = `${host}:${port}`
+  constructor (address, conn) {
+    this.address = address
+    this.conn = conn
+    this.writer = conn.writable.getWriter()
     this.closed = false
     this.pending = []
-    this.chunks = []
-    this.size = 0
-    this.need = 0
-    this.socket = connect({ host, port, noDelay: true })
-    // Replies in flight with no byte for this long: the server is gone.
-    this.socket.setTimeout(REDIS_TIMEOUT_MS, () => {
-      if (this.pending.length > 0) this.fail(new Error(`redis ${this.address} did not answer within ${REDIS_TIMEOUT_MS} ms`))
-    })
-    this.socket.on('data', chunk => { this.receive(chunk) })
-    this.socket.on('error', err => { this.fail(new Error(`redis ${this.address}: ${err.message}`)) })
-    this.socket.on('close', () => { this.fail(new Error(`redis ${this.address} closed the connection`)) })
+    this.buffer = new Uint8Array(0)
+    void this.readLoop(conn.readable.getReader())
   }
 
   /** Sends one command; arguments are strings or bytes. Resolves to its reply. */
@@ -284,42 +333,60 @@ class Redis {
       const bytes = typeof arg === 'string' ? encoder.encode(arg) : arg
       parts.push(encoder.encode(`$${bytes.byteLength}\r\n`), bytes, encoder.encode('\r\n'))
     }
-    this.socket.write(Buffer.concat(parts))
-    return await new Promise((resolve, reject) => { this.pending.push({ resolve, reject }) })
+    const reply = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.fail(new Error(`redis ${this.address} did not answer within ${REDIS_TIMEOUT_MS} ms`)) }, REDIS_TIMEOUT_MS)
+      this.pending.push({ resolve: (v) => { clearTimeout(timer); resolve(v) }, reject: (e) => { clearTimeout(timer); reject(e) } })
+    })
+    this.writer.write(concat(parts)).catch(err => { this.fail(err) })
+    return await reply
+  }
+
+  async readLoop (reader) {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        this.receive(value)
+      }
+      this.fail(new Error(`redis ${this.address} closed the connection`))
+    } catch (err) {
+      this.fail(err)
+    }
   }
 
   receive (chunk) {
-    this.chunks.push(chunk)
-    this.size += chunk.byteLength
-    if (this.size < this.need) return
-    const buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks)
+    this.buffer = this.buffer.byteLength === 0 ? chunk : concat([this.buffer, chunk])
     let at = 0
     for (;;) {
-      let reply
-      try { reply = parse(buffer, at) } catch (err) { this.fail(err); return }
-      if (reply.need != null) { this.need = reply.need - at; break }
+      const reply = parse(this.buffer, at)
+      if (reply.need != null) break
       at = reply.next
       const waiter = this.pending.shift()
       if (reply.value instanceof Error) waiter?.reject(reply.value); else waiter?.resolve(reply.value)
     }
-    const rest = buffer.subarray(at)
-    this.chunks = rest.byteLength > 0 ? [rest] : []
-    this.size = rest.byteLength
+    this.buffer = this.buffer.subarray(at)
   }
 
   fail (err) {
     if (this.closed) return
     this.closed = true
-    this.socket.destroy()
+    this.conn.close()
     for (const waiter of this.pending.splice(0)) waiter.reject(err)
   }
 }
 
-/** One RESP2 reply at `at`: {value, next}, or {need} = the buffer length it needs at least. */
+const CRLF = (bytes, from) => {
+  for (let i = from; i < bytes.byteLength - 1; i++) if (bytes[i] === 13 && bytes[i + 1] === 10) return i
+  return -1
+}
+const latin1 = (bytes, from, to) => String.fromCharCode(...bytes.subarray(from, to))
+
+/** One RESP2 reply at `at`: {value, next}, or {need} when more bytes are needed. */
 function parse (buffer, at) {
-  const eol = buffer.indexOf('\r\n', at)
+  if (at >= buffer.byteLength) return { need: at + 1 }
+  const eol = CRLF(buffer, at)
   if (eol < 0) return { need: buffer.byteLength + 1 }
-  const line = buffer.toString('latin1', at + 1, eol)
+  const line = latin1(buffer, at + 1, eol)
   const next = eol + 2
   switch (buffer[at]) {
     case 0x2b: return { value: line, next } // +
@@ -329,7 +396,7 @@ function parse (buffer, at) {
       const n = Number(line)
       if (n < 0) return { value: undefined, next }
       if (buffer.byteLength < next + n + 2) return { need: next + n + 2 }
-      return { value: new Uint8Array(buffer.buffer, buffer.byteOffset + next, n).slice(), next: next + n + 2 }
+      return { value: buffer.slice(next, next + n), next: next + n + 2 }
     }
     case 0x2a: { // *
       const n = Number(line)

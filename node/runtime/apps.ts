@@ -2,38 +2,74 @@ import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { checkName, MAX_APP_SOURCE_BYTES, PraasError, SingleFlight } from '../../protocol/index.js'
-import { PollerSlots } from './doorbell.js'
-import { WorkerPool } from './worker-pool.js'
-import type { PoolInit } from './worker-pool.js'
+import { parseGrants } from './capabilities.js'
+import { IsolateSandbox } from './isolate-sandbox.js'
+import type { AppManifest, Sandbox, SandboxFactory, SandboxHost } from './sandbox.js'
+import type { Logger } from '@libp2p/interface'
 
 export interface AppVersion {
   name: string
+  /** The version's id: the SHA-256 of its source, and of its grants and limits when it has any. */
   hash: string
   source: Uint8Array
+  manifest: AppManifest
   functions: string[]
-  pool: WorkerPool
+  sandbox: Sandbox
 }
 
-export type PoolOptions = Omit<PoolInit, 'app' | 'modulePath'>
+export interface AppRegistryInit {
+  /** What app code may ask of the node (the runtime). */
+  host: SandboxHost
+  log: Logger
+  /** What runs app code; default: V8 isolates (isolate-sandbox.ts). */
+  sandbox?: SandboxFactory
+}
 
-export function sourceHash (source: Uint8Array): string {
-  return createHash('sha256').update(source).digest('hex')
+export const NO_MANIFEST: AppManifest = { allow: [], memoryMiB: 0, cpuMs: 0 }
+
+/** The manifest in one canonical form (grants sorted, no duplicates), checked. */
+export function manifestOf (manifest: Partial<AppManifest> = {}): AppManifest {
+  const allow = [...new Set(manifest.allow ?? [])].sort()
+  parseGrants(allow)
+  const limit = (value: number | undefined, what: string, max: number): number => {
+    const n = value ?? 0
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new PraasError('BAD_REQUEST', `${what} takes a whole number from 0 (the default) to ${max}`)
+    return n
+  }
+  const memoryMiB = limit(manifest.memoryMiB, 'the memory limit (MiB)', 16 * 1024)
+  if (memoryMiB > 0 && memoryMiB < 8) throw new PraasError('BAD_REQUEST', 'an app needs at least 8 MiB of memory')
+  return { allow, memoryMiB, cpuMs: limit(manifest.cpuMs, 'the CPU limit (ms)', 3_600_000) }
 }
 
 /**
- * The apps a node can run: each one a single ES module, stored in the data dir by content hash
- * and accepted only once a worker has loaded it and found exported functions. Each app's
- * current version owns a warm worker pool.
+ * A version's id. An app deployed without grants or limits keeps the plain SHA-256 of its source;
+ * grants and limits are part of the id otherwise, so that a node fetching the app from a peer
+ * checks them with the source (control.ts ensureApp) and a redeploy with other grants is a new version.
+ */
+export function versionHash (source: Uint8Array, manifest: AppManifest = NO_MANIFEST): string {
+  const hash = createHash('sha256').update(source)
+  if (manifest.allow.length > 0 || manifest.memoryMiB > 0 || manifest.cpuMs > 0) hash.update('\0praas-manifest\0').update(JSON.stringify(manifest))
+  return hash.digest('hex')
+}
+
+/** The SHA-256 of an app's source alone. */
+export function sourceHash (source: Uint8Array): string {
+  return versionHash(source)
+}
+
+/**
+ * The apps a node can run: each one a single ES module with its grants and limits, stored in
+ * the data dir by version hash and accepted only once its sandbox has loaded it (its top-level
+ * code run inside the sandbox) and found exported functions. Each app's current version owns
+ * its sandbox.
  */
 export class AppRegistry {
   private readonly apps = new Map<string, AppVersion>()
   private readonly deploying = new SingleFlight<AppVersion>()
+  private readonly factory: SandboxFactory
 
-  private readonly poolOptions: PoolOptions
-
-  constructor (private readonly dir: string, poolOptions: PoolOptions) {
-    // one set of polling slots for every worker of the node
-    this.poolOptions = { ...poolOptions, pollers: poolOptions.pollers ?? new PollerSlots() }
+  constructor (private readonly dir: string, private readonly init: AppRegistryInit) {
+    this.factory = init.sandbox ?? IsolateSandbox.create
   }
 
   get (name: string): AppVersion | undefined {
@@ -44,41 +80,36 @@ export class AppRegistry {
     return [...this.apps.values()]
   }
 
-  /** Stores, checks and activates a module; the same source twice is a no-op. */
-  async deploy (name: string, source: Uint8Array): Promise<AppVersion> {
+  /** Stores, checks and activates a module with its grants and limits; the same version twice is a no-op. */
+  async deploy (name: string, source: Uint8Array, options: Partial<AppManifest> = {}): Promise<AppVersion> {
     checkName(name, 'an app name')
     if (source.byteLength > MAX_APP_SOURCE_BYTES) throw new PraasError('TOO_LARGE', `app source exceeds ${MAX_APP_SOURCE_BYTES} bytes`)
-    const hash = sourceHash(source)
+    const manifest = manifestOf(options)
+    const hash = versionHash(source, manifest)
     const current = this.apps.get(name)
     if (current?.hash === hash) return current
     const key = `${name}@${hash}`
-    return await this.deploying.run(key, async () => await this.activate(name, hash, source))
+    return await this.deploying.run(key, async () => await this.activate(name, hash, source, manifest))
   }
 
-  private async activate (name: string, hash: string, source: Uint8Array): Promise<AppVersion> {
+  private async activate (name: string, hash: string, source: Uint8Array, manifest: AppManifest): Promise<AppVersion> {
+    const sandbox = await this.factory({ app: name, source, manifest, host: this.init.host, log: this.init.log })
     const appDir = join(this.dir, name)
     await mkdir(appDir, { recursive: true })
     const modulePath = join(appDir, `${hash}.mjs`)
-    const tmp = `${modulePath}.${process.pid}.tmp`
-    await writeFile(tmp, source)
-    await rename(tmp, modulePath)
-    const pool = new WorkerPool({ ...this.poolOptions, app: name, modulePath })
-    let functions: string[]
     try {
-      functions = await Promise.race([
-        pool.warm(),
-        new Promise<never>((_resolve, reject) => setTimeout(() => { reject(new PraasError('BAD_REQUEST', 'the app module did not load within 10 s')) }, 10_000).unref())
-      ])
+      await writeAtomic(modulePath, source)
+      await writeAtomic(join(appDir, `${hash}.json`), JSON.stringify(manifest))
     } catch (err) {
-      await pool.stop()
+      await sandbox.stop()
       await rm(modulePath, { force: true })
       throw err
     }
-    const version: AppVersion = { name, hash, source, functions, pool }
+    const version: AppVersion = { name, hash, source, manifest, functions: sandbox.functions, sandbox }
     const previous = this.apps.get(name)
     this.apps.set(name, version)
     await writeFile(join(appDir, 'current'), hash)
-    if (previous != null) void previous.pool.retire()
+    if (previous != null) void previous.sandbox.retire()
     return version
   }
 
@@ -89,7 +120,8 @@ export class AppRegistry {
       const hash = (await readFile(join(this.dir, name, 'current'), 'utf8').catch(() => '')).trim()
       if (hash === '') continue
       const source = await readFile(join(this.dir, name, `${hash}.mjs`)).catch(() => undefined)
-      if (source != null) await this.deploy(name, source).catch(() => {})
+      const manifest = await readFile(join(this.dir, name, `${hash}.json`), 'utf8').then(s => JSON.parse(s) as AppManifest, () => NO_MANIFEST)
+      if (source != null) await this.deploy(name, source, manifest).catch((err: Error) => { this.init.log.error('app %s does not load any more: %s', name, err.message) })
     }
   }
 
@@ -117,7 +149,13 @@ export class AppRegistry {
   }
 
   async stop (): Promise<void> {
-    await Promise.all([...this.apps.values()].map(async app => { await app.pool.stop() }))
+    await Promise.all([...this.apps.values()].map(async app => { await app.sandbox.stop() }))
     this.apps.clear()
   }
+}
+
+async function writeAtomic (path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`
+  await writeFile(tmp, data)
+  await rename(tmp, path)
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { checkPid, MAX_PAYLOAD_BYTES, PraasError } from '../../protocol/index.js'
+import { checkPid, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES, PraasError } from '../../protocol/index.js'
+import { isWholeBuffer } from '../../protocol/fresh-bytes.js'
 import { ANY_SENDER, Mailbox } from './mailbox.js'
-import { NO_SLOT } from './state-versions.js'
-import type { StateSlot, StateVersions } from './state-versions.js'
+import { Transactions } from './transactions.js'
 import type { AppRegistry } from './apps.js'
 import type { Message } from './mailbox.js'
-import type { ContextOp } from './worker-messages.js'
+import type { CallContext, ProcessOp, SandboxHost } from './sandbox.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 /** A process hosted here: the node is its controller and owns its state. */
@@ -33,8 +33,8 @@ export interface ProcessRecord {
   replicas?: string[]
   /** Set when the process left this node for another (migration): its held calls follow it there. */
   movedTo?: string
-  /** Its write counter, which lets workers cache its state (state-versions.ts). */
-  stateSlot: StateSlot
+  /** Its transactions, once one began (transactions.ts). */
+  tx?: Transactions
 }
 
 /** Holds the calls that arrive while a process is frozen, until it thaws or moves. */
@@ -77,8 +77,6 @@ export interface RuntimeInit {
   remoteSend: RemoteSender
   /** Replication of writes; without it, state lives in this node's memory until swapped. */
   committer?: Committer
-  /** The write counters shared with the workers (AppRegistry's); without them, no worker caches state. */
-  stateVersions?: StateVersions
 }
 
 /** How long, and for how many pids, a node remembers where its processes moved to. */
@@ -90,6 +88,23 @@ const MAX_CLIENT_MAILBOXES = 10_000
 
 function checkFrom (from: unknown): asserts from is string {
   if (from !== ANY_SENDER) checkPid(from)
+}
+
+function checkKey (key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) throw new PraasError('BAD_REQUEST', `a key is a string of 1 to ${MAX_KEY_LENGTH} characters`)
+  return key
+}
+
+/** Bytes from the sandbox (copied into buffers of their own), checked. */
+function checkBytes (value: unknown, what: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new PraasError('BAD_REQUEST', `${what} must be bytes`)
+  if (value.byteLength > MAX_PAYLOAD_BYTES) throw new PraasError('TOO_LARGE', `${what} exceeds the limit`)
+  return value
+}
+
+/** A value handed to the sandbox, which copies it: a view is copied alone, not with the buffer it sits in. */
+function whole (value: Uint8Array | undefined): Uint8Array | undefined {
+  return value == null || isWholeBuffer(value) ? value : new Uint8Array(value)
 }
 
 /** A random pid: 16 base64url characters, never starting with '-' (a CLI would take it for an option). */
@@ -105,7 +120,7 @@ export function newPid (): string {
  * operations run here, on the node's event loop, one at a time, so each is atomic and every
  * later invocation sees it.
  */
-export class Runtime {
+export class Runtime implements SandboxHost {
   private readonly processes = new Map<string, ProcessRecord>()
   private readonly clientMailboxes = new Map<string, Mailbox>()
 
@@ -145,8 +160,7 @@ export class Runtime {
     if (this.processes.size >= this.init.maxProcesses) throw new PraasError('UNAVAILABLE', `this node hosts its limit of ${this.init.maxProcesses} processes`)
     const now = Date.now()
     const record: ProcessRecord = {
-      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0,
-      stateSlot: this.init.stateVersions?.take() ?? NO_SLOT
+      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0
     }
     this.processes.set(pid, record)
     this.moved.delete(pid)
@@ -208,7 +222,6 @@ export class Runtime {
     const record = this.processes.get(pid)
     if (record == null) return undefined
     this.processes.delete(pid)
-    this.init.stateVersions?.release(record.stateSlot)
     record.movedTo = movedTo
     // Where it went last: a process that comes back here and leaves again (swap) must not point at an old home.
     this.moved.delete(pid)
@@ -226,7 +239,6 @@ export class Runtime {
     if (record == null) return false
     record.mailbox.close(new PraasError('NOT_FOUND', `process ${pid} was deleted`))
     this.processes.delete(pid)
-    this.init.stateVersions?.release(record.stateSlot)
     this.thaw(pid, record)
     return true
   }
@@ -270,16 +282,16 @@ export class Runtime {
     record.running++
     let result: Uint8Array
     try {
-      result = await app.pool.run(pid, fn, payload, timeoutMs, options, record.stateSlot)
+      result = await app.sandbox.run(pid, fn, payload, { timeoutMs, cancel: options })
     } finally {
-      this.ended(record)
+      this.invocationEnded(record)
     }
     // Acknowledged means durable: the writes of this call (and of any call that ran beside it) are replicated first.
     if (record.dirty.size > 0 || record.committing != null) await this.init.committer!.commit(record)
     return result
   }
 
-  private ended (record: ProcessRecord): void {
+  private invocationEnded (record: ProcessRecord): void {
     record.running--
     record.lastActive = Date.now()
     if (record.running === 0) record.gate?.drained?.()
@@ -291,36 +303,78 @@ export class Runtime {
     return record.movedTo != null && this.processes.get(record.pid) == null ? await forward() : await again()
   }
 
-  /** A ctx call of a running invocation of `pid`. */
-  async onContextOp (pid: string, request: ContextOp, cancel: { readonly signal: AbortSignal }): Promise<unknown> {
-    const record = this.processes.get(pid)
-    if (record == null) throw new PraasError('NOT_FOUND', `process ${pid} is gone`)
-    switch (request.op) {
-      case 'get': return record.state.get(request.key)
-      case 'put':
-        record.state.set(request.key, request.value)
-        this.init.stateVersions?.bump(record.stateSlot)
-        if (this.tracking) record.dirty.set(request.key, request.value)
-        return undefined
-      case 'delete':
-        record.state.delete(request.key)
-        this.init.stateVersions?.bump(record.stateSlot)
-        if (this.tracking) record.dirty.set(request.key, undefined)
-        return undefined
+  /** Writes a value (undefined: deletes it), tracked for replication. */
+  private write (record: ProcessRecord, key: string, value: Uint8Array | undefined): void {
+    if (value === undefined) record.state.delete(key)
+    else record.state.set(key, value)
+    if (this.tracking) record.dirty.set(key, value)
+  }
+
+  private transactions (record: ProcessRecord): Transactions {
+    record.tx ??= new Transactions({
+      get: (key) => record.state.get(key),
+      keys: () => record.state.keys(),
+      apply: (writes) => { for (const [key, value] of writes) this.write(record, key, value) }
+    })
+    return record.tx
+  }
+
+  /**
+   * A ctx call of a running invocation (SandboxHost): state operations answer at once, on this
+   * thread, so each is atomic; the others answer with a promise.
+   */
+  op (call: CallContext, op: ProcessOp, args: unknown[]): unknown {
+    const record = this.processes.get(call.pid)
+    if (record == null) throw new PraasError('NOT_FOUND', `process ${call.pid} is gone`)
+    const cancel = call.cancellation
+    switch (op) {
+      case 'get': return whole(record.state.get(checkKey(args[0])))
       case 'keys': return [...record.state.keys()]
-      case 'invoke':
-        checkPid(request.pid)
-        if (this.processes.has(request.pid)) return await this.invoke(request.pid, request.fn, request.data, { signal: cancel.signal })
-        return await this.init.remoteInvoke(request.pid, request.fn, request.data, { signal: cancel.signal })
-      case 'send': {
-        checkPid(request.pid)
-        const message = { from: pid, data: request.data }
-        if (this.processes.has(request.pid)) return await this.deliver(request.pid, request.key, message, { signal: cancel.signal })
-        return await this.init.remoteSend(request.pid, request.key, message, { signal: cancel.signal })
+      case 'put': {
+        const key = checkKey(args[0])
+        const value = checkBytes(args[1], 'a state value')
+        return record.tx == null ? this.write(record, key, value) : record.tx.write(call.id, () => { this.write(record, key, value) })
       }
-      case 'recv':
-        checkFrom(request.from)
-        return await record.mailbox.take(request.from, request.key, { signal: cancel.signal, timeoutMs: request.timeoutMs })
+      case 'delete': {
+        const key = checkKey(args[0])
+        return record.tx == null ? this.write(record, key, undefined) : record.tx.write(call.id, () => { this.write(record, key, undefined) })
+      }
+      case 'txBegin': return this.transactions(record).begin(call.id)
+      case 'txGet': return whole(this.transactions(record).get(call.id, args[0], checkKey(args[1])))
+      case 'txKeys': return this.transactions(record).keys(call.id, args[0])
+      case 'txPut': return this.transactions(record).put(call.id, args[0], checkKey(args[1]), checkBytes(args[2], 'a state value'))
+      case 'txDelete': return this.transactions(record).put(call.id, args[0], checkKey(args[1]), undefined)
+      case 'txCommit': return this.transactions(record).commit(call.id, args[0])
+      case 'txAbort': return record.tx?.abort(call.id, args[0])
+      case 'invoke': {
+        const [pid, fn, data] = args
+        checkPid(pid)
+        if (typeof fn !== 'string') throw new PraasError('BAD_REQUEST', 'a function name is a string')
+        const payload = checkBytes(data, 'data')
+        if (this.processes.has(pid)) return this.invoke(pid, fn, payload, { signal: cancel.signal })
+        return this.init.remoteInvoke(pid, fn, payload, { signal: cancel.signal })
+      }
+      case 'send': {
+        const [pid, key, data] = args
+        checkPid(pid)
+        const message = { from: call.pid, data: checkBytes(data, 'a message') }
+        if (this.processes.has(pid)) return this.deliver(pid, checkKey(key), message, cancel)
+        return this.init.remoteSend(pid, checkKey(key), message, cancel)
+      }
+      case 'recv': {
+        const [from, key, timeoutMs] = args
+        checkFrom(from)
+        return record.mailbox.take(from, checkKey(key), { signal: cancel.signal, timeoutMs: Number(timeoutMs) || 0 })
+      }
+      default: throw new PraasError('BAD_REQUEST', `no ctx operation ${String(op)}`)
     }
+  }
+
+  /** A call is over: a transaction it left open is dropped. */
+  ended (call: CallContext): void {
+    const tx = this.processes.get(call.pid)?.tx
+    if (tx == null) return
+    tx.endCall(call.id)
+    if (tx.idle) this.processes.get(call.pid)!.tx = undefined
   }
 }

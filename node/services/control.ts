@@ -1,6 +1,6 @@
 import { CtlRequest, PraasError, ProcessStatus, checkName, checkPid } from '../../protocol/index.js'
 import { authorize, reaches, rightBit } from '../../protocol/token.js'
-import { newPid, sourceHash } from '../runtime/index.js'
+import { newPid, versionHash, manifestOf } from '../runtime/index.js'
 import type { Roster } from '../cluster/roster.js'
 import type { Grant, Right, Target } from '../../protocol/token.js'
 import { RosterChange } from '../../protocol/pb/cluster.js'
@@ -165,7 +165,8 @@ export class ControlService {
     checkName(request.app, 'an app name')
     const owner = caller.member ? request.owner : (caller.grant?.owner ?? '')
     if (!caller.member) this.checkAppQuota(request.app, owner)
-    const version = await this.init.apps.deploy(request.app, request.source)
+    const manifest = { allow: request.allow, memoryMiB: request.memoryMib, cpuMs: request.cpuMs }
+    const version = await this.init.apps.deploy(request.app, request.source, manifest)
     this.init.appOwners.set(request.app, owner)
     if (!request.local) {
       await this.init.peers.fanOut({ op: CtlRequest.Op.DEPLOY, app: request.app, source: request.source, local: true, owner, allow: request.allow, memoryMib: request.memoryMib, cpuMs: request.cpuMs })
@@ -211,7 +212,7 @@ export class ControlService {
   private fetchApp (request: CtlRequest): Partial<CtlResponse> {
     const app = this.init.apps.get(request.app)
     if (app == null || (request.hash !== '' && app.hash !== request.hash)) throw new PraasError('NOT_FOUND', `no app ${request.app} with that version`)
-    return { source: app.source as Uint8Array<ArrayBuffer>, hash: app.hash }
+    return { source: app.source as Uint8Array<ArrayBuffer>, hash: app.hash, allow: app.manifest.allow, memoryMib: app.manifest.memoryMiB, cpuMs: app.manifest.cpuMs }
   }
 
   /** Gets an app this node lacks from the node that asked, and accepts it only if its hash matches. */
@@ -220,8 +221,10 @@ export class ControlService {
     if (app != null && (hash === '' || app.hash === hash)) return
     if (hash === '') throw new PraasError('NOT_FOUND', `no app named ${name}`)
     const response = await this.init.peers.request(from, { op: CtlRequest.Op.FETCH_APP, app: name, hash }, options)
-    if (sourceHash(response.source) !== hash) throw new PraasError('UNAUTHORIZED', `app ${name} fetched from ${from} does not match its hash`)
-    await this.init.apps.deploy(name, response.source)
+    // the grants and limits are part of the hash: a peer cannot hand out more than the deploy granted
+    const manifest = manifestOf({ allow: response.allow, memoryMiB: response.memoryMib, cpuMs: response.cpuMs })
+    if (versionHash(response.source, manifest) !== hash) throw new PraasError('UNAUTHORIZED', `app ${name} fetched from ${from} does not match its hash`)
+    await this.init.apps.deploy(name, response.source, manifest)
   }
 
   /**

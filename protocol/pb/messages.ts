@@ -1421,6 +1421,9 @@ export interface CtlResponse {
   peers: PeerInfo[]
   leader: string
   term: number
+  allow: string[]
+  memoryMib: number
+  cpuMs: number
 }
 
 export namespace CtlResponse {
@@ -1472,6 +1475,23 @@ export namespace CtlResponse {
           w.uint64Number(obj.term)
         }
 
+        if (obj.allow != null && obj.allow.length > 0) {
+          for (const value of obj.allow) {
+            w.uint32(66)
+            w.string(value)
+          }
+        }
+
+        if ((obj.memoryMib != null && obj.memoryMib !== 0)) {
+          w.uint32(72)
+          w.uint32(obj.memoryMib)
+        }
+
+        if ((obj.cpuMs != null && obj.cpuMs !== 0)) {
+          w.uint32(80)
+          w.uint32(obj.cpuMs)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1482,7 +1502,10 @@ export namespace CtlResponse {
           hash: '',
           peers: [],
           leader: '',
-          term: 0
+          term: 0,
+          allow: [],
+          memoryMib: 0,
+          cpuMs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1533,6 +1556,22 @@ export namespace CtlResponse {
               obj.term = reader.uint64Number()
               break
             }
+            case 8: {
+              if (opts.limits?.allow != null && obj.allow.length === opts.limits.allow) {
+                throw new MaxLengthError('Decode error - repeated field "allow" had too many elements')
+              }
+
+              obj.allow.push(reader.string())
+              break
+            }
+            case 9: {
+              obj.memoryMib = reader.uint32()
+              break
+            }
+            case 10: {
+              obj.cpuMs = reader.uint32()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1544,7 +1583,8 @@ export namespace CtlResponse {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           processes: 0,
-          peers: 0
+          peers: 0,
+          allow: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1621,6 +1661,35 @@ export namespace CtlResponse {
               yield {
                 field: `${prefix}.term`,
                 value: reader.uint64Number()
+              }
+              break
+            }
+            case 8: {
+              if (opts.limits?.allow != null && obj.allow === opts.limits.allow) {
+                throw new MaxLengthError('Streaming decode error - repeated field "allow" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.allow[]`,
+                index: obj.allow,
+                value: reader.string()
+              }
+
+              obj.allow++
+
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.memoryMib`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.cpuMs`,
+                value: reader.uint32()
               }
               break
             }
@@ -1714,6 +1783,22 @@ export namespace CtlResponse {
     value: number
   }
 
+  export interface CtlResponseAllowFieldEvent {
+    field: '$.allow[]'
+    index: number
+    value: string
+  }
+
+  export interface CtlResponseMemoryMibFieldEvent {
+    field: '$.memoryMib'
+    value: number
+  }
+
+  export interface CtlResponseCpuMsFieldEvent {
+    field: '$.cpuMs'
+    value: number
+  }
+
   export function encode (obj: Partial<CtlResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CtlResponse.codec())
   }
@@ -1722,7 +1807,7 @@ export namespace CtlResponse {
     return decodeMessage(buf, CtlResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlResponse>): Generator<CtlResponseErrorCodeFieldEvent | CtlResponseErrorMessageFieldEvent | CtlResponseProcessesPidFieldEvent | CtlResponseProcessesAppFieldEvent | CtlResponseProcessesStatusFieldEvent | CtlResponseProcessesNodeFieldEvent | CtlResponseProcessesAddrsFieldEvent | CtlResponseSourceFieldEvent | CtlResponseHashFieldEvent | CtlResponsePeersIdFieldEvent | CtlResponsePeersAddrsFieldEvent | CtlResponsePeersLoadFieldEvent | CtlResponseLeaderFieldEvent | CtlResponseTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlResponse>): Generator<CtlResponseErrorCodeFieldEvent | CtlResponseErrorMessageFieldEvent | CtlResponseProcessesPidFieldEvent | CtlResponseProcessesAppFieldEvent | CtlResponseProcessesStatusFieldEvent | CtlResponseProcessesNodeFieldEvent | CtlResponseProcessesAddrsFieldEvent | CtlResponseSourceFieldEvent | CtlResponseHashFieldEvent | CtlResponsePeersIdFieldEvent | CtlResponsePeersAddrsFieldEvent | CtlResponsePeersLoadFieldEvent | CtlResponseLeaderFieldEvent | CtlResponseTermFieldEvent | CtlResponseAllowFieldEvent | CtlResponseMemoryMibFieldEvent | CtlResponseCpuMsFieldEvent> {
     return streamMessage(buf, CtlResponse.codec(), opts)
   }
 }

@@ -40,7 +40,8 @@ export async function startNode (options: StartOptions = {}): Promise<TestNode> 
   await rm(join(dataDir, 'node.json'), { force: true })
   const args = [BIN, 'node', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir, ...(options.bootstrap ?? []).flatMap(b => ['--bootstrap', b]),
     ...(options.join != null ? ['--join', options.join] : []), ...(options.args ?? [])]
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  // --no-node-snapshot: the node's isolates need it (bin/praas.js would otherwise run a child of its own, out of reach of kill())
+  const child = spawn(process.execPath, ['--no-node-snapshot', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   const exited = new Promise<number | NodeJS.Signals>(resolve => {

@@ -101,5 +101,8 @@ export const ctlResponse: fc.Arbitrary<CtlResponse> = fc.record({
   source: blob(64 * 1024).map((b) => b as Uint8Array<ArrayBuffer>),
   hash: text(64),
   leader: text(256),
-  term: fc.maxSafeNat()
+  term: fc.maxSafeNat(),
+  allow: fc.array(text(128), { maxLength: 4 }),
+  memoryMib: fc.integer({ min: 0, max: UINT32_MAX }),
+  cpuMs: fc.integer({ min: 0, max: UINT32_MAX })
 }).map(({ error, ...rest }) => error == null ? rest : { ...rest, error })

@@ -1,53 +1,26 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { logger } from '@libp2p/logger'
+import { readFile } from 'node:fs/promises'
 import { PraasError } from '../../protocol/index.js'
-import { AppRegistry, Runtime, StateVersions, newPid } from '../../node/runtime/index.js'
+import { newPid } from '../../node/runtime/index.js'
+import type { AppRegistry, Runtime } from '../../node/runtime/index.js'
 import { fixture } from '../helpers/paths.js'
+import { harness, text } from './harness.js'
+import type { Harness } from './harness.js'
 
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
-
-// Every behaviour holds alike whether a worker sleeps between calls or polls for the next one (doorbell.ts).
-for (const hotSpinMs of [0, 20]) {
-  describe(`runtime${hotSpinMs > 0 ? ', workers hot between calls' : ''}`, function () {
-    let dir: string
+describe('runtime', function () {
+    let h: Harness
     let apps: AppRegistry
     let runtime: Runtime
-    /** The ctx calls that reached the node, by op. */
-    let ops: Map<string, number>
 
     beforeEach(async function () {
-      dir = await mkdtemp(join(tmpdir(), 'praas-runtime-'))
-      ops = new Map()
-      const versions = new StateVersions()
-      apps = new AppRegistry(join(dir, 'apps'), {
-        maxWorkers: 2,
-        resourceLimits: { maxOldGenerationSizeMb: 128 },
-        hotSpinMs,
-        stateVersions: versions.buffer,
-        log: logger('praas:test'),
-        onOp: async (pid, request, cancel) => {
-          ops.set(request.op, (ops.get(request.op) ?? 0) + 1)
-          return await runtime.onContextOp(pid, request, cancel)
-        }
-      })
-      runtime = new Runtime({
-        stateVersions: versions,
-        apps,
-        functionTimeoutMs: 10_000,
-        maxProcesses: 1000,
-        mailboxBytes: 1024 * 1024,
-        remoteInvoke: async (pid) => { throw new PraasError('NOT_FOUND', `no process ${pid}`) },
-        remoteSend: async (pid) => { throw new PraasError('NOT_FOUND', `no process ${pid}`) }
-      })
+      h = await harness()
+      apps = h.apps
+      runtime = h.runtime
       await apps.deploy('kit', await readFile(fixture('testkit')))
     })
 
     afterEach(async function () {
-      await apps.stop()
-      await rm(dir, { recursive: true, force: true })
+      await h.stop()
     })
 
     it('lets concurrent invocations of one process see each other\'s writes', async function () {
@@ -67,20 +40,6 @@ for (const hotSpinMs of [0, 20]) {
       await new Promise(resolve => setTimeout(resolve, 50))
       await runtime.invoke(pid, 'put', new TextEncoder().encode(JSON.stringify({ key: 'flag', value: 'up' })))
       assert.equal(text(await waiting), 'up')
-    })
-
-    it('serves repeated reads of unchanged state from the worker, each read a copy of its own', async function () {
-      const { pid } = runtime.create('kit')
-      const encode = (value: unknown): Uint8Array => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value))
-      await runtime.invoke(pid, 'put', encode({ key: 'k', value: 'first' }))
-      ops.clear()
-      assert.deepEqual(JSON.parse(text(await runtime.invoke(pid, 'readMany', encode({ key: 'k', n: 100 })))), ['first'])
-      assert.ok((ops.get('get') ?? 0) <= 2, `${ops.get('get')} of 100 reads reached the node`)
-      assert.deepEqual(JSON.parse(text(await runtime.invoke(pid, 'readMutateRead', encode('k')))), ['first', 'first'])
-      // a key with no value is cached as such, and a write ends it
-      assert.deepEqual(JSON.parse(text(await runtime.invoke(pid, 'readMany', encode({ key: 'none', n: 10 })))), [null])
-      await runtime.invoke(pid, 'put', encode({ key: 'none', value: 'now' }))
-      assert.deepEqual(JSON.parse(text(await runtime.invoke(pid, 'readMany', encode({ key: 'none', n: 10 })))), ['now'])
     })
 
     it('shows a write to the reads that follow it: its own, not awaited, and another invocation\'s', async function () {
@@ -132,7 +91,7 @@ for (const hotSpinMs of [0, 20]) {
       assert.equal(runawaySettled, false, 'the neighbour answered before the runaway call ended')
       const err = await spinning
       assert.equal((err as PraasError).code, 'TIMEOUT')
-      // The stuck worker was replaced: the process answers again, with its state intact.
+      // The isolate stays usable: the process answers again, with its state intact.
       assert.equal(text(await runtime.invoke(runaway, 'incr', new Uint8Array())), '2')
     })
 
@@ -167,8 +126,7 @@ for (const hotSpinMs of [0, 20]) {
       assert.equal((err as PraasError).code, 'TOO_LARGE')
       assert.equal((await runtime.invoke(pid, 'blob', new TextEncoder().encode('1024'))).byteLength, 1024)
     })
-  })
-}
+})
 
 describe('newPid', function () {
   it('makes distinct pids that a command line cannot take for an option', function () {
