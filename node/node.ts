@@ -4,6 +4,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import { CHANNEL_PROTOCOL, CTL_PROTOCOL, INVOKE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
+import type { InvokeHandler } from '../protocol/index.js'
 import { serveChannelRequest } from './services/channel-service.js'
 import { Router } from './services/router.js'
 import { ControlService } from './services/control.js'
@@ -14,6 +15,10 @@ import { AppRegistry, Runtime, StateVersions } from './runtime/index.js'
 import { Lifecycle, Replicator, StateClient, StateService, receiveChunks } from './durability/index.js'
 import { ImageStore, ReplicaStore } from './storage/index.js'
 import type { Host } from './host/host.js'
+import { NodeOps, parseHttpAddress } from './http/index.js'
+import type { Authorize } from './http/index.js'
+import { silentLog } from './log.js'
+import type { NodeLog } from './log.js'
 
 export interface NodeOptions {
   /** Where the identity key, deployed apps and node.json live. Default `./.praas`. */
@@ -54,6 +59,15 @@ export interface NodeOptions {
   replicas?: number
   /** Swap a process idle for this many ms; 0: never. Default 5 minutes. */
   swapAfterMs?: number
+  /**
+   * The HTTP endpoint (/metrics, /healthz, the web view): `HOST:PORT`, or `off`. Default
+   * 127.0.0.1:4080, or a free port if that is taken. Its URL is in node.json.
+   */
+  http?: string
+  /** Who may read the endpoint's figures, by bearer token. Default: anyone on loopback, no one otherwise. */
+  authorizeHttp?: Authorize
+  /** The operational log (started, members, leaders, stopping). Default: none. */
+  log?: NodeLog
 }
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/udp/4001/quic-v1']
@@ -67,6 +81,8 @@ export const DEFAULT_WORKER_HOT_SPIN_MS = 1
 export interface PraasNode {
   peerId: string
   addrs: string[]
+  /** The URL of its HTTP endpoint, unless it is off. */
+  http?: string
   stop(): Promise<void>
 }
 
@@ -83,7 +99,11 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const replicaStore = new ReplicaStore(join(dataDir, 'replicas'))
   await images.open()
   await replicaStore.open()
+  const opsLog = options.log ?? silentLog
+  const httpAddress = parseHttpAddress(options.http)
+  const ops = httpAddress == null ? undefined : new NodeOps({ address: httpAddress, authorize: options.authorizeHttp, log: opsLog })
   const host: Host = await createHost({
+    metrics: ops?.libp2pMetrics(),
     privateKey: await loadOrCreateIdentity(dataDir),
     listen: options.listen ?? DEFAULT_LISTEN,
     swarmKey: options.swarmKey,
@@ -182,9 +202,11 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   await apps.loadStored()
   if (options.appsDir != null) await apps.loadDir(resolve(options.appsDir))
 
+  const invoke: InvokeHandler = async (request, options) => await runtime.invoke(request.pid, request.fn, request.payload, options)
+  const invokeHandler = ops == null ? invoke : ops.countCalls(invoke, pid => runtime.get(pid)?.app)
   await host.handle(INVOKE_PROTOCOL, (stream) => {
     // the options go on as they are: their signal is made only if something reads it
-    serveInvokeStream(stream, async (request, options) => await runtime.invoke(request.pid, request.fn, request.payload, options))
+    serveInvokeStream(stream, invokeHandler)
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CHANNEL_PROTOCOL, (stream, connection) => {
     const remote = connection.remotePeer.toString()
@@ -217,17 +239,22 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   lifecycle.start()
   const addrs = selfAddrs()
   if (addrs.length === 0) throw new PraasError('UNAVAILABLE', 'the node listens on no address')
-  await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid })
+  const http = await ops?.start({ host, selfId, selfAddrs, runtime, lifecycle, state, membership, election })
+  await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid, http })
   log('node %s ready on %s', selfId, addrs.join(' '))
+  opsLog.info({ peerId: selfId, addrs, http, dataDir }, 'node ready')
 
   return {
     peerId: selfId,
     addrs,
+    http,
     async stop () {
       // Nothing is lost on a clean stop: every hosted process is swapped (disk and replicas) first.
+      ops?.markStopping()
       lifecycle!.stop()
       await lifecycle!.swapAll()
       await replicaStore.flush()
+      await ops?.stop()
       peers.stop()
       router!.stop()
       await host.stop()
@@ -239,7 +266,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   }
 }
 
-async function writeNodeJson (dataDir: string, info: { peerId: string, addrs: string[], pid: number }): Promise<void> {
+async function writeNodeJson (dataDir: string, info: { peerId: string, addrs: string[], pid: number, http?: string }): Promise<void> {
   const path = join(dataDir, 'node.json')
   const tmp = `${path}.${process.pid}.tmp`
   await writeFile(tmp, JSON.stringify(info, null, 2) + '\n')

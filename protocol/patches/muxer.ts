@@ -1,5 +1,5 @@
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream'
+import { yamux } from '@libp2p/yamux'
+import { StreamState, YamuxStream } from '@libp2p/yamux/stream'
 import { tuneConnection } from './connection-tuning.js'
 
 interface WindowFields {

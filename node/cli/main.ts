@@ -1,0 +1,129 @@
+/**
+ * The `praas` command line. Every command and option is declared here, which costs little;
+ * what a command does lives in a module of its group, loaded only when that command runs
+ * (client-commands.ts for the commands that talk to a cluster, run-node.ts for `praas node`).
+ * A new command group is a module of its own and a few declarations below.
+ */
+import '../../protocol/polyfill.js'
+import { Command, CommanderError, Option } from 'commander'
+import { errorLine } from './errors.js'
+import { bootstrapOption, envName, listOption, pathOption, swarmKeyOption } from './options.js'
+import type { RunNode } from './run-node.js'
+
+export interface CliLoaders {
+  /**
+   * Loads `praas node`'s runner. The entry point (bin/praas.js) passes it in: the rest of the CLI
+   * may run from a bundle, while the node runs from the compiled modules, whose worker threads
+   * are files of their own.
+   */
+  runNode(): Promise<{ runNode: RunNode }>
+}
+
+// The node's defaults, repeated here so that `--help` does not load the node (node/node.ts holds the same values).
+const NODE_DEFAULTS = { functionTimeout: '60000', mailboxLimit: String(64 * 1024 * 1024), replicas: '2', swapAfter: String(5 * 60_000), workerHotSpin: '1' }
+
+const clientCommands = async (): Promise<typeof import('./client-commands.js')> => await import('./client-commands.js')
+
+function program (loaders: CliLoaders): Command {
+  const praas = new Command('praas')
+    .description('Process-as-a-Service on a peer-to-peer libp2p mesh')
+    // usage mistakes end as one line (errorLine), help goes to stdout
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s), outputError: () => {} })
+
+  const node = praas.command('node')
+    .description('run a node until SIGINT or SIGTERM')
+    .addOption(pathOption('--config <file>', 'a JSON file of options (keys: the long option names in camelCase); a flag beats the environment, which beats the file'))
+    .addOption(listOption('--listen <multiaddr>', 'address to listen on (repeatable; default TCP and QUIC port 4001)'))
+    .addOption(bootstrapOption())
+    .addOption(pathOption('--data-dir <dir>', 'identity, apps and node.json').default('./.praas'))
+    .addOption(pathOption('--apps <dir>', 'load every app module of this folder at start'))
+    .addOption(swarmKeyOption())
+    .option('--http <host:port>', 'the HTTP endpoint: /metrics, /healthz and the web view at / ("off": none; default 127.0.0.1:4080, or a free port if that is taken)')
+    .addOption(new Option('--log-level <level>', 'the least severe log line written').choices(['error', 'warn', 'info', 'debug']).default('info'))
+    .addOption(new Option('--log-format <format>', 'log lines as JSON objects, or for people (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
+    .option('--function-timeout <ms>', 'longest a function may run', NODE_DEFAULTS.functionTimeout)
+    .option('--mailbox-limit <bytes>', 'byte limit of one mailbox; senders to a full one wait', NODE_DEFAULTS.mailboxLimit)
+    .option('--replicas <n>', 'copies of each process\'s state, this node\'s included (1: no replication)', NODE_DEFAULTS.replicas)
+    .option('--swap-after <ms>', 'swap a process idle this long (0: never)', NODE_DEFAULTS.swapAfter)
+    .option('--worker-hot-spin <ms>', 'an app worker polls this long for its next call, or for a ctx call\'s answer, instead of sleeping, when the last such wait was this short (lower latency for CPU time; 0: never)', NODE_DEFAULTS.workerHotSpin)
+    .action(async (_opts: unknown, command: Command) => {
+      const { runNode } = await loaders.runNode()
+      await runNode(command)
+    })
+  // every option of the node has an environment variable: --data-dir is PRAAS_DATA_DIR
+  for (const option of node.options) if (option.envVar == null) option.env(envName(option))
+
+  praas.command('deploy')
+    .description('upload a single-file ES module as app APP')
+    .argument('<app>').argument('<file>')
+    .addOption(bootstrapOption()).addOption(swarmKeyOption())
+    .action(async (app: string, file: string, opts) => { await (await clientCommands()).deploy(app, file, opts) })
+
+  praas.command('create')
+    .description('create a process of APP and print its pid')
+    .argument('<app>')
+    .option('--pid <pid>', 'the pid to give it')
+    .option('--node <peerId>', 'the node to place it on')
+    .addOption(bootstrapOption()).addOption(swarmKeyOption())
+    .action(async (app: string, opts) => { await (await clientCommands()).create(app, opts) })
+
+  praas.command('invoke')
+    .description('invoke FN of process PID and write the raw result to stdout')
+    .argument('<pid>').argument('<fn>')
+    .option('--data <string>', 'the input, as UTF-8')
+    .option('--data-file <file>', 'the input, read from a file')
+    .option('--timeout <ms>', 'fail with TIMEOUT after this long')
+    .addOption(bootstrapOption()).addOption(swarmKeyOption())
+    .action(async (pid: string, fn: string, opts) => { await (await clientCommands()).invoke(pid, fn, opts) })
+
+  praas.command('ps')
+    .description('list processes: pid, app, status, hosting node')
+    .option('--json', 'print a JSON array of {pid, app, status, node}')
+    .addOption(bootstrapOption()).addOption(swarmKeyOption())
+    .action(async (opts) => { await (await clientCommands()).ps(opts) })
+
+  praas.command('status')
+    .description('the mesh: nodes, leader, per-node load')
+    .option('--json', 'print {leader, term, nodes: [{peerId, addrs, load}]}')
+    .addOption(bootstrapOption()).addOption(swarmKeyOption())
+    .action(async (opts) => { await (await clientCommands()).status(opts) })
+
+  praas.command('delete')
+    .description('delete a process and its state')
+    .argument('<pid>')
+    .addOption(bootstrapOption()).addOption(swarmKeyOption())
+    .action(async (pid: string, opts) => { await (await clientCommands()).remove(pid, opts) })
+
+  praas.command('swap')
+    .description('persist a process (state and unread messages) and free its compute; the next call brings it back')
+    .argument('<pid>')
+    .addOption(bootstrapOption()).addOption(swarmKeyOption())
+    .action(async (pid: string, opts) => { await (await clientCommands()).swap(pid, opts) })
+
+  praas.command('migrate')
+    .description('move a running process to another node; calls meanwhile wait and run there')
+    .argument('<pid>')
+    .requiredOption('--to <peerId>', 'the peer id of the target node')
+    .addOption(bootstrapOption()).addOption(swarmKeyOption())
+    .action(async (pid: string, opts) => { await (await clientCommands()).migrate(pid, opts) })
+
+  return praas
+}
+
+/**
+ * Runs the command line `argv` (as `process.argv`). Commands other than `node` exit when done
+ * (the client's libp2p peer may hold timers); `node` runs until a signal stops it.
+ */
+export async function main (argv: string[], loaders: CliLoaders): Promise<void> {
+  const praas = program(loaders)
+  try {
+    if (argv.length <= 2) throw new CommanderError(1, 'praas.noCommand', 'no command given (praas --help lists them)')
+    await praas.parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError && err.exitCode === 0) process.exit(0) // --help, --version
+    process.stderr.write(errorLine(err) + '\n')
+    process.exit(1)
+  }
+  if (argv[2] !== 'node') process.exit(0)
+}

@@ -1,0 +1,53 @@
+import { Option } from 'commander'
+
+/**
+ * Option builders shared by the commands. Each carries what the config file and the
+ * environment need to know about it: options made by `listOption` take several values (repeated
+ * flags, a JSON array in the config file, a comma-separated environment variable), and options
+ * made by `pathOption` name a file or folder (relative paths in a config file are taken from the
+ * file's own folder).
+ */
+const lists = new WeakSet<Option>()
+const paths = new WeakSet<Option>()
+
+export function isListOption (option: Option): boolean {
+  return lists.has(option)
+}
+
+export function isPathOption (option: Option): boolean {
+  return paths.has(option)
+}
+
+function collect (value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}
+
+/** A repeatable option; its values are split at commas too (`PRAAS_BOOTSTRAP=a,b`). */
+export function listOption (flags: string, description: string): Option {
+  const option = new Option(flags, description).argParser(collect)
+  lists.add(option)
+  return option
+}
+
+export function pathOption (flags: string, description: string): Option {
+  const option = new Option(flags, description)
+  paths.add(option)
+  return option
+}
+
+/** The values of a list option, split at commas, without empty ones. */
+export function listValues (values: string[] | string | undefined): string[] {
+  const all = values == null ? [] : Array.isArray(values) ? values : [values]
+  return all.flatMap(v => v.split(',')).map(v => v.trim()).filter(v => v !== '')
+}
+
+/** `--bootstrap MULTIADDR`, repeatable, default `$PRAAS_BOOTSTRAP` (comma separated). */
+export const bootstrapOption = (): Option =>
+  listOption('--bootstrap <multiaddr>', 'a node of the cluster (repeatable; default $PRAAS_BOOTSTRAP, comma separated)').env('PRAAS_BOOTSTRAP')
+
+export const swarmKeyOption = (): Option => pathOption('--swarm-key <file>', 'the cluster\'s pnet swarm key')
+
+/** The environment variable of a node option: `--data-dir` is `PRAAS_DATA_DIR`. */
+export function envName (option: Option): string {
+  return `PRAAS_${option.attributeName().replace(/[A-Z]/g, c => `_${c}`).toUpperCase()}`
+}

@@ -1,0 +1,118 @@
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { ComponentLogger, Metrics } from '@libp2p/interface'
+
+/** Label sets of calls per node at most (app and function names come from callers): past it, `_other`. */
+const MAX_CALL_SERIES = 1000
+/** Call latencies, 100 us to a minute (the default function limit). */
+const CALL_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+/** Swaps, restores, migrations and replication round trips: 1 ms to 2 minutes. */
+const LIFECYCLE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+/** The window over which calls per second are averaged, in one-second samples. */
+const RATE_WINDOW_S = 5
+
+/** The figures of a node that are read when scraped rather than counted as they happen. */
+export interface NodeGauges {
+  processes(): { active: number, swapped: number }
+  mailboxBytes(): number
+  leader(): { term: number, self: boolean }
+  members(): number
+  connectedPeers(): number
+}
+
+export type Outcome = 'ok' | string
+
+/**
+ * The praas_* metrics of one node, in a prom-client registry of its own that libp2p's metrics
+ * (@libp2p/prometheus-metrics) and the process's default metrics share: `/metrics` is this
+ * registry. Counters move as things happen; gauges are read when scraped (`observe`).
+ */
+export class NodeMetrics {
+  readonly registry = new Registry()
+  private readonly calls: Counter<'app' | 'fn' | 'outcome'>
+  private readonly callSeconds: Histogram<'app' | 'fn'>
+  private readonly series = new Set<string>()
+  private readonly lifecycle: Record<'swap' | 'restore' | 'migration' | 'replication', { count: Counter<'outcome'>, seconds: Histogram }>
+  private callsTotal = 0
+  private readonly rateSamples: Array<{ at: number, total: number }> = []
+  private rateTimer?: ReturnType<typeof setInterval>
+
+  constructor () {
+    const registers = [this.registry]
+    this.calls = new Counter({ name: 'praas_calls_total', help: 'Invocations served over the invoke protocol, by app, function and outcome (ok or the error code)', labelNames: ['app', 'fn', 'outcome'], registers })
+    this.callSeconds = new Histogram({ name: 'praas_call_duration_seconds', help: 'Time from a call\'s arrival to its answer, by app and function', labelNames: ['app', 'fn'], buckets: CALL_BUCKETS, registers })
+    const timed = (count: string, seconds: string, what: string): { count: Counter<'outcome'>, seconds: Histogram } => ({
+      count: new Counter({ name: `praas_${count}`, help: `${what}, by outcome (ok or the error code)`, labelNames: ['outcome'], registers }),
+      seconds: new Histogram({ name: `praas_${seconds}`, help: `How long each of these took (successful ones): ${what.toLowerCase()}`, buckets: LIFECYCLE_BUCKETS, registers })
+    })
+    this.lifecycle = {
+      swap: timed('swaps_total', 'swap_duration_seconds', 'Swaps of a process out of memory (state and unread messages to disk and replicas)'),
+      restore: timed('restores_total', 'restore_duration_seconds', 'Restores of a swapped process that this node led'),
+      migration: timed('migrations_total', 'migration_duration_seconds', 'Live migrations of a process away from this node'),
+      replication: timed('replication_round_trips_total', 'replication_round_trip_seconds', 'Replication batches sent to a replica and answered')
+    }
+  }
+
+  /** libp2p's own metrics (connections, streams, bytes per protocol, DHT, pubsub), into this registry: the host's `metrics`. */
+  libp2p (): (components: { logger: ComponentLogger }) => Metrics {
+    return prometheusMetrics({ registry: this.registry })
+  }
+
+  /** Registers the gauges read at each scrape, and starts the calls-per-second sampler. */
+  observe (gauges: NodeGauges): void {
+    const registers = [this.registry]
+    new Gauge({ name: 'praas_processes', help: 'Processes by status: active on this node, or swapped with their image here', labelNames: ['status'], registers, collect () {
+      const { active, swapped } = gauges.processes()
+      this.set({ status: 'active' }, active)
+      this.set({ status: 'swapped' }, swapped)
+    } })
+    new Gauge({ name: 'praas_mailbox_bytes', help: 'Bytes of unread messages in the mailboxes of this node\'s processes', registers, collect () { this.set(gauges.mailboxBytes()) } })
+    new Gauge({ name: 'praas_leader_term', help: 'The election term this node is in', registers, collect () { this.set(gauges.leader().term) } })
+    new Gauge({ name: 'praas_leader', help: '1 while this node is the leader (the allocator), else 0', registers, collect () { this.set(gauges.leader().self ? 1 : 0) } })
+    new Gauge({ name: 'praas_cluster_members', help: 'Live members of the cluster as this node sees them, itself included', registers, collect () { this.set(gauges.members()) } })
+    new Gauge({ name: 'praas_connected_peers', help: 'Peers with an open connection to this node (nodes and clients)', registers, collect () { this.set(gauges.connectedPeers()) } })
+    this.rateSamples.length = 0
+    this.rateTimer = setInterval(() => {
+      this.rateSamples.push({ at: performance.now(), total: this.callsTotal })
+      if (this.rateSamples.length > RATE_WINDOW_S + 1) this.rateSamples.shift()
+    }, 1000)
+    this.rateTimer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.rateTimer)
+  }
+
+  /** One call served: its app ('' when the process is not here), function, outcome, and when it arrived (performance.now()). */
+  call (app: string, fn: string, outcome: Outcome, startedMs: number): void {
+    this.callsTotal++
+    let key = `${app}\n${fn}`
+    if (!this.series.has(key)) {
+      if (this.series.size >= MAX_CALL_SERIES) {
+        app = fn = '_other'
+        key = '_other\n_other'
+      }
+      this.series.add(key)
+    }
+    this.calls.inc({ app, fn, outcome })
+    this.callSeconds.observe({ app, fn }, (performance.now() - startedMs) / 1000)
+  }
+
+  /** One swap, restore, migration or replication round trip, and when it started (performance.now()). */
+  timed (what: 'swap' | 'restore' | 'migration' | 'replication', outcome: Outcome, startedMs: number): void {
+    const metric = this.lifecycle[what]
+    metric.count.inc({ outcome })
+    if (outcome === 'ok') metric.seconds.observe((performance.now() - startedMs) / 1000)
+  }
+
+  /** Calls served since start, and per second over the last few seconds. */
+  callRate (): { total: number, perSecond: number } {
+    const first = this.rateSamples[0]
+    const seconds = first == null ? 0 : (performance.now() - first.at) / 1000
+    return { total: this.callsTotal, perSecond: seconds > 0 ? (this.callsTotal - first.total) / seconds : 0 }
+  }
+
+  async text (): Promise<{ contentType: string, body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() }
+  }
+}
