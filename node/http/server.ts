@@ -102,6 +102,7 @@ export class HttpEndpoint {
     const path = new URL(req.url ?? '/', 'http://x').pathname
     const page = STATIC[path]
     if (page != null) return this.send(res, 200, page.type, page.body, 'no-cache')
+    if (path === '/favicon.ico') return this.send(res, 204, 'image/x-icon', '')
     if (path === '/healthz') {
       const health = this.init.health()
       return this.send(res, health.ok ? 200 : 503, 'application/json', JSON.stringify(health) + '\n')
