@@ -24,7 +24,8 @@ const NODE_DEFAULTS = { functionTimeout: '60000', mailboxLimit: String(64 * 1024
 
 const clientCommands = async (): Promise<typeof import('./client-commands.js')> => await import('./client-commands.js')
 
-function program (loaders: CliLoaders): Command {
+/** The command line, with every command declared; exported for tests. */
+export function program (loaders: CliLoaders): Command {
   const praas = new Command('praas')
     .description('Process-as-a-Service on a peer-to-peer libp2p mesh')
     // usage mistakes end as one line (errorLine), help goes to stdout
@@ -33,26 +34,29 @@ function program (loaders: CliLoaders): Command {
 
   const node = praas.command('node')
     .description('run a node until SIGINT or SIGTERM')
-    .addOption(pathOption('--config <file>', 'a JSON file of options (keys: the long option names in camelCase); a flag beats the environment, which beats the file'))
-    .addOption(listOption('--listen <multiaddr>', 'address to listen on (repeatable; default TCP and QUIC port 4001)'))
-    .addOption(bootstrapOption())
-    .addOption(pathOption('--data-dir <dir>', 'identity, apps and node.json').default('./.praas'))
-    .addOption(pathOption('--apps <dir>', 'load every app module of this folder at start'))
-    .addOption(swarmKeyOption())
-    .option('--http <host:port>', 'the HTTP endpoint: /metrics, /healthz and the web view at / ("off": none; default 127.0.0.1:4080, or a free port if that is taken)')
-    .addOption(new Option('--log-level <level>', 'the least severe log line written').choices(['error', 'warn', 'info', 'debug']).default('info'))
-    .addOption(new Option('--log-format <format>', 'log lines as JSON objects, or for people (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
-    .option('--function-timeout <ms>', 'longest a function may run', NODE_DEFAULTS.functionTimeout)
-    .option('--mailbox-limit <bytes>', 'byte limit of one mailbox; senders to a full one wait', NODE_DEFAULTS.mailboxLimit)
-    .option('--replicas <n>', 'copies of each process\'s state, this node\'s included (1: no replication)', NODE_DEFAULTS.replicas)
-    .option('--swap-after <ms>', 'swap a process idle this long (0: never)', NODE_DEFAULTS.swapAfter)
-    .option('--worker-hot-spin <ms>', 'an app worker polls this long for its next call, or for a ctx call\'s answer, instead of sleeping, when the last such wait was this short (lower latency for CPU time; 0: never)', NODE_DEFAULTS.workerHotSpin)
     .action(async (_opts: unknown, command: Command) => {
       const { runNode } = await loaders.runNode()
       await runNode(command)
     })
-  // every option of the node has an environment variable: --data-dir is PRAAS_DATA_DIR
-  for (const option of node.options) if (option.envVar == null) option.env(envName(option))
+  // every option of the node has an environment variable too: --data-dir is PRAAS_DATA_DIR
+  // (commander reads it only for options that name it when they are added)
+  const nodeOptions = [
+    pathOption('--config <file>', 'a JSON file of options (keys: the long option names in camelCase); a flag beats the environment, which beats the file'),
+    listOption('--listen <multiaddr>', 'address to listen on (repeatable; default TCP and QUIC port 4001)'),
+    bootstrapOption(),
+    pathOption('--data-dir <dir>', 'identity, apps and node.json').default('./.praas'),
+    pathOption('--apps <dir>', 'load every app module of this folder at start'),
+    swarmKeyOption(),
+    new Option('--http <host:port>', 'the HTTP endpoint: /metrics, /healthz and the web view at / ("off": none; default 127.0.0.1:4080, or a free port if that is taken)'),
+    new Option('--log-level <level>', 'the least severe log line written').choices(['error', 'warn', 'info', 'debug']).default('info'),
+    new Option('--log-format <format>', 'log lines as JSON objects, or for people (default: pretty on a terminal, else json)').choices(['json', 'pretty']),
+    new Option('--function-timeout <ms>', 'longest a function may run').default(NODE_DEFAULTS.functionTimeout),
+    new Option('--mailbox-limit <bytes>', 'byte limit of one mailbox; senders to a full one wait').default(NODE_DEFAULTS.mailboxLimit),
+    new Option('--replicas <n>', 'copies of each process\'s state, this node\'s included (1: no replication)').default(NODE_DEFAULTS.replicas),
+    new Option('--swap-after <ms>', 'swap a process idle this long (0: never)').default(NODE_DEFAULTS.swapAfter),
+    new Option('--worker-hot-spin <ms>', 'an app worker polls this long for its next call, or for a ctx call\'s answer, instead of sleeping, when the last such wait was this short (lower latency for CPU time; 0: never)').default(NODE_DEFAULTS.workerHotSpin)
+  ]
+  for (const option of nodeOptions) node.addOption(option.envVar == null ? option.env(envName(option)) : option)
 
   praas.command('deploy')
     .description('upload a single-file ES module as app APP')

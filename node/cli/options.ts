@@ -7,15 +7,18 @@ import { Option } from 'commander'
  * made by `pathOption` name a file or folder (relative paths in a config file are taken from the
  * file's own folder).
  */
-const lists = new WeakSet<Option>()
-const paths = new WeakSet<Option>()
+// Marks on the Option itself, by registered symbols: the options may be made by the bundled CLI
+// (dist/cli) and read by the compiled modules of `praas node`, two copies of this module.
+const LIST = Symbol.for('praas.cli.listOption')
+const PATH = Symbol.for('praas.cli.pathOption')
+type Marked = Option & { [LIST]?: true, [PATH]?: true }
 
 export function isListOption (option: Option): boolean {
-  return lists.has(option)
+  return (option as Marked)[LIST] === true
 }
 
 export function isPathOption (option: Option): boolean {
-  return paths.has(option)
+  return (option as Marked)[PATH] === true
 }
 
 function collect (value: string, previous: string[] | undefined): string[] {
@@ -24,14 +27,14 @@ function collect (value: string, previous: string[] | undefined): string[] {
 
 /** A repeatable option; its values are split at commas too (`PRAAS_BOOTSTRAP=a,b`). */
 export function listOption (flags: string, description: string): Option {
-  const option = new Option(flags, description).argParser(collect)
-  lists.add(option)
+  const option: Marked = new Option(flags, description).argParser(collect)
+  option[LIST] = true
   return option
 }
 
 export function pathOption (flags: string, description: string): Option {
-  const option = new Option(flags, description)
-  paths.add(option)
+  const option: Marked = new Option(flags, description)
+  option[PATH] = true
   return option
 }
 
