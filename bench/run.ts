@@ -25,11 +25,23 @@ const sweep = (warmup: number[], iterations: number[], rest: Omit<SweepPlan, 'si
 
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
-    payloadBytes: 64, warmup: 2000, iterations: 5000, concurrency: 64, throughputWarmupMs: 1000, throughputMs: 3000, maxPhaseMs: 15_000,
+    payloadBytes: 64,
+    warmup: 2000,
+    iterations: 5000,
+    concurrency: 64,
+    throughputWarmupMs: 1000,
+    throughputMs: 3000,
+    maxPhaseMs: 15_000,
     sweep: sweep([200, 200, 50, 5, 2], [1000, 1000, 200, 30, 10], { maxPointMs: 2500, inflightWarmupMs: 150, inflightMs: 500 })
   },
   full: {
-    payloadBytes: 64, warmup: 5000, iterations: 20_000, concurrency: 64, throughputWarmupMs: 2000, throughputMs: 10_000, maxPhaseMs: 60_000,
+    payloadBytes: 64,
+    warmup: 5000,
+    iterations: 20_000,
+    concurrency: 64,
+    throughputWarmupMs: 2000,
+    throughputMs: 10_000,
+    maxPhaseMs: 60_000,
     sweep: sweep([1000, 1000, 200, 20, 5], [5000, 5000, 1000, 200, 50], { maxPointMs: 20_000, inflightWarmupMs: 1000, inflightMs: 3000 })
   }
 }

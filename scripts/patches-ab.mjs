@@ -26,7 +26,7 @@ if (role === 'server') {
   const times = []
   for (let i = 0; i < 7000; i++) {
     const t = performance.now()
-    await new Promise(r => { resolve = r; s.send(payload) })
+    await new Promise(_resolve => { resolve = _resolve; s.send(payload) })
     if (i >= 2000) times.push(performance.now() - t)
   }
   times.sort((a, b) => a - b)
@@ -36,9 +36,9 @@ if (role === 'server') {
   for (let round = 0; round < Number(process.argv[2] ?? 3); round++) {
     for (const k of ['stock', 'window', 'tuning', 'patched']) {
       const server = fork(new URL(import.meta.url).pathname, ['server', k])
-      const addr = await new Promise(r => server.once('message', r))
+      const addr = await new Promise(_resolve => server.once('message', _resolve))
       const client = fork(new URL(import.meta.url).pathname, ['client', k, addr])
-      const res = await new Promise(r => client.once('message', r))
+      const res = await new Promise(_resolve => client.once('message', _resolve))
       console.log(round, k, 'p50', res.p50.toFixed(0), 'us p99', res.p99.toFixed(0), 'us')
       server.kill()
     }

@@ -60,17 +60,28 @@ export class NodeMetrics {
 
   /** Registers the gauges read at each scrape, and starts the calls-per-second sampler. */
   observe (gauges: NodeGauges): void {
-    const registers = [this.registry]
-    new Gauge({ name: 'praas_processes', help: 'Processes by status: active on this node, or swapped with their image here', labelNames: ['status'], registers, collect () {
-      const { active, swapped } = gauges.processes()
-      this.set({ status: 'active' }, active)
-      this.set({ status: 'swapped' }, swapped)
-    } })
-    new Gauge({ name: 'praas_mailbox_bytes', help: 'Bytes of unread messages in the mailboxes of this node\'s processes', registers, collect () { this.set(gauges.mailboxBytes()) } })
-    new Gauge({ name: 'praas_leader_term', help: 'The election term this node is in', registers, collect () { this.set(gauges.leader().term) } })
-    new Gauge({ name: 'praas_leader', help: '1 while this node is the leader (the allocator), else 0', registers, collect () { this.set(gauges.leader().self ? 1 : 0) } })
-    new Gauge({ name: 'praas_cluster_members', help: 'Live members of the cluster as this node sees them, itself included', registers, collect () { this.set(gauges.members()) } })
-    new Gauge({ name: 'praas_connected_peers', help: 'Peers with an open connection to this node (nodes and clients)', registers, collect () { this.set(gauges.connectedPeers()) } })
+    // made unregistered, then registered: a Gauge made for its side effect alone reads as a mistake
+    const registers: Registry[] = []
+    const gauge = (name: string, help: string, read: () => number): Gauge => new Gauge({ name, help, registers, collect () { this.set(read()) } })
+    const all = [
+      new Gauge({
+        name: 'praas_processes',
+        help: 'Processes by status: active on this node, or swapped with their image here',
+        labelNames: ['status'],
+        registers,
+        collect () {
+          const { active, swapped } = gauges.processes()
+          this.set({ status: 'active' }, active)
+          this.set({ status: 'swapped' }, swapped)
+        }
+      }),
+      gauge('praas_mailbox_bytes', 'Bytes of unread messages in the mailboxes of this node\'s processes', gauges.mailboxBytes),
+      gauge('praas_leader_term', 'The election term this node is in', () => gauges.leader().term),
+      gauge('praas_leader', '1 while this node is the leader (the allocator), else 0', () => gauges.leader().self ? 1 : 0),
+      gauge('praas_cluster_members', 'Live members of the cluster as this node sees them, itself included', gauges.members),
+      gauge('praas_connected_peers', 'Peers with an open connection to this node (nodes and clients)', gauges.connectedPeers)
+    ]
+    for (const metric of all) this.registry.registerMetric(metric)
     this.rateSamples.length = 0
     this.rateTimer = setInterval(() => {
       this.rateSamples.push({ at: performance.now(), total: this.callsTotal })

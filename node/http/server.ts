@@ -122,7 +122,10 @@ export class HttpEndpoint {
   }
 
   private send (res: ServerResponse, status: number, type: string, body: string, cache = 'no-store'): void {
-    if (res.headersSent) return void res.end()
+    if (res.headersSent) {
+      res.end()
+      return
+    }
     res.writeHead(status, {
       'Content-Type': type,
       'Content-Length': Buffer.byteLength(body),

@@ -41,11 +41,7 @@ interface NoiseConnection {
 /** Writes every buffer of one send in a single writev (cork), instead of one write each. */
 function corkedSendData (this: TcpConnection, data: Uint8ArrayList): { sentBytes: number, canSendMore: boolean } {
   const socket = this.socket
-  let first: Uint8Array | undefined
-  for (const buf of data) {
-    first = buf
-    break
-  }
+  const first: Uint8Array | undefined = data[Symbol.iterator]().next().value
   if (first === undefined) return { sentBytes: 0, canSendMore: true }
   // one buffer: nothing to gather
   if (first.byteLength === data.byteLength) return { sentBytes: first.byteLength, canSendMore: socket.write(first) }
