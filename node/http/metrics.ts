@@ -1,11 +1,8 @@
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { CallMetrics, asMetric } from './call-metrics.js'
 import type { ComponentLogger, Metrics } from '@libp2p/interface'
 
-/** Label sets of calls per node at most (app and function names come from callers): past it, `_other`. */
-const MAX_CALL_SERIES = 1000
-/** Call latencies, 100 us to a minute (the default function limit). */
-const CALL_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 /** Swaps, restores, migrations and replication round trips: 1 ms to 2 minutes. */
 const LIFECYCLE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
 /** The window over which calls per second are averaged, in one-second samples. */
@@ -29,18 +26,14 @@ export type Outcome = 'ok' | string
  */
 export class NodeMetrics {
   readonly registry = new Registry()
-  private readonly calls: Counter<'app' | 'fn' | 'outcome'>
-  private readonly callSeconds: Histogram<'app' | 'fn'>
-  private readonly series = new Set<string>()
+  private readonly calls = new CallMetrics()
   private readonly lifecycle: Record<'swap' | 'restore' | 'migration' | 'replication', { count: Counter<'outcome'>, seconds: Histogram }>
-  private callsTotal = 0
   private readonly rateSamples: Array<{ at: number, total: number }> = []
   private rateTimer?: ReturnType<typeof setInterval>
 
   constructor () {
     const registers = [this.registry]
-    this.calls = new Counter({ name: 'praas_calls_total', help: 'Invocations served over the invoke protocol, by app, function and outcome (ok or the error code)', labelNames: ['app', 'fn', 'outcome'], registers })
-    this.callSeconds = new Histogram({ name: 'praas_call_duration_seconds', help: 'Time from a call\'s arrival to its answer, by app and function', labelNames: ['app', 'fn'], buckets: CALL_BUCKETS, registers })
+    for (const metric of this.calls.metrics()) this.registry.registerMetric(asMetric(metric))
     const timed = (count: string, seconds: string, what: string): { count: Counter<'outcome'>, seconds: Histogram } => ({
       count: new Counter({ name: `praas_${count}`, help: `${what}, by outcome (ok or the error code)`, labelNames: ['outcome'], registers }),
       seconds: new Histogram({ name: `praas_${seconds}`, help: `How long each of these took (successful ones): ${what.toLowerCase()}`, buckets: LIFECYCLE_BUCKETS, registers })
@@ -84,7 +77,7 @@ export class NodeMetrics {
     for (const metric of all) this.registry.registerMetric(metric)
     this.rateSamples.length = 0
     this.rateTimer = setInterval(() => {
-      this.rateSamples.push({ at: performance.now(), total: this.callsTotal })
+      this.rateSamples.push({ at: performance.now(), total: this.calls.calls })
       if (this.rateSamples.length > RATE_WINDOW_S + 1) this.rateSamples.shift()
     }, 1000)
     this.rateTimer.unref()
@@ -96,17 +89,7 @@ export class NodeMetrics {
 
   /** One call served: its app ('' when the process is not here), function, outcome, and when it arrived (performance.now()). */
   call (app: string, fn: string, outcome: Outcome, startedMs: number): void {
-    this.callsTotal++
-    let key = `${app}\n${fn}`
-    if (!this.series.has(key)) {
-      if (this.series.size >= MAX_CALL_SERIES) {
-        app = fn = '_other'
-        key = '_other\n_other'
-      }
-      this.series.add(key)
-    }
-    this.calls.inc({ app, fn, outcome })
-    this.callSeconds.observe({ app, fn }, (performance.now() - startedMs) / 1000)
+    this.calls.record(app, fn, outcome, (performance.now() - startedMs) / 1000)
   }
 
   /** One swap, restore, migration or replication round trip, and when it started (performance.now()). */
@@ -120,7 +103,8 @@ export class NodeMetrics {
   callRate (): { total: number, perSecond: number } {
     const first = this.rateSamples[0]
     const seconds = first == null ? 0 : (performance.now() - first.at) / 1000
-    return { total: this.callsTotal, perSecond: seconds > 0 ? (this.callsTotal - first.total) / seconds : 0 }
+    const total = this.calls.calls
+    return { total, perSecond: seconds > 0 ? (total - first.total) / seconds : 0 }
   }
 
   async text (): Promise<{ contentType: string, body: string }> {
