@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { Client } from '../../sdk/index.js'
-import { startNode, stopCluster } from '../helpers/cluster.js'
+import { eventually, startCluster, startNode, stopCluster } from '../helpers/cluster.js'
 import { fixture } from '../helpers/paths.js'
 import { parseMetrics, valueOf } from './prometheus.js'
 import type { TestNode } from '../helpers/cluster.js'
@@ -121,3 +121,51 @@ describe('a node\'s HTTP endpoint bound to a non-loopback address', function () 
     }
   })
 })
+
+describe('a node\'s metrics in a two-node cluster', function () {
+  this.timeout(90_000)
+  let nodes: TestNode[] = []
+  let client: Client
+
+  before(async function () {
+    nodes = await startCluster(2, ['--http', '127.0.0.1:0', '--replicas', '2'])
+    client = await Client.connect({ bootstrap: [nodes[0].addrs[0]] })
+    await client.deploy('testkit', await readFile(fixture('testkit')))
+  })
+
+  after(async function () {
+    await client?.close()
+    await stopCluster(nodes)
+  })
+
+  const scrape = async (node: TestNode): Promise<ReturnType<typeof parseMetrics>> => {
+    const info = JSON.parse(await readFile(`${node.dataDir}/node.json`, 'utf8')) as NodeJson
+    return parseMetrics((await get(`${info.http!}metrics`)).body)
+  }
+
+  it('counts the replication round trips of acknowledged writes, and a live migration', async function () {
+    const pid = await eventuallyCreate(client, nodes[0].peerId)
+    await client.invoke(pid, 'incr')
+    const before = await scrape(nodes[0])
+    const writes = 5
+    for (let i = 0; i < writes; i++) await client.invoke(pid, 'incr')
+    const after = await scrape(nodes[0])
+    const trips = valueOf(after, 'praas_replication_round_trips_total', { outcome: 'ok' }) - valueOf(before, 'praas_replication_round_trips_total', { outcome: 'ok' })
+    // each sequential write is replicated before its call returns: one round trip each
+    assert.equal(trips, writes)
+    assert.equal(valueOf(after, 'praas_replication_round_trip_seconds_count') - valueOf(before, 'praas_replication_round_trip_seconds_count'), writes)
+    await client.migrate(pid, nodes[1].peerId)
+    const moved = await scrape(nodes[0])
+    assert.equal(valueOf(moved, 'praas_migrations_total', { outcome: 'ok' }) - valueOf(after, 'praas_migrations_total', { outcome: 'ok' }), 1)
+    assert.equal(valueOf(moved, 'praas_migration_duration_seconds_count') - valueOf(after, 'praas_migration_duration_seconds_count'), 1)
+    assert.equal(valueOf(moved, 'praas_cluster_members'), 2)
+    assert.equal(new TextDecoder().decode(await client.invoke(pid, 'incr')), String(writes + 2))
+  })
+})
+
+/** Places a process on `node` once the mesh lets it (the app reaches the other node in the background). */
+async function eventuallyCreate (client: Client, node: string): Promise<string> {
+  let pid = ''
+  await eventually(async () => { pid = await client.create('testkit', { node }); return true }, 15_000, `placing on ${node}`)
+  return pid
+}
