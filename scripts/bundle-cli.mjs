@@ -2,7 +2,11 @@
 // dist/cli/, one file per part loaded on demand: the front (commander and the command list) and
 // the commands that talk to a cluster (with the SDK and libp2p). Loading one file instead of
 // hundreds of modules is most of a short command's time (docs/operations.md, "The CLI in scripts").
+import { rmSync } from 'node:fs'
 import { build } from 'esbuild'
+
+// chunk names carry a hash: old ones would pile up
+rmSync('dist/cli', { recursive: true, force: true })
 
 await build({
   entryPoints: { praas: 'dist/node/cli/main.js' },
