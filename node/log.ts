@@ -38,7 +38,7 @@ export async function createLog (options: LogOptions): Promise<NodeLog> {
     log = pino(base, pino.destination({ dest: 2, sync: true }))
   } else {
     const { default: pretty } = await import('pino-pretty')
-    log = pino(base, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }))
+    log = pino(base, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', singleLine: true }))
   }
   return log
 }
