@@ -40,7 +40,9 @@ export async function create (app: string, opts: ClusterOptions & { pid?: string
 export async function invoke (pid: string, fn: string, opts: ClusterOptions & { data?: string, dataFile?: string, timeout?: string }): Promise<void> {
   if (opts.data != null && opts.dataFile != null) throw new PraasError('BAD_REQUEST', 'give --data or --data-file, not both')
   const timeoutMs = opts.timeout != null ? Number(opts.timeout) : undefined
-  if (timeoutMs != null && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new PraasError('BAD_REQUEST', '--timeout takes a positive number of ms')
+  if (timeoutMs != null && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+    throw new PraasError('BAD_REQUEST', '--timeout takes a positive number of ms')
+  }
   const data = opts.dataFile != null ? await readFile(opts.dataFile) : opts.data
   await writeOut(await withClient(opts, async client => await client.invoke(pid, fn, data, { timeoutMs })))
 }

@@ -22,7 +22,10 @@ export async function resolveOptions (command: Command): Promise<Record<string, 
     const byKey = new Map(command.options.map(o => [o.attributeName(), o]))
     for (const [key, value] of Object.entries(config)) {
       const option = byKey.get(key)
-      if (option == null || key === 'config') throw new PraasError('BAD_REQUEST', `${file}: unknown option "${key}" (keys are the long option names in camelCase: ${[...byKey.keys()].filter(k => k !== 'config').join(', ')})`)
+      if (option == null || key === 'config') {
+        const keys = [...byKey.keys()].filter(k => k !== 'config').join(', ')
+        throw new PraasError('BAD_REQUEST', `${file}: unknown option "${key}" (keys are the long option names in camelCase: ${keys})`)
+      }
       const source = command.getOptionValueSource(key)
       if (source === 'cli' || source === 'env') continue
       command.setOptionValueWithSource(key, fromConfig(option, key, value, dirname(resolve(file))), 'config')
@@ -52,7 +55,9 @@ async function readConfig (file: string): Promise<Record<string, unknown>> {
   } catch (err) {
     throw new PraasError('BAD_REQUEST', `${file} is not JSON: ${(err as Error).message}`)
   }
-  if (config == null || typeof config !== 'object' || Array.isArray(config)) throw new PraasError('BAD_REQUEST', `${file}: a config file holds one JSON object`)
+  if (config == null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new PraasError('BAD_REQUEST', `${file}: a config file holds one JSON object`)
+  }
   return config as Record<string, unknown>
 }
 
@@ -60,8 +65,12 @@ async function readConfig (file: string): Promise<Record<string, unknown>> {
 function fromConfig (option: Option, key: string, value: unknown, base: string): unknown {
   const scalar = (v: unknown): string => {
     if (typeof v === 'number' && Number.isFinite(v)) return String(v)
-    if (typeof v !== 'string') throw new PraasError('BAD_REQUEST', `config option "${key}" takes ${isListOption(option) ? 'strings' : 'a string or a number'}`)
-    if (option.argChoices != null && !option.argChoices.includes(v)) throw new PraasError('BAD_REQUEST', `config option "${key}" takes one of ${option.argChoices.join(', ')}`)
+    if (typeof v !== 'string') {
+      throw new PraasError('BAD_REQUEST', `config option "${key}" takes ${isListOption(option) ? 'strings' : 'a string or a number'}`)
+    }
+    if (option.argChoices != null && !option.argChoices.includes(v)) {
+      throw new PraasError('BAD_REQUEST', `config option "${key}" takes one of ${option.argChoices.join(', ')}`)
+    }
     return isPathOption(option) && !isAbsolute(v) ? resolve(base, v) : v
   }
   if (isListOption(option)) return (Array.isArray(value) ? value : [value]).map(scalar)

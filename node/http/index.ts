@@ -61,7 +61,10 @@ export class NodeOps {
   }
 
   /** The invoke handler, counting each call by app, function and outcome, and timing it. */
-  countCalls<R extends { pid: string, fn: string }, O> (handler: InvokeHandler<R, O>, appOf: (pid: string) => string | undefined): InvokeHandler<R, O> {
+  countCalls<R extends { pid: string, fn: string }, O> (
+    handler: InvokeHandler<R, O>,
+    appOf: (pid: string) => string | undefined
+  ): InvokeHandler<R, O> {
     const metrics = this.metrics
     return async (request, options) => {
       const started = performance.now()
@@ -114,7 +117,14 @@ export class NodeOps {
       authorize: this.init.authorize,
       metrics,
       mesh,
-      health: () => ({ ok: !this.stopping, status: this.stopping ? 'stopping' : 'ok', peerId: parts.selfId, leader: election.leader ?? null, term: election.term, members: membership.members().length + 1 })
+      health: () => ({
+        ok: !this.stopping,
+        status: this.stopping ? 'stopping' : 'ok',
+        peerId: parts.selfId,
+        leader: election.leader ?? null,
+        term: election.term,
+        members: membership.members().length + 1
+      })
     })
     const url = await this.endpoint.start()
     this.init.log.info({ url }, 'http endpoint ready: /metrics, /healthz, the web view at /')

@@ -36,7 +36,12 @@ export class NodeMetrics {
     for (const metric of this.calls.metrics()) this.registry.registerMetric(asMetric(metric))
     const timed = (count: string, seconds: string, what: string): { count: Counter<'outcome'>, seconds: Histogram } => ({
       count: new Counter({ name: `praas_${count}`, help: `${what}, by outcome (ok or the error code)`, labelNames: ['outcome'], registers }),
-      seconds: new Histogram({ name: `praas_${seconds}`, help: `How long each of these took (successful ones): ${what.toLowerCase()}`, buckets: LIFECYCLE_BUCKETS, registers })
+      seconds: new Histogram({
+        name: `praas_${seconds}`,
+        help: `How long each of these took (successful ones): ${what.toLowerCase()}`,
+        buckets: LIFECYCLE_BUCKETS,
+        registers
+      })
     })
     this.lifecycle = {
       swap: timed('swaps_total', 'swap_duration_seconds', 'Swaps of a process out of memory (state and unread messages to disk and replicas)'),
