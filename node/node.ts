@@ -113,6 +113,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const selfId = host.peerId.toString()
   const selfAddrs = (): string[] => host.getMultiaddrs().map(a => a.toString())
   const peers = new Peers(host, logger('praas:peers'))
+  let control: ControlService | undefined
+  let router: Router | undefined
   const members = (): string[] => membership.members().map(m => m.peerId)
   const state = new StateClient(host, peers)
   /** This node's activation of a pid is older than one elsewhere: it stops serving and advertising it. */
@@ -120,6 +122,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
     directory.release(pid)
   }
+  let lifecycle: Lifecycle | undefined
   const replicator = new Replicator({
     selfId,
     copies: options.replicas ?? DEFAULT_REPLICAS,
@@ -147,12 +150,12 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     functionTimeoutMs: options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
     maxProcesses: options.maxProcesses ?? 100_000,
     mailboxBytes: options.mailboxBytes ?? DEFAULT_MAILBOX_BYTES,
-    remoteInvoke: async (pid, fn, data, opts) => await router.invoke(pid, fn, data, opts),
-    remoteSend: async (to, key, message, opts) => { await router.send(to, key, message, opts) },
+    remoteInvoke: async (pid, fn, data, opts) => await router!.invoke(pid, fn, data, opts),
+    remoteSend: async (to, key, message, opts) => { await router!.send(to, key, message, opts) },
     committer: replicator,
     stateVersions
   })
-  const lifecycle = new Lifecycle({
+  lifecycle = new Lifecycle({
     selfId,
     selfAddrs,
     runtime,
@@ -165,7 +168,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     directory,
     peers,
     members,
-    ensureApp: async (name, hash, from, opts) => { await control.ensureApp(name, hash, from, opts) },
+    ensureApp: async (name, hash, from, opts) => { await control!.ensureApp(name, hash, from, opts) },
     swapAfterMs: options.swapAfterMs ?? DEFAULT_SWAP_AFTER_MS,
     log: logger('praas:lifecycle')
   })
@@ -173,20 +176,20 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     runtime,
     images,
     replicas: replicaStore,
-    activate: async (image, epoch, holders, opts) => { await lifecycle.activate(image, epoch, holders, opts) },
-    newestCopy: async (pid) => await lifecycle.newestCopy(pid),
-    copyHere: (pid) => lifecycle.copyHere(pid),
-    fence: async (pid, epoch) => { await lifecycle.fence(pid, epoch) },
+    activate: async (image, epoch, holders, opts) => { await lifecycle!.activate(image, epoch, holders, opts) },
+    newestCopy: async (pid) => await lifecycle!.newestCopy(pid),
+    copyHere: (pid) => lifecycle!.copyHere(pid),
+    fence: async (pid, epoch) => { await lifecycle!.fence(pid, epoch) },
     stepDown,
     log: logger('praas:state')
   })
-  const control = new ControlService({ selfId, selfAddrs, apps, runtime, peers, directory, allocator, election, membership, lifecycle, log: logger('praas:ctl') })
-  const router = new Router({
+  control = new ControlService({ selfId, selfAddrs, apps, runtime, peers, directory, allocator, election, membership, lifecycle, log: logger('praas:ctl') })
+  router = new Router({
     host,
     peers,
     runtime,
-    locate: async (pid, suspect) => await control.locate(pid, false, {}, suspect),
-    forget: (pid) => { control.forget(pid) }
+    locate: async (pid, suspect) => await control!.locate(pid, false, {}, suspect),
+    forget: (pid) => { control!.forget(pid) }
   })
   membership.setLoad(() => runtime.load)
   peers.announced = (id) => membership.get(id)?.addrs
@@ -211,7 +214,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CTL_PROTOCOL, (stream, connection) => {
     const from = connection.remotePeer.toString()
-    serveCtlStream(stream, async (request, opts) => await control.handle(request, from, opts), { timeoutMs: CTL_TIMEOUT_MS })
+    serveCtlStream(stream, async (request, opts) => await control!.handle(request, from, opts), { timeoutMs: CTL_TIMEOUT_MS })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
 
   await host.handle(STATE_PROTOCOL, (stream, connection) => {
@@ -248,12 +251,12 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     async stop () {
       // Nothing is lost on a clean stop: every hosted process is swapped (disk and replicas) first.
       ops?.markStopping()
-      lifecycle.stop()
-      await lifecycle.swapAll()
+      lifecycle!.stop()
+      await lifecycle!.swapAll()
       await replicaStore.flush()
       await ops?.stop()
       peers.stop()
-      router.stop()
+      router!.stop()
       await host.stop()
       await apps.stop()
       state.close()
