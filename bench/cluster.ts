@@ -43,7 +43,6 @@ export function clusterCounts (quick: boolean): ClusterCounts {
     : { resolveSamples: 30, coldSamples: 60, failovers: 3, resolveMs: 30_000, coldMs: 20_000, warmup: 500, warmIterations: 2000 }
 }
 
-
 /** Node processes in the mesh (issue 3: at least 8). */
 export const CLUSTER_NODES = 8
 const NODE_READY_MS = 60_000

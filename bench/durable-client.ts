@@ -76,6 +76,7 @@ async function pauseSample (caller: Client, client: Client, pid: string, to: str
   const calls: Array<[number, number]> = []
   let stop = false
   const loop = async (): Promise<void> => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- set by pauseSample once the migration is done
     while (!stop) {
       const start = performance.now()
       await caller.invoke(pid, 'probe', undefined, { timeoutMs: CALL_TIMEOUT_MS })

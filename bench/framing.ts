@@ -86,4 +86,3 @@ export function coalescing (send: (data: Uint8ArrayList) => Promise<void> | void
     await flushed
   }
 }
-

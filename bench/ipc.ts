@@ -71,8 +71,6 @@ async function libp2pBulk (bench: string, modes: Mode[], plan: Plan): Promise<Cl
 
 const REDIS_READY_MS = 10_000
 
-
-
 /** redis-server on a free loopback port, no persistence, in a temp dir; ready once it answers PING. */
 async function startRedis (): Promise<{ port: number, stop(): Promise<void> }> {
   if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) throw new Error('redis-server is not installed: apt-get install redis-server')

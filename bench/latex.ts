@@ -24,9 +24,6 @@ const NODE_READY_MS = 60_000
 const REDIS_READY_MS = 10_000
 const CLIENT_SETUP_MS = 60_000
 
-
-
-
 /** redis-server without persistence on a free loopback port, ready once it answers PING. */
 async function startRedis (): Promise<{ child: Child, url: string }> {
   const port = await freePort()

@@ -8,10 +8,10 @@ import type { IpcSource } from './ipc.js'
 import { SWEEP_SIZES, sizeLabel, type SizePoint } from './load.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | IpcSource | ClusterSource | DurableSource
+export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
-export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one'
+export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0'
 
 const constant = (x: number): Summary => ({ n: 1, p50: x, p99: x, mean: x, min: x, max: x })
 const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
@@ -33,7 +33,9 @@ const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, modes?: Parti
   // The CPU-bound function one call at a time, in the same client and node as two at a time.
   'invoke.parallel.one': { from: 'praas.parallel', mode: 'parallel', derive: r => ({ parallel: r.parallel != null ? { ...r.parallel, two: r.parallel.one } : undefined }) },
   // A constant: a follower stands for election this long after it last heard the leader (plus rank and jitter).
-  'election.timeout': { from: 'praas.cluster', mode: 'failover', derive: r => ({ failover: r.failover != null ? constant(ELECTION_TIMEOUT_MS * 1000) : undefined }) }
+  'election.timeout': { from: 'praas.cluster', mode: 'failover', derive: r => ({ failover: r.failover != null ? constant(ELECTION_TIMEOUT_MS * 1000) : undefined }) },
+  // `node -e 0`, timed in turns with the CLI's commands (cli.ts): the floor of any command
+  'node.e0': { from: 'praas.cli', mode: 'cli', derive: r => ({ cli: r.cli != null ? { status: r.cli.nodeE0, ps: r.cli.nodeE0, invoke: r.cli.nodeE0, nodeE0: r.cli.nodeE0 } : undefined }) }
 }
 
 const isDerived = (name: string): name is DerivedName => Object.hasOwn(DERIVED, name)
@@ -74,6 +76,8 @@ export const METRICS: MetricDef[] = [
   ...SWEEP_SIZES.map((bytes): MetricDef => ({ metric: `invoke.rtt.${sizeLabel(bytes)}`, unit: 'us', source: 'praas.invoke', mode: 'sizes', bytes, baselines: ['libp2p.echo'] })),
   { metric: 'invoke.throughput.inflight', unit: 'calls/s', source: 'praas.invoke', mode: 'inflight', baselines: ['libp2p.echo', 'http.echo', 'net.echo'], plotOnly: true },
   // The paper's LaTeX case: a session process against the same app as FaaS functions on Redis.
+  // The CLI in scripts (cli.ts): wall time of one command, a fresh process each, against `node -e 0`.
+  { metric: 'cli.status', unit: 'ms', source: 'praas.cli', mode: 'cli', baselines: ['node.e0'] },
   { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.stateless'] },
   { metric: 'latex.compile', unit: 'us', source: 'latex.praas', mode: 'compile', baselines: ['latex.stateless'] },
   // Process-to-process messages (ipc.ts): 64 B one-way times inside the functions, 8 MiB transfers across two nodes;
@@ -174,6 +178,7 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
   // the cluster figures are in us like the rest; their value is in ms
   const ms = (s: Summary | undefined): { value: number, n: number, p50: number, p99: number } | undefined =>
     s != null && s.n > 0 ? { value: s.p50 / 1000, n: s.n, p50: s.p50, p99: s.p99 } : undefined
+  if (mode === 'cli') return ms(report?.cli?.status)
   if (mode === 'resolve') return ms(report?.resolve?.first)
   if (mode === 'cold') return ms(report?.cold?.cold)
   if (mode === 'failover') return ms(report?.failover)
@@ -205,6 +210,7 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     resolve: median(reports.flatMap(r => r.resolve ?? []), x => x.first.p50),
     cold: median(reports.flatMap(r => r.cold ?? []), x => x.cold.p50),
     failover: median(reports.flatMap(r => r.failover ?? []), s => s.p50),
+    cli: median(reports.flatMap(r => r.cli ?? []), c => c.status.p50),
     swapout: median(reports.flatMap(r => r.swapout ?? []), s => s.p50),
     swapin: median(reports.flatMap(r => r.swapin ?? []), s => s.p50),
     sweep: median(reports.filter(r => r.sweep != null), r => r.sweep?.at(-1)?.out.p50 ?? 0)?.sweep,

@@ -38,7 +38,7 @@ export function barChart (title: string, unit: string, bars: Bar[]): string {
       `<text x="${end.toFixed(1)}" y="${y + 15}">${text}</text>`
   })
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="13">` +
-    `<rect width="100%" height="100%" fill="white"/>` +
+    '<rect width="100%" height="100%" fill="white"/>' +
     `<text x="10" y="22" font-weight="bold">${escape(title)} (${escape(unit)})</text>\n` +
     rows.join('\n') + '\n</svg>\n'
 }
@@ -81,7 +81,7 @@ export function lineChart (title: string, unit: string, xs: string[], series: Se
     return `<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"${dash}/>${dots}${legend}`
   })
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${bottom + 34}" font-family="sans-serif" font-size="13">` +
-    `<rect width="100%" height="100%" fill="white"/>` +
+    '<rect width="100%" height="100%" fill="white"/>' +
     `<text x="10" y="22" font-weight="bold">${escape(title)} (${escape(unit)}, log scale)</text>\n` +
     grid.join('\n') + '\n' + lines.join('\n') + '\n</svg>\n'
 }

@@ -25,18 +25,30 @@ const sweep = (warmup: number[], iterations: number[], rest: Omit<SweepPlan, 'si
 
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
-    payloadBytes: 64, warmup: 2000, iterations: 5000, concurrency: 64, throughputWarmupMs: 1000, throughputMs: 3000, maxPhaseMs: 15_000,
+    payloadBytes: 64,
+    warmup: 2000,
+    iterations: 5000,
+    concurrency: 64,
+    throughputWarmupMs: 1000,
+    throughputMs: 3000,
+    maxPhaseMs: 15_000,
     sweep: sweep([200, 200, 50, 5, 2], [1000, 1000, 200, 30, 10], { maxPointMs: 2500, inflightWarmupMs: 150, inflightMs: 500 })
   },
   full: {
-    payloadBytes: 64, warmup: 5000, iterations: 20_000, concurrency: 64, throughputWarmupMs: 2000, throughputMs: 10_000, maxPhaseMs: 60_000,
+    payloadBytes: 64,
+    warmup: 5000,
+    iterations: 20_000,
+    concurrency: 64,
+    throughputWarmupMs: 2000,
+    throughputMs: 10_000,
+    maxPhaseMs: 60_000,
     sweep: sweep([1000, 1000, 200, 20, 5], [5000, 5000, 1000, 200, 50], { maxPointMs: 20_000, inflightWarmupMs: 1000, inflightMs: 3000 })
   }
 }
 
 /** Sources run in this order: the floors first, so their figures are in hand if praas fails. */
 const ORDER: SourceName[] = ['net.echo', 'http.echo', 'libp2p.echo', 'libp2p.echo.batched', 'praas.invoke', 'praas.incr', 'praas.parallel', 'latex.stateless', 'latex.praas',
-  'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote', 'praas.cluster', 'disk.io', 'libp2p.bulk.64', 'praas.durable.r1', 'praas.durable']
+  'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote', 'praas.cli', 'praas.cluster', 'disk.io', 'libp2p.bulk.64', 'praas.durable.r1', 'praas.durable']
 
 /** The first line of an error, plus the first line of a child's output that names an error. */
 function summary (message: string): string {

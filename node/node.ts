@@ -6,13 +6,14 @@ import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
 import { ByteBudget } from '../protocol/budget.js'
-import { tokenCluster } from '../protocol/token.js'
+import { authorize, tokenCluster } from '../protocol/token.js'
 import { createCluster, readClusterConfig } from './trust/cluster-files.js'
 import { ConnectionGrants } from './trust/grants.js'
 import { AppOwners, DEFAULT_MAX_APPS_PER_CLIENT, DEFAULT_MAX_PROCESSES_PER_CLIENT, ProcessOwners } from './trust/quotas.js'
 import type { InboundLimits } from '../protocol/budget.js'
 import type { Right } from '../protocol/token.js'
 import type { Connection } from '@libp2p/interface'
+import type { InvokeHandler } from '../protocol/index.js'
 import { serveChannelRequest } from './services/channel-service.js'
 import { Router } from './services/router.js'
 import { ControlService } from './services/control.js'
@@ -23,6 +24,12 @@ import { AppRegistry, Runtime } from './runtime/index.js'
 import { Lifecycle, Replicator, StateClient, StateService, receiveChunks } from './durability/index.js'
 import { ImageStore, ReplicaStore } from './storage/index.js'
 import type { Host } from './host/host.js'
+import { NodeOps, parseHttpAddress } from './http/index.js'
+import { isLoopback } from './http/address.js'
+import { STATS_PROTOCOL } from './http/stats.js'
+import type { Authorize } from './http/index.js'
+import { silentLog } from './log.js'
+import type { NodeLog } from './log.js'
 
 export interface NodeOptions {
   /** Where the identity key, deployed apps and node.json live. Default `./.praas`. */
@@ -58,6 +65,15 @@ export interface NodeOptions {
   replicas?: number
   /** Swap a process idle for this many ms; 0: never. Default 5 minutes. */
   swapAfterMs?: number
+  /**
+   * The HTTP endpoint (/metrics, /healthz, the web view): `HOST:PORT`, or `off`. Default
+   * 127.0.0.1:4080, or a free port if that is taken. Its URL is in node.json.
+   */
+  http?: string
+  /** Who may read the endpoint's figures, by bearer token. Default: anyone on loopback, no one otherwise. */
+  authorizeHttp?: Authorize
+  /** The operational log (started, members, leaders, stopping). Default: none. */
+  log?: NodeLog
 }
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/udp/4001/quic-v1']
@@ -72,6 +88,8 @@ export interface PraasNode {
   addrs: string[]
   /** The id of the cluster this node is a member of. */
   cluster: string
+  /** The URL of its HTTP endpoint, unless it is off. */
+  http?: string
   stop(): Promise<void>
 }
 
@@ -110,12 +128,28 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const replicaStore = new ReplicaStore(join(dataDir, 'replicas'))
   await images.open()
   await replicaStore.open()
+  const opsLog = options.log ?? silentLog
+  const httpAddress = parseHttpAddress(options.http)
+  // off loopback, the endpoint's data takes a token with the status right (SPEC "Operating a node")
+  let grants: ConnectionGrants | undefined
+  const tokenAllows = (bearer: string | undefined): boolean => {
+    if (bearer == null || grants == null) return false
+    try {
+      authorize(grants.verify(bearer), 'status')
+      return true
+    } catch {
+      return false
+    }
+  }
+  const authorizeHttp = options.authorizeHttp ?? ((bearer: string | undefined) => (httpAddress != null && isLoopback(httpAddress.host)) || tokenAllows(bearer))
+  const ops = httpAddress == null ? undefined : new NodeOps({ address: httpAddress, authorize: authorizeHttp, log: opsLog })
   const host: Host = await createHost({
+    metrics: ops?.libp2pMetrics(),
     privateKey,
     listen: options.listen ?? DEFAULT_LISTEN,
     swarmKey: options.swarmKey,
     bootstrap,
-    cluster: { roster: { dataDir, config }, election: { stateFile: join(dataDir, 'election.json') } }
+    cluster: { roster: { dataDir, config, memberProtocols: [STATS_PROTOCOL] }, election: { stateFile: join(dataDir, 'election.json') } }
   })
   const { directory, allocator, election, membership, roster } = host.services
   const selfId = host.peerId.toString()
@@ -131,7 +165,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     // Streams of members-only protocols were refused while this node was not a member: start afresh.
     await Promise.all(host.getConnections().map(async c => { await c.close().catch(() => {}) }))
   }
-  const grants = new ConnectionGrants(roster, logger('praas:trust'))
+  grants = new ConnectionGrants(roster, logger('praas:trust'))
   await grants.start(host)
   const appOwners = new AppOwners(join(dataDir, 'app-owners.json'))
   await appOwners.load()
@@ -263,9 +297,11 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   await apps.loadStored()
   if (options.appsDir != null) await apps.loadDir(resolve(options.appsDir))
 
+  const invoke: InvokeHandler = async (request, options) => await runtime.invoke(request.pid, request.fn, request.payload, options)
+  const invokeHandler = ops == null ? invoke : ops.countCalls(invoke, pid => runtime.get(pid)?.app)
   await host.handle(INVOKE_PROTOCOL, (stream, connection) => {
     // the options go on as they are: their signal is made only if something reads it
-    serveInvokeStream(stream, async (request, options) => await runtime.invoke(request.pid, request.fn, request.payload, options), limitsFor(connection, () => 'invoke'))
+    serveInvokeStream(stream, invokeHandler, limitsFor(connection, () => 'invoke'))
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CHANNEL_PROTOCOL, (stream, connection) => {
     const remote = connection.remotePeer.toString()
@@ -323,18 +359,23 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const addrs = selfAddrs()
   if (addrs.length === 0) throw new PraasError('UNAVAILABLE', 'the node listens on no address')
   await knownToLeader()
-  await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid, cluster: roster.clusterId ?? '' })
+  const http = await ops?.start({ host, selfId, selfAddrs, runtime, lifecycle, state, membership, election })
+  await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid, cluster: roster.clusterId ?? '', http })
   log('node %s ready on %s', selfId, addrs.join(' '))
+  opsLog.info({ peerId: selfId, addrs, http, dataDir }, 'node ready')
 
   return {
     peerId: selfId,
     addrs,
     cluster: roster.clusterId ?? '',
+    http,
     async stop () {
       // Nothing is lost on a clean stop: every hosted process is swapped (disk and replicas) first.
+      ops?.markStopping()
       lifecycle!.stop()
       await lifecycle!.swapAll()
       await replicaStore.flush()
+      await ops?.stop()
       peers.stop()
       router!.stop()
       await host.stop()
@@ -349,7 +390,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
 /** How long a node that starts in a cluster of several waits to be known to the leader before it says it is ready anyway. */
 const READY_WAIT_MS = 15_000
 
-async function writeNodeJson (dataDir: string, info: { peerId: string, addrs: string[], pid: number, cluster: string }): Promise<void> {
+async function writeNodeJson (dataDir: string, info: { peerId: string, addrs: string[], pid: number, cluster: string, http?: string }): Promise<void> {
   const path = join(dataDir, 'node.json')
   const tmp = `${path}.${process.pid}.tmp`
   await writeFile(tmp, JSON.stringify(info, null, 2) + '\n')

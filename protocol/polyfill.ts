@@ -13,7 +13,7 @@ if (typeof Promise.withResolvers !== 'function') {
     value: function withResolvers<T> () {
       let resolve!: (value: T | PromiseLike<T>) => void
       let reject!: (reason?: unknown) => void
-      const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
+      const promise = new Promise<T>((_resolve, _reject) => { resolve = _resolve; reject = _reject })
       return { promise, resolve, reject }
     }
   })

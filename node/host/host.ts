@@ -7,7 +7,7 @@ import { createLibp2p } from 'libp2p'
 import { praasYamux } from '../../protocol/index.js'
 import { clusterServices } from '../cluster/index.js'
 import type { ClusterOptions, ClusterServices } from '../cluster/index.js'
-import type { Libp2p, PrivateKey, Transport } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, Metrics, PrivateKey, Transport } from '@libp2p/interface'
 
 export interface HostInit {
   privateKey: PrivateKey
@@ -17,6 +17,8 @@ export interface HostInit {
   cluster: Omit<ClusterOptions, 'bootstrap'>
   /** A pnet swarm key (the `/key/swarm/psk/1.0.0/` file): only peers holding it can connect. */
   swarmKey?: Uint8Array
+  /** libp2p's metrics (node/http: @libp2p/prometheus-metrics into the node's registry). */
+  metrics?: (components: { logger: ComponentLogger }) => Metrics
 }
 
 export type Host = Libp2p<{ identify: unknown, identifyPush: unknown, ping: unknown } & ClusterServices>
@@ -46,6 +48,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     connectionEncrypters: [noise()],
     streamMuxers: [praasYamux()],
     connectionProtector: init.swarmKey == null ? undefined : preSharedKey({ psk: init.swarmKey }),
+    metrics: init.metrics,
     connectionManager: {
       inboundConnectionThreshold: 10_000,
       maxIncomingPendingConnections: 1_000

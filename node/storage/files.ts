@@ -23,7 +23,7 @@ export async function readFully (fh: FileHandle, length: number, position: numbe
 const MAX_WRITEV_BYTES = 8 * 1024 * 1024
 
 /** `buffers` cut into groups of at most MAX_WRITEV_BYTES (a bigger buffer is split). */
-function* writeGroups (buffers: Uint8Array[]): Generator<Uint8Array[]> {
+function * writeGroups (buffers: Uint8Array[]): Generator<Uint8Array[]> {
   let group: Uint8Array[] = []
   let bytes = 0
   for (const buffer of buffers) {

@@ -219,7 +219,11 @@ export function chunkLengths (size: number): number[] {
 export function chunksOf ({ pieces, head }: ImagePieces): Uint8Array[] {
   const body = Buffer.concat(pieces, head.size)
   let from = 0
-  return chunkLengths(head.size).map(length => body.subarray(from, from += length))
+  return chunkLengths(head.size).map(length => {
+    const piece = body.subarray(from, from + length)
+    from += length
+    return piece
+  })
 }
 
 /**

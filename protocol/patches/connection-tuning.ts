@@ -4,7 +4,13 @@ import { Uint8ArrayList } from 'uint8arraylist'
 
 /**
  * Two fixes below the muxer, applied to each connection as the muxer is created over it (see
- * muxer.ts), measured on the invoke and channel paths of this machine:
+ * muxer.ts), measured on the invoke and channel paths of this machine. They stand in for what
+ * @libp2p/tcp 11 and @chainsafe/libp2p-noise 17 do not do (no upstream issue filed yet):
+ * gathering the buffers of one send into one writev (TCPSocketMultiaddrConnection.sendData),
+ * and splitting Noise frames without an exception per chunk (@libp2p/utils LengthPrefixedDecoder
+ * as Noise uses it). test/protocol/connection-tuning.test.ts counts the socket writes of a
+ * message and fails when either shape changes (an unrecognised connection is left as it is).
+ * `node scripts/patches-ab.mjs` measures each patch against stock libp2p (docs/benchmarks.md):
  *
  * - Each Noise message leaves as two buffers (its 2-byte length, then the ciphertext), and the
  *   TCP connection of @libp2p/tcp writes each buffer of a send with its own `socket.write`: two
@@ -35,11 +41,7 @@ interface NoiseConnection {
 /** Writes every buffer of one send in a single writev (cork), instead of one write each. */
 function corkedSendData (this: TcpConnection, data: Uint8ArrayList): { sentBytes: number, canSendMore: boolean } {
   const socket = this.socket
-  let first: Uint8Array | undefined
-  for (const buf of data) {
-    first = buf
-    break
-  }
+  const first: Uint8Array | undefined = data[Symbol.iterator]().next().value
   if (first === undefined) return { sentBytes: 0, canSendMore: true }
   // one buffer: nothing to gather
   if (first.byteLength === data.byteLength) return { sentBytes: first.byteLength, canSendMore: socket.write(first) }

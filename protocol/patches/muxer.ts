@@ -1,5 +1,5 @@
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream'
+import { yamux } from '@libp2p/yamux'
+import { StreamState, YamuxStream } from '@libp2p/yamux/stream'
 import { tuneConnection } from './connection-tuning.js'
 
 interface WindowFields {
@@ -11,6 +11,14 @@ interface WindowFields {
 let tuned = false
 
 /**
+ * Stands in for: the receive-window rule of Go's yamux (hashicorp/yamux, stream.go
+ * sendWindowUpdate: no update while less than half the window is used) and of rust-yamux since
+ * libp2p/rust-yamux#109, which @libp2p/yamux 8 (js-libp2p monorepo, packages/stream-multiplexer-yamux)
+ * does not have. Patched: YamuxStream.prototype.sendWindowUpdate, reading the stream's `state`,
+ * `recvWindow` and `recvWindowCapacity`. test/protocol/muxer.test.ts fails when that shape
+ * changes. Measured again on @libp2p/yamux 8.0.3 (the same code as @chainsafe/libp2p-yamux 8.0.1):
+ * see docs/benchmarks.md.
+ *
  * js yamux answers every data frame with a window update, which here costs a Noise frame and
  * two socket writes per message. On an invoke stream the update for a request goes out before
  * the response (the function runs asynchronously), so it sits on every call's critical path:

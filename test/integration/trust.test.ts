@@ -236,14 +236,15 @@ describe('trust: a cluster that obeys only its members and the clients it author
   it('bounds what unfinished requests can make a node hold, and serves a legitimate client meanwhile', async function () {
     const target = nodes[0]
     const rssBefore = await rssOf(target.pid)
-    const { peer } = await hostilePeer()
+    const peers = [(await hostilePeer()).peer, (await hostilePeer()).peer]
     const { InvokeFrame } = await import('../../protocol/pb/messages.js')
     const { encodeFrame } = await import('../../protocol/frames.js')
     const chunk = new Uint8Array(256 * 1024 - 64)
     let refused = 0
     try {
       // a stranger and a client with a token each open 16 invoke streams and start 16 MiB requests they never finish
-      for (const token of [undefined, target.token]) {
+      for (const [k, token] of [undefined, target.token].entries()) {
+        const peer = peers[k]
         // the token goes once on the connection, as a client presents it
         if (token != null) await rawChannel(peer, target.addrs[0], INVOKE_PROTOCOL, token)
         const streams = await Promise.all(Array.from({ length: 16 }, async () => {
@@ -267,7 +268,7 @@ describe('trust: a cluster that obeys only its members and the clients it author
       assert.ok(grown < 160 * 2 ** 20, `RSS grew ${grown} bytes`)
       assert.ok(refused > 0, 'over-budget requests are answered, not buffered')
     } finally {
-      await peer.stop()
+      await Promise.all(peers.map(async p => { await p.stop() }))
     }
     assert.equal(text(await admin.invoke(pid, 'get')), (await snapshot()).count)
   })
