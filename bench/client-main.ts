@@ -67,7 +67,7 @@ export interface ClientReport {
   /** Transfers of `bytes` each; their times (start of the send to the receiver's ack) in microseconds. */
   bulk?: { bytes: number, transfer: Summary }
   /** In us: a fresh client's first invoke of an existing pid; one raw DHT get of its record by a fresh peer (full query) and by a warm one (first answer). */
-  resolve?: { first: Summary, dhtGet: Summary, dhtGetWarm: Summary }
+  resolve?: { first: Summary, atHost: Summary }
   /** In us: create + first invoke, and warm invokes of an existing process on the same node. */
   cold?: { cold: Summary, warm: Summary }
   /** In us: wall times of CLI commands, each a fresh process, and of `node -e 0` (cli.ts). */

@@ -11,7 +11,7 @@ import { round, type Summary } from './stats.js'
 export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
-export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0'
+export type DerivedName = 'libp2p.echo.half' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0'
 
 const constant = (x: number): Summary => ({ n: 1, p50: x, p99: x, mean: x, min: x, max: x })
 const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
@@ -27,8 +27,7 @@ const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, modes?: Parti
     derive: r => ({ oneway: r.rtt != null ? halve(r.rtt) : undefined, onewaySizes: r.sizes != null ? halveEach(r.sizes) : undefined })
   },
   // The cluster client measures its baselines in the same mesh and reports them beside its figures (cluster-client.ts).
-  'dht.get': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.dhtGet } : undefined }) },
-  'dht.get.warm': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.dhtGetWarm } : undefined }) },
+  'resolve.host': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.atHost } : undefined }) },
   'invoke.warm': { from: 'praas.cluster', mode: 'cold', derive: r => ({ cold: r.cold != null ? { ...r.cold, cold: r.cold.warm } : undefined }) },
   // The CPU-bound function one call at a time, in the same client and node as two at a time.
   'invoke.parallel.one': { from: 'praas.parallel', mode: 'parallel', derive: r => ({ parallel: r.parallel != null ? { ...r.parallel, two: r.parallel.one } : undefined }) },
@@ -90,10 +89,9 @@ export const METRICS: MetricDef[] = [
   { metric: 'ipc.bulk', unit: 'MB/s', source: 'ipc.remote', mode: 'bulk', baselines: ['libp2p.bulk'] },
   { metric: 'ipc.bulk.libp2p', unit: 'MB/s', source: 'libp2p.bulk', mode: 'bulk', baselines: [] },
   // The cluster layer (cluster.ts), in a mesh of 8 node processes: value = p50 in ms; the
-  // `resolve.dht.get*` / `invoke.cold.warm` rows are the baselines' own figures.
-  { metric: 'resolve.first', unit: 'ms', source: 'praas.cluster', mode: 'resolve', baselines: ['dht.get', 'dht.get.warm'] },
-  { metric: 'resolve.dht.get', unit: 'ms', source: 'dht.get', mode: 'resolve', baselines: [] },
-  { metric: 'resolve.dht.get.warm', unit: 'ms', source: 'dht.get.warm', mode: 'resolve', baselines: [] },
+  // `resolve.at.host` / `invoke.cold.warm` rows are the baselines' own figures.
+  { metric: 'resolve.first', unit: 'ms', source: 'praas.cluster', mode: 'resolve', baselines: ['resolve.host'] },
+  { metric: 'resolve.at.host', unit: 'ms', source: 'resolve.host', mode: 'resolve', baselines: [] },
   { metric: 'invoke.cold', unit: 'ms', source: 'praas.cluster', mode: 'cold', baselines: ['invoke.warm'] },
   { metric: 'invoke.cold.warm', unit: 'ms', source: 'invoke.warm', mode: 'cold', baselines: [] },
   { metric: 'leader.failover', unit: 'ms', source: 'praas.cluster', mode: 'failover', baselines: ['election.timeout'] },
