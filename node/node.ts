@@ -207,6 +207,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     copies: options.replicas ?? DEFAULT_REPLICAS,
     members,
     appHash: (app) => apps.get(app)?.hash ?? '',
+    clusterSize: () => roster.members().length,
     state,
     onStale: (pid) => {
       log('a replica holds a newer activation of %s: stepping down', pid)
@@ -398,6 +399,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       ops?.markStopping()
       lifecycle!.stop()
       await lifecycle!.swapAll()
+      // nothing is served from here on: the leader may restore those processes at once
+      await leases.relinquish()
       await replicaStore.flush()
       await ops?.stop()
       peers.stop()

@@ -102,6 +102,10 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
         } catch (err) {
           throw new PraasError('BAD_REQUEST', `malformed lease request: ${(err as Error).message}`)
         }
+        if (call.fn === 'release') {
+          this.release(from)
+          return new Uint8Array(0)
+        }
         return LeaseAnswer.encode(this.grant(from, request))
       })
     }, { maxInboundStreams: 16 })
@@ -174,7 +178,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
 
   private schedule (delayMs: number): void {
     clearTimeout(this.timer)
-    if (!this.started) return
+    if (!this.started || this.relinquished) return
     this.timer = setTimeout(() => {
       void this.renew().finally(() => { this.schedule(this.renewMs) })
     }, delayMs)
@@ -237,6 +241,37 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     const times = members.map(m => (m === this.self ? now : this.received.get(m) ?? -Infinity)).sort((a, b) => b - a)
     const confirmed = times[needed - 1] ?? -Infinity
     return confirmed + this.leaseMs - this.marginMs
+  }
+
+  /**
+   * Gives this node's lease up (a clean stop, once its processes are swapped out): it serves
+   * nothing from now on, and the leader need not wait for the lease to run out before it restores
+   * those processes elsewhere.
+   */
+  private relinquished = false
+
+  async relinquish (): Promise<void> {
+    this.relinquished = true
+    this.until = -Infinity
+    this.held = false
+    clearTimeout(this.timer)
+    const { election } = this.components
+    const leader = election.leader
+    if (leader == null || leader === this.self) return
+    try {
+      const signal = AbortSignal.timeout(this.renewMs)
+      const channel = this.channels.current(leader) ?? await this.channels.get(leader, this.targetOf(leader), { signal })
+      await channel.call({ pid: '', fn: 'release', payload: LeaseRequest.encode({ term: election.term }), timeoutMs: 0 }, { signal, timeoutMs: this.renewMs })
+    } catch (err) {
+      this.log('giving the lease up to %s failed: %s', leader, (err as Error).message)
+    }
+  }
+
+  /** Leader side: a member gave its lease up. */
+  private release (from: string): void {
+    if (!this.components.roster.isMember(from)) return
+    this.received.delete(from)
+    this.granted.set(from, this.now())
   }
 
   /** Leader side: a member asks for a renewal. */
