@@ -19,6 +19,7 @@ export type ClientCommand = { id: number } & (
   | { op: 'invoke', pid: string, fn: string, data?: string, timeoutMs?: number }
   | { op: 'migrate', pid: string, node: string }
   | { op: 'swap', pid: string }
+  | { op: 'delete', pid: string }
   | { op: 'loop', run: string, pid: string, fn: string, keys: string[], timeoutMs: number, pauseAfterErrorMs: number }
   | { op: 'stop', run: string }
 )
@@ -76,6 +77,7 @@ async function handle (command: ClientCommand): Promise<unknown> {
     case 'invoke': return text(await client.invoke(command.pid, command.fn, command.data, { timeoutMs: command.timeoutMs }))
     case 'migrate': await client.migrate(command.pid, command.node); return null
     case 'swap': await client.swap(command.pid); return null
+    case 'delete': await client.delete(command.pid); return null
     case 'loop': startLoop(command); return null
     case 'stop': {
       const state = loops.get(command.run)
