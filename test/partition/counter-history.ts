@@ -154,7 +154,8 @@ export function checkCounter (calls: CounterCall[], finals: Record<string, numbe
   for (const key of Object.keys(finals)) if (!byKey.has(key)) byKey.set(key, [])
   const out = new Findings()
   for (const [key, keyed] of byKey) checkKey(key, keyed, finals[key], out)
-  return [...out.violations, ...out.totals()]
+  // the totals first: they say how much of each there was
+  return [...out.totals(), ...out.violations]
 }
 
 export interface KeySummary {
@@ -188,9 +189,20 @@ export function summarize (calls: CounterCall[], finals: Record<string, number> 
   })
 }
 
-/** A message for an assertion: the violations, then the figures. */
+/** Keys whose figures, and violations, a report spells out, at most. */
+const REPORTED_KEYS = 8
+const REPORTED_VIOLATIONS = 24
+
+/** A message for an assertion: the violations, then the figures of the keys they concern. */
 export function report (violations: Violation[], calls: CounterCall[], finals: Record<string, number> = {}): string {
-  const figures = summarize(calls, finals).map(s =>
+  const concerned = new Set(violations.map(v => v.key))
+  const figures = summarize(calls, finals).filter(s => concerned.has(s.key))
+  const lines = figures.slice(0, REPORTED_KEYS).map(s =>
     `  key ${s.key}: ${s.acked} acknowledged (${s.distinct} distinct counts, ${s.duplicated} acknowledged twice or more, highest ${s.highest}), ${s.failed} failed, final ${s.final ?? '?'}`)
-  return [`${violations.length} violation(s):`, ...violations.map(v => `  ${v.kind} (key ${v.key}): ${v.message}`), ...figures].join('\n')
+  if (figures.length > REPORTED_KEYS) lines.push(`  and ${figures.length - REPORTED_KEYS} more keys with violations`)
+  const shown = violations.slice(0, REPORTED_VIOLATIONS).map(v => `  ${v.kind} (key ${v.key}): ${v.message}`)
+  const rest = new Map<string, number>()
+  for (const v of violations.slice(REPORTED_VIOLATIONS)) rest.set(v.kind, (rest.get(v.kind) ?? 0) + 1)
+  if (rest.size > 0) shown.push(`  and more: ${[...rest].map(([kind, n]) => `${n} ${kind}`).join(', ')} (over ${concerned.size} keys)`)
+  return [`${violations.length} violation(s):`, ...shown, ...lines].join('\n')
 }

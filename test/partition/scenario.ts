@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import { ROOT } from '../helpers/paths.js'
 import { netnsUnsupported, TestNetwork } from '../helpers/netns.js'
-import { dumpNetnsLogs, startNetnsCluster } from '../helpers/netns-nodes.js'
+import { dumpNetnsLogs, startNetnsCluster, startNetnsNode } from '../helpers/netns-nodes.js'
 import { startNetnsClient } from '../helpers/netns-clients.js'
 import { checkCounter, report } from './counter-history.js'
 import type { CounterCall } from './counter-history.js'
@@ -55,7 +55,8 @@ export class PartitionCluster {
     readonly net: TestNetwork,
     readonly nodes: NetnsNode[],
     /** One client process beside each node, bootstrapped at its own node first, then the others. */
-    readonly clients: Map<string, NetnsClient>
+    readonly clients: Map<string, NetnsClient>,
+    private readonly nodeArgs: string[]
   ) {}
 
   /** Builds the network, starts a node and a client on each host, deploys the counter. */
@@ -68,7 +69,7 @@ export class PartitionCluster {
         const others = nodes.filter((_, j) => j !== i).map(n => n.addrs[0])
         clients.set(node.host, await startNetnsClient(net, node.host, [node.addrs[0], ...others]))
       }
-      const cluster = new PartitionCluster(net, nodes, clients)
+      const cluster = new PartitionCluster(net, nodes, clients, nodeArgs)
       await cluster.waitForMesh()
       const first = cluster.client(hosts[0])
       await first.request({ op: 'deploy', app: APP, path: COUNTER_APP })
@@ -119,12 +120,13 @@ export class PartitionCluster {
   }
 
   /**
-   * Keys for `callers` callers that run at once on one process: one shared key where increments
-   * are atomic, else a key per caller (overlapping plain read-and-write increments would return
-   * the same count without any partition), `prefix` keeping each client's keys apart.
+   * Keys for `callers` callers of one client that run at once on one process: one shared key
+   * (`${prefix}n`) where increments are atomic, else a key per caller (`${prefix}${client}${i}`),
+   * as overlapping plain read-and-write increments would return one count twice without any
+   * partition.
    */
-  keys (callers: number, prefix: string): string[] {
-    return Array.from({ length: callers }, (_, i) => this.atomic ? 'n' : `${prefix}${i}`)
+  keys (callers: number, prefix: string, client: string): string[] {
+    return Array.from({ length: callers }, (_, i) => this.atomic ? `${prefix}n` : `${prefix}${client}${i}`)
   }
 
   /** One increment through `host`'s client, recorded for the checker; the count, or undefined if the call failed. */
@@ -161,16 +163,19 @@ export class PartitionCluster {
   async finalCounts (pid: string, keys: string[]): Promise<{ finals: Record<string, number>, disagreements: string[] }> {
     const hosts = this.nodes.filter(n => n.running()).map(n => n.host)
     const finals: Record<string, number> = {}
-    const disagreements: string[] = []
-    for (const key of new Set(keys)) {
-      let answers: Array<number | undefined> = []
-      const agreed = await within(HEAL_BOUND_MS, async () => {
-        answers = await Promise.all(hosts.map(async h => await this.read(h, pid, key)))
-        return answers.every(a => a != null && a === answers[0])
-      }, 500)
-      if (agreed) finals[key] = answers[0]!
-      else disagreements.push(`key ${key} did not read the same through every node ${HEAL_BOUND_MS} ms after the heal: ${hosts.map((h, i) => `${h} ${answers[i] ?? 'failed'}`).join(', ')}`)
-    }
+    const answers = new Map<string, Array<number | undefined>>()
+    // all keys in each round, so that a cluster serving two states costs one bound, not one per key
+    await within(HEAL_BOUND_MS, async () => {
+      const open = [...new Set(keys)].filter(k => finals[k] == null)
+      await Promise.all(open.map(async key => {
+        const seen = await Promise.all(hosts.map(async h => await this.read(h, pid, key)))
+        answers.set(key, seen)
+        if (seen.every(a => a != null && a === seen[0])) finals[key] = seen[0]!
+      }))
+      return [...new Set(keys)].every(k => finals[k] != null)
+    }, 500)
+    const disagreements = [...new Set(keys)].filter(k => finals[k] == null).map(key =>
+      `key ${key} did not read the same through every node ${HEAL_BOUND_MS} ms after the heal: ${hosts.map((h, i) => `${h} ${answers.get(key)?.[i] ?? 'failed'}`).join(', ')}`)
     return { finals, disagreements }
   }
 
@@ -179,31 +184,31 @@ export class PartitionCluster {
    * the history, and throws one error naming everything that went wrong (`problems`: the
    * scenario's own findings), with the figures of each client.
    */
-  async verdict (pid: string, keys: string[], problems: string[] = []): Promise<void> {
+  async verdict (pid: string, keys: string[], problems: string[] = [], context = ''): Promise<void> {
     const { finals, disagreements } = await this.finalCounts(pid, keys)
-    const calls = this.history()
+    const calls = this.history(keys)
     const violations = checkCounter(calls, finals)
     const all = [...problems, ...disagreements]
     if (all.length === 0 && violations.length === 0) return
     throw new Error([
-      'the cluster did not behave as one counter:',
+      `the cluster did not behave as one counter${context !== '' ? ` (${context})` : ''}:`,
       ...all.map(p => `  ${p}`),
       ...(violations.length > 0 ? [report(violations, calls, finals)] : []),
       'calls per client:',
-      ...this.clientFigures()
+      ...this.clientFigures(keys)
     ].join('\n'))
   }
 
   /** Per client and key: increments acknowledged (with their lowest and highest count) and failed, by code. */
-  clientFigures (): string[] {
+  clientFigures (keys?: string[]): string[] {
     const lines: string[] = []
-    const calls = this.history().filter(c => c.kind === 'incr')
+    const calls = this.history(keys).filter(c => c.kind === 'incr')
     for (const client of [...new Set(calls.map(c => c.client ?? '?'))].sort()) {
       const mine = calls.filter(c => c.client === client)
       const values = mine.filter(c => c.ok).map(c => c.value!)
       const failed = mine.length - values.length
       const codes = new Map<string, number>()
-      for (const c of this.clientCalls(client).filter(c => !c.ok)) codes.set(c.code ?? '?', (codes.get(c.code ?? '?') ?? 0) + 1)
+      for (const c of this.clientCalls(client).filter(c => !c.ok && (keys == null || keys.includes(c.key)))) codes.set(c.code ?? '?', (codes.get(c.code ?? '?') ?? 0) + 1)
       lines.push(`  ${client}: ${values.length} acknowledged (counts ${values.length > 0 ? `${values.reduce((m, v) => Math.min(m, v))} to ${values.reduce((m, v) => Math.max(m, v))}` : 'none'}), ${failed} failed` +
         (codes.size > 0 ? ` (${[...codes].map(([c, n]) => `${c} ${n}`).join(', ')})` : ''))
     }
@@ -215,16 +220,25 @@ export class PartitionCluster {
   }
 
   /** Every counter call so far: the loops' increments (all clients), the single increments and the reads. */
-  history (): CounterCall[] {
-    const incrs = [...this.clients.values()].flatMap(c => c.calls).map((c): CounterCall => ({
+  history (keys?: string[]): CounterCall[] {
+    const wanted = keys != null ? new Set(keys) : undefined
+    const incrs = [...this.clients.values()].flatMap(c => c.calls).filter(c => wanted == null || wanted.has(c.key)).map((c): CounterCall => ({
       key: c.key, kind: 'incr', ok: c.ok, value: c.ok ? Number(c.value) : undefined, start: c.start, end: c.end, client: c.client
     }))
-    return [...incrs, ...this.recorded]
+    return [...incrs, ...this.recorded.filter(c => wanted == null || wanted.has(c.key))]
   }
 
   /** Acknowledged increments in the history made by `host`'s client (of `run`, if given). */
   acked (host: string, run?: string): number {
     return this.client(host).calls.filter(c => c.ok && (run == null || c.run === run)).length
+  }
+
+  /** Starts the node of `host` again, with its data dir, joining through the running nodes. */
+  async restart (host: string): Promise<void> {
+    const i = this.nodes.findIndex(n => n.host === host)
+    if (this.nodes[i].running()) throw new Error(`the node on ${host} runs`)
+    const bootstrap = this.nodes.filter(n => n.running()).map(n => n.addrs[0])
+    this.nodes[i] = await startNetnsNode(this.net, host, { bootstrap, args: this.nodeArgs })
   }
 
   async stop (failed: boolean): Promise<void> {
