@@ -4,7 +4,8 @@
 // `incr` back to back and reports every call, acknowledged or failed, with its start and end on
 // the machine's monotonic clock (shared by every process, whatever its namespace), so that the
 // test can check the history across clients (test/partition/counter-history.ts).
-// Argument: the bootstrap multiaddrs, JSON. Ends when stdin closes.
+// Arguments: the bootstrap multiaddrs, JSON; optionally the Client's options, JSON (`{ timeoutMs }`:
+// the limit of control calls and of dialling a node). Ends when stdin closes.
 import '../../protocol/polyfill.js'
 import { createInterface } from 'node:readline'
 import { readFile } from 'node:fs/promises'
@@ -39,7 +40,8 @@ const write = (line: ClientLine): void => { process.stdout.write(JSON.stringify(
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 const bootstrap: string[] = JSON.parse(process.argv[2] ?? '[]')
-const client = await Client.connect({ bootstrap })
+const options: { timeoutMs?: number } = JSON.parse(process.argv[3] ?? '{}')
+const client = await Client.connect({ bootstrap, ...options })
 const loops = new Map<string, { stop: boolean, done: Promise<Array<{ acked: number, failed: number }>> }>()
 
 function startLoop (command: Extract<ClientCommand, { op: 'loop' }>): void {

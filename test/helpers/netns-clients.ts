@@ -2,7 +2,7 @@
 // (netns-client-main.ts): requests with time limits, and the calls of its caller loops.
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
-import { PraasError } from '../../sdk/index.js'
+import { PraasError } from '../../protocol/errors.js'
 import type { ClientAnswer, ClientCommand, ClientLine } from './netns-client-main.js'
 import type { TestNetwork } from './netns.js'
 import type { ChildProcess } from 'node:child_process'
@@ -126,9 +126,18 @@ export class NetnsClient {
   }
 }
 
+export interface NetnsClientOptions {
+  /** A name for messages and histories (default `<host>-client`). */
+  label?: string
+  /** The SDK Client's limit for control calls and for dialling a node (its default: 30 s). */
+  timeoutMs?: number
+}
+
 /** Starts a client OS process in `host`'s namespace, bootstrapped at `bootstrap`; resolves once it connected. */
-export async function startNetnsClient (net: TestNetwork, host: string, bootstrap: string[], label = `${host}-client`): Promise<NetnsClient> {
-  const child = net.spawn(host, process.execPath, [MAIN, JSON.stringify(bootstrap)], { stdio: ['pipe', 'pipe', 'pipe'] })
+export async function startNetnsClient (net: TestNetwork, host: string, bootstrap: string[], options: NetnsClientOptions = {}): Promise<NetnsClient> {
+  const label = options.label ?? `${host}-client`
+  const sdkOptions = options.timeoutMs != null ? { timeoutMs: options.timeoutMs } : {}
+  const child = net.spawn(host, process.execPath, [MAIN, JSON.stringify(bootstrap), JSON.stringify(sdkOptions)], { stdio: ['pipe', 'pipe', 'pipe'] })
   const client = new NetnsClient(label, host, child)
   try {
     const hello = await client.answer(0, CONNECT_TIMEOUT_MS, 'connect')
