@@ -27,11 +27,14 @@ export const HEAL_BOUND_MS = 30_000
 
 export const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-/** Skips the suite, with the reason printed, where this machine cannot build network namespaces. */
+let skipPrinted = false
+
+/** Skips the suite, with the reason printed (once per run), where this machine cannot build network namespaces. */
 export async function skipWithoutNetns (suite: Mocha.Context): Promise<void> {
   const reason = await netnsUnsupported()
   if (reason == null) return
-  process.stderr.write(`  partition tests skipped: ${reason}\n`)
+  if (!skipPrinted) process.stderr.write(`  partition tests skipped: ${reason}\n`)
+  skipPrinted = true
   suite.skip()
 }
 
