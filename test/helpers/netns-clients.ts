@@ -57,7 +57,8 @@ export class NetnsClient {
 
   private take (line: ClientLine): void {
     if ('ev' in line) {
-      const call: LoopCall = { client: this.label, run: line.run, caller: line.caller, key: line.key, ok: line.ok, value: line.value, code: line.code, start: line.start, end: line.end }
+      const { run, caller, key, ok, value, code, start, end } = line
+      const call: LoopCall = { client: this.label, run, caller, key, ok, value, code, start, end }
       this.calls.push(call)
       for (const listener of this.listeners) listener(call)
       return

@@ -127,7 +127,10 @@ describe('the counter history checker', function () {
     let t = 0
     for (let v = 1; v <= 10; v++, t += 10) calls.push({ key: 'n', kind: 'incr', ok: true, value: v, start: t, end: t + 5, client: 'a' })
     for (let v = 11; v <= 20_475; v++) calls.push({ key: 'n', kind: 'incr', ok: true, value: v, start: t + (v - 11) * 10, end: t + (v - 11) * 10 + 5, client: 'a' })
-    for (let v = 11; v <= 2045; v++) calls.push({ key: 'n', kind: 'incr', ok: true, value: v, start: t + 50_000 + (v - 11) * 70, end: t + 50_000 + (v - 11) * 70 + 5, client: 'b' })
+    for (let v = 11; v <= 2045; v++) {
+      const start = t + 50_000 + (v - 11) * 70
+      calls.push({ key: 'n', kind: 'incr', ok: true, value: v, start, end: start + 5, client: 'b' })
+    }
     const violations = checkCounter(calls, { n: 2045 })
     const found = new Set(violations.map(v => v.kind))
     assert.deepEqual([...found].sort(), ['duplicate', 'lost', 'order'])

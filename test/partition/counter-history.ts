@@ -198,7 +198,8 @@ export function report (violations: Violation[], calls: CounterCall[], finals: R
   const concerned = new Set(violations.map(v => v.key))
   const figures = summarize(calls, finals).filter(s => concerned.has(s.key))
   const lines = figures.slice(0, REPORTED_KEYS).map(s =>
-    `  key ${s.key}: ${s.acked} acknowledged (${s.distinct} distinct counts, ${s.duplicated} acknowledged twice or more, highest ${s.highest}), ${s.failed} failed, final ${s.final ?? '?'}`)
+    `  key ${s.key}: ${s.acked} acknowledged (${s.distinct} distinct counts, ${s.duplicated} acknowledged twice or more, ` +
+    `highest ${s.highest}), ${s.failed} failed, final ${s.final ?? '?'}`)
   if (figures.length > REPORTED_KEYS) lines.push(`  and ${figures.length - REPORTED_KEYS} more keys with violations`)
   const shown = violations.slice(0, REPORTED_VIOLATIONS).map(v => `  ${v.kind} (key ${v.key}): ${v.message}`)
   const rest = new Map<string, number>()

@@ -27,7 +27,8 @@ describe('test networks of network namespaces', function () {
     net = await TestNetwork.create(['a', 'b', 'c'])
     // a greeting server on every host
     for (const host of net.names) {
-      const server = net.spawn(host, process.execPath, ['-e', `require('net').createServer(s => s.end('hi')).listen(7000, '${net.host(host).ip}', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const script = `require('net').createServer(s => s.end('hi')).listen(7000, '${net.host(host).ip}', () => console.log('up'))`
+      const server = net.spawn(host, process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
       await once(server.stdout!, 'data')
     }
   })

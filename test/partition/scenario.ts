@@ -132,6 +132,11 @@ export class PartitionCluster {
     return Array.from({ length: callers }, (_, i) => this.atomic ? `${prefix}n` : `${prefix}${client}${i}`)
   }
 
+  /** Creates a process through `host`'s client: its pid, or undefined if the creation failed or did not answer within 30 s. */
+  async tryCreate (host: string): Promise<string | undefined> {
+    return await this.client(host).request<string>({ op: 'create', app: APP }, 30_000).catch(() => undefined)
+  }
+
   /** One increment through `host`'s client, recorded for the checker; the count, or undefined if the call failed. */
   async incr (host: string, pid: string, key = 'n', timeoutMs = 5000): Promise<number | undefined> {
     const start = process.hrtime.bigint()
@@ -142,7 +147,8 @@ export class PartitionCluster {
     } catch (err) {
       // failed: it may have counted; its span is the client's if it answered, else ours (the same clock)
       const span = err as { start?: number, end?: number }
-      this.recorded.push({ key, kind: 'incr', ok: false, start: span.start ?? Number(start / 1000n), end: span.end ?? Number(process.hrtime.bigint() / 1000n), client: `${host}-client` })
+      const end = span.end ?? Number(process.hrtime.bigint() / 1000n)
+      this.recorded.push({ key, kind: 'incr', ok: false, start: span.start ?? Number(start / 1000n), end, client: `${host}-client` })
       return undefined
     }
   }
@@ -206,13 +212,15 @@ export class PartitionCluster {
   clientFigures (keys?: string[]): string[] {
     const lines: string[] = []
     const calls = this.history(keys).filter(c => c.kind === 'incr')
+    const wanted = keys != null ? new Set(keys) : undefined
     for (const client of [...new Set(calls.map(c => c.client ?? '?'))].sort()) {
       const mine = calls.filter(c => c.client === client)
       const values = mine.filter(c => c.ok).map(c => c.value!)
       const failed = mine.length - values.length
       const codes = new Map<string, number>()
-      for (const c of this.clientCalls(client).filter(c => !c.ok && (keys == null || keys.includes(c.key)))) codes.set(c.code ?? '?', (codes.get(c.code ?? '?') ?? 0) + 1)
-      lines.push(`  ${client}: ${values.length} acknowledged (counts ${values.length > 0 ? `${values.reduce((m, v) => Math.min(m, v))} to ${values.reduce((m, v) => Math.max(m, v))}` : 'none'}), ${failed} failed` +
+      for (const c of this.clientCalls(client).filter(c => !c.ok && (wanted == null || wanted.has(c.key)))) codes.set(c.code ?? '?', (codes.get(c.code ?? '?') ?? 0) + 1)
+      const range = values.length > 0 ? `${values.reduce((m, v) => Math.min(m, v))} to ${values.reduce((m, v) => Math.max(m, v))}` : 'none'
+      lines.push(`  ${client}: ${values.length} acknowledged (counts ${range}), ${failed} failed` +
         (codes.size > 0 ? ` (${[...codes].map(([c, n]) => `${c} ${n}`).join(', ')})` : ''))
     }
     return lines
