@@ -71,7 +71,7 @@ async function meshWhole (clients: NetnsClient[], ms: number): Promise<void> {
 /** The first call of `client` begun at or after `from()` that was acknowledged; stop() ends the watch. */
 function firstServed (client: NetnsClient, from: () => number): { call: () => LoopCall | undefined, stop: () => void } {
   let served: LoopCall | undefined
-  const stop = client.onCall(call => { if (served == null && call.ok && call.start >= from()) served = call })
+  const stop = client.onCall(call => { if (served == null && call.kind === 'incr' && call.ok && call.start >= from()) served = call })
   return { call: () => served, stop }
 }
 

@@ -1,7 +1,8 @@
 // A client OS process inside a host of a test network (started by netns-clients.ts through
 // `ip netns exec`): one SDK Client, driven by JSON lines on stdin, answering with JSON lines on
 // stdout. Besides single requests it runs caller loops (`loop`): each caller invokes a counter's
-// `incr` back to back and reports every call, acknowledged or failed, with its start and end on
+// `incr` back to back (each followed, if asked, by a `get` of another key) and reports every
+// call, acknowledged or failed, with its start and end on
 // the machine's monotonic clock (shared by every process, whatever its namespace), so that the
 // test can check the history across clients (test/partition/counter-history.ts).
 // Arguments: the bootstrap multiaddrs, JSON; optionally the Client's options, JSON (`{ timeoutMs }`:
@@ -21,7 +22,7 @@ export type ClientCommand = { id: number } & (
   | { op: 'migrate', pid: string, node: string }
   | { op: 'swap', pid: string }
   | { op: 'delete', pid: string }
-  | { op: 'loop', run: string, pid: string, fn: string, keys: string[], timeoutMs: number, pauseAfterErrorMs: number }
+  | { op: 'loop', run: string, pid: string, keys: string[], reads?: string[], timeoutMs: number, pauseAfterErrorMs: number }
   | { op: 'stop', run: string }
 )
 
@@ -31,7 +32,23 @@ export type ClientAnswer =
   | { re: number, ok: false, code: string, message: string, start: number, end: number }
 
 /** What the process writes: an answer to a request, or one call of a loop. */
-export type ClientLine = ClientAnswer | { ev: 'op', run: string, caller: number, key: string, ok: boolean, value?: string, code?: string, start: number, end: number }
+export type ClientLine = ClientAnswer | LoopLine
+
+/** One call of a loop: an `incr` or a `get` of `key`, with the count it returned or the error's code. */
+export interface LoopLine {
+  ev: 'op'
+  run: string
+  caller: number
+  kind: 'incr' | 'read'
+  key: string
+  ok: boolean
+  value?: string
+  code?: string
+  /** The error's message, cut to 300 characters. */
+  message?: string
+  start: number
+  end: number
+}
 
 /** Microseconds on CLOCK_MONOTONIC: comparable across the processes of one machine. */
 const now = (): number => Number(process.hrtime.bigint() / 1000n)
@@ -47,26 +64,32 @@ const loops = new Map<string, { stop: boolean, done: Promise<Array<{ acked: numb
 function startLoop (command: Extract<ClientCommand, { op: 'loop' }>): void {
   if (loops.has(command.run)) throw new PraasError('BAD_REQUEST', `loop ${command.run} exists`)
   const state = { stop: false, done: Promise.resolve([] as Array<{ acked: number, failed: number }>) }
-  const caller = async (index: number, key: string): Promise<{ acked: number, failed: number }> => {
+  /** One call, reported; whether it was acknowledged. */
+  const call = async (index: number, kind: 'incr' | 'read', key: string): Promise<boolean> => {
+    const start = now()
+    try {
+      const value = text(await client.invoke(command.pid, kind === 'incr' ? 'incr' : 'get', key, { timeoutMs: command.timeoutMs }))
+      write({ ev: 'op', run: command.run, caller: index, kind, key, ok: true, value, start, end: now() })
+      return true
+    } catch (err) {
+      const code = err instanceof PraasError ? err.code : 'ERROR'
+      const message = String((err as Error)?.message ?? err).slice(0, 300)
+      write({ ev: 'op', run: command.run, caller: index, kind, key, ok: false, code, message, start, end: now() })
+      // a node that refuses at once would otherwise be asked thousands of times a second
+      await sleep(command.pauseAfterErrorMs)
+      return false
+    }
+  }
+  const caller = async (index: number, key: string, read: string | undefined): Promise<{ acked: number, failed: number }> => {
     let acked = 0
     let failed = 0
     while (!state.stop) {
-      const start = now()
-      try {
-        const value = text(await client.invoke(command.pid, command.fn, key, { timeoutMs: command.timeoutMs }))
-        write({ ev: 'op', run: command.run, caller: index, key, ok: true, value, start, end: now() })
-        acked++
-      } catch (err) {
-        const code = err instanceof PraasError ? err.code : 'ERROR'
-        write({ ev: 'op', run: command.run, caller: index, key, ok: false, code, start, end: now() })
-        failed++
-        // a node that refuses at once would otherwise be asked thousands of times a second
-        await sleep(command.pauseAfterErrorMs)
-      }
+      if (await call(index, 'incr', key)) acked++; else failed++
+      if (read != null && read !== '' && !state.stop) await call(index, 'read', read)
     }
     return { acked, failed }
   }
-  state.done = Promise.all(command.keys.map(async (key, i) => await caller(i, key)))
+  state.done = Promise.all(command.keys.map(async (key, i) => await caller(i, key, command.reads?.[i])))
   loops.set(command.run, state)
 }
 

@@ -17,12 +17,15 @@ export interface LoopCall {
   client: string
   run: string
   caller: number
+  /** An increment, or a read between two. */
+  kind: 'incr' | 'read'
   key: string
   ok: boolean
   /** The function's answer, if it was acknowledged. */
   value?: string
-  /** The error code, if it failed. */
+  /** The error code and message, if it failed. */
   code?: string
+  message?: string
   start: number
   end: number
 }
@@ -57,8 +60,8 @@ export class NetnsClient {
 
   private take (line: ClientLine): void {
     if ('ev' in line) {
-      const { run, caller, key, ok, value, code, start, end } = line
-      const call: LoopCall = { client: this.label, run, caller, key, ok, value, code, start, end }
+      const { run, caller, kind, key, ok, value, code, message, start, end } = line
+      const call: LoopCall = { client: this.label, run, caller, kind, key, ok, value, code, message, start, end }
       this.calls.push(call)
       for (const listener of this.listeners) listener(call)
       return
@@ -102,9 +105,12 @@ export class NetnsClient {
     return () => { this.listeners.delete(listener) }
   }
 
-  /** Starts `keys.length` callers, caller i calling `fn(keys[i])` back to back until `stopLoop`. */
-  async startLoop (run: string, pid: string, keys: string[], options: { fn?: string, timeoutMs?: number, pauseAfterErrorMs?: number } = {}): Promise<void> {
-    await this.request({ op: 'loop', run, pid, fn: options.fn ?? 'incr', keys, timeoutMs: options.timeoutMs ?? 5000, pauseAfterErrorMs: options.pauseAfterErrorMs ?? 100 })
+  /**
+   * Starts `keys.length` callers, caller i calling `incr(keys[i])` back to back until `stopLoop`,
+   * each followed by a `get(reads[i])` where `reads` names a key for caller i.
+   */
+  async startLoop (run: string, pid: string, keys: string[], options: { reads?: string[], timeoutMs?: number, pauseAfterErrorMs?: number } = {}): Promise<void> {
+    await this.request({ op: 'loop', run, pid, keys, reads: options.reads, timeoutMs: options.timeoutMs ?? 5000, pauseAfterErrorMs: options.pauseAfterErrorMs ?? 100 })
   }
 
   /** Stops a loop; resolves once each of its callers' last call ended. */

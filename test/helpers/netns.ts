@@ -239,7 +239,7 @@ export class TestNetwork {
   /** Which hosts reach each other now: the groups, largest first. */
   groups (): string[][] {
     const by = new Map<number, string[]>()
-    for (const [name, b] of this.bridgeOf) by.set(b, [...by.get(b) ?? [], name])
+    for (const [name, b] of this.bridgeOf) by.set(b, [...by.get(b) ?? [], name]) // a handful of hosts
     return [...by.values()].sort((x, y) => y.length - x.length)
   }
 

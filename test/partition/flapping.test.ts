@@ -1,12 +1,18 @@
 import fc from 'fast-check'
 import { APP, PartitionCluster, skipWithoutNetns, sleep } from './scenario.js'
 
-/** The link flaps this long, each state lasting from 2 to 4 s (drawn from the run's seed). */
+/** The link flaps this long, each state lasting from 2 to 5 s (drawn from the run's seed). */
 const FLAP_MS = 60_000
-const STATE_MS = { min: 2000, max: 4000 }
+const STATE_MS = { min: 2000, max: 5000 }
 /** Callers in all, spread over the three clients; and how long they go on once the link stays up. */
 const CALLERS = 64
 const AFTER_HEAL_MS = 3000
+/**
+ * Each call fails this long after it was sent: shorter than a cut, so that callers on the
+ * majority side give up on the cut-off host and look for the process (which may restore it)
+ * while the link is still down, rather than wait until it is back.
+ */
+const CALL_TIMEOUT_MS = 1500
 
 describe('partition: a flapping link under 64 callers', function () {
   this.timeout(240_000)
@@ -28,17 +34,32 @@ describe('partition: a flapping link under 64 callers', function () {
     const pid = await c.client('a').request<string>({ op: 'create', app: APP, node: c.node('a').peerId })
     const hosts = c.net.names
     const keys = new Map(hosts.map((h, i) => [h, c.keys(Math.floor(CALLERS / hosts.length) + (i < CALLERS % hosts.length ? 1 : 0), '', `${h}.`)]))
-    for (const h of hosts) await c.client(h).startLoop('flap', pid, keys.get(h)!)
+    // after each increment, a caller reads a key the next client's callers increment: a read
+    // served by a stale activation shows there (with one key per caller, an increment alone
+    // shows it only if the same caller reaches both activations)
+    for (const [i, h] of hosts.entries()) {
+      const next = keys.get(hosts[(i + 1) % hosts.length])!
+      await c.client(h).startLoop('flap', pid, keys.get(h)!, { reads: keys.get(h)!.map((_, j) => next[j % next.length]), timeoutMs: CALL_TIMEOUT_MS })
+    }
 
-    // a, the process's host, is cut off and back, again and again
+    // the link of the process's host is cut and back, again and again; the process may have
+    // moved while it was cut, so each cut goes to the host the cluster names then
     const until = Date.now() + FLAP_MS
+    let host = 'a'
+    const cuts: string[] = []
     for (let i = 0; Date.now() < until; i++) {
-      if (i % 2 === 0) await c.net.isolate('a'); else await c.net.heal()
+      if (i % 2 === 0) {
+        host = await c.hostOfProcess(pid) ?? host
+        cuts.push(host)
+        await c.net.isolate(host)
+      } else {
+        await c.net.heal()
+      }
       await sleep(Math.min(states[i], Math.max(0, until - Date.now())))
     }
     await c.net.heal()
     await sleep(AFTER_HEAL_MS)
     for (const h of hosts) await c.client(h).stopLoop('flap')
-    await c.verdict(pid, [...keys.values()].flat(), [], `seed ${seed} (PRAAS_SEED)`)
+    await c.verdict(pid, [...keys.values()].flat(), [], `seed ${seed} (PRAAS_SEED), cuts of ${cuts.join(' ')}`)
   })
 })

@@ -132,6 +132,16 @@ export class PartitionCluster {
     return Array.from({ length: callers }, (_, i) => this.atomic ? `${prefix}n` : `${prefix}${client}${i}`)
   }
 
+  /** The host of the node that hosts `pid`, as the first client to answer `list` says (within 5 s); undefined if none could say. */
+  async hostOfProcess (pid: string): Promise<string | undefined> {
+    for (const client of this.clients.values()) {
+      const entry = await client.request<Array<{ pid: string, node: string }>>({ op: 'list' }, 5000).then(list => list.find(p => p.pid === pid), () => undefined)
+      const node = this.nodes.find(n => n.peerId === entry?.node)
+      if (node != null) return node.host
+    }
+    return undefined
+  }
+
   /** Creates a process through `host`'s client: its pid, or undefined if the creation failed or did not answer within 30 s. */
   async tryCreate (host: string): Promise<string | undefined> {
     return await this.client(host).request<string>({ op: 'create', app: APP }, 30_000).catch(() => undefined)
@@ -198,6 +208,7 @@ export class PartitionCluster {
     const calls = this.history(keys)
     const violations = checkCounter(calls, finals)
     const all = [...problems, ...disagreements]
+    if (process.env.PRAAS_TEST_DUMP != null) process.stderr.write(`calls per client${context !== '' ? ` (${context})` : ''}:\n${this.clientFigures(keys).join('\n')}\n`)
     if (all.length === 0 && violations.length === 0) return
     throw new Error([
       `the cluster did not behave as one counter${context !== '' ? ` (${context})` : ''}:`,
@@ -208,40 +219,53 @@ export class PartitionCluster {
     ].join('\n'))
   }
 
-  /** Per client and key: increments acknowledged (with their lowest and highest count) and failed, by code. */
+  /**
+   * Per client: increments acknowledged (with their lowest and highest count) and failed, by
+   * code; reads; and a message of each code a partition does not explain (anything but TIMEOUT
+   * and UNAVAILABLE).
+   */
   clientFigures (keys?: string[]): string[] {
     const lines: string[] = []
-    const calls = this.history(keys).filter(c => c.kind === 'incr')
     const wanted = keys != null ? new Set(keys) : undefined
-    for (const client of [...new Set(calls.map(c => c.client ?? '?'))].sort()) {
-      const mine = calls.filter(c => c.client === client)
-      const values = mine.filter(c => c.ok).map(c => c.value!)
-      const failed = mine.length - values.length
-      const codes = new Map<string, number>()
-      for (const c of this.clientCalls(client).filter(c => !c.ok && (wanted == null || wanted.has(c.key)))) codes.set(c.code ?? '?', (codes.get(c.code ?? '?') ?? 0) + 1)
+    const byClient = new Map<string, LoopCall[]>()
+    for (const c of [...this.clients.values()].flatMap(c => c.calls)) {
+      if (wanted != null && !wanted.has(c.key)) continue
+      const mine = byClient.get(c.client)
+      if (mine == null) byClient.set(c.client, [c]); else mine.push(c)
+    }
+    for (const [client, calls] of [...byClient].sort(([a], [b]) => a.localeCompare(b))) {
+      const incrs = calls.filter(c => c.kind === 'incr')
+      const values = incrs.filter(c => c.ok).map(c => Number(c.value))
+      const codes = new Map<string, LoopCall[]>()
+      for (const c of calls.filter(c => !c.ok)) {
+        const code = `${c.kind} ${c.code ?? '?'}`
+        const same = codes.get(code)
+        if (same == null) codes.set(code, [c]); else same.push(c)
+      }
       const range = values.length > 0 ? `${values.reduce((m, v) => Math.min(m, v))} to ${values.reduce((m, v) => Math.max(m, v))}` : 'none'
-      lines.push(`  ${client}: ${values.length} acknowledged (counts ${range}), ${failed} failed` +
-        (codes.size > 0 ? ` (${[...codes].map(([c, n]) => `${c} ${n}`).join(', ')})` : ''))
+      const reads = calls.filter(c => c.kind === 'read')
+      lines.push(`  ${client}: ${values.length} increments acknowledged (counts ${range}), ${incrs.length - values.length} failed; ` +
+        `${reads.filter(c => c.ok).length} reads acknowledged, ${reads.filter(c => !c.ok).length} failed` +
+        (codes.size > 0 ? ` (${[...codes].map(([c, all]) => `${c}: ${all.length}`).join(', ')})` : ''))
+      for (const [code, all] of codes) {
+        if (!/ (TIMEOUT|UNAVAILABLE)$/.test(code)) lines.push(`    ${code}, e.g. "${all[0].message ?? ''}"`)
+      }
     }
     return lines
-  }
-
-  private clientCalls (label: string): LoopCall[] {
-    return [...this.clients.values()].flatMap(c => c.calls).filter(c => c.client === label)
   }
 
   /** Every counter call so far: the loops' increments (all clients), the single increments and the reads. */
   history (keys?: string[]): CounterCall[] {
     const wanted = keys != null ? new Set(keys) : undefined
     const incrs = [...this.clients.values()].flatMap(c => c.calls).filter(c => wanted == null || wanted.has(c.key)).map((c): CounterCall => ({
-      key: c.key, kind: 'incr', ok: c.ok, value: c.ok ? Number(c.value) : undefined, start: c.start, end: c.end, client: c.client
+      key: c.key, kind: c.kind, ok: c.ok, value: c.ok ? Number(c.value) : undefined, start: c.start, end: c.end, client: c.client
     }))
     return [...incrs, ...this.recorded.filter(c => wanted == null || wanted.has(c.key))]
   }
 
   /** Acknowledged increments in the history made by `host`'s client (of `run`, if given). */
   acked (host: string, run?: string): number {
-    return this.client(host).calls.filter(c => c.ok && (run == null || c.run === run)).length
+    return this.client(host).calls.filter(c => c.kind === 'incr' && c.ok && (run == null || c.run === run)).length
   }
 
   /** Starts the node of `host` again, with its data dir, joining through the running nodes. */
