@@ -208,13 +208,13 @@ export class PartitionCluster {
     const calls = this.history(keys)
     const violations = checkCounter(calls, finals)
     const all = [...problems, ...disagreements]
-    if (process.env.PRAAS_TEST_DUMP != null) process.stderr.write(`calls per client${context !== '' ? ` (${context})` : ''}:\n${this.clientFigures(keys).join('\n')}\n`)
+    if (process.env.PRAAS_TEST_DUMP != null) process.stderr.write(`loop calls per client${context !== '' ? ` (${context})` : ''}:\n${this.clientFigures(keys).join('\n')}\n`)
     if (all.length === 0 && violations.length === 0) return
     throw new Error([
       `the cluster did not behave as one counter${context !== '' ? ` (${context})` : ''}:`,
       ...all.map(p => `  ${p}`),
       ...(violations.length > 0 ? [report(violations, calls, finals)] : []),
-      'calls per client:',
+      'loop calls per client:',
       ...this.clientFigures(keys)
     ].join('\n'))
   }
