@@ -10,6 +10,8 @@ const AFTER_HEAL_MS = 2000
 /** What the steps need to know: which node is down (one at most, so that a copy survives with two replicas). */
 interface Model {
   down: string | undefined
+  /** The steps run so far (fast-check skips those whose check fails), for messages. */
+  ran: string[]
 }
 
 interface Real {
@@ -21,6 +23,7 @@ abstract class Step implements fc.AsyncCommand<Model, Real> {
   check (_model: Readonly<Model>): boolean { return true }
   abstract act (model: Model, real: Real): Promise<void>
   async run (model: Model, real: Real): Promise<void> {
+    model.ran.push(this.toString())
     await this.act(model, real)
     await sleep(HOLD_MS)
   }
@@ -111,18 +114,19 @@ describe('partition: random cuts, heals, kills and moves', function () {
       const keys = new Map(HOSTS.map(h => [h, c.keys(1, `r${run}.`, h)]))
       // each caller also reads the next client's key after each increment (see the flapping test)
       for (const [i, h] of HOSTS.entries()) await c.client(h).startLoop(`r${run}`, pid, keys.get(h)!, { reads: keys.get(HOSTS[(i + 1) % HOSTS.length]) })
-      const model: Model = { down: undefined }
+      const model: Model = { down: undefined, ran: [] }
+      const problems: string[] = []
       try {
         await fc.asyncModelRun(() => ({ model, real: { c, pid } }), cmds)
       } finally {
         // whole again: the network healed, every node running, one mesh
         await c.net.heal()
         if (model.down != null) await c.restart(model.down)
-        await c.waitForMesh().catch(() => {})
+        await c.waitForMesh().catch((err: Error) => { problems.push(err.message) })
         await sleep(AFTER_HEAL_MS)
         for (const h of HOSTS) await c.client(h).stopLoop(`r${run}`)
       }
-      await c.verdict(pid, [...keys.values()].flat(), [], `run ${run}: process created on ${home}, then ${cmds.join(', ')}`)
+      await c.verdict(pid, [...keys.values()].flat(), problems, `run ${run}: process created on ${home}, then ${model.ran.join(', ')}`)
     }), { numRuns: 2, endOnFailure: true, seed: process.env.PRAAS_SEED != null ? Number(process.env.PRAAS_SEED) : undefined })
   })
 })
