@@ -33,6 +33,8 @@ const emptyTraffic = (): Traffic => ({ messagesSent: 0, bytesSent: 0, messagesRe
  */
 export class SimNetwork {
   private readonly endpoints = new Map<string, Endpoint>()
+  /** Links cut in both directions ("a\nb", either order). */
+  private readonly cuts = new Set<string>()
 
   constructor (private readonly scheduler: Scheduler, private readonly random: () => number, public config: NetworkConfig) {}
 
@@ -59,6 +61,15 @@ export class SimNetwork {
     this.partition([])
   }
 
+  /** Cuts the link between two nodes (both directions); the rest of the network stays. */
+  cut (a: string, b: string): void {
+    this.cuts.add(linkKey(a, b))
+  }
+
+  mend (a: string, b: string): void {
+    this.cuts.delete(linkKey(a, b))
+  }
+
   transport (id: string, protocol: string): Datagrams {
     const endpoint = this.endpoint(id)
     return {
@@ -83,6 +94,7 @@ export class SimNetwork {
     out.bytesSent += data.byteLength
     const receiver = this.endpoints.get(to)
     if (receiver == null || receiver.group !== sender.group || this.random() < this.config.loss) return
+    if (this.cuts.size > 0 && this.cuts.has(linkKey(from, to))) return
     const delay = this.config.latencyMs + this.random() * this.config.jitterMs
     this.scheduler.at(delay, () => {
       if (!receiver.up || receiver.group !== sender.group) return
@@ -109,4 +121,8 @@ export class SimNetwork {
     if (endpoint == null) throw new Error(`no simulated node ${id}`)
     return endpoint
   }
+}
+
+function linkKey (a: string, b: string): string {
+  return a < b ? `${a}\n${b}` : `${b}\n${a}`
 }
