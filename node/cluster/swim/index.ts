@@ -19,3 +19,7 @@ export type {
   Clock, Timer, Datagrams, Roster, Random, SwimComponents, MemberStatus, MemberView, StatusChange, RecordChange, SwimEvents
 } from './types.js'
 export { encodeNodeRecord, decodeNodeRecord, SwimNodeRecord, MAX_RECORD_ADDRS, MAX_ADDR_BYTES } from './record.js'
+export { SwimService, swim } from './service.js'
+export type { SwimServiceComponents, SwimServiceInit, NodeRecordFields } from './service.js'
+export { Libp2pDatagrams } from './libp2p.js'
+export type { SwimTransportComponents, SwimTransportInit } from './libp2p.js'

@@ -100,6 +100,8 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
     const random = this.components.random
     this.table.announce()
     this.join()
+    // until some member answers a push-pull, try another every probe period (cheap: a lone node's state is itself)
+    this.every(config.probeIntervalMs, () => config.probeIntervalMs, () => { this.join() })
     this.every(config.gossipIntervalMs * random(), () => config.gossipIntervalMs, () => { this.gossip() })
     this.every(config.reconnectIntervalMs * random(), () => config.reconnectIntervalMs, () => { this.reconnect() })
     // a random phase, so that the cluster's full syncs do not come in waves
@@ -228,10 +230,6 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
 
   /** A direct ping to one random dead or never-heard member, asking for its own state back. */
   private reconnect (): void {
-    if (!this.table.joined) {
-      this.join()
-      return
-    }
     const target = this.table.randomUnreachable()
     if (target != null) this.send(target, { kind: Kind.PING, seq: 0, target, reply: true })
   }
