@@ -121,3 +121,26 @@ export function recordConvergence (cluster: SimCluster, count: number, random: (
   }
   return times
 }
+
+/**
+ * Traffic while every live node changes its record every `periodMs` (at a random phase), as
+ * it would if its load rode in the record: each change reaches every node, so the bytes each
+ * node receives grow with N. Measured over `windowMs` after `warmupMs`.
+ */
+export function churnTraffic (cluster: SimCluster, periodMs: number, warmupMs: number, windowMs: number, random: () => number): TrafficFigures {
+  const end = cluster.now + warmupMs + windowMs
+  let load = 0
+  for (const node of cluster.live()) {
+    const change = (): void => {
+      if (!node.up || cluster.now >= end) return
+      node.swim.setRecord(sampleRecord(node, cluster.nodes[0].id, ++load))
+      cluster.scheduler.at(periodMs, change)
+    }
+    cluster.scheduler.at(random() * periodMs, change)
+  }
+  cluster.run(warmupMs)
+  const figures = traffic(cluster, windowMs)
+  // let the last changes spread before anything else is measured
+  cluster.runUntil(() => cluster.live().every(node => node.swim.stats().queued === 0), 120_000, 250)
+  return figures
+}

@@ -4,7 +4,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
-import { swim } from '../../node/cluster/swim/index.js'
+import { encode as varintEncode } from 'uint8-varint'
+import { SWIM_PROTOCOL, swim } from '../../node/cluster/swim/index.js'
 import { praasYamux } from '../../protocol/index.js'
 import { stopAll, until } from './mesh.js'
 import type { StatusChange, SwimService } from '../../node/cluster/swim/index.js'
@@ -81,5 +82,28 @@ describe('swim over libp2p', function () {
     const others = all.filter(n => n !== leaver)
     await leaver.stop()
     await until(() => others.every(n => n.services.swim.swim.member(leaver.peerId.toString())?.left === true), 'left everywhere', 10_000)
+  })
+
+  it('drops messages to a member it cannot reach (a bounded queue while the dial fails, then refusal)', async () => {
+    const keys = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')])
+    const roster = new Set(keys.map(k => peerIdFromPrivateKey(k).toString()))
+    nodes = [await peer(keys[0], roster)]
+    const transport = nodes[0].services.swim.transport
+    const nowhere = peerIdFromPrivateKey(keys[1]).toString()
+    const before = transport.dropped
+    for (let i = 0; i < 100; i++) transport.send(nowhere, new Uint8Array(10))
+    // 32 queued while the open fails, then dropped with it; the rest refused at once
+    await until(() => transport.dropped - before >= 100, 'all 100 dropped', 10_000)
+  })
+
+  it('resets an inbound stream whose length prefix exceeds the message limit', async () => {
+    const all = await cluster(2)
+    const [a, b] = all
+    const stream = await a.dialProtocol(b.peerId, SWIM_PROTOCOL)
+    const closed = new Promise<void>((resolve) => { stream.addEventListener('close', () => { resolve() }) })
+    stream.send(varintEncode(64 * 1024 + 1))
+    stream.send(new Uint8Array(100))
+    await closed
+    assert.equal(b.services.swim.status(a.peerId.toString()), 'alive', 'the members still hear each other')
   })
 })
