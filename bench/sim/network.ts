@@ -19,6 +19,8 @@ export interface Traffic {
 interface Endpoint {
   up: boolean
   group: number
+  /** Extra delay of everything this node sends and receives: a starved event loop. */
+  slowMs: number
   handlers: Map<string, (from: string, data: Uint8Array) => void>
   traffic: Map<string, Traffic>
 }
@@ -39,7 +41,7 @@ export class SimNetwork {
   constructor (private readonly scheduler: Scheduler, private readonly random: () => number, public config: NetworkConfig) {}
 
   add (id: string): void {
-    this.endpoints.set(id, { up: true, group: 0, handlers: new Map(), traffic: new Map() })
+    this.endpoints.set(id, { up: true, group: 0, slowMs: 0, handlers: new Map(), traffic: new Map() })
   }
 
   /** A node dies (false) or comes back (true). */
@@ -59,6 +61,11 @@ export class SimNetwork {
 
   heal (): void {
     this.partition([])
+  }
+
+  /** Makes a node slow (its messages in and out wait `ms` more), or well again with 0. */
+  setSlow (id: string, ms: number): void {
+    this.endpoint(id).slowMs = ms
   }
 
   /** Cuts the link between two nodes (both directions); the rest of the network stays. */
@@ -95,7 +102,7 @@ export class SimNetwork {
     const receiver = this.endpoints.get(to)
     if (receiver == null || receiver.group !== sender.group || this.random() < this.config.loss) return
     if (this.cuts.size > 0 && this.cuts.has(linkKey(from, to))) return
-    const delay = this.config.latencyMs + this.random() * this.config.jitterMs
+    const delay = this.config.latencyMs + this.random() * this.config.jitterMs + sender.slowMs + receiver.slowMs
     this.scheduler.at(delay, () => {
       if (!receiver.up || receiver.group !== sender.group) return
       const handler = receiver.handlers.get(protocol)

@@ -77,6 +77,25 @@ describe('swim (simulated time)', function () {
     assert.ok(cluster.converged())
   })
 
+  it('keeps a slow node from suspecting healthy members (Lifeguard: local health multiplier)', () => {
+    const suspicionsBySlowNode = (awarenessMax: number): number => {
+      const cluster = started(32, 11, { swim: { awarenessMax } })
+      const slow = cluster.nodes[5]
+      let count = 0
+      for (const node of cluster.nodes) {
+        node.swim.addEventListener('member:status', (evt) => { if (evt.detail.status === 'suspect' && evt.detail.id !== slow.id) count++ })
+      }
+      // everything it sends and receives waits 200 ms more: a starved event loop, as on a loaded machine
+      cluster.network.setSlow(slow.id, 200)
+      cluster.run(60_000)
+      return count
+    }
+    const withMultiplier = suspicionsBySlowNode(8)
+    const without = suspicionsBySlowNode(1)
+    assert.ok(without > 500, `without it, the slow node accuses the healthy (${without} suspicions heard)`)
+    assert.ok(withMultiplier * 20 < without, `with it: ${withMultiplier} against ${without}`)
+  })
+
   it('marks the other side of a partition dead, and recovers after the heal', () => {
     const cluster = started(20, 5)
     const left = cluster.nodes.slice(0, 12)

@@ -193,7 +193,8 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
         this.send(from, { kind: Kind.ACK, seq: message.seq, target: this.self, reply: false }, message.reply ? [this.table.selfUpdate(true)] : [])
         return
       case Kind.PING_REQ:
-        if (message.target !== this.self && message.target !== from) this.prober.onPingReq(from, message)
+        // only members are probed for others: a member cannot make this node dial just anyone
+        if (message.target !== this.self && message.target !== from && this.components.roster().has(message.target)) this.prober.onPingReq(from, message)
         return
       case Kind.ACK:
         this.prober.onAck(from, message)
