@@ -100,8 +100,6 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
     const random = this.components.random
     this.table.announce()
     this.join()
-    // until some member answers a push-pull, try another every probe period (cheap: a lone node's state is itself)
-    this.every(config.probeIntervalMs, () => config.probeIntervalMs, () => { this.join() })
     this.every(config.gossipIntervalMs * random(), () => config.gossipIntervalMs, () => { this.gossip() })
     this.every(config.reconnectIntervalMs * random(), () => config.reconnectIntervalMs, () => { this.reconnect() })
     // a random phase, so that the cluster's full syncs do not come in waves
@@ -235,9 +233,13 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
     if (target != null) this.send(target, { kind: Kind.PING, seq: 0, target, reply: true })
   }
 
-  /** Until some member answers, a push-pull with a seed (a connected peer) or a random roster member. */
+  /**
+   * Until some member answers, a push-pull with a seed (a connected peer) or a random roster
+   * member, again every probe period (cheap: a lone node's state is itself).
+   */
   private join (): void {
     if (this.table.joined) return
+    this.after(this.config.probeIntervalMs, () => { this.join() })
     const roster = this.components.roster()
     const seeds = (this.components.seeds?.() ?? []).filter(id => id !== this.self && roster.has(id))
     const to = seeds.length > 0 ? seeds[Math.floor(this.components.random() * seeds.length)] : this.table.randomOther()
