@@ -33,7 +33,8 @@ export const DEFAULT_NETWORK: NetworkConfig = { latencyMs: 0.5, jitterMs: 2, los
 export class SimCluster {
   readonly scheduler = new Scheduler()
   readonly network: SimNetwork
-  readonly roster: Set<string>
+  /** The cluster's member set, shared by every node; replace it with setRoster. */
+  roster: ReadonlySet<string>
   readonly nodes: SimNode[] = []
   private readonly random: () => number
 
@@ -49,6 +50,11 @@ export class SimCluster {
       this.nodes.push(node)
       this.create(node)
     }
+  }
+
+  /** A new member set (a member removed or added through the leader), seen by every node at once. */
+  setRoster (ids: ReadonlySet<string>): void {
+    this.roster = ids
   }
 
   get now (): number {

@@ -138,6 +138,21 @@ describe('swim (simulated time)', function () {
     assert.equal(node.swim.member('someone-else'), undefined)
   })
 
+  it('forgets a member removed from the roster, and stops probing it', () => {
+    const cluster = started(12, 12)
+    const removed = cluster.nodes[3]
+    const smaller = new Set([...cluster.roster].filter(id => id !== removed.id))
+    const others = cluster.nodes.filter(n => n !== removed)
+    cluster.setRoster(smaller)
+    assert.equal(others[0].swim.member(removed.id), undefined)
+    cluster.run(100) // what was in flight lands
+    const received = cluster.network.traffic(removed.id, SWIM_PROTOCOL).messagesReceived
+    cluster.run(10_000)
+    assert.equal(cluster.network.traffic(removed.id, SWIM_PROTOCOL).messagesReceived, received, 'nothing sent to it any more')
+    assert.ok(others.every(n => n.swim.members().length === 11 && n.swim.status(removed.id) === 'dead'))
+    assert.ok(others.every(a => others.every(b => a.swim.status(b.id) === 'alive')))
+  })
+
   it('spreads a changed record to every node, the newest of quick changes winning', () => {
     const cluster = started(32, 8)
     const node = cluster.nodes[9]

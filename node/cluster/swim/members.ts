@@ -67,6 +67,7 @@ export class MemberTable {
 
   status (id: string): MemberStatus {
     if (id === this.host.self) return this.left ? 'dead' : 'alive'
+    this.syncRoster()
     return this.entries.get(id)?.status ?? 'dead'
   }
 
@@ -74,6 +75,7 @@ export class MemberTable {
     if (id === this.host.self) {
       return { id, status: this.status(id), incarnation: this.incarnation, record: this.record, recordVersion: this.recordVersion, left: this.left, since: 0 }
     }
+    this.syncRoster()
     const entry = this.entries.get(id)
     if (entry == null) return undefined
     return { id, status: entry.status, incarnation: entry.incarnation, record: entry.record, recordVersion: entry.recordVersion, left: entry.left, since: entry.since }
@@ -121,6 +123,7 @@ export class MemberTable {
 
   /** What the receiver of a message should hear first: that we hold it suspect or dead, so it refutes. */
   refutable (to: string): SwimUpdate | undefined {
+    this.syncRoster()
     const entry = this.entries.get(to)
     if (entry == null || entry.status === 'alive') return undefined
     return this.toUpdate(entry, this.host.self, false)
@@ -179,6 +182,7 @@ export class MemberTable {
 
   /** Up to `count` distinct random reachable members not in `exclude` (memberlist's kRandomNodes). */
   randomReachable (count: number, exclude: ReadonlySet<string>): string[] {
+    this.syncRoster()
     const picked = new Set<string>()
     const n = this.reachable.length
     for (let tries = 0; tries < 3 * n && picked.size < count; tries++) {
