@@ -71,8 +71,9 @@ const RESTORE_LEASE_WAIT_MS = LEASE_MS + LEASE_MARGIN_MS + 2_000
  * creations, restores and migrations come here: invocations never do.
  *
  * Placement is the power of two choices: two live nodes drawn at random, the less loaded
- * wins. It needs no global sort, and spreads a burst of creations well even though heartbeat
- * loads lag (the placements made since a node's last heartbeat count towards its load).
+ * wins. It needs no global sort, and spreads a burst of creations well even though the loads
+ * lag (each member's comes with its lease renewal, every second; the placements made since
+ * count towards its load).
  *
  * An epoch is (term, counter): the counter grows with every epoch this leader issues in its
  * term, and a new leader has a higher term, so epochs only grow, whoever issues them.
@@ -82,9 +83,9 @@ export class Allocator implements Startable {
   private readonly self: string
   private counter = 0
   private counterTerm = -1
-  /** Placements per node since its last heartbeat. */
+  /** Placements per node since its last figures. */
   private readonly pending = new Map<string, number>()
-  /** This node as its last heartbeat described it, so that it is weighed like the others. */
+  /** This node as its last sample described it, so that it is weighed like the others. */
   private lastPublished?: Member
   private started = false
   /** Restores placed lately, by pid. */
@@ -115,19 +116,19 @@ export class Allocator implements Startable {
     await this.components.registrar.handle(ALLOC_PROTOCOL, (stream) => {
       serveInvokeStream(stream, async (call) => await this.serveCall(call))
     }, { maxInboundStreams: 256 })
-    this.components.membership.addEventListener('heartbeat', this.onHeartbeat)
+    this.components.membership.addEventListener('figures', this.onFigures)
     this.components.membership.addEventListener('published', this.onPublished)
   }
 
   async stop (): Promise<void> {
     this.started = false
-    this.components.membership.removeEventListener('heartbeat', this.onHeartbeat)
+    this.components.membership.removeEventListener('figures', this.onFigures)
     this.components.membership.removeEventListener('published', this.onPublished)
     this.channels.closeAll()
     await this.components.registrar.unhandle(ALLOC_PROTOCOL).catch(() => {})
   }
 
-  private readonly onHeartbeat = (evt: CustomEvent<Member>): void => {
+  private readonly onFigures = (evt: CustomEvent<Member>): void => {
     this.pending.delete(evt.detail.peerId)
   }
 
@@ -153,7 +154,7 @@ export class Allocator implements Startable {
     return { term: election.term, counter: this.counter }
   }
 
-  /** Leader only: chooses a node for a new process (power of two choices over heartbeat loads). */
+  /** Leader only: chooses a node for a new process (power of two choices over the loads members renew their leases with). */
   place (prefer: string[] = []): Member {
     if (!this.components.election.isLeader()) throw this.notLeader()
     // only a member that holds a lease can serve what is placed on it

@@ -1,4 +1,3 @@
-import type { GossipSub } from '@libp2p/gossipsub'
 import type { AbortOptions, ComponentLogger, Connection, PeerId, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -8,7 +7,6 @@ import type { Multiaddr } from '@multiformats/multiaddr'
  */
 export interface ClusterComponents {
   peerId: PeerId
-  pubsub: GossipSub
   logger: ComponentLogger
   addressManager: { getAddresses(): Multiaddr[] }
   connectionManager: {

@@ -1,28 +1,34 @@
-/** The gossipsub topic of membership heartbeats. */
-export const HEARTBEAT_TOPIC = '/praas/heartbeat/1'
 /** Vote requests of the leader election: one request and one response per stream. */
 export const ELECT_PROTOCOL = '/praas/elect/1.0.0'
 /** Placement and activation epochs, asked of the leader: requests multiplexed on one long-lived stream (the invoke framing). */
 export const ALLOC_PROTOCOL = '/praas/alloc/2.0.0'
 
-/** Every node publishes its heartbeat this often. */
-export const HEARTBEAT_INTERVAL_MS = 1_000
-/** The leader publishes more often, so that its death is noticed well within a second or two. */
-export const LEADER_HEARTBEAT_INTERVAL_MS = 250
-/** A member not heard for this many intervals is gone. */
-export const MEMBER_EXPIRY_BEATS = 3
-/** Members one node tracks at most; more are ignored (bounded memory and dialling). */
-export const MAX_MEMBERS = 1024
-/** Dials to newly heard members in flight at once. */
-export const MAX_MEMBER_DIALS = 8
+/** A node samples its own figures (load, event-loop delay, memory) this often; they go to the leader with each lease renewal. */
+export const SAMPLE_INTERVAL_MS = 1_000
+/**
+ * ...and into the node's SWIM record at most this often, only when they moved: every record
+ * change reaches every node, so figures that change every second must not ride there.
+ */
+export const MEMBER_FIGURES_INTERVAL_MS = 30_000
+/** Figures a member sent with its lease renewal count over its record's for this long. */
+export const REPORT_FRESH_MS = 3_000
 
-/** A follower that has not heard its leader for this long starts an election (plus jitter and rank). */
+/**
+ * A follower with no leader (at start, after an election it lost) stands after this long, plus
+ * rank and jitter.
+ */
 export const ELECTION_TIMEOUT_MS = 1_000
+/**
+ * A follower whose leader SWIM no longer holds alive (suspect: a probe failed; dead) stands after
+ * this long, plus rank and jitter: time for the suspicion to reach the voters, and for a leader
+ * that is only slow to refute it first.
+ */
+export const LEADER_LOST_MS = 500
 /** Random extra wait before standing, so that two candidates rarely split the votes. */
 export const ELECTION_JITTER_MS = 150
 /** Extra wait per rank: the live node with the lowest peer id stands first. */
 export const ELECTION_RANK_STEP_MS = 150
-/** A new node listens this long (heartbeats arrive) before it may stand or vote. */
+/** A new node listens this long (SWIM's state arrives) before it may stand or vote. */
 export const STARTUP_GRACE_MS = 2_000
 /** Limit of one vote request. */
 export const VOTE_TIMEOUT_MS = 500
@@ -32,7 +38,7 @@ export const ALLOC_TIMEOUT_MS = 5_000
 /** How long an allocation waits for a leader to exist before failing with UNAVAILABLE. */
 export const ALLOC_WAIT_FOR_LEADER_MS = 5_000
 
-/** Largest message of the elect and alloc protocols, and of a heartbeat. */
+/** Largest message of the elect, alloc and lease protocols. */
 export const MAX_CLUSTER_MESSAGE_BYTES = 8 * 1024
 
 /** The cluster config (members, revocations) between members: push, pull, and changes sent to the leader. */

@@ -1,30 +1,52 @@
-import { peerIdFromString } from '@libp2p/peer-id'
 import { readFile } from 'node:fs/promises'
 import { TypedEventEmitter } from 'main-event'
-import { VoteRequest, VoteResponse } from '../../protocol/pb/cluster.js'
 import {
-  ELECT_PROTOCOL, ELECTION_JITTER_MS, ELECTION_RANK_STEP_MS, ELECTION_TIMEOUT_MS, LEADER_HEARTBEAT_INTERVAL_MS, STARTUP_GRACE_MS, VOTE_TIMEOUT_MS
+  ELECTION_JITTER_MS, ELECTION_RANK_STEP_MS, ELECTION_TIMEOUT_MS, LEADER_LOST_MS, STARTUP_GRACE_MS, VOTE_TIMEOUT_MS
 } from './constants.js'
 import { newer } from './roster.js'
-import { rpc, serveRpc } from './rpc.js'
+import { systemClock, systemRandom } from './swim/clock.js'
 import { writeFileDurably } from '../trust/cluster-files.js'
-import type { ClusterComponents } from './components.js'
 import type { Member, Membership } from './membership.js'
-import type { Roster } from './roster.js'
-import type { AbortOptions, Logger, Startable } from '@libp2p/interface'
+import type { LeaderView } from './roster.js'
+import type { Clock, Random, Timer } from './swim/types.js'
+import type { VoteTransport } from './votes.js'
+import type { ClusterConfig, VoteRequest, VoteResponse } from '../../protocol/pb/cluster.js'
+import type { AbortOptions, ComponentLogger, Logger, Startable } from '@libp2p/interface'
 
-export interface LeaderElectionComponents extends ClusterComponents {
-  membership: Membership
-  roster: Roster
+/** What the election needs of the cluster config (node/cluster/roster.ts). */
+export interface ElectionRoster {
+  readonly config: Pick<ClusterConfig, 'term' | 'version'> | undefined
+  isMember(peerId: string): boolean
+  /** The member ids, this node included if it is one. */
+  members(): string[]
+  /** The election says who leads. */
+  bindLeader(view: () => LeaderView): void
+  /** A new leader commits the config it holds under its own term. */
+  commitTerm(): Promise<void>
+}
+
+/**
+ * What the election is given instead of reaching for libp2p, the clock or Math.random, so that
+ * the same code runs in a node (services.ts) and on the simulator (bench/sim/).
+ */
+export interface LeaderElectionComponents {
+  peerId: { toString(): string }
+  logger: ComponentLogger
+  membership: Pick<Membership, 'members' | 'get' | 'status' | 'setLeadership' | 'addEventListener' | 'removeEventListener'>
+  roster: ElectionRoster
+  votes: VoteTransport
+  /** Default: the process's monotonic clock. */
+  clock?: Clock
+  random?: Random
 }
 
 export interface LeaderElectionInit {
-  /** A follower that has not heard its leader this long stands for election (plus rank and jitter). Default 1 s. */
+  /** A follower with no leader stands after this long (plus rank and jitter). Default 1 s. */
   electionTimeoutMs?: number
+  /** A follower whose leader SWIM no longer holds alive stands after this long (plus rank and jitter). Default 500 ms. */
+  leaderLostMs?: number
   /** How long a new node listens before it may stand or vote. Default 2 s. */
   startupGraceMs?: number
-  /** How often the leader publishes its heartbeat. Default 250 ms. */
-  leaderHeartbeatIntervalMs?: number
   /** Where the term and the vote cast in it are kept across restarts (a vote must never be cast twice in one term). */
   stateFile?: string
 }
@@ -45,48 +67,57 @@ const TICK_MS = 50
 
 /**
  * Leader election with terms, Raft's vote without Raft's log: a node votes at most once per
- * term, so two candidates cannot both win one term unless their views of the membership are
- * disjoint (a partition; see docs/cluster.md). Chosen over a bully rule (lowest live peer id
- * leads) because the bully rule lets two nodes with different views both lead the same term,
- * at startup most of all, and the epochs of the allocator rely on a term having one leader.
+ * term, and a candidate leads once a majority of the cluster's *members* granted, so two leaders
+ * of one term cannot exist and a minority elects nobody. Chosen over a bully rule (lowest live
+ * peer id leads) because the bully rule lets two nodes with different views both lead the same
+ * term, and the epochs of the allocator rely on a term having one leader.
  *
- * - The leader announces itself in its heartbeats (every 250 ms); a follower that has not heard
- *   it for the election timeout (1 s) plus its rank (live nodes ordered by peer id, 150 ms a
- *   step) plus jitter stands: term + 1, votes for itself, asks every live member over
- *   /praas/elect/1.0.0, and leads once a majority of the live membership (itself included)
- *   granted. A node that leaves says so in its last heartbeat, and the election starts at once.
- * - A voter refuses while it still hears a live leader (so one node that missed heartbeats
- *   cannot depose a healthy leader), and during its first seconds (it has not heard the
- *   cluster yet, and may have voted in this term before a restart).
+ * The leader's liveness costs nothing of its own: the leader says "I lead term T" once, in its
+ * SWIM record (membership.ts), and SWIM's probes say whether it is reachable, as for any member
+ * (about 3 probes a second in the whole cluster, whatever its size). A follower whose leader SWIM
+ * no longer holds alive (suspect or dead) stands after 500 ms plus its rank (reachable members
+ * ordered by peer id, 150 ms a step) plus jitter: term + 1, a vote for itself, and a request to
+ * every member over the vote transport; a leader that leaves cleanly says so, and the election
+ * starts at once.
+ * - A voter refuses while SWIM holds its leader alive (one node that lost sight of a healthy leader
+ *   cannot depose it), and during its first seconds (it has not heard the cluster yet).
+ * - Pre-vote: a node stands only if a majority would vote for it, so a cut-off node never raises its term.
  * - A leader that sees another leader of the same term yields to the lower peer id; any node
- *   that sees a leader of a higher term follows it.
+ *   that sees a leader of a higher term follows it. A leader that no longer holds a majority of
+ *   the members alive steps down (check-quorum).
  */
 export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> implements Startable {
   private readonly log: Logger
   private readonly self: string
+  private readonly clock: Clock
+  private readonly random: Random
   private readonly timeoutMs: number
+  private readonly lostMs: number
   private readonly graceMs: number
-  private readonly leaderIntervalMs: number
   private role: Role = 'follower'
   private currentTerm = 0
   private votedFor?: string
   private currentLeader?: string
-  /** When this node last heard its leader, granted a vote, or stood. */
+  /** When this node last held its leader reachable, granted a vote, or stood. */
   private lastContact = 0
+  /** The wait since lastContact is LEADER_LOST_MS (a leader was lost) rather than the election timeout. */
+  private lost = false
   private startedAt = 0
   private jitter = 0
-  private ticker?: ReturnType<typeof setInterval>
+  private ticker?: Timer
   private controller?: AbortController
+  private quorumSince = 0
 
   constructor (private readonly components: LeaderElectionComponents, init: LeaderElectionInit = {}) {
     super()
     this.log = components.logger.forComponent('praas:election')
     this.self = components.peerId.toString()
+    this.clock = components.clock ?? systemClock
+    this.random = components.random ?? systemRandom
     this.timeoutMs = init.electionTimeoutMs ?? ELECTION_TIMEOUT_MS
+    this.lostMs = init.leaderLostMs ?? LEADER_LOST_MS
     this.graceMs = init.startupGraceMs ?? STARTUP_GRACE_MS
-    this.leaderIntervalMs = init.leaderHeartbeatIntervalMs ?? LEADER_HEARTBEAT_INTERVAL_MS
     this.stateFile = init.stateFile
-    components.membership.setElectionState(() => ({ term: this.currentTerm, leader: this.currentLeader ?? '' }))
     components.roster.bindLeader(() => ({ leader: this.currentLeader, term: this.currentTerm, isLeader: this.role === 'leader' }))
   }
 
@@ -137,29 +168,29 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
   async start (): Promise<void> {
     await this.loadState()
     this.controller = new AbortController()
-    this.startedAt = Date.now()
-    this.jitter = Math.random() * ELECTION_JITTER_MS
+    this.startedAt = this.clock.now()
+    this.jitter = this.random() * ELECTION_JITTER_MS
     // when the grace ends without a leader, stand after rank and jitter only (lowest id first)
     this.lastContact = this.startedAt + this.graceMs - this.timeoutMs
     // a cluster of one member has nobody to hear from: it leads at once
     if (this.isMember() && this.voters().length === 0) this.startedAt -= this.graceMs
-    await this.components.registrar.handle(ELECT_PROTOCOL, (stream, connection) => {
-      // the candidate is whoever the connection authenticated, never a field of the request
-      const candidate = connection.remotePeer.toString()
-      void serveRpc(stream, { request: VoteRequest, response: VoteResponse }, async (request) => await this.onVoteRequest(request, candidate), { signal: AbortSignal.timeout(VOTE_TIMEOUT_MS) })
-    }, { maxInboundStreams: 64 })
-    this.components.membership.addEventListener('heartbeat', this.onHeartbeat)
+    await this.components.votes.serve(async (candidate, request) => await this.onVoteRequest(request, candidate))
+    this.components.membership.addEventListener('update', this.onUpdate)
+    this.components.membership.addEventListener('member:join', this.onUpdate)
     this.components.membership.addEventListener('member:leave', this.onLeave)
-    this.ticker = setInterval(() => { this.tick() }, TICK_MS)
+    // claims heard before this started (a leader's record arrives with SWIM's first state)
+    for (const member of this.components.membership.members()) this.observe(member)
+    this.scheduleTick()
   }
 
   async stop (): Promise<void> {
-    clearInterval(this.ticker)
+    this.ticker?.cancel()
     this.controller?.abort()
     this.controller = undefined
-    this.components.membership.removeEventListener('heartbeat', this.onHeartbeat)
+    this.components.membership.removeEventListener('update', this.onUpdate)
+    this.components.membership.removeEventListener('member:join', this.onUpdate)
     this.components.membership.removeEventListener('member:leave', this.onLeave)
-    await this.components.registrar.unhandle(ELECT_PROTOCOL).catch(() => {})
+    await this.components.votes.unserve()
     this.role = 'follower'
     this.currentLeader = undefined
   }
@@ -184,17 +215,25 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
       options.signal?.throwIfAborted()
       await new Promise<void>((resolve) => {
         const done = (): void => {
-          clearTimeout(timer)
+          timer.cancel()
           this.removeEventListener('leader:change', done)
           options.signal?.removeEventListener('abort', done)
           resolve()
         }
-        const timer = setTimeout(done, TICK_MS)
+        const timer = this.clock.setTimer(TICK_MS, done)
         this.addEventListener('leader:change', done)
         options.signal?.addEventListener('abort', done)
       })
     }
     return this.currentLeader
+  }
+
+  private scheduleTick (): void {
+    this.ticker = this.clock.setTimer(TICK_MS, () => {
+      if (this.controller == null) return
+      this.tick()
+      this.scheduleTick()
+    })
   }
 
   private setLeader (leader: string | undefined, term: number): void {
@@ -210,48 +249,62 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
   /** Adopts a higher term as a follower (no vote cast in it yet). */
   private adoptTerm (term: number, leader: string | undefined): void {
     if (term > this.currentTerm) this.votedFor = undefined
-    if (this.role === 'leader') this.components.membership.setInterval(undefined)
+    if (this.role === 'leader') this.components.membership.setLeadership(0)
     this.role = 'follower'
+    if (leader != null) this.lost = false
     this.setLeader(leader, Math.max(term, this.currentTerm))
   }
 
-  private readonly onHeartbeat = (evt: CustomEvent<Member>): void => {
-    const member = evt.detail
-    const claimsLead = member.leader === member.peerId
-    if (claimsLead && member.term > this.currentTerm) {
-      this.adoptTerm(member.term, member.peerId)
-      this.lastContact = Date.now()
-    } else if (claimsLead && member.term === this.currentTerm) {
+  private readonly onUpdate = (evt: CustomEvent<Member>): void => {
+    this.observe(evt.detail)
+  }
+
+  /** What a member's record says about leadership: a claim to lead a term, or no claim. */
+  private observe (member: Member): void {
+    const claimsLead = member.leader === member.peerId && member.term > 0
+    if (!claimsLead) {
+      if (member.peerId === this.currentLeader && this.role !== 'leader') {
+        // the leader stepped down: stand soon, in rank order
+        this.loseLeader()
+      }
+      return
+    }
+    if (member.term > this.currentTerm) {
+      this.adoptTerm(member.term, member.status === 'alive' ? member.peerId : undefined)
+      this.lastContact = this.clock.now()
+    } else if (member.term === this.currentTerm) {
       if (this.role === 'leader') {
         // two leaders in one term cannot come out of one vote; after a partition heals, the lower id keeps it
         if (member.peerId < this.self) this.adoptTerm(member.term, member.peerId)
         else return
-      } else if (this.currentLeader !== member.peerId) {
+      } else if (this.currentLeader !== member.peerId && member.status === 'alive') {
         this.adoptTerm(member.term, member.peerId)
       }
-      this.lastContact = Date.now()
-    } else if (this.role === 'leader' && member.term > this.currentTerm && member.leader !== '' && member.leader !== this.self) {
-      // the rest of the cluster follows a newer leader: this one was deposed
-      this.adoptTerm(member.term, member.leader)
+      this.lastContact = this.clock.now()
     }
   }
 
-  private readonly onLeave = (evt: CustomEvent<Member>): void => {
+  private readonly onLeave = (evt: CustomEvent<Member & { left: boolean }>): void => {
     if (evt.detail.peerId !== this.currentLeader || this.role === 'leader') return
-    this.setLeader(undefined, this.currentTerm)
-    // stand now, but still one after another by rank
-    this.lastContact = Date.now() - this.timeoutMs
+    this.loseLeader()
   }
 
-  /** Whether this node still hears a leader other than `candidate` (then it refuses votes). */
+  /** The leader left, died or stepped down: stand now, but still one after another by rank. */
+  private loseLeader (): void {
+    this.setLeader(undefined, this.currentTerm)
+    this.lost = true
+    this.lastContact = Math.min(this.lastContact, this.clock.now() - this.lostMs)
+  }
+
+  /** Whether SWIM holds this node's leader alive (then it refuses votes to anyone else). */
   private leaderAlive (): boolean {
     if (this.role === 'leader') return true
-    return this.currentLeader != null && Date.now() - this.lastContact < this.timeoutMs / 2
+    return this.currentLeader != null && this.components.membership.status(this.currentLeader) === 'alive'
   }
 
   private async onVoteRequest (request: VoteRequest, candidate: string): Promise<Partial<VoteResponse>> {
     const deny = { term: this.currentTerm, granted: false }
-    if (Date.now() - this.startedAt < this.graceMs) return deny
+    if (this.clock.now() - this.startedAt < this.graceMs) return deny
     const config = this.components.roster.config
     if (config == null || !this.components.roster.isMember(candidate)) return deny
     if (!Number.isSafeInteger(request.term) || request.term < this.currentTerm || candidate === this.self) return deny
@@ -263,38 +316,44 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     if (request.term > this.currentTerm) this.adoptTerm(request.term, undefined)
     if (this.votedFor != null && this.votedFor !== candidate) return { term: this.currentTerm, granted: false }
     this.votedFor = candidate
-    this.lastContact = Date.now()
+    this.lastContact = this.clock.now()
     await this.saveState()
     this.log('voted for %s in term %d', candidate, this.currentTerm)
     return { term: this.currentTerm, granted: true }
   }
 
-  /** How long this node waits without a leader before standing: the lowest live peer id first. */
+  /** How long this node waits without a leader before standing: the lowest reachable peer id first. */
   private patienceMs (): number {
     const ids = this.components.membership.members().map(m => m.peerId).filter(id => id !== this.currentLeader)
     const rank = ids.filter(id => id < this.self).length
-    return this.timeoutMs + rank * ELECTION_RANK_STEP_MS + this.jitter
+    return (this.lost ? this.lostMs : this.timeoutMs) + rank * ELECTION_RANK_STEP_MS + this.jitter
   }
 
   private tick (): void {
-    if (this.controller == null) return
     if (this.role === 'leader') {
       this.checkQuorum()
       return
     }
     if (!this.isMember()) return
-    const now = Date.now()
+    const now = this.clock.now()
     if (now - this.startedAt < this.graceMs) return
     if (this.role === 'candidate') return
+    if (this.currentLeader != null) {
+      if (this.components.membership.status(this.currentLeader) === 'alive') {
+        this.lastContact = now
+        return
+      }
+      // suspect or dead: counted from when it was last held alive
+      this.lost = true
+    }
     if (now - this.lastContact < this.patienceMs()) return
     void this.stand().catch((err: Error) => { this.log('election failed: %s', err.message) })
   }
 
   /**
-   * Asks the live members whether they would vote for this node in the next term (Raft's
-   * pre-vote), without anyone changing a term: a node that cannot win (the others still hear a
-   * leader it missed) does not raise its term, so it cannot be left behind a climbing term of its
-   * own while the leader's heartbeats, of a lower term, are ignored.
+   * Asks the members whether they would vote for this node in the next term (Raft's pre-vote),
+   * without anyone changing a term: a node that cannot win (the others still hold a leader alive)
+   * does not raise its term, so it cannot be left behind a climbing term of its own.
    */
   private async preVote (): Promise<boolean> {
     const term = this.currentTerm + 1
@@ -307,41 +366,36 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     return granted >= needed
   }
 
-  /** Asks one member for its (pre-)vote, at the addresses its heartbeats or its join named. */
+  /** Asks one member for its (pre-)vote. */
   private async ask (voter: string, term: number, pre: boolean): Promise<VoteResponse> {
-    const signal = AbortSignal.any([AbortSignal.timeout(VOTE_TIMEOUT_MS), this.controller!.signal])
-    const live = this.components.membership.get(voter)?.addrs ?? []
-    const addrs = live.length > 0 ? live : this.components.roster.addrsOf(voter)
-    const peer = peerIdFromString(voter)
-    const target = this.components.connectionManager.getConnections(peer).length > 0 || addrs.length === 0 ? peer : addrs
-    const stream = await this.components.connectionManager.openStream(target, ELECT_PROTOCOL, { signal })
     const config = this.components.roster.config
-    return await rpc(stream, { term, pre, rosterTerm: config?.term ?? 0, rosterVersion: config?.version ?? 0 }, { request: VoteRequest, response: VoteResponse }, { signal })
+    return await this.components.votes.ask(voter, { term, pre, rosterTerm: config?.term ?? 0, rosterVersion: config?.version ?? 0 }, { signal: this.controller?.signal, timeoutMs: VOTE_TIMEOUT_MS })
   }
 
   /**
-   * A leader that no longer hears a majority of the members steps down (Raft's check-quorum):
-   * on the minority side of a partition it must stop placing processes and issuing epochs.
+   * A leader that no longer holds a majority of the members alive steps down (Raft's
+   * check-quorum): on the minority side of a partition it must stop placing processes and
+   * issuing epochs (its lease runs out too: lease.ts).
    */
   private checkQuorum (): void {
-    const heard = 1 + this.components.membership.members().filter(m => this.components.roster.isMember(m.peerId)).length
+    const { membership } = this.components
+    const heard = 1 + this.voters().filter(id => membership.status(id) === 'alive').length
+    const now = this.clock.now()
     if (this.isMember() && heard >= this.needed()) {
-      this.quorumSince = Date.now()
+      this.quorumSince = now
       return
     }
-    if (Date.now() - this.quorumSince < this.timeoutMs * 2) return
-    this.log('term %d: this leader hears %d members, fewer than the %d it needs: stepping down', this.currentTerm, heard, this.needed())
+    if (now - this.quorumSince < this.timeoutMs * 2) return
+    this.log('term %d: this leader holds %d members alive, fewer than the %d it needs: stepping down', this.currentTerm, heard, this.needed())
     this.adoptTerm(this.currentTerm, undefined)
-    this.lastContact = Date.now()
+    this.lastContact = now
   }
-
-  private quorumSince = 0
 
   /** Stands for election in the next term, if a pre-vote says it can win. */
   private async stand (): Promise<void> {
     this.role = 'candidate'
-    this.lastContact = Date.now()
-    this.jitter = Math.random() * ELECTION_JITTER_MS
+    this.lastContact = this.clock.now()
+    this.jitter = this.random() * ELECTION_JITTER_MS
     if (!this.isMember()) {
       this.role = 'follower'
       return
@@ -349,13 +403,14 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     if (!await this.preVote()) {
       this.log('pre-vote for term %d lost: staying a follower', this.currentTerm + 1)
       if (this.role === 'candidate') this.role = 'follower'
-      this.lastContact = Date.now()
+      this.lastContact = this.clock.now()
+      this.lost = false
       return
     }
     if (this.role !== 'candidate') return
     const term = this.currentTerm + 1
     this.votedFor = this.self
-    this.lastContact = Date.now()
+    this.lastContact = this.clock.now()
     this.setLeader(undefined, term)
     await this.saveState()
     const voters = this.voters()
@@ -380,15 +435,17 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     if (stillCandidate()) {
       this.log('term %d: %d of %d votes, not elected', term, votes, needed)
       this.role = 'follower'
-      this.lastContact = Date.now()
+      this.lastContact = this.clock.now()
+      this.lost = false
     }
   }
 
   private becomeLeader (): void {
     this.role = 'leader'
-    this.quorumSince = Date.now()
+    this.lost = false
+    this.quorumSince = this.clock.now()
     this.setLeader(this.self, this.currentTerm)
-    this.components.membership.setInterval(this.leaderIntervalMs)
+    this.components.membership.setLeadership(this.currentTerm)
     void this.components.roster.commitTerm()
   }
 }

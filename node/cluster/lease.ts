@@ -198,7 +198,15 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     try {
       const signal = AbortSignal.timeout(this.renewMs)
       const channel = this.channels.current(leader) ?? await this.channels.get(leader, this.targetOf(leader), { signal })
-      const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode({ term: election.term }), timeoutMs: 0 }, { signal, timeoutMs: this.renewMs }))
+      // the figures ride the renewal: the leader places by them, and nobody else needs them every second
+      const me = this.components.membership.self()
+      const request: Partial<LeaseRequest> = {
+        term: election.term,
+        load: Math.min(me.load, 0xffffffff),
+        eventLoopDelayUs: Math.min(Math.round(me.eventLoopDelayMs * 1000), 0xffffffff),
+        memory: Math.round(me.memory)
+      }
+      const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode(request), timeoutMs: 0 }, { signal, timeoutMs: this.renewMs }))
       if (answer.granted && answer.term === election.term && election.leader === leader) {
         this.extend(asked + Math.min(this.leaseMs, answer.validForMs) - this.marginMs)
       }
@@ -293,6 +301,9 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     const { election, roster } = this.components
     const deny = { granted: false, term: election.term, validForMs: 0 }
     if (!election.isLeader() || request.term !== election.term || !roster.isMember(from)) return deny
+    if (Number.isSafeInteger(request.memory)) {
+      this.components.membership.report(from, { load: request.load, eventLoopDelayMs: request.eventLoopDelayUs / 1000, memory: request.memory })
+    }
     const now = this.now()
     this.received.set(from, now)
     const own = this.ownUntil()

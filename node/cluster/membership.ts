@@ -1,85 +1,133 @@
-import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { Heartbeat } from '../../protocol/pb/cluster.js'
-import {
-  HEARTBEAT_INTERVAL_MS, HEARTBEAT_TOPIC, MAX_CLUSTER_MESSAGE_BYTES, MAX_MEMBER_DIALS, MAX_MEMBERS, MEMBER_EXPIRY_BEATS
-} from './constants.js'
+import { MEMBER_FIGURES_INTERVAL_MS, REPORT_FRESH_MS, SAMPLE_INTERVAL_MS } from './constants.js'
 import { newer } from './roster.js'
-import type { ClusterComponents } from './components.js'
-import type { Roster } from './roster.js'
-import type { Message } from '@libp2p/gossipsub'
-import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import { systemClock } from './swim/clock.js'
+import type { NodeRecordFields } from './swim/service.js'
+import type { SwimNodeRecord } from './swim/record.js'
+import type { Swim } from './swim/swim.js'
+import type { Clock, MemberStatus, StatusChange, Timer } from './swim/types.js'
+import type { ClusterConfig } from '../../protocol/pb/cluster.js'
+import type { ComponentLogger, Logger, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { IntervalHistogram } from 'node:perf_hooks'
+import type { TypedEventTarget } from 'main-event'
 
-/** A live node of the cluster as its last heartbeat described it. */
+/** A reachable member of the cluster, as SWIM and the figures heard of it describe it. */
 export interface Member {
   peerId: string
   /** Its multiaddrs, each ending in /p2p/<peerId>. */
   addrs: Multiaddr[]
   /** Active processes. */
   load: number
-  /** Mean event-loop delay over its last heartbeat interval, in ms. */
+  /** Mean event-loop delay over a second, in ms. */
   eventLoopDelayMs: number
   /** Resident set size in bytes. */
   memory: number
-  /** Its election term, and the leader it follows ('' if none). */
+  /** The term it leads and its own id, if it claims to lead (0 and '' otherwise). */
   term: number
   leader: string
-  /** When this node last heard it (Date.now()). */
+  /** SWIM's view of it: alive, or suspect (a probe failed and it has not refuted yet). */
+  status: 'alive' | 'suspect'
+  /** When its figures were last refreshed, on this node's clock (ms). */
   lastSeen: number
 }
 
+/** A node's own figures: what the leader places by, and what the web view shows. */
+export interface Figures {
+  load: number
+  eventLoopDelayMs: number
+  memory: number
+}
+
 export interface MembershipInit {
-  /** How often this node publishes its heartbeat. Default 1 s. */
-  heartbeatIntervalMs?: number
-  /** Missed heartbeats after which a member is gone. Default 3. */
-  expiryBeats?: number
-  /** Connect to members heard of through the topic but not connected (a full mesh). Default true. */
-  dialMembers?: boolean
+  /** How often this node samples its own figures. Default 1 s. */
+  sampleIntervalMs?: number
+  /** The figures in this node's SWIM record are refreshed at most this often, and only when they moved. Default 30 s. */
+  figuresIntervalMs?: number
   /** The node's active processes; settable later with `setLoad`. Default 0. */
   load?(): number
+  /** This node's event-loop delay (ms, mean since the last call) and memory. Default: measured (perf_hooks, the RSS). */
+  sample?(): { eventLoopDelayMs: number, memory: number }
+}
+
+/** What membership needs of the cluster config (node/cluster/roster.ts). */
+export interface MembershipRoster extends TypedEventTarget<{ change: CustomEvent<ClusterConfig> }> {
+  /** The member ids, the same Set object while the config is unchanged (SWIM's roster). */
+  readonly memberIds: ReadonlySet<string>
+  readonly config: Pick<ClusterConfig, 'term' | 'version'> | undefined
+  isMember(peerId: string): boolean
+  /** Asks a member for its config (its record names a newer one). */
+  pullFrom(peerId: string): Promise<void>
+}
+
+/** What membership needs of SWIM: the core, the decoded records, and this node's record (node/cluster/swim/service.ts). */
+export interface SwimView {
+  readonly swim: Pick<Swim, 'status' | 'addEventListener' | 'removeEventListener'>
+  record(peerId: string): SwimNodeRecord | undefined
+  setRecord(fields: NodeRecordFields, options?: { urgent?: boolean }): void
+}
+
+export interface MembershipComponents {
+  peerId: { toString(): string }
+  logger: ComponentLogger
+  addressManager: { getAddresses(): Multiaddr[] }
+  roster: MembershipRoster
+  swim: SwimView
+  /** Default: the process's monotonic clock. */
+  clock?: Clock
 }
 
 export interface MembershipEvents {
+  /** A member became reachable. */
   'member:join': CustomEvent<Member>
-  'member:leave': CustomEvent<Member>
-  heartbeat: CustomEvent<Member>
-  /** This node published its own heartbeat (with these figures). */
+  /** A member is no longer reachable (SWIM declared it dead, or it left: `left`). */
+  'member:leave': CustomEvent<Member & { left: boolean }>
+  /** What this node knows of a member changed: its record, or alive / suspect. */
+  update: CustomEvent<Member>
+  /** Leader side: a member's fresh figures arrived with its lease renewal. */
+  figures: CustomEvent<Member>
+  /** This node sampled its own figures (every second). */
   published: CustomEvent<Member>
 }
 
-const MAX_HEARTBEAT_ADDRS = 16
-
 /**
- * Who is in the cluster and how loaded each node is: every node publishes a heartbeat on a
- * gossipsub topic every second; a member not heard for three heartbeats is gone. Gossipsub
- * signs each message, and a heartbeat must be signed by the peer it describes.
+ * Who in the cluster is reachable now, and what each says about itself, over SWIM
+ * (node/cluster/swim): failure detection by probes, and a small record per node spread by
+ * piggybacking, so that a node's cost does not grow with the mesh (docs/cluster.md). Who is a
+ * member is the cluster config's business (roster.ts); this only says which members answer.
+ *
+ * A node's record carries its addresses, the leader's claim (only the leader sets one), the
+ * cluster config it holds, and its figures at most every 30 s. The leader, which places
+ * processes, gets every member's figures fresh with its lease renewals (`report`).
  */
 export class Membership extends TypedEventEmitter<MembershipEvents> implements Startable {
   private readonly log: Logger
+  private readonly selfId: string
+  private readonly clock: Clock
   private readonly live = new Map<string, Member>()
-  private readonly dialing = new Set<string>()
-  private readonly baseIntervalMs: number
-  private readonly expiryMs: number
-  private readonly dialMembers: boolean
-  private intervalMs: number
+  /** Figures members sent with their lease renewals (leader side), and when. */
+  private readonly reports = new Map<string, Figures & { at: number }>()
+  private readonly sampleIntervalMs: number
+  private readonly figuresIntervalMs: number
   private load: () => number
-  private electionState: () => { term: number, leader: string } = () => ({ term: 0, leader: '' })
-  private timer?: ReturnType<typeof setTimeout>
-  private delay?: IntervalHistogram
-  private lastDelayMs = 0
+  private sample?: () => { eventLoopDelayMs: number, memory: number }
+  private stopSampling?: () => void
+  private figures: Figures = { load: 0, eventLoopDelayMs: 0, memory: 0 }
+  /** The figures in this node's record, and when they were put there. */
+  private recorded?: Figures & { at: number }
+  /** The term this node leads (0: none), as its record says. */
+  private leading = 0
+  private timer?: Timer
   private started = false
 
-  constructor (private readonly components: ClusterComponents & { roster: Roster }, init: MembershipInit = {}) {
+  constructor (private readonly components: MembershipComponents, private readonly init: MembershipInit = {}) {
     super()
     this.log = components.logger.forComponent('praas:membership')
-    this.baseIntervalMs = init.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS
-    this.intervalMs = this.baseIntervalMs
-    this.expiryMs = this.baseIntervalMs * (init.expiryBeats ?? MEMBER_EXPIRY_BEATS)
-    this.dialMembers = init.dialMembers ?? true
+    this.selfId = components.peerId.toString()
+    this.clock = components.clock ?? systemClock
+    this.sampleIntervalMs = init.sampleIntervalMs ?? SAMPLE_INTERVAL_MS
+    this.figuresIntervalMs = init.figuresIntervalMs ?? MEMBER_FIGURES_INTERVAL_MS
     this.load = init.load ?? (() => 0)
   }
 
@@ -91,36 +139,34 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
 
   start (): void {
     this.started = true
-    this.delay = monitorEventLoopDelay({ resolution: 10 })
-    this.delay.enable()
+    if (this.init.sample != null) {
+      this.sample = this.init.sample
+    } else {
+      const measured = measureSelf()
+      this.sample = measured.sample
+      this.stopSampling = measured.stop
+    }
+    const { swim, roster } = this.components
+    swim.swim.addEventListener('member:status', this.onStatus)
+    swim.swim.addEventListener('member:record', this.onRecord)
+    roster.addEventListener('change', this.onRoster)
   }
 
   afterStart (): void {
-    const { pubsub } = this.components
-    pubsub.topicValidators.set(HEARTBEAT_TOPIC, (_peer, message) => this.parse(message) == null ? TopicValidatorResult.Reject : TopicValidatorResult.Accept)
-    pubsub.addEventListener('message', this.onMessage)
-    pubsub.subscribe(HEARTBEAT_TOPIC)
-    this.schedule(0)
-  }
-
-  /** Tells the others that this node leaves, while pubsub still runs. */
-  async beforeStop (): Promise<void> {
-    clearTimeout(this.timer)
-    this.started = false
-    await this.publish(true)
+    this.tick()
+    this.publishRoster()
   }
 
   stop (): void {
     this.started = false
-    clearTimeout(this.timer)
-    this.delay?.disable()
-    const { pubsub } = this.components
-    pubsub.removeEventListener('message', this.onMessage)
-    try {
-      pubsub.topicValidators.delete(HEARTBEAT_TOPIC)
-      pubsub.unsubscribe(HEARTBEAT_TOPIC)
-    } catch {}
+    this.timer?.cancel()
+    this.stopSampling?.()
+    const { swim, roster } = this.components
+    swim.swim.removeEventListener('member:status', this.onStatus)
+    swim.swim.removeEventListener('member:record', this.onRecord)
+    roster.removeEventListener('change', this.onRoster)
     this.live.clear()
+    this.reports.clear()
   }
 
   /** Where this node's load figure comes from (the runtime's active process count). */
@@ -128,161 +174,174 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
     this.load = load
   }
 
-  /** @internal The election's state, carried in every heartbeat. */
-  setElectionState (state: () => { term: number, leader: string }): void {
-    this.electionState = state
+  /**
+   * @internal The election: this node leads `term` (it says so in its record at once, so that
+   * every member follows it within a few gossip rounds), or leads nothing (term 0).
+   */
+  setLeadership (term: number): void {
+    this.leading = term
+    this.components.swim.setRecord({ term, leader: term > 0 ? this.selfId : '' }, { urgent: true })
   }
 
-  /** @internal The leader beats faster; pass undefined to return to the normal interval. */
-  setInterval (ms?: number): void {
-    const next = ms ?? this.baseIntervalMs
-    if (next === this.intervalMs) return
-    this.intervalMs = next
-    if (this.started) this.schedule(0)
-  }
-
-  /** The other live members (not this node). */
+  /** The other reachable members (not this node). */
   members (): Member[] {
-    this.expire()
-    return [...this.live.values()].filter(m => this.components.roster.isMember(m.peerId))
+    const { roster } = this.components
+    return [...this.live.values()].filter(m => roster.isMember(m.peerId))
   }
 
   get (peerId: string): Member | undefined {
-    this.expire()
     return this.components.roster.isMember(peerId) ? this.live.get(peerId) : undefined
   }
 
-  /** This node, as its next heartbeat will describe it. */
+  /** SWIM's view of a member: `alive`, `suspect`, or `dead` (also for one never heard). */
+  status (peerId: string): MemberStatus {
+    if (!this.components.roster.isMember(peerId)) return 'dead'
+    return this.components.swim.swim.status(peerId)
+  }
+
+  /** This node, with its figures of the last second. */
   self (): Member {
-    const { term, leader } = this.electionState()
     return {
-      peerId: this.components.peerId.toString(),
+      peerId: this.selfId,
       addrs: this.components.addressManager.getAddresses(),
+      ...this.figures,
       load: this.load(),
-      eventLoopDelayMs: this.lastDelayMs,
-      memory: process.memoryUsage.rss(),
-      term,
-      leader,
-      lastSeen: Date.now()
+      term: this.leading,
+      leader: this.leading > 0 ? this.selfId : '',
+      status: 'alive',
+      lastSeen: this.clock.now()
     }
   }
 
-  private schedule (delayMs: number): void {
-    clearTimeout(this.timer)
+  /** @internal Leader side: a member's figures, sent with its lease renewal. */
+  report (peerId: string, figures: Figures): void {
+    if (!this.components.roster.isMember(peerId)) return
+    this.reports.set(peerId, { ...figures, at: this.clock.now() })
+    const member = this.live.get(peerId)
+    if (member == null) return
+    Object.assign(member, figures, { lastSeen: this.clock.now() })
+    this.safeDispatchEvent('figures', { detail: member })
+  }
+
+  /** Samples this node's figures; puts them in its record when they moved and the interval allows. */
+  private tick (): void {
     if (!this.started) return
-    this.timer = setTimeout(() => {
-      void this.publish(false).finally(() => { this.schedule(this.intervalMs) })
-    }, delayMs)
+    const { eventLoopDelayMs, memory } = this.sample!()
+    this.figures = { load: this.load(), eventLoopDelayMs, memory }
+    this.safeDispatchEvent('published', { detail: this.self() })
+    const now = this.clock.now()
+    if (this.recorded == null || (now - this.recorded.at >= this.figuresIntervalMs && moved(this.figures, this.recorded))) {
+      this.recorded = { ...this.figures, at: now }
+      this.components.swim.setRecord({
+        load: Math.min(this.figures.load, 0xffffffff),
+        eventLoopDelayUs: Math.min(Math.round(eventLoopDelayMs * 1000), 0xffffffff),
+        memory: Math.round(memory)
+      })
+    }
+    this.timer = this.clock.setTimer(this.sampleIntervalMs, () => { this.tick() })
   }
 
-  /** Publishes a heartbeat now (the election calls this when its state changes). */
-  async publish (leaving = false): Promise<void> {
-    this.expire()
-    if (this.delay != null) {
-      this.lastDelayMs = Number.isNaN(this.delay.mean) ? 0 : this.delay.mean / 1e6
-      this.delay.reset()
-    }
-    const me = this.self()
-    // only members speak on the topic (the gossipsub protocols are members-only too)
-    if (!this.components.roster.isMember(me.peerId)) return
+  private publishRoster (): void {
     const config = this.components.roster.config
-    const beat: Heartbeat = {
-      rosterTerm: config?.term ?? 0,
-      rosterVersion: config?.version ?? 0,
-      peerId: me.peerId,
-      addrs: me.addrs.slice(0, MAX_HEARTBEAT_ADDRS).map(a => a.decapsulateCode(421).bytes),
-      load: Math.min(me.load, 0xffffffff),
-      eventLoopDelayUs: Math.min(Math.round(me.eventLoopDelayMs * 1000), 0xffffffff),
-      memory: me.memory,
-      term: me.term,
-      leader: me.leader,
-      leaving
-    }
-    this.safeDispatchEvent('published', { detail: me })
-    try {
-      await this.components.pubsub.publish(HEARTBEAT_TOPIC, Heartbeat.encode(beat))
-    } catch (err) {
-      this.log.trace('heartbeat not sent: %s', (err as Error).message)
-    }
+    this.components.swim.setRecord({ rosterTerm: config?.term ?? 0, rosterVersion: config?.version ?? 0 })
   }
 
-  /** Decodes and checks a heartbeat message; undefined if it is not a valid one. */
-  private parse (message: Message): { beat: Heartbeat, from: PeerId } | undefined {
-    if (message.topic !== HEARTBEAT_TOPIC || message.type !== 'signed') return undefined
-    if (message.data.byteLength > MAX_CLUSTER_MESSAGE_BYTES) return undefined
-    try {
-      const beat = Heartbeat.decode(message.data, { limits: { addrs: MAX_HEARTBEAT_ADDRS } })
-      if (beat.peerId !== message.from.toString() || !Number.isSafeInteger(beat.term)) return undefined
-      // a heartbeat counts only from a member of the cluster (gossipsub forwards what others signed)
-      if (!this.components.roster.isMember(beat.peerId)) return undefined
-      if (!Number.isSafeInteger(beat.rosterTerm) || !Number.isSafeInteger(beat.rosterVersion)) return undefined
-      return { beat, from: message.from }
-    } catch {
-      return undefined
+  private readonly onRoster = (): void => {
+    for (const member of [...this.live.values()]) {
+      if (!this.components.roster.isMember(member.peerId)) this.drop(member.peerId, false)
     }
+    if (this.started) this.publishRoster()
   }
 
-  private readonly onMessage = (evt: CustomEvent<Message>): void => {
-    const parsed = this.parse(evt.detail)
-    if (parsed == null) return
-    const { beat, from } = parsed
-    const id = beat.peerId
-    if (id === this.components.peerId.toString()) return
-    const config = this.components.roster.config
-    if (config != null && newer({ term: beat.rosterTerm, version: beat.rosterVersion }, config)) void this.components.roster.pullFrom(id)
+  private readonly onStatus = (evt: CustomEvent<StatusChange>): void => {
+    const { id, status, left } = evt.detail
+    if (id === this.selfId || !this.components.roster.isMember(id)) return
+    if (status === 'dead') {
+      this.drop(id, left)
+      return
+    }
     const known = this.live.get(id)
-    if (beat.leaving) {
-      if (known != null) this.remove(known)
+    if (known != null) {
+      known.status = status
+      this.safeDispatchEvent('update', { detail: known })
       return
     }
-    if (known == null && this.live.size >= MAX_MEMBERS) return
-    let addrs: Multiaddr[]
-    try {
-      addrs = beat.addrs.map(bytes => multiaddr(bytes).encapsulate(`/p2p/${id}`))
-    } catch {
-      return
-    }
-    const member: Member = {
-      peerId: id,
-      addrs,
-      load: beat.load,
-      eventLoopDelayMs: beat.eventLoopDelayUs / 1000,
-      memory: beat.memory,
-      term: beat.term,
-      leader: beat.leader,
-      lastSeen: Date.now()
-    }
+    const member = this.describe(id, status)
     this.live.set(id, member)
-    if (known == null) {
-      this.log('member %s joined', id)
-      this.safeDispatchEvent('member:join', { detail: member })
-      this.connect(from, addrs)
+    this.log('member %s is reachable', id)
+    this.safeDispatchEvent('member:join', { detail: member })
+  }
+
+  private readonly onRecord = (evt: CustomEvent<{ id: string }>): void => {
+    const id = evt.detail.id
+    if (id === this.selfId || !this.components.roster.isMember(id)) return
+    const record = this.components.swim.record(id)
+    if (record == null) return
+    const config = this.components.roster.config
+    if (config != null && newer({ term: record.rosterTerm, version: record.rosterVersion }, config)) void this.components.roster.pullFrom(id)
+    const known = this.live.get(id)
+    if (known == null) return
+    Object.assign(known, this.describe(id, known.status))
+    this.safeDispatchEvent('update', { detail: known })
+  }
+
+  private drop (id: string, left: boolean): void {
+    const member = this.live.get(id)
+    this.reports.delete(id)
+    if (member == null) return
+    this.live.delete(id)
+    this.log('member %s is unreachable%s', id, left ? ' (it left)' : '')
+    this.safeDispatchEvent('member:leave', { detail: { ...member, left } })
+  }
+
+  /** A member from its record, with the fresher figures of its lease renewals where there are some. */
+  private describe (id: string, status: 'alive' | 'suspect'): Member {
+    const record = this.components.swim.record(id)
+    const report = this.reports.get(id)
+    const now = this.clock.now()
+    const fresh = report != null && now - report.at < REPORT_FRESH_MS ? report : undefined
+    return {
+      peerId: id,
+      addrs: addrsOf(id, record),
+      load: fresh?.load ?? record?.load ?? 0,
+      eventLoopDelayMs: fresh?.eventLoopDelayMs ?? (record?.eventLoopDelayUs ?? 0) / 1000,
+      memory: fresh?.memory ?? record?.memory ?? 0,
+      term: record?.leader === id ? record.term : 0,
+      leader: record?.leader === id ? id : '',
+      status,
+      lastSeen: fresh?.at ?? now
     }
-    this.safeDispatchEvent('heartbeat', { detail: member })
   }
+}
 
-  /** Connects to a member heard through others, so that the mesh does not hang on one node. */
-  private connect (peerId: PeerId, addrs: Multiaddr[]): void {
-    const id = peerId.toString()
-    if (!this.dialMembers || addrs.length === 0 || this.dialing.has(id) || this.dialing.size >= MAX_MEMBER_DIALS) return
-    if (this.components.connectionManager.getConnections(peerId).length > 0) return
-    this.dialing.add(id)
-    void this.components.connectionManager.openConnection(addrs, { signal: AbortSignal.timeout(5_000) })
-      .catch((err: Error) => { this.log('could not connect to member %s: %s', id, err.message) })
-      .finally(() => this.dialing.delete(id))
-  }
-
-  private remove (member: Member): void {
-    if (this.live.get(member.peerId) !== member) return
-    this.live.delete(member.peerId)
-    this.log('member %s left', member.peerId)
-    this.safeDispatchEvent('member:leave', { detail: member })
-  }
-
-  private expire (): void {
-    const oldest = Date.now() - this.expiryMs
-    for (const member of this.live.values()) {
-      if (member.lastSeen < oldest) this.remove(member)
+function addrsOf (id: string, record: SwimNodeRecord | undefined): Multiaddr[] {
+  return (record?.addrs ?? []).flatMap(bytes => {
+    try {
+      return [multiaddr(bytes).encapsulate(`/p2p/${id}`)]
+    } catch {
+      return []
     }
+  })
+}
+
+/** Whether figures moved enough to be worth a record change (each reaches every node). */
+function moved (now: Figures, before: Figures): boolean {
+  return now.load !== before.load ||
+    Math.abs(now.memory - before.memory) > before.memory / 8 ||
+    Math.abs(now.eventLoopDelayMs - before.eventLoopDelayMs) > Math.max(1, before.eventLoopDelayMs / 2)
+}
+
+/** This process's event-loop delay (mean since the last call, ms) and resident set size. */
+function measureSelf (): { sample(): { eventLoopDelayMs: number, memory: number }, stop(): void } {
+  // 20 ms resolution: coarse enough that an idle node is not woken 100 times a second for it
+  const delay = monitorEventLoopDelay({ resolution: 20 })
+  delay.enable()
+  return {
+    sample: () => {
+      const mean = Number.isNaN(delay.mean) ? 0 : delay.mean / 1e6
+      delay.reset()
+      return { eventLoopDelayMs: mean, memory: process.memoryUsage.rss() }
+    },
+    stop: () => { delay.disable() }
   }
 }

@@ -51,7 +51,7 @@ export function newer (a: Pick<ClusterConfig, 'term' | 'version'>, b: Pick<Clust
  * configs one member apart always overlap). A new leader first commits the config it holds
  * under its own term. A voter refuses a candidate whose config is older than its own (election.ts),
  * so a leader always holds the newest committed config. Members that missed a change pull it when
- * a heartbeat shows a newer one. Protocols listed in `memberProtocols` are refused to every
+ * a member's SWIM record shows a newer one. Protocols listed in `memberProtocols` are refused to every
  * non-member before they are read.
  */
 export class Roster extends TypedEventEmitter<RosterEvents> implements Startable {
@@ -128,6 +128,11 @@ export class Roster extends TypedEventEmitter<RosterEvents> implements Startable
     return this.memberSet.has(peerId)
   }
 
+  /** The member peer ids as a Set, the same object while the config is unchanged (SWIM's roster). */
+  get memberIds (): ReadonlySet<string> {
+    return this.memberSet
+  }
+
   /** The member peer ids, this node included if it is one. */
   members (): string[] {
     return [...this.memberSet]
@@ -200,7 +205,7 @@ export class Roster extends TypedEventEmitter<RosterEvents> implements Startable
     }
   }
 
-  /** Asks a member for its config and adopts it if newer (a heartbeat showed a newer one). */
+  /** Asks a member for its config and adopts it if newer (its SWIM record showed a newer one). */
   async pullFrom (peerId: string): Promise<void> {
     if (this.pulling) return
     this.pulling = true

@@ -5,321 +5,6 @@ import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
-export interface Heartbeat {
-  peerId: string
-  addrs: Uint8Array<ArrayBuffer>[]
-  load: number
-  eventLoopDelayUs: number
-  memory: number
-  term: number
-  leader: string
-  leaving: boolean
-  rosterTerm: number
-  rosterVersion: number
-}
-
-export namespace Heartbeat {
-  let _codec: Codec<Heartbeat>
-
-  export const codec = (): Codec<Heartbeat> => {
-    if (_codec == null) {
-      _codec = message<Heartbeat>((obj, w, opts = {}) => {
-        if (opts.lengthDelimited !== false) {
-          w.fork()
-        }
-
-        if ((obj.peerId != null && obj.peerId !== '')) {
-          w.uint32(10)
-          w.string(obj.peerId)
-        }
-
-        if (obj.addrs != null && obj.addrs.length > 0) {
-          for (const value of obj.addrs) {
-            w.uint32(18)
-            w.bytes(value)
-          }
-        }
-
-        if ((obj.load != null && obj.load !== 0)) {
-          w.uint32(24)
-          w.uint32(obj.load)
-        }
-
-        if ((obj.eventLoopDelayUs != null && obj.eventLoopDelayUs !== 0)) {
-          w.uint32(32)
-          w.uint32(obj.eventLoopDelayUs)
-        }
-
-        if ((obj.memory != null && obj.memory !== 0)) {
-          w.uint32(40)
-          w.uint64Number(obj.memory)
-        }
-
-        if ((obj.term != null && obj.term !== 0)) {
-          w.uint32(48)
-          w.uint64Number(obj.term)
-        }
-
-        if ((obj.leader != null && obj.leader !== '')) {
-          w.uint32(58)
-          w.string(obj.leader)
-        }
-
-        if ((obj.leaving != null && obj.leaving !== false)) {
-          w.uint32(64)
-          w.bool(obj.leaving)
-        }
-
-        if ((obj.rosterTerm != null && obj.rosterTerm !== 0)) {
-          w.uint32(72)
-          w.uint64Number(obj.rosterTerm)
-        }
-
-        if ((obj.rosterVersion != null && obj.rosterVersion !== 0)) {
-          w.uint32(80)
-          w.uint64Number(obj.rosterVersion)
-        }
-
-        if (opts.lengthDelimited !== false) {
-          w.ldelim()
-        }
-      }, (reader, length, opts = {}) => {
-        const obj: any = {
-          peerId: '',
-          addrs: [],
-          load: 0,
-          eventLoopDelayUs: 0,
-          memory: 0,
-          term: 0,
-          leader: '',
-          leaving: false,
-          rosterTerm: 0,
-          rosterVersion: 0
-        }
-
-        const end = length == null ? reader.len : reader.pos + length
-
-        while (reader.pos < end) {
-          const tag = reader.uint32()
-
-          switch (tag >>> 3) {
-            case 1: {
-              obj.peerId = reader.string()
-              break
-            }
-            case 2: {
-              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
-                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
-              }
-
-              obj.addrs.push(reader.bytes())
-              break
-            }
-            case 3: {
-              obj.load = reader.uint32()
-              break
-            }
-            case 4: {
-              obj.eventLoopDelayUs = reader.uint32()
-              break
-            }
-            case 5: {
-              obj.memory = reader.uint64Number()
-              break
-            }
-            case 6: {
-              obj.term = reader.uint64Number()
-              break
-            }
-            case 7: {
-              obj.leader = reader.string()
-              break
-            }
-            case 8: {
-              obj.leaving = reader.bool()
-              break
-            }
-            case 9: {
-              obj.rosterTerm = reader.uint64Number()
-              break
-            }
-            case 10: {
-              obj.rosterVersion = reader.uint64Number()
-              break
-            }
-            default: {
-              reader.skipType(tag & 7)
-              break
-            }
-          }
-        }
-
-        return obj
-      }, function * (reader, length, prefix, opts = {}) {
-        const obj = {
-          addrs: 0
-        }
-
-        const end = length == null ? reader.len : reader.pos + length
-
-        while (reader.pos < end) {
-          const tag = reader.uint32()
-
-          switch (tag >>> 3) {
-            case 1: {
-              yield {
-                field: `${prefix}.peerId`,
-                value: reader.string()
-              }
-              break
-            }
-            case 2: {
-              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
-                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
-              }
-
-              yield {
-                field: `${prefix}.addrs[]`,
-                index: obj.addrs,
-                value: reader.bytes()
-              }
-
-              obj.addrs++
-
-              break
-            }
-            case 3: {
-              yield {
-                field: `${prefix}.load`,
-                value: reader.uint32()
-              }
-              break
-            }
-            case 4: {
-              yield {
-                field: `${prefix}.eventLoopDelayUs`,
-                value: reader.uint32()
-              }
-              break
-            }
-            case 5: {
-              yield {
-                field: `${prefix}.memory`,
-                value: reader.uint64Number()
-              }
-              break
-            }
-            case 6: {
-              yield {
-                field: `${prefix}.term`,
-                value: reader.uint64Number()
-              }
-              break
-            }
-            case 7: {
-              yield {
-                field: `${prefix}.leader`,
-                value: reader.string()
-              }
-              break
-            }
-            case 8: {
-              yield {
-                field: `${prefix}.leaving`,
-                value: reader.bool()
-              }
-              break
-            }
-            case 9: {
-              yield {
-                field: `${prefix}.rosterTerm`,
-                value: reader.uint64Number()
-              }
-              break
-            }
-            case 10: {
-              yield {
-                field: `${prefix}.rosterVersion`,
-                value: reader.uint64Number()
-              }
-              break
-            }
-            default: {
-              reader.skipType(tag & 7)
-              break
-            }
-          }
-        }
-      })
-    }
-
-    return _codec
-  }
-
-  export interface HeartbeatPeerIdFieldEvent {
-    field: '$.peerId'
-    value: string
-  }
-
-  export interface HeartbeatAddrsFieldEvent {
-    field: '$.addrs[]'
-    index: number
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface HeartbeatLoadFieldEvent {
-    field: '$.load'
-    value: number
-  }
-
-  export interface HeartbeatEventLoopDelayUsFieldEvent {
-    field: '$.eventLoopDelayUs'
-    value: number
-  }
-
-  export interface HeartbeatMemoryFieldEvent {
-    field: '$.memory'
-    value: number
-  }
-
-  export interface HeartbeatTermFieldEvent {
-    field: '$.term'
-    value: number
-  }
-
-  export interface HeartbeatLeaderFieldEvent {
-    field: '$.leader'
-    value: string
-  }
-
-  export interface HeartbeatLeavingFieldEvent {
-    field: '$.leaving'
-    value: boolean
-  }
-
-  export interface HeartbeatRosterTermFieldEvent {
-    field: '$.rosterTerm'
-    value: number
-  }
-
-  export interface HeartbeatRosterVersionFieldEvent {
-    field: '$.rosterVersion'
-    value: number
-  }
-
-  export function encode (obj: Partial<Heartbeat>): Uint8Array<ArrayBuffer> {
-    return encodeMessage(obj, Heartbeat.codec())
-  }
-
-  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Heartbeat {
-    return decodeMessage(buf, Heartbeat.codec(), opts)
-  }
-
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Heartbeat>): Generator<HeartbeatPeerIdFieldEvent | HeartbeatAddrsFieldEvent | HeartbeatLoadFieldEvent | HeartbeatEventLoopDelayUsFieldEvent | HeartbeatMemoryFieldEvent | HeartbeatTermFieldEvent | HeartbeatLeaderFieldEvent | HeartbeatLeavingFieldEvent | HeartbeatRosterTermFieldEvent | HeartbeatRosterVersionFieldEvent> {
-    return streamMessage(buf, Heartbeat.codec(), opts)
-  }
-}
-
 export interface VoteRequest {
   term: number
   candidate: string
@@ -2443,6 +2128,9 @@ export namespace SignedGrant {
 
 export interface LeaseRequest {
   term: number
+  load: number
+  eventLoopDelayUs: number
+  memory: number
 }
 
 export namespace LeaseRequest {
@@ -2460,12 +2148,30 @@ export namespace LeaseRequest {
           w.uint64Number(obj.term)
         }
 
+        if ((obj.load != null && obj.load !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.load)
+        }
+
+        if ((obj.eventLoopDelayUs != null && obj.eventLoopDelayUs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.eventLoopDelayUs)
+        }
+
+        if ((obj.memory != null && obj.memory !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.memory)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          term: 0
+          term: 0,
+          load: 0,
+          eventLoopDelayUs: 0,
+          memory: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2476,6 +2182,18 @@ export namespace LeaseRequest {
           switch (tag >>> 3) {
             case 1: {
               obj.term = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.load = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.eventLoopDelayUs = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.memory = reader.uint64Number()
               break
             }
             default: {
@@ -2500,6 +2218,27 @@ export namespace LeaseRequest {
               }
               break
             }
+            case 2: {
+              yield {
+                field: `${prefix}.load`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.eventLoopDelayUs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.memory`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2517,6 +2256,21 @@ export namespace LeaseRequest {
     value: number
   }
 
+  export interface LeaseRequestLoadFieldEvent {
+    field: '$.load'
+    value: number
+  }
+
+  export interface LeaseRequestEventLoopDelayUsFieldEvent {
+    field: '$.eventLoopDelayUs'
+    value: number
+  }
+
+  export interface LeaseRequestMemoryFieldEvent {
+    field: '$.memory'
+    value: number
+  }
+
   export function encode (obj: Partial<LeaseRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, LeaseRequest.codec())
   }
@@ -2525,7 +2279,7 @@ export namespace LeaseRequest {
     return decodeMessage(buf, LeaseRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LeaseRequest>): Generator<LeaseRequestTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LeaseRequest>): Generator<LeaseRequestTermFieldEvent | LeaseRequestLoadFieldEvent | LeaseRequestEventLoopDelayUsFieldEvent | LeaseRequestMemoryFieldEvent> {
     return streamMessage(buf, LeaseRequest.codec(), opts)
   }
 }

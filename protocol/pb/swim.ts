@@ -493,6 +493,8 @@ export interface SwimNodeRecord {
   term: number
   leader: string
   rosterVersion: number
+  memory: number
+  rosterTerm: number
 }
 
 export namespace SwimNodeRecord {
@@ -537,6 +539,16 @@ export namespace SwimNodeRecord {
           w.uint64Number(obj.rosterVersion)
         }
 
+        if ((obj.memory != null && obj.memory !== 0)) {
+          w.uint32(56)
+          w.uint64Number(obj.memory)
+        }
+
+        if ((obj.rosterTerm != null && obj.rosterTerm !== 0)) {
+          w.uint32(64)
+          w.uint64Number(obj.rosterTerm)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -547,7 +559,9 @@ export namespace SwimNodeRecord {
           eventLoopDelayUs: 0,
           term: 0,
           leader: '',
-          rosterVersion: 0
+          rosterVersion: 0,
+          memory: 0,
+          rosterTerm: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -582,6 +596,14 @@ export namespace SwimNodeRecord {
             }
             case 6: {
               obj.rosterVersion = reader.uint64Number()
+              break
+            }
+            case 7: {
+              obj.memory = reader.uint64Number()
+              break
+            }
+            case 8: {
+              obj.rosterTerm = reader.uint64Number()
               break
             }
             default: {
@@ -653,6 +675,20 @@ export namespace SwimNodeRecord {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.memory`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.rosterTerm`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -696,6 +732,16 @@ export namespace SwimNodeRecord {
     value: number
   }
 
+  export interface SwimNodeRecordMemoryFieldEvent {
+    field: '$.memory'
+    value: number
+  }
+
+  export interface SwimNodeRecordRosterTermFieldEvent {
+    field: '$.rosterTerm'
+    value: number
+  }
+
   export function encode (obj: Partial<SwimNodeRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SwimNodeRecord.codec())
   }
@@ -704,7 +750,7 @@ export namespace SwimNodeRecord {
     return decodeMessage(buf, SwimNodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SwimNodeRecord>): Generator<SwimNodeRecordAddrsFieldEvent | SwimNodeRecordLoadFieldEvent | SwimNodeRecordEventLoopDelayUsFieldEvent | SwimNodeRecordTermFieldEvent | SwimNodeRecordLeaderFieldEvent | SwimNodeRecordRosterVersionFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SwimNodeRecord>): Generator<SwimNodeRecordAddrsFieldEvent | SwimNodeRecordLoadFieldEvent | SwimNodeRecordEventLoopDelayUsFieldEvent | SwimNodeRecordTermFieldEvent | SwimNodeRecordLeaderFieldEvent | SwimNodeRecordRosterVersionFieldEvent | SwimNodeRecordMemoryFieldEvent | SwimNodeRecordRosterTermFieldEvent> {
     return streamMessage(buf, SwimNodeRecord.codec(), opts)
   }
 }

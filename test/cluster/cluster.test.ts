@@ -3,9 +3,9 @@ import { PraasError } from '../../protocol/errors.js'
 import { mesh, meshNode, stopAll, until } from './mesh.js'
 import type { MeshNode } from './mesh.js'
 
-/** Stops a node without its goodbye heartbeat, as if its process had been killed. */
+/** Stops a node without saying that it leaves (SWIM's leave), as if its process had been killed. */
 async function crash (node: MeshNode): Promise<void> {
-  node.services.membership.beforeStop = async () => {}
+  node.services.swim.beforeStop = async () => {}
   await node.stop()
 }
 
@@ -25,7 +25,8 @@ describe('cluster', function () {
     const claims = new Map<number, Set<string>>()
 
     before(async () => {
-      nodes = await mesh(5)
+      // figures in the records every 500 ms (30 s in a node), so that every node sees the loads soon
+      nodes = await mesh(5, { membership: { figuresIntervalMs: 500 } })
       live = [...nodes]
       for (const node of nodes) {
         node.services.election.addEventListener('leader:change', ({ detail }) => {
@@ -41,16 +42,21 @@ describe('cluster', function () {
       await stopAll(nodes)
     })
 
-    it('sees every node in every membership, with the load it reports', async () => {
+    it('sees every node in every membership, with the load it reports: the leader with each lease renewal, the others through SWIM records', async () => {
       nodes.forEach((node, i) => { node.services.membership.setLoad(() => 100 + i) })
       await until(() => nodes.every(n => n.services.membership.members().length === 4), 'full membership')
-      await until(() => nodes.every(n => n.services.membership.members().every(m => m.load >= 100)), 'loads in heartbeats', 5_000)
+      await until(() => agreedLeader(nodes) != null, 'one agreed leader', 10_000)
+      const leader = nodes.find(n => n.services.election.isLeader())!
+      await until(() => leader.services.membership.members().every(m => m.load >= 100), 'loads with the lease renewals', 5_000)
+      await until(() => nodes.every(n => n.services.membership.members().every(m => m.load >= 100)), 'loads in the records', 10_000)
       for (const [i, node] of nodes.entries()) {
         for (const other of nodes.filter(n => n !== node)) {
           const member = node.services.membership.get(other.peerId.toString())
           assert.ok(member != null)
           assert.equal(member.load, 100 + nodes.indexOf(other), `node ${i} sees the load of ${nodes.indexOf(other)}`)
+          assert.equal(member.status, 'alive')
           assert.ok(member.addrs.length > 0 && member.memory > 0)
+          assert.ok(member.addrs.every(a => a.toString().endsWith(`/p2p/${other.peerId.toString()}`)))
         }
       }
     })
@@ -85,7 +91,7 @@ describe('cluster', function () {
       const hosted = new Map(nodes.map(n => [n.peerId.toString(), 0]))
       nodes.forEach(node => { node.services.membership.setLoad(() => hosted.get(node.peerId.toString())!) })
       const leader = nodes.find(n => n.services.election.isLeader())!
-      await until(() => leader.services.membership.members().every(m => m.load === 0), 'heartbeats with the new loads', 5_000)
+      await until(() => leader.services.membership.members().every(m => m.load === 0), 'lease renewals with the new loads', 5_000)
       for (let i = 0; i < 200; i++) {
         const placement = await leader.services.allocator.allocate({ pid: `spread-${i}` })
         hosted.set(placement.node, hosted.get(placement.node)! + 1)

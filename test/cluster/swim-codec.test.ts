@@ -79,7 +79,7 @@ describe('swim codec', () => {
   })
 
   it('checks node records', () => {
-    const record = { addrs: [new Uint8Array([4, 127, 0, 0, 1])], load: 3, eventLoopDelayUs: 10, term: 2, leader: 'x', rosterVersion: 5 }
+    const record = { addrs: [new Uint8Array([4, 127, 0, 0, 1])], load: 3, eventLoopDelayUs: 10, term: 2, leader: 'x', rosterVersion: 5, memory: 123456789, rosterTerm: 7 }
     assert.deepEqual(decodeNodeRecord(encodeNodeRecord(record)), record)
     assert.throws(() => decodeNodeRecord(encodeNodeRecord({ addrs: Array.from({ length: 17 }, () => new Uint8Array(1)) })), PraasError)
     assert.throws(() => decodeNodeRecord(encodeNodeRecord({ addrs: [new Uint8Array(257)] })), PraasError)

@@ -1,20 +1,20 @@
 import { noise } from '@chainsafe/libp2p-noise'
-import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { encode as varintEncode } from 'uint8-varint'
+import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { presentToken } from '../../protocol/auth.js'
 import { AUTH_PROTOCOL, CTL_PROTOCOL, InvokeChannel, praasYamux } from '../../protocol/index.js'
-import type { GossipSub } from '@libp2p/gossipsub'
 import type { Libp2p, Stream } from '@libp2p/interface'
 
-export type HostilePeer = Libp2p<{ identify: unknown, pubsub: GossipSub }>
+export type HostilePeer = Libp2p<{ identify: unknown }>
 
 /**
  * A raw libp2p peer with a fresh identity, written against the wire rather than through the SDK:
- * it runs gossipsub (to publish forged heartbeats) and can register handlers for every praas
- * protocol, to pass for a node. What it receives on them is recorded.
+ * it can register handlers for every praas protocol, to pass for a node, and write raw frames
+ * (forged SWIM messages, votes...). What it receives on them is recorded.
  */
 export async function hostilePeer (protocols: string[] = []): Promise<{ peer: HostilePeer, received: Map<string, number> }> {
   const peer = await createLibp2p({
@@ -23,8 +23,7 @@ export async function hostilePeer (protocols: string[] = []): Promise<{ peer: Ho
     connectionEncrypters: [noise()],
     streamMuxers: [praasYamux()],
     services: {
-      identify: identify(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, scoreParams: { IPColocationFactorWeight: 0 } })
+      identify: identify()
     }
   }) as HostilePeer
   const received = new Map<string, number>()
@@ -41,6 +40,11 @@ export async function hostilePeer (protocols: string[] = []): Promise<{ peer: Ho
 export async function rawChannel (peer: Libp2p, addr: string, protocol: string = CTL_PROTOCOL, token?: string): Promise<InvokeChannel> {
   if (token != null) await presentToken(await peer.dialProtocol(multiaddr(addr), AUTH_PROTOCOL), token, { signal: AbortSignal.timeout(5_000) })
   return new InvokeChannel(await peer.dialProtocol(multiaddr(addr), protocol, { signal: AbortSignal.timeout(5_000) }))
+}
+
+/** One varint-length-prefixed message, as /praas/swim/1.0.0 and the DHT frame theirs. */
+export function encodeFrame (message: Uint8Array): Uint8Array {
+  return uint8ArrayConcat([varintEncode(message.byteLength), message])
 }
 
 /** The error code a promise rejects with ('OK' if it resolves). */

@@ -7,12 +7,13 @@ import { promisify } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Client } from '../../sdk/index.js'
 import { ALLOC_PROTOCOL, ELECT_PROTOCOL, JOIN_PROTOCOL, ROSTER_PROTOCOL } from '../../node/cluster/constants.js'
-import { HEARTBEAT_TOPIC } from '../../node/cluster/index.js'
+import { SWIM_PROTOCOL, SwimMessage, SwimStatus, encodeNodeRecord } from '../../node/cluster/swim/index.js'
+import { encodeFrame as lengthPrefixed } from '../helpers/hostile.js'
 import { DHT_PROTOCOL } from '../../protocol/dht.js'
 import {
   CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, decodeCtlResponse, encodeCtlRequest, errorFromWire
 } from '../../protocol/index.js'
-import { Heartbeat, VoteRequest, VoteResponse, JoinRequest, RosterAnswer } from '../../protocol/pb/cluster.js'
+import { VoteRequest, VoteResponse, JoinRequest, RosterAnswer } from '../../protocol/pb/cluster.js'
 import { StateRequest } from '../../protocol/pb/state.js'
 import { attenuateToken, tokenId } from '../../protocol/token.js'
 import { rpc } from '../../node/cluster/rpc.js'
@@ -25,7 +26,7 @@ const run = promisify(execFile)
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 
 /** Every praas protocol a raw peer might claim to serve, to pass for a node. */
-const ALL_PROTOCOLS = [CTL_PROTOCOL, INVOKE_PROTOCOL, CHANNEL_PROTOCOL, STATE_PROTOCOL, STATE_CHUNKS_PROTOCOL, ELECT_PROTOCOL, ALLOC_PROTOCOL, ROSTER_PROTOCOL, DHT_PROTOCOL]
+const ALL_PROTOCOLS = [CTL_PROTOCOL, INVOKE_PROTOCOL, CHANNEL_PROTOCOL, STATE_PROTOCOL, STATE_CHUNKS_PROTOCOL, ELECT_PROTOCOL, ALLOC_PROTOCOL, ROSTER_PROTOCOL, DHT_PROTOCOL, SWIM_PROTOCOL]
 
 describe('trust: a cluster that obeys only its members and the clients it authorized', function () {
   this.timeout(120_000)
@@ -146,14 +147,22 @@ describe('trust: a cluster that obeys only its members and the clients it author
           assert.equal(code, 'UNAUTHORIZED', `${CtlRequest.Op[request.op]} ${JSON.stringify({ ...request, source: undefined })}`)
         }
       }
-      // forged heartbeats naming itself leader of a huge term
-      peer.services.pubsub.subscribe(HEARTBEAT_TOPIC)
-      for (let i = 0; i < 10; i++) {
-        for (const term of [1_000_000, 2 ** 32, 2 ** 52]) {
-          const beat = Heartbeat.encode({ peerId: peer.peerId.toString(), addrs: [], load: 0, eventLoopDelayUs: 0, memory: 0, term, leader: peer.peerId.toString(), leaving: false, rosterTerm: 2 ** 40, rosterVersion: 2 ** 40 })
-          await peer.services.pubsub.publish(HEARTBEAT_TOPIC, beat).catch(() => {})
+      // forged SWIM messages: a record naming itself leader of a huge term and a config of a huge
+      // version, and every node declared dead at a huge incarnation
+      const forged = SwimMessage.encode({
+        kind: SwimMessage.Kind.GOSSIP,
+        updates: [
+          { member: peer.peerId.toString(), incarnation: 1, status: SwimStatus.ALIVE, from: '', recordVersion: 2 ** 40, record: encodeNodeRecord({ term: 2 ** 52, leader: peer.peerId.toString(), rosterTerm: 2 ** 40, rosterVersion: 2 ** 40 }) },
+          ...nodes.map(n => ({ member: n.peerId, incarnation: 2 ** 52, status: SwimStatus.DEAD, from: peer.peerId.toString(), recordVersion: 0, record: new Uint8Array(0) }))
+        ]
+      })
+      for (const node of nodes) {
+        const stream = await peer.dialProtocol(multiaddr(node.addrs[0]), SWIM_PROTOCOL, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined)
+        if (stream == null) continue
+        for (let i = 0; i < 10; i++) {
+          try { stream.send(lengthPrefixed(forged)) } catch { break }
+          await new Promise(resolve => setTimeout(resolve, 100))
         }
-        await new Promise(resolve => setTimeout(resolve, 200))
       }
       // a new deploy by the owner reaches the nodes, never the peer that serves the control protocol
       await admin.deploy('counter2', await readFile(join(EXAMPLES, 'counter', 'index.js')))
@@ -162,7 +171,7 @@ describe('trust: a cluster that obeys only its members and the clients it author
       await peer.stop()
     }
     assert.equal(received.get(CTL_PROTOCOL), undefined, 'no node sent the stranger a control request (a deploy, a list fan-out)')
-    for (const protocol of [STATE_PROTOCOL, ALLOC_PROTOCOL, ROSTER_PROTOCOL, ELECT_PROTOCOL, DHT_PROTOCOL]) assert.equal(received.get(protocol), undefined, `no node spoke ${protocol} to it`)
+    for (const protocol of [STATE_PROTOCOL, ALLOC_PROTOCOL, ROSTER_PROTOCOL, ELECT_PROTOCOL, DHT_PROTOCOL, SWIM_PROTOCOL]) assert.equal(received.get(protocol), undefined, `no node spoke ${protocol} to it`)
     const after = await snapshot()
     assert.deepEqual({ ...after, processes: undefined }, { ...before, processes: undefined }, 'same leader, term, count and nodes')
     assert.ok((await admin.list()).some(p => p.pid === pid))

@@ -23,6 +23,6 @@ export function decodeNodeRecord (data: Uint8Array): SwimNodeRecord {
   }
   if (record.addrs.some(a => a.byteLength > MAX_ADDR_BYTES)) throw new PraasError('BAD_REQUEST', `address longer than ${MAX_ADDR_BYTES} bytes`)
   if (record.leader.length > MAX_ID_LENGTH) throw new PraasError('BAD_REQUEST', 'leader id too long')
-  if (!Number.isSafeInteger(record.term) || !Number.isSafeInteger(record.rosterVersion)) throw new PraasError('BAD_REQUEST', 'term or roster version is not a safe integer')
+  if (![record.term, record.rosterTerm, record.rosterVersion, record.memory].every(Number.isSafeInteger)) throw new PraasError('BAD_REQUEST', 'term, roster version or memory is not a safe integer')
   return record
 }

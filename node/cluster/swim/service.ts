@@ -74,12 +74,12 @@ export class SwimService implements Startable {
   afterStart (): void {
     this.swim.start()
     this.publish()
-    this.components.events?.addEventListener('self:peer:update', this.publish)
+    this.components.events?.addEventListener('self:peer:update', this.onSelfUpdate)
   }
 
   /** Says that this node leaves while the transport still runs. */
   async beforeStop (): Promise<void> {
-    this.components.events?.removeEventListener('self:peer:update', this.publish)
+    this.components.events?.removeEventListener('self:peer:update', this.onSelfUpdate)
     if (this.swim.isStarted()) this.swim.leave()
   }
 
@@ -106,16 +106,20 @@ export class SwimService implements Startable {
     return this.records.get(peerId)
   }
 
-  /** Changes fields of this node's record (keep changes rare: each reaches every node). */
-  setRecord (fields: NodeRecordFields): void {
+  /** Changes fields of this node's record (keep changes rare: each reaches every node; `urgent`: see Swim.setRecord). */
+  setRecord (fields: NodeRecordFields, options: { urgent?: boolean } = {}): void {
     this.fields = { ...this.fields, ...fields }
-    this.publish()
+    this.publish(options)
   }
 
-  private readonly publish = (): void => {
+  private readonly publish = (options: { urgent?: boolean } = {}): void => {
     if (!this.swim.isStarted()) return
     const addrs = this.components.addressManager.getAddresses().slice(0, MAX_RECORD_ADDRS).map(a => a.decapsulateCode(421).bytes)
-    this.swim.setRecord(encodeNodeRecord({ ...this.fields, addrs }))
+    this.swim.setRecord(encodeNodeRecord({ ...this.fields, addrs }), { urgent: options.urgent === true })
+  }
+
+  private readonly onSelfUpdate = (): void => {
+    this.publish()
   }
 
   private readonly onRecord = (evt: CustomEvent<RecordChange>): void => {

@@ -153,13 +153,18 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
   /**
    * Sets the record this node disseminates about itself (its addresses, load, term...). Every
    * change reaches every node, so keep changes rare: they go out at most once per
-   * recordIntervalMs, the newest of the changes made meanwhile.
+   * recordIntervalMs, the newest of the changes made meanwhile. An `urgent` change (a new leader
+   * saying so) goes out at once, and the interval starts again from it.
    */
-  setRecord (record: Uint8Array): void {
+  setRecord (record: Uint8Array, options: { urgent?: boolean } = {}): void {
     if (record.byteLength > this.config.maxRecordBytes) {
       throw new PraasError('TOO_LARGE', `record of ${record.byteLength} bytes exceeds ${this.config.maxRecordBytes}`)
     }
     this.pendingRecord = record.slice()
+    if (options.urgent === true && this.started) {
+      this.recordTimer?.cancel()
+      this.recordTimer = undefined
+    }
     if (this.recordTimer == null) this.publishRecord()
   }
 
