@@ -75,7 +75,7 @@ export function clusterServices (options: ClusterOptions): {
       roster: (components: any) => (roster = new Roster(components, { ...options.roster, memberProtocols: [...MEMBER_PROTOCOLS, ...(options.roster.memberProtocols ?? [])] })),
       dht: kadDHT(praasDhtInit('server', (peerId) => roster?.isMember(peerId) === true)),
       // failure detection and the node records (membership.ts reads them): the roster is the member set
-      swim: swim({ ...options.swim, roster: () => roster?.memberIds ?? NO_MEMBERS }),
+      swim: swim({ ...options.swim, roster: () => roster?.memberIds ?? NO_MEMBERS, addrsOf: (id) => roster?.addrsOf(id) ?? [] }),
       directory: (components: DirectoryComponents) => new Directory(components, options.directory),
       membership: (components: any) => new Membership({
         peerId: components.peerId,

@@ -22,6 +22,11 @@ export interface SwimServiceComponents extends SwimTransportComponents {
 export interface SwimServiceInit extends SwimInit {
   /** The cluster's member set (peer id strings); the same Set object while it is unchanged. */
   roster: Roster
+  /**
+   * Where a member said it listens when it joined (the cluster config): put in the peer store
+   * when the member set changes, so that this node can reach any member before its record arrives.
+   */
+  addrsOf?(peerId: string): Multiaddr[]
   transport?: SwimTransportInit
 }
 
@@ -45,13 +50,21 @@ export class SwimService implements Startable {
   constructor (private readonly components: SwimServiceComponents, init: SwimServiceInit) {
     this.log = components.logger.forComponent('praas:swim')
     this.transport = new Libp2pDatagrams(components, init.transport)
-    const { roster, transport: _, ...config } = init
+    const { roster, addrsOf, transport: _, ...config } = init
+    let seen: ReadonlySet<string> | undefined
     this.swim = new Swim({
       self: components.peerId.toString(),
       transport: this.transport,
       clock: systemClock,
       random: systemRandom,
-      roster,
+      roster: () => {
+        const members = roster()
+        if (members !== seen && addrsOf != null) {
+          seen = members
+          this.learn(members, addrsOf)
+        }
+        return members
+      },
       // the peers this node is connected to (the bootstrap node, first of all)
       seeds: () => components.connectionManager.getConnections().map(c => c.remotePeer.toString()),
       logger: components.logger
@@ -120,6 +133,23 @@ export class SwimService implements Startable {
 
   private readonly onSelfUpdate = (): void => {
     this.publish()
+  }
+
+  /** Members whose join addresses went into the peer store (at most the roster's size). */
+  private readonly learnt = new Set<string>()
+
+  private learn (members: ReadonlySet<string>, addrsOf: (peerId: string) => Multiaddr[]): void {
+    const self = this.components.peerId.toString()
+    for (const id of members) {
+      if (id === self || this.learnt.has(id) || this.records.has(id)) continue
+      this.learnt.add(id)
+      const addrs = addrsOf(id)
+      if (addrs.length === 0) continue
+      try {
+        void this.components.peerStore.merge(peerIdFromString(id), { multiaddrs: addrs.map(a => a.decapsulateCode(421)) }).catch(() => {})
+      } catch {}
+    }
+    for (const id of this.learnt) if (!members.has(id)) this.learnt.delete(id)
   }
 
   private readonly onRecord = (evt: CustomEvent<RecordChange>): void => {
