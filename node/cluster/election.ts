@@ -63,7 +63,10 @@ export interface LeaderElectionEvents {
 
 type Role = 'follower' | 'candidate' | 'leader'
 
+/** While it waits to stand, a node looks this often; a follower of a reachable leader does not look at all. */
 const TICK_MS = 50
+/** How often a leader checks that it still holds a majority alive. */
+const QUORUM_CHECK_MS = 500
 
 /**
  * Leader election with terms, Raft's vote without Raft's log: a node votes at most once per
@@ -105,6 +108,8 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
   private startedAt = 0
   private jitter = 0
   private ticker?: Timer
+  /** No timer runs: this node follows a leader SWIM holds alive, and only membership events wake it. */
+  private idle = false
   private controller?: AbortController
   private quorumSince = 0
 
@@ -180,11 +185,12 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     this.components.membership.addEventListener('member:leave', this.onLeave)
     // claims heard before this started (a leader's record arrives with SWIM's first state)
     for (const member of this.components.membership.members()) this.observe(member)
-    this.scheduleTick()
+    this.wake()
   }
 
   async stop (): Promise<void> {
     this.ticker?.cancel()
+    this.ticker = undefined
     this.controller?.abort()
     this.controller = undefined
     this.components.membership.removeEventListener('update', this.onUpdate)
@@ -228,12 +234,36 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
     return this.currentLeader
   }
 
-  private scheduleTick (): void {
-    this.ticker = this.clock.setTimer(TICK_MS, () => {
+  /**
+   * Arms the next tick, if one is needed: a leader checks its quorum now and then, a node without
+   * a reachable leader looks often, and a follower of a leader SWIM holds alive waits for a
+   * membership event (an idle node wakes for nothing of the election's).
+   */
+  private wake (): void {
+    if (this.controller == null || this.ticker != null) return
+    let delay: number | undefined = TICK_MS
+    if (this.role === 'leader') {
+      delay = QUORUM_CHECK_MS
+    } else if (this.role === 'follower' && this.currentLeader != null && this.isMember() &&
+      this.clock.now() - this.startedAt >= this.graceMs && this.components.membership.status(this.currentLeader) === 'alive') {
+      delay = undefined
+    }
+    this.idle = delay == null
+    if (delay == null) return
+    this.ticker = this.clock.setTimer(delay, () => {
+      this.ticker = undefined
       if (this.controller == null) return
       this.tick()
-      this.scheduleTick()
+      this.wake()
     })
+  }
+
+  /** A membership event: an idle follower last knew its leader alive just now. */
+  private stir (): void {
+    if (this.idle) {
+      this.idle = false
+      this.lastContact = this.clock.now()
+    }
   }
 
   private setLeader (leader: string | undefined, term: number): void {
@@ -244,6 +274,8 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
       this.log('term %d, leader %s', term, leader ?? '(none)')
       this.safeDispatchEvent('leader:change', { detail: { leader, term } })
     }
+    this.stir()
+    this.wake()
   }
 
   /** Adopts a higher term as a follower (no vote cast in it yet). */
@@ -256,7 +288,9 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
   }
 
   private readonly onUpdate = (evt: CustomEvent<Member>): void => {
+    this.stir()
     this.observe(evt.detail)
+    this.wake()
   }
 
   /** What a member's record says about leadership: a claim to lead a term, or no claim. */
@@ -285,8 +319,9 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
   }
 
   private readonly onLeave = (evt: CustomEvent<Member & { left: boolean }>): void => {
-    if (evt.detail.peerId !== this.currentLeader || this.role === 'leader') return
-    this.loseLeader()
+    this.stir()
+    if (evt.detail.peerId === this.currentLeader && this.role !== 'leader') this.loseLeader()
+    this.wake()
   }
 
   /** The leader left, died or stepped down: stand now, but still one after another by rank. */
@@ -303,6 +338,14 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
   }
 
   private async onVoteRequest (request: VoteRequest, candidate: string): Promise<Partial<VoteResponse>> {
+    try {
+      return await this.answerVote(request, candidate)
+    } finally {
+      this.wake()
+    }
+  }
+
+  private async answerVote (request: VoteRequest, candidate: string): Promise<Partial<VoteResponse>> {
     const deny = { term: this.currentTerm, granted: false }
     if (this.clock.now() - this.startedAt < this.graceMs) return deny
     const config = this.components.roster.config

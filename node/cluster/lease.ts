@@ -11,6 +11,9 @@ import type { Membership } from './membership.js'
 import type { Roster } from './roster.js'
 import type { Logger, Startable } from '@libp2p/interface'
 
+/** A renewal the leader refused (it has not heard a majority in its term yet) is tried again this soon. */
+const RETRY_REFUSED_MS = 200
+
 export interface LeasesComponents extends ClusterComponents {
   roster: Roster
   membership: Membership
@@ -180,20 +183,25 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     clearTimeout(this.timer)
     if (!this.started || this.relinquished) return
     this.timer = setTimeout(() => {
-      void this.renew().finally(() => { this.schedule(this.renewMs) })
+      void this.renew().then((next) => { this.schedule(next) }, () => { this.schedule(this.renewMs) })
     }, delayMs)
   }
 
-  /** Renews this node's lease: with itself if it leads (what a majority confirmed), else with the leader. */
-  private async renew (): Promise<void> {
+  /**
+   * Renews this node's lease: with itself if it leads (what a majority confirmed), else with the
+   * leader. Resolves with when to renew next: a leader just elected refuses until a majority has
+   * renewed with it, so a refusal is retried soon, not a second later (leases from the old leader
+   * run out meanwhile).
+   */
+  private async renew (): Promise<number> {
     const { election, roster } = this.components
-    if (!roster.isMember(this.self)) return
+    if (!roster.isMember(this.self)) return this.renewMs
     if (election.isLeader()) {
       this.extend(this.ownUntil())
-      return
+      return this.renewMs
     }
     const leader = election.leader
-    if (leader == null) return
+    if (leader == null) return this.renewMs
     const asked = this.now()
     try {
       const signal = AbortSignal.timeout(this.renewMs)
@@ -207,10 +215,12 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
         memory: Math.round(me.memory)
       }
       const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode(request), timeoutMs: 0 }, { signal, timeoutMs: this.renewMs }))
+      this.failures = 0
       if (answer.granted && answer.term === election.term && election.leader === leader) {
         this.extend(asked + Math.min(this.leaseMs, answer.validForMs) - this.marginMs)
+        return this.renewMs
       }
-      this.failures = 0
+      return answer.term === election.term && election.leader === leader ? RETRY_REFUSED_MS : this.renewMs
     } catch (err) {
       this.log.trace('renewing with %s failed: %s', leader, (err as Error).message)
       // A connection across a cut that healed can stay open and silent for a long while (TCP
@@ -223,6 +233,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
           connection.abort(new PraasError('UNAVAILABLE', 'lease renewals over this connection time out'))
         }
       }
+      return this.renewMs
     }
   }
 

@@ -1,6 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { MEMBER_FIGURES_INTERVAL_MS, REPORT_FRESH_MS, SAMPLE_INTERVAL_MS } from './constants.js'
 import { newer } from './roster.js'
 import { systemClock } from './swim/clock.js'
@@ -20,7 +19,7 @@ export interface Member {
   addrs: Multiaddr[]
   /** Active processes. */
   load: number
-  /** Mean event-loop delay over a second, in ms. */
+  /** Event-loop delay, in ms: how late a timer of the node's fired, sampled every second. */
   eventLoopDelayMs: number
   /** Resident set size in bytes. */
   memory: number
@@ -47,7 +46,10 @@ export interface MembershipInit {
   figuresIntervalMs?: number
   /** The node's active processes; settable later with `setLoad`. Default 0. */
   load?(): number
-  /** This node's event-loop delay (ms, mean since the last call) and memory. Default: measured (perf_hooks, the RSS). */
+  /**
+   * This node's event-loop delay (ms) and memory. Default: how late the sample's own timer fired
+   * (a monitor of its own would wake an idle node tens of times a second), and the RSS.
+   */
   sample?(): { eventLoopDelayMs: number, memory: number }
 }
 
@@ -112,7 +114,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
   private readonly figuresIntervalMs: number
   private load: () => number
   private sample?: () => { eventLoopDelayMs: number, memory: number }
-  private stopSampling?: () => void
+  /** How late the last sample's timer fired: the event-loop delay, measured without a timer of its own. */
+  private lateMs = 0
   private figures: Figures = { load: 0, eventLoopDelayMs: 0, memory: 0 }
   /** The figures in this node's record, and when they were put there. */
   private recorded?: Figures & { at: number }
@@ -139,13 +142,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
 
   start (): void {
     this.started = true
-    if (this.init.sample != null) {
-      this.sample = this.init.sample
-    } else {
-      const measured = measureSelf()
-      this.sample = measured.sample
-      this.stopSampling = measured.stop
-    }
+    this.sample = this.init.sample ?? (() => ({ eventLoopDelayMs: this.lateMs, memory: process.memoryUsage.rss() }))
     const { swim, roster } = this.components
     swim.swim.addEventListener('member:status', this.onStatus)
     swim.swim.addEventListener('member:record', this.onRecord)
@@ -160,7 +157,6 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
   stop (): void {
     this.started = false
     this.timer?.cancel()
-    this.stopSampling?.()
     const { swim, roster } = this.components
     swim.swim.removeEventListener('member:status', this.onStatus)
     swim.swim.removeEventListener('member:record', this.onRecord)
@@ -238,7 +234,11 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
         memory: Math.round(memory)
       })
     }
-    this.timer = this.clock.setTimer(this.sampleIntervalMs, () => { this.tick() })
+    const due = this.clock.now() + this.sampleIntervalMs
+    this.timer = this.clock.setTimer(this.sampleIntervalMs, () => {
+      this.lateMs = Math.max(0, this.clock.now() - due)
+      this.tick()
+    })
   }
 
   private publishRoster (): void {
@@ -328,20 +328,5 @@ function addrsOf (id: string, record: SwimNodeRecord | undefined): Multiaddr[] {
 function moved (now: Figures, before: Figures): boolean {
   return now.load !== before.load ||
     Math.abs(now.memory - before.memory) > before.memory / 8 ||
-    Math.abs(now.eventLoopDelayMs - before.eventLoopDelayMs) > Math.max(1, before.eventLoopDelayMs / 2)
-}
-
-/** This process's event-loop delay (mean since the last call, ms) and resident set size. */
-function measureSelf (): { sample(): { eventLoopDelayMs: number, memory: number }, stop(): void } {
-  // 20 ms resolution: coarse enough that an idle node is not woken 100 times a second for it
-  const delay = monitorEventLoopDelay({ resolution: 20 })
-  delay.enable()
-  return {
-    sample: () => {
-      const mean = Number.isNaN(delay.mean) ? 0 : delay.mean / 1e6
-      delay.reset()
-      return { eventLoopDelayMs: mean, memory: process.memoryUsage.rss() }
-    },
-    stop: () => { delay.disable() }
-  }
+    Math.abs(now.eventLoopDelayMs - before.eventLoopDelayMs) > Math.max(5, before.eventLoopDelayMs / 2)
 }

@@ -109,6 +109,8 @@ export class Prober {
     if (probe == null || probe.acked || message.target !== probe.target) return
     if (from !== probe.target && !probe.helpers.has(from)) return
     probe.acked = true
+    // no indirect probes now: one timer less to wake for (the period's end still runs)
+    probe.timers[0]?.cancel()
   }
 
   onNack (from: string, message: SwimMessage): void {

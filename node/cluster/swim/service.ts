@@ -88,16 +88,20 @@ export class SwimService implements Startable {
     this.swim.start()
     this.publish()
     this.components.events?.addEventListener('self:peer:update', this.onSelfUpdate)
+    this.components.events?.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
   /** Says that this node leaves while the transport still runs. */
   async beforeStop (): Promise<void> {
     this.components.events?.removeEventListener('self:peer:update', this.onSelfUpdate)
+    this.components.events?.removeEventListener('peer:disconnect', this.onDisconnect)
     if (this.swim.isStarted()) this.swim.leave()
   }
 
   async stop (): Promise<void> {
     this.started = false
+    this.components.events?.removeEventListener('self:peer:update', this.onSelfUpdate)
+    this.components.events?.removeEventListener('peer:disconnect', this.onDisconnect)
     this.swim.stop()
     await this.transport.stop()
     this.records.clear()
@@ -133,6 +137,11 @@ export class SwimService implements Startable {
 
   private readonly onSelfUpdate = (): void => {
     this.publish()
+  }
+
+  /** The last connection to a peer closed (a crashed process's close at once): SWIM probes it now. */
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.swim.probeNow(evt.detail.toString())
   }
 
   /** Members whose join addresses went into the peer store (at most the roster's size). */

@@ -66,7 +66,10 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
       random: components.random,
       roster: components.roster,
       config: this.config,
-      broadcast: (update) => { this.broadcasts.enqueue(update) },
+      broadcast: (update) => {
+        this.broadcasts.enqueue(update)
+        this.armGossip()
+      },
       forget: (id) => { this.broadcasts.forget(id) },
       refuted: () => { this.awareness.apply(1) },
       emit: (type, detail) => { this.safeDispatchEvent(type, { detail } as any) }
@@ -99,8 +102,8 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
     const config = this.config
     const random = this.components.random
     this.table.announce()
+    this.armGossip()
     this.join()
-    this.every(config.gossipIntervalMs * random(), () => config.gossipIntervalMs, () => { this.gossip() })
     this.every(config.reconnectIntervalMs * random(), () => config.reconnectIntervalMs, () => { this.reconnect() })
     // a random phase, so that the cluster's full syncs do not come in waves
     this.every(this.pushPullPeriod() * random(), () => this.pushPullPeriod(), () => {
@@ -116,7 +119,11 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
     this.timers.clear()
     this.recordTimer?.cancel()
     this.recordTimer = undefined
+    this.gossipTimer?.cancel()
+    this.gossipTimer = undefined
+    this.gossipIdle = true
     this.prober.stop()
+    this.extraProbes.clear()
     this.table.stop()
     this.broadcasts.clear()
   }
@@ -167,6 +174,21 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
     }
     if (this.recordTimer == null) this.publishRecord()
   }
+
+  /**
+   * Probes a reachable member now, outside the round robin (at most one such probe per member at
+   * a time): the transport saw its connection close, which a crashed process causes at once, so
+   * the crash is suspected within a probe period instead of when its turn comes.
+   */
+  probeNow (id: string): void {
+    if (!this.started || id === this.self || this.table.status(id) !== 'alive' || this.extraProbes.has(id)) return
+    if (this.extraProbes.size >= this.config.maxRelays) return
+    this.extraProbes.add(id)
+    this.prober.probe(id, () => { this.extraProbes.delete(id) })
+  }
+
+  /** Members probed now by probeNow. */
+  private readonly extraProbes = new Set<string>()
 
   stats (): SwimStats {
     return { ...this.counters, queued: this.broadcasts.size }
@@ -223,7 +245,27 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
     this.prober.probe(target, () => { this.probeNext() })
   }
 
-  /** Queued updates to a few random reachable members (none sent while nothing is queued). */
+  /**
+   * Queued updates go to a few random reachable members every gossip interval, and nothing runs
+   * while none are queued (an idle node is not woken 5 times a second for nothing). The first
+   * round after a quiet spell comes at a random point of an interval, as on memberlist's ticker.
+   */
+  private armGossip (): void {
+    if (!this.started || this.gossipTimer != null || this.broadcasts.size === 0) return
+    const delay = this.gossipIdle ? this.config.gossipIntervalMs * this.components.random() : this.config.gossipIntervalMs
+    this.gossipTimer = this.clock.setTimer(delay, () => {
+      this.gossipTimer = undefined
+      if (!this.started) return
+      this.gossip()
+      this.gossipIdle = this.broadcasts.size === 0
+      this.armGossip()
+    })
+  }
+
+  private gossipTimer?: Timer
+  private gossipIdle = true
+
+  /** Queued updates to a few random reachable members. */
   private gossip (): void {
     if (this.broadcasts.size === 0) return
     for (const to of this.table.randomReachable(this.config.gossipNodes, new Set())) {
