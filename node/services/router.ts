@@ -38,17 +38,20 @@ function looksLikePeerId (value: string): boolean {
 }
 
 /**
- * Carries ctx.invoke and ctx.send from this node's processes to other nodes, straight to the
- * node that hosts the target, over one multiplexed stream per peer and protocol. Locations are
- * cached; a MOVED answer drops the entry and the call is retried after locating again.
+ * Carries ctx.invoke and ctx.send from this node's processes to the node that hosts the target,
+ * over one multiplexed stream per peer and protocol. Locations are cached; a MOVED answer drops
+ * the entry and the call is retried after locating again. Locating a process may bring it back
+ * on this very node (a swapped process restored where its replica is): the call then runs here.
  */
 export class Router {
+  private readonly selfId: string
   private readonly locations = new Map<string, Location>()
   private readonly resolving = new SingleFlight<Location>()
   private readonly invokeChannels: InvokeChannels
   private readonly channelChannels: InvokeChannels
 
   constructor (private readonly init: RouterInit) {
+    this.selfId = init.host.peerId.toString()
     const open = async (target: DialTarget, protocol: string, options: AbortOptions): Promise<any> => await init.host.dialProtocol(target, protocol, options)
     this.invokeChannels = new InvokeChannels(open, INVOKE_PROTOCOL)
     this.channelChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)
@@ -97,6 +100,8 @@ export class Router {
 
   async invoke (pid: string, fn: string, data: Uint8Array, options: AbortOptions): Promise<Uint8Array> {
     return await this.withLocation(pid, async (location) => {
+      // a node does not dial itself; the runtime answers MOVED if the process left meanwhile
+      if (location.node === this.selfId) return await this.init.runtime.invoke(pid, fn, data, { signal: options.signal })
       const channel = await this.channel(this.invokeChannels, location)
       return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { signal: options.signal, timeoutMs: REMOTE_TIMEOUT_MS })
     })
@@ -109,6 +114,10 @@ export class Router {
   async send (to: string, key: string, message: Message, options: AbortOptions): Promise<void> {
     try {
       await this.withLocation(to, async (location) => {
+        if (location.node === this.selfId) {
+          await this.init.runtime.deliver(to, key, message, options)
+          return
+        }
         const channel = await this.channel(this.channelChannels, location)
         await channel.call({ pid: to, fn: 'send', key, from: message.from, payload: message.data, timeoutMs: 0 }, { signal: options.signal, timeoutMs: REMOTE_TIMEOUT_MS })
       })
