@@ -1,7 +1,7 @@
 import { isPeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { CHANNEL_PROTOCOL, INVOKE_PROTOCOL, InvokeChannels, PraasError, SingleFlight, toPraasError } from '../../protocol/index.js'
+import { CHANNEL_PROTOCOL, INVOKE_PROTOCOL, InvokeChannels, PraasError, SingleFlight, toPraasError, wasUnsent } from '../../protocol/index.js'
 import type { Host } from '../host/host.js'
 import type { Peers } from './peers.js'
 import type { Message, Runtime } from '../runtime/index.js'
@@ -80,7 +80,13 @@ export class Router {
     return await channels.get(location.node, target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
   }
 
-  /** Runs `attempt` against the pid's node, locating it again after a MOVED or a dead stream. */
+  /**
+   * Runs `attempt` against the pid's node, locating it again and retrying (a bounded number of
+   * times) only when the call provably did not run: the node answered MOVED, or the call never
+   * left this node (no stream could be opened, or it closed before the request was handed to
+   * it). A call that was sent and lost its stream fails UNAVAILABLE: it may have run, and
+   * running it again could run it twice (the SDK's rule too, docs/api.md).
+   */
   private async withLocation<T> (pid: string, attempt: (location: Location) => Promise<T>): Promise<T> {
     let suspect: string | undefined
     for (let i = 1; ; i++) {
@@ -89,7 +95,7 @@ export class Router {
         return await attempt(location)
       } catch (err) {
         const error = toPraasError(err)
-        if (error.code !== 'MOVED' && error.code !== 'UNAVAILABLE') throw error
+        if (error.code !== 'MOVED' && !wasUnsent(error)) throw error
         this.locations.delete(pid)
         this.init.forget(pid)
         suspect = location.node
