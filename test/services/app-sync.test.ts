@@ -66,7 +66,8 @@ describe('app sync: a node gets the newest version of every app from its members
 
   afterEach(async function () {
     await apps.stop()
-    await rm(dir, { recursive: true, force: true })
+    // the owners' file may still be being written
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })
   })
 
   it('installs the newest version of each app any member holds, with its owner', async function () {
