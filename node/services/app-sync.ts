@@ -15,6 +15,7 @@ const FETCH_CONCURRENCY = 4
 const ANTI_ENTROPY_MS = 60_000
 /** A client's request for an app this node lacks makes it ask the members at most this often. */
 const ON_DEMAND_SYNC_MS = 2_000
+const MAX_SUPERSEDED = 1_024
 
 export interface AppSyncInit {
   apps: AppRegistry
@@ -135,8 +136,19 @@ export class AppSync {
       if (entry.serial != null && entry.serial > held.serial) return await this.init.apps.deploy(held.name, held.source, held.manifest, entry.serial)
       return held
     }
-    return await this.fetching.run(`${entry.name}@${entry.hash}`, async () => await this.fetch(entry, holders, options))
+    const key = `${entry.name}@${entry.hash}`
+    // a version fetched once and found older than the one held (a placing node behind on deploys) is not fetched again
+    if (held != null && this.superseded.has(key)) return held
+    const version = await this.fetching.run(key, async () => await this.fetch(entry, holders, options))
+    if (version.hash !== entry.hash) {
+      if (this.superseded.size >= MAX_SUPERSEDED) this.superseded.delete(this.superseded.values().next().value!)
+      this.superseded.add(key)
+    }
+    return version
   }
+
+  /** `name@hash` of versions found older than the one held here. */
+  private readonly superseded = new Set<string>()
 
   private async fetch (entry: Pick<AppEntry, 'name' | 'hash'>, holders: string[], options: AbortOptions): Promise<AppVersion> {
     const { name, hash } = entry

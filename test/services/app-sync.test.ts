@@ -99,6 +99,14 @@ describe('app sync: a node gets the newest version of every app from its members
     assert.equal(apps.get('one')?.hash, hashOf('one@3'))
   })
 
+  it('keeps the newer version when a process of an older one is placed here, and fetches the older one once', async function () {
+    await apps.deploy('one', source('one@3'), {}, 30)
+    members.set('behind', { apps: [version('one', 'one@1', 10)], fetched: 0 })
+    const appSync = sync()
+    for (let i = 0; i < 3; i++) assert.equal((await appSync.install({ name: 'one', hash: hashOf('one@1') }, ['behind'])).hash, hashOf('one@3'))
+    assert.equal(members.get('behind')!.fetched, 1)
+  })
+
   it('moves the serial of a version deployed again without fetching it', async function () {
     await apps.deploy('one', source('one@1'), {}, 10)
     members.set('a', { apps: [version('one', 'one@1', 40)], fetched: 0 })
