@@ -246,6 +246,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     members,
     ensureApp: async (name, hash, from, opts) => { await control!.ensureApp(name, hash, from, opts) },
     swapAfterMs: options.swapAfterMs ?? DEFAULT_SWAP_AFTER_MS,
+    canServe: () => { leases.check() },
     log: logger('praas:lifecycle')
   })
   const stateService = new StateService({
@@ -278,6 +279,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     processOwners: new ProcessOwners((pid) => runtime.get(pid) != null),
     maxAppsPerClient: options.maxAppsPerClient ?? DEFAULT_MAX_APPS_PER_CLIENT,
     maxProcessesPerClient: options.maxProcessesPerClient ?? DEFAULT_MAX_PROCESSES_PER_CLIENT,
+    canServe: () => { leases.check() },
     log: logger('praas:ctl')
   })
   router = new Router({

@@ -156,7 +156,9 @@ export class Allocator implements Startable {
   /** Leader only: chooses a node for a new process (power of two choices over heartbeat loads). */
   place (prefer: string[] = []): Member {
     if (!this.components.election.isLeader()) throw this.notLeader()
-    const all = [this.lastPublished ?? this.components.membership.self(), ...this.components.membership.members()]
+    // only a member that holds a lease can serve what is placed on it
+    const leased = new Set(this.components.leases.renewing())
+    const all = [this.lastPublished ?? this.components.membership.self(), ...this.components.membership.members().filter(m => leased.has(m.peerId))]
     const preferred = all.filter(m => prefer.includes(m.peerId))
     const nodes = preferred.length > 0 ? preferred : all
     const load = (m: Member): number => m.load + (this.pending.get(m.peerId) ?? 0)
@@ -216,6 +218,7 @@ export class Allocator implements Startable {
     if (request.node != null && request.node !== '') {
       member = request.node === this.self ? this.components.membership.self() : this.components.membership.get(request.node)
       if (member == null) throw new PraasError('NOT_FOUND', `no live node ${request.node} in this cluster`)
+      if (!this.components.leases.renewing().includes(member.peerId)) throw new PraasError('UNAVAILABLE', `node ${request.node} holds no lease now`)
       this.pending.set(member.peerId, (this.pending.get(member.peerId) ?? 0) + 1)
     } else {
       member = this.place(request.prefer?.slice(0, MAX_PREFERRED))

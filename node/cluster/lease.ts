@@ -202,10 +202,24 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
       if (answer.granted && answer.term === election.term && election.leader === leader) {
         this.extend(asked + Math.min(this.leaseMs, answer.validForMs) - this.marginMs)
       }
+      this.failures = 0
     } catch (err) {
       this.log.trace('renewing with %s failed: %s', leader, (err as Error).message)
+      // A connection across a cut that healed can stay open and silent for a long while (TCP
+      // backs its retransmissions off): after a failed renewal the next one opens a new stream,
+      // and after a second one a new connection.
+      this.channels.drop(leader)
+      if (++this.failures >= 2) {
+        this.failures = 0
+        for (const connection of this.components.connectionManager.getConnections(peerIdFromString(leader))) {
+          connection.abort(new PraasError('UNAVAILABLE', 'lease renewals over this connection time out'))
+        }
+      }
     }
   }
+
+  /** Renewals in a row that failed. */
+  private failures = 0
 
   private targetOf (peer: string): ReturnType<typeof peerIdFromString> | ReturnType<Roster['addrsOf']> {
     const id = peerIdFromString(peer)

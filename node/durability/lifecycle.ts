@@ -48,6 +48,8 @@ export interface LifecycleInit {
   ensureApp(name: string, hash: string, from: string, options: AbortOptions): Promise<void>
   /** Swap processes idle for this long (ms); 0: never. */
   swapAfterMs: number
+  /** Throws UNAVAILABLE unless this node holds a lease (node/cluster/lease.ts): it activates nothing it could not serve. */
+  canServe?(): void
   log: Logger
 }
 
@@ -313,6 +315,7 @@ export class Lifecycle {
    * a full copy, and only then are the older copies (the holders) fenced and dropped.
    */
   async activate (image: ProcessImage, epoch: Epoch, holders: string[], options: { seedFirst?: boolean } = {}): Promise<void> {
+    this.init.canServe?.()
     const { runtime } = this.init
     const running = runtime.get(image.pid)
     if (running != null && !older(running.epoch, epoch)) return
