@@ -196,9 +196,11 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     if (leader == null) return
     const asked = this.now()
     try {
-      const signal = AbortSignal.timeout(this.renewMs)
+      // a busy leader may answer late: a renewal may take half a lease (the lease still counts from the ask)
+      const limitMs = this.leaseMs / 2
+      const signal = AbortSignal.timeout(limitMs)
       const channel = this.channels.current(leader) ?? await this.channels.get(leader, this.targetOf(leader), { signal })
-      const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode({ term: election.term }), timeoutMs: 0 }, { signal, timeoutMs: this.renewMs }))
+      const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode({ term: election.term }), timeoutMs: 0 }, { signal, timeoutMs: limitMs }))
       if (answer.granted && answer.term === election.term && election.leader === leader) {
         this.extend(asked + Math.min(this.leaseMs, answer.validForMs) - this.marginMs)
       }
@@ -298,23 +300,25 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     const own = this.ownUntil()
     const validForMs = Math.floor(Math.min(this.leaseMs, own - now))
     if (validForMs <= 0) return deny
-    this.granted.set(from, now + validForMs + this.marginMs)
+    // a member keeps the longest lease it was ever granted: a later, shorter grant shortens nothing
+    this.granted.set(from, Math.max(this.granted.get(from) ?? -Infinity, now + validForMs + this.marginMs))
     this.extend(own)
     return { granted: true, term: election.term, validForMs }
   }
 
   /**
    * Leader side: how long (ms from now) until a process may be activated anew elsewhere while
-   * the nodes in `unreachable` might still serve it: their leases from this leader, or, for one
-   * that has not renewed with this leader, any lease a previous leader granted it (which this
-   * one cannot know: a lease after its election).
+   * the nodes in `unreachable` might still serve it: the longest lease this leader granted each,
+   * and any lease a previous leader granted (which this one cannot know: a lease after its
+   * election).
    */
   restoreWaitMs (unreachable: string[]): number {
     let safeAt = -Infinity
     for (const node of unreachable) {
       if (node === this.self) continue
-      // a member that has not renewed with this leader may hold a lease from the previous one
-      safeAt = Math.max(safeAt, this.granted.get(node) ?? this.electedAt + this.leaseMs + this.marginMs)
+      // any member may still hold a lease from the previous leader (one that renewed with this
+      // leader too: it keeps the longer of the two), which runs out a lease after this election
+      safeAt = Math.max(safeAt, this.granted.get(node) ?? -Infinity, this.electedAt + this.leaseMs + this.marginMs)
     }
     return Math.max(0, safeAt - this.now())
   }
