@@ -229,6 +229,8 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
   }
 
   private extend (until: number): void {
+    // a node that gave its lease up takes none that was on its way
+    if (this.relinquished) return
     this.observe()
     if (until <= this.until || until <= this.now()) return
     this.until = until

@@ -46,6 +46,8 @@ describe('cluster/lease-book: leases never overlap an activation elsewhere', () 
         book.elected(read(clocks[leader], 0))
         /** Each member's lease end in real time (the latest of the leases it holds). */
         const leaseRealEnd = members.map(() => -Infinity)
+        /** Members that gave their lease up (a clean stop): they take no answer after that. */
+        const released = new Set<number>()
         /** Renewals on their way: answered at real time `at`. */
         const pending: Array<{ at: number, member: number, askedAt: number, validFor: number, book: LeaseBook }> = []
         let t = 0
@@ -54,19 +56,20 @@ describe('cluster/lease-book: leases never overlap an activation elsewhere', () 
           // answers that arrived by now extend their member's lease (from its own ask)
           for (const p of pending.filter(p => p.at <= t)) {
             pending.splice(pending.indexOf(p), 1)
-            if (p.validFor <= 0) continue
+            if (p.validFor <= 0 || released.has(p.member)) continue
             const end = realAt(clocks[p.member], leaseEnd(p.askedAt, p.validFor, TIMES))
             leaseRealEnd[p.member] = Math.max(leaseRealEnd[p.member], end)
           }
           const m = e.member
-          if (e.kind === 'renew' && m !== leader) {
+          if (e.kind === 'renew' && m !== leader && !released.has(m)) {
             const askedAt = read(clocks[m], t)
             const grantAt = t + e.there
             const validFor = book.grant(members[m], members, read(clocks[leader], grantAt))
             if (!e.lost) pending.push({ at: grantAt + e.back, member: m, askedAt, validFor, book })
-          } else if (e.kind === 'release' && m !== leader) {
+          } else if (e.kind === 'release' && m !== leader && !released.has(m)) {
             // a clean stop: the member stops serving, then tells the leader
             leaseRealEnd[m] = Math.min(leaseRealEnd[m], t)
+            released.add(m)
             book.release(members[m], read(clocks[leader], t + e.there))
           } else if (e.kind === 'elect') {
             // a new leader (another member) takes over; the old one's grants may still be on their way
