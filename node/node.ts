@@ -199,7 +199,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const state = new StateClient(host, peers)
   /** This node's activation of a pid is older than one elsewhere: it stops serving and advertising it. */
   const stepDown = (pid: string): void => {
-    runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
+    const record = runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
+    if (record != null) lifecycle?.keepCopy(record)
     directory.release(pid)
   }
   let lifecycle: Lifecycle | undefined
@@ -247,6 +248,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     ensureApp: async (name, hash, from, opts) => { await control!.ensureApp(name, hash, from, opts) },
     swapAfterMs: options.swapAfterMs ?? DEFAULT_SWAP_AFTER_MS,
     canServe: () => { leases.check() },
+    clusterMembers: () => roster.members(),
     log: logger('praas:lifecycle')
   })
   const stateService = new StateService({

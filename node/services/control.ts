@@ -357,6 +357,10 @@ export class ControlService {
       if (found === 'swapped') return await this.init.lifecycle.restore(pid, options)
       if (found != null) return found
     }
+    // The node that failed the caller does not answer for it: every member is asked which copy it
+    // holds (a live one answers that it runs it), and the newest is brought back if none runs it.
+    // The directory would ask the DHT peers near the key, the suspect among them, and wait for it.
+    if (suspect !== '') return await this.init.lifecycle.restore(pid, options)
     const signal = AbortSignal.any([AbortSignal.timeout(DHT_RESOLVE_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
     const where = await this.init.directory.resolve(pid, { signal, fresh: suspect !== '' }).catch(() => undefined)
     if (where != null && where.status === 'active') {
