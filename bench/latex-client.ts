@@ -64,6 +64,16 @@ async function measure (client: Client, request: ClientRequest): Promise<ClientR
       if (JSON.parse(decoder.decode(out)).ran !== false) throw new Error('an unchanged compile ran pdflatex')
     }, request.plan)
   }
+  if (target.redis == null) {
+    // the floor of both: an invoke on the same node that carries the same 10 KiB (an echo function of an app of its own, no state)
+    process.stderr.write(`  ${request.source}: an echo of the same ${SECTION_BYTES} B\n`)
+    await client.deploy('latex-echo', 'export async function echo (input) { return input }\n')
+    const echoPid = await client.create('latex-echo')
+    const section = encoder.encode(SECTION)
+    report.echo10k = await sequential(async () => await client.invoke(echoPid, 'echo', section), out => {
+      if (out.byteLength !== SECTION_BYTES) throw new Error(`the echo returned ${out.byteLength} bytes, not ${SECTION_BYTES}`)
+    }, request.plan)
+  }
   return report
 }
 
