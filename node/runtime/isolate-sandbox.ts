@@ -3,7 +3,7 @@ import { logger } from '@libp2p/logger'
 import { Cancellation, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES, onAbort, PraasError, throwIfAborted, toPraasError } from '../../protocol/index.js'
 import { Connections, execProgram, parseGrants } from './capabilities.js'
 import { IsolateLane, isTimeout } from './isolate-lane.js'
-import { parseUrl, randomBytes, setUrl, SubtleHost } from './web-host.js'
+import { digestNow, parseUrl, randomBytes, setUrl, SubtleHost } from './web-host.js'
 import type { Grants } from './capabilities.js'
 import type { Entry } from './isolate-lane.js'
 import type { Reply } from './guest/bootstrap.js'
@@ -34,7 +34,7 @@ const IMMEDIATE = new Set(['timer', 'clearTimer'])
 /** Operations of code that runs outside any live call (see onOp). */
 const BACKGROUND_OPS = new Set(['timer', 'clearTimer', 'subtle', 'connect', 'connRead', 'connWrite', 'connEnd', 'connClose'])
 /** Process operations that wait: started after the running segment, never inside it. */
-const WAITING = new Set(['invoke', 'send', 'recv', 'txBegin'])
+const WAITING = new Set(['invoke', 'send', 'recv'])
 
 interface Call extends CallContext {
   fn: string
@@ -168,8 +168,20 @@ export class IsolateSandbox implements Sandbox {
     if (lane.inline) lane.load++
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
     const call: Call = {
-      id: nextCallId++, pid, fn, input, lane, deadline: performance.now() + options.timeoutMs, timeoutMs: options.timeoutMs,
-      cpuMs: 0, effects: false, resolve, reject, done: false, cancellation: new Cancellation(), unlisten: () => {}
+      id: nextCallId++,
+      pid,
+      fn,
+      input,
+      lane,
+      deadline: performance.now() + options.timeoutMs,
+      timeoutMs: options.timeoutMs,
+      cpuMs: 0,
+      effects: false,
+      resolve,
+      reject,
+      done: false,
+      cancellation: new Cancellation(),
+      unlisten: () => {}
     }
     this.calls.set(call.id, call)
     call.timer = setTimeout(() => { this.stopCall(call, new PraasError('TIMEOUT', `${fn} ran past its time limit of ${options.timeoutMs} ms`)) }, options.timeoutMs)
@@ -232,8 +244,20 @@ export class IsolateSandbox implements Sandbox {
     let call = this.backgrounds.get(lane)
     if (call == null) {
       call = {
-        id: 0, pid: '', fn: '(background)', input: new Uint8Array(0), lane, deadline: 0, timeoutMs: 0, cpuMs: 0, effects: true,
-        resolve: () => {}, reject: () => {}, done: true, cancellation: new Cancellation(), unlisten: () => {}
+        id: 0,
+        pid: '',
+        fn: '(background)',
+        input: new Uint8Array(0),
+        lane,
+        deadline: 0,
+        timeoutMs: 0,
+        cpuMs: 0,
+        effects: true,
+        resolve: () => {},
+        reject: () => {},
+        done: true,
+        cancellation: new Cancellation(),
+        unlisten: () => {}
       }
       this.backgrounds.set(lane, call)
     }
@@ -349,6 +373,11 @@ export class IsolateSandbox implements Sandbox {
       case 'url': return [0, parseUrl(args[0], args[1])]
       case 'urlSet': return [0, setUrl(args[0], args[1], args[2])]
       case 'clone': return [0, args[0]]
+      case 'subtle': {
+        // a small digest is pure and quick: answered now, even in a segment that may yet be run again
+        const digest = digestNow(args[0], args[1])
+        if (digest !== undefined) return [0, digest]
+      }
     }
     let call = this.calls.get(id)
     if (call == null || call.lane !== lane) {
