@@ -33,8 +33,12 @@ const READS = new Set(['get', 'keys', 'txGet', 'txKeys'])
 const IMMEDIATE = new Set(['timer', 'clearTimer'])
 /** Operations of code that runs outside any live call (see onOp). */
 const BACKGROUND_OPS = new Set(['timer', 'clearTimer', 'subtle', 'connect', 'connRead', 'connWrite', 'connEnd', 'connClose'])
-/** Process operations that wait: started after the running segment, never inside it. */
-const WAITING = new Set(['invoke', 'send', 'recv'])
+/**
+ * Process operations that wait: started after the running segment, never inside it. (A send or
+ * recv is tried at once: a message that goes in, or is there, answers without a wait, and the
+ * call goes on in the same segment; one that has to wait answers later like these.)
+ */
+const WAITING = new Set(['invoke'])
 
 interface Call extends CallContext {
   fn: string
@@ -451,7 +455,9 @@ export class IsolateSandbox implements Sandbox {
       }
       if (WAITING.has(name)) return this.waitFor(call, async () => await this.init.host.op(call, name as ProcessOp, args))
       const value = this.init.host.op(call, name as ProcessOp, args)
-      return value instanceof Promise ? this.waitFor(call, async () => await value) : [0, value]
+      if (!(value instanceof Promise)) return [0, value]
+      value.catch(() => {}) // handled where it is awaited (waitFor), a microtask later
+      return this.waitFor(call, async () => await value)
     } catch (err) {
       const error = toPraasError(err, 'BAD_REQUEST')
       return [2, error.code, error.message]
