@@ -1,4 +1,4 @@
-import { Cancellation } from './cancellation.js'
+import { Cancellation, isAborted, onAbort } from './cancellation.js'
 import { errorFromWire, errorToWire, PraasError, toPraasError } from './errors.js'
 import { FrameReader, writeFrame, writeMessage } from './frames.js'
 import { InvokeFrame } from './pb/messages.js'
@@ -24,6 +24,11 @@ export interface InvokeRequest {
 export interface InvokeCallOptions extends AbortOptions {
   /** Fail with TIMEOUT (and cancel the call on the callee) after this many ms. */
   timeoutMs?: number
+  /**
+   * What cancels the call, instead of `signal`: a Cancellation (a running call's, on a node) is
+   * listened to without making its AbortSignal, which costs about 10 us a call.
+   */
+  cancel?: AbortOptions
 }
 
 interface Pending {
@@ -90,7 +95,8 @@ export class InvokeChannel {
     }
     if (!this.isOpen) throw new PraasError('UNAVAILABLE', 'invoke stream is closed')
     if (this.pending.size >= MAX_INFLIGHT_PER_STREAM) throw new PraasError('UNAVAILABLE', 'too many calls in flight on one stream')
-    if (options.signal?.aborted === true) throw toPraasError(options.signal.reason, 'TIMEOUT')
+    const cancelledBy = options.cancel ?? options
+    if (isAborted(cancelledBy)) throw toPraasError(cancelledBy instanceof Cancellation ? cancelledBy.reason : cancelledBy.signal?.reason, 'TIMEOUT')
     const id = this.nextId
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
@@ -104,20 +110,19 @@ export class InvokeChannel {
       if (this.isOpen) writeFrame(this.stream, { id, kind: InvokeFrame.Kind.CANCEL })
       reject(toPraasError(reason, 'TIMEOUT'))
     }
-    const onAbort = (): void => { cancel(options.signal?.reason) }
-    options.signal?.addEventListener('abort', onAbort, { once: true })
+    const unlisten = onAbort(cancelledBy, cancel)
     const timer = options.timeoutMs != null
       ? setTimeout(() => { cancel(new PraasError('TIMEOUT', `no result within ${options.timeoutMs} ms`)) }, options.timeoutMs)
       : undefined
     try {
-      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs, key: request.key, from: request.from }, request.payload, { signal: controller?.signal ?? options.signal })
+      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs, key: request.key, from: request.from }, request.payload, controller != null ? { signal: controller.signal } : cancelledBy)
       return await promise
     } catch (err) {
       this.pending.delete(id)
       throw toPraasError(err)
     } finally {
       clearTimeout(timer)
-      options.signal?.removeEventListener('abort', onAbort)
+      unlisten()
     }
   }
 

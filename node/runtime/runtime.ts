@@ -351,8 +351,9 @@ export class Runtime implements SandboxHost {
         checkPid(pid)
         if (typeof fn !== 'string') throw new PraasError('BAD_REQUEST', 'a function name is a string')
         const payload = checkBytes(data, 'data')
-        if (this.processes.has(pid)) return this.invoke(pid, fn, payload, { signal: cancel.signal })
-        return this.init.remoteInvoke(pid, fn, payload, { signal: cancel.signal })
+        // the call's Cancellation as it is: nothing on the way makes its AbortSignal unless it must wait on one
+        if (this.processes.has(pid)) return this.invoke(pid, fn, payload, cancel)
+        return this.init.remoteInvoke(pid, fn, payload, cancel)
       }
       case 'send': {
         const [pid, key, data] = args

@@ -98,7 +98,7 @@ export class Router {
   async invoke (pid: string, fn: string, data: Uint8Array, options: AbortOptions): Promise<Uint8Array> {
     return await this.withLocation(pid, async (location) => {
       const channel = await this.channel(this.invokeChannels, location)
-      return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { signal: options.signal, timeoutMs: REMOTE_TIMEOUT_MS })
+      return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { cancel: options, timeoutMs: REMOTE_TIMEOUT_MS })
     })
   }
 
@@ -110,7 +110,7 @@ export class Router {
     try {
       await this.withLocation(to, async (location) => {
         const channel = await this.channel(this.channelChannels, location)
-        await channel.call({ pid: to, fn: 'send', key, from: message.from, payload: message.data, timeoutMs: 0 }, { signal: options.signal, timeoutMs: REMOTE_TIMEOUT_MS })
+        await channel.call({ pid: to, fn: 'send', key, from: message.from, payload: message.data, timeoutMs: 0 }, { cancel: options, timeoutMs: REMOTE_TIMEOUT_MS })
       })
     } catch (err) {
       const error = toPraasError(err)
