@@ -306,7 +306,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   await host.handle(CHANNEL_PROTOCOL, (stream, connection) => {
     const remote = connection.remotePeer.toString()
     serveInvokeStream(stream, async (request, options) => await serveChannelRequest(runtime, remote, grants.isMember(connection), request, options),
-      limitsFor(connection, (fn) => (fn === 'recv' ? 'recv' : 'send')))
+      limitsFor(connection, (fn) => (fn === 'recv' ? 'recv' : 'send')), { lazyAcks: true })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CTL_PROTOCOL, (stream, connection) => {
     const peer = connection.remotePeer.toString()

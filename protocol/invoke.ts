@@ -2,6 +2,7 @@ import { Cancellation, isAborted, onAbort } from './cancellation.js'
 import { errorFromWire, errorToWire, PraasError, toPraasError } from './errors.js'
 import { FrameReader, writeFrame, writeMessage } from './frames.js'
 import { InvokeFrame } from './pb/messages.js'
+import { sendLazily } from './patches/connection-tuning.js'
 import { CHUNK_BYTES, MAX_INFLIGHT_PER_STREAM, MAX_PAYLOAD_BYTES } from './limits.js'
 import type { InboundLimits } from './budget.js'
 import type { InvokeMessage } from './frames.js'
@@ -147,12 +148,21 @@ export interface InvokeHandler {
   (request: InvokeRequest, options: InboundCallOptions): Promise<Uint8Array>
 }
 
+export interface ServeOptions {
+  /**
+   * Successful responses without a payload (the acknowledgement of a message) are sent lazily
+   * (patches/connection-tuning.ts sendLazily): with the next eager write on the connection, or at
+   * the end of this burst of work.
+   */
+  lazyAcks?: boolean
+}
+
 /**
  * The callee's end of an invoke stream: runs each request through the handler concurrently and
  * writes each response as soon as it is ready. Past MAX_INFLIGHT_PER_STREAM running calls the
  * stream is paused, so a flooding caller meets yamux's flow control rather than our memory.
  */
-export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limits: InboundLimits = {}): void {
+export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limits: InboundLimits = {}, options: ServeOptions = {}): void {
   stream.inactivityTimeout = STREAM_INACTIVITY_TIMEOUT_MS
   const running = new Map<number, Cancellation>()
   let paused = false
@@ -177,7 +187,8 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limit
         respondError(head.id, new PraasError('TOO_LARGE', `result of ${result.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`))
         return
       }
-      await writeMessage(stream, { id: head.id, kind: InvokeFrame.Kind.RESPONSE }, result, cancellation)
+      const respond = async (): Promise<void> => { await writeMessage(stream, { id: head.id, kind: InvokeFrame.Kind.RESPONSE }, result, cancellation) }
+      await (options.lazyAcks === true && result.byteLength === 0 ? sendLazily(respond) : respond())
     } catch (err) {
       if (!cancellation.aborted) respondError(head.id, err)
     } finally {
