@@ -57,6 +57,8 @@ interface Call extends CallContext {
   timers?: Map<number, ReturnType<typeof setTimeout>>
   unlisten(): void
   done: boolean
+  /** Set while it moves to the pool: what its stopped first run still does (its leftover microtasks) is refused. */
+  moving?: boolean
 }
 
 /** The inline segment running now: what its call did beyond reads waits until the segment ends. */
@@ -233,10 +235,12 @@ export class IsolateSandbox implements Sandbox {
       this.segment = undefined
       call.cpuMs += performance.now() - start
     }
-    if (error != null) {
+    if (error != null && (lane.disposed || isTimeout(error))) {
       this.failed(call, lane, error, sliced)
       return
     }
+    // anything else out of a run is an unhandled rejection (see failed): the run itself went through
+    if (error != null) this.unhandled(error)
     if (segment.deferred.length > 0) {
       call.effects = true
       for (const run of segment.deferred) run()
@@ -283,19 +287,33 @@ export class IsolateSandbox implements Sandbox {
     return new PraasError('FUNCTION_ERROR', `${call.fn} ran past its CPU limit of ${this.cpuMs} ms`)
   }
 
-  /** A run of guest code threw: the isolate ran out of memory, the run was stopped at its limit, or it broke. */
+  /**
+   * A run of guest code threw: the isolate ran out of memory, the run was stopped at its limit,
+   * or app code left a promise rejected with no handler.
+   */
   private failed (call: Call, lane: IsolateLane, err: unknown, sliced: boolean): void {
     if (lane.disposed) {
       this.laneLost(lane)
       return
     }
-    if (call.done) return
-    if (isTimeout(err)) {
-      if (sliced) void this.moveToPool(call)
-      else this.stopCall(call, this.pastLimit(call))
+    if (!isTimeout(err)) {
+      this.unhandled(err)
       return
     }
-    this.stopCall(call, new PraasError('FUNCTION_ERROR', (err as Error)?.message ?? String(err)))
+    if (call.done) return
+    if (sliced) void this.moveToPool(call)
+    else this.stopCall(call, this.pastLimit(call))
+  }
+
+  /**
+   * isolated-vm throws the first promise rejection of a run that no handler took out of the run
+   * (IsolateEnvironment::TaskEpilogue), whichever code it came from: a promise a function did not
+   * await, or code of a call that ended or moved, run at the end of another call's run. It is not
+   * that call's failure (each entry point catches what its own call throws, and a call's outcome
+   * is its result or error): it goes to the app's log, as a browser or worker reports it.
+   */
+  private unhandled (err: unknown): void {
+    this.appLog('error: a promise rejection no code handled: %s', String((err as Error)?.message ?? err).slice(0, MAX_LOG_CHARS))
   }
 
   /** A call that computed past its slice on the node's thread, having only read, runs again from the start on the pool. */
@@ -304,12 +322,15 @@ export class IsolateSandbox implements Sandbox {
     this.init.log('%s of app %s computes for long: its calls run on the pool', call.fn, this.init.app)
     this.clearTimers(call)
     call.lane.load--
+    call.moving = true
     try {
       call.lane = await this.pooledLane()
     } catch (err) {
       call.lane.load++
       this.stopCall(call, toPraasError(err))
       return
+    } finally {
+      call.moving = false
     }
     if (call.done) return
     this.enter(call, 'start', [call.id, call.fn, call.input, call.pid, this.init.app])
@@ -384,7 +405,7 @@ export class IsolateSandbox implements Sandbox {
       }
     }
     let call = this.calls.get(id)
-    if (call == null || call.lane !== lane) {
+    if (call == null || call.lane !== lane || call.moving === true) {
       // Code that runs after its call ended, or in a continuation of another call (a promise two
       // calls share, a connection kept between calls): it may use what belongs to the isolate.
       if (!BACKGROUND_OPS.has(name)) return [2, 'TIMEOUT', 'the invocation has ended']
