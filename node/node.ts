@@ -217,7 +217,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
 
   const apps: AppRegistry = new AppRegistry(join(dataDir, 'apps'), {
     // app code reaches the node only through the runtime's ctx operations
-    host: { op: (call, op, args) => runtime.op(call, op, args), ended: (call) => { runtime.ended(call) } },
+    host: { op: (call, op, args) => runtime.op(call, op, args), prepareWrite: (call, op, args) => runtime.prepareWrite(call, op, args), ended: (call) => { runtime.ended(call) } },
     log: logger('praas:runtime')
   })
   const runtime: Runtime = new Runtime({

@@ -66,6 +66,10 @@ interface Segment {
   call: Call
   sliced: boolean
   deferred: Array<() => void>
+  /** The call's state writes held until the segment ends (a sliced segment, before anything else was deferred), in order; undefined: a delete. */
+  writes?: Array<[string, Uint8Array | undefined]>
+  /** The last held value of each key written. */
+  written?: Map<string, Uint8Array | undefined>
 }
 
 let nextCallId = 1
@@ -241,6 +245,10 @@ export class IsolateSandbox implements Sandbox {
     }
     // anything else out of a run is an unhandled rejection (see failed): the run itself went through
     if (error != null) this.unhandled(error)
+    if (segment.writes != null) {
+      call.effects = true
+      this.applyWrites(call, segment.writes)
+    }
     if (segment.deferred.length > 0) {
       call.effects = true
       for (const run of segment.deferred) run()
@@ -412,6 +420,10 @@ export class IsolateSandbox implements Sandbox {
       call = this.backgroundOf(lane)
     }
     const segment = this.segment
+    if (segment?.sliced === true && segment.call === call && segment.deferred.length === 0) {
+      const held = this.holdWrite(segment, call, name, args)
+      if (held != null) return held
+    }
     if (segment?.sliced === true && segment.call === call && !IMMEDIATE.has(name) && (!READS.has(name) || segment.deferred.length > 0)) {
       // The call may yet be stopped and run again on the pool: what it does beyond reading waits
       // for the end of this segment (and so do its reads after that, to see it).
@@ -424,6 +436,51 @@ export class IsolateSandbox implements Sandbox {
       return [1, opId]
     }
     return this.perform(call, name, args)
+  }
+
+  /**
+   * State writes of a segment that may yet be run again are held and answered at once (so a call
+   * that reads, writes and returns finishes in one entry): applied in order when the segment
+   * ends, dropped with it if it is stopped. Reads in the segment see them. Only while nothing else
+   * waits for the segment's end, so that everything keeps its order; undefined: not handled here.
+   */
+  private holdWrite (segment: Segment, call: Call, name: string, args: unknown[]): Reply | undefined {
+    try {
+      if (name === 'put' || name === 'delete') {
+        const write = this.init.host.prepareWrite?.(call, name, args)
+        if (write === undefined) return undefined
+        ;(segment.writes ??= []).push(write)
+        ;(segment.written ??= new Map()).set(write[0], write[1])
+        return [0, undefined]
+      }
+      const written = segment.written
+      if (written == null) return undefined
+      if (name === 'get' && typeof args[0] === 'string' && written.has(args[0])) return [0, written.get(args[0])]
+      if (name === 'keys') {
+        // the keys as they will be once the held writes apply (a Map keeps a rewritten key in place)
+        const keys = new Set(this.init.host.op(call, 'keys', []) as string[])
+        for (const [key, value] of segment.writes!) {
+          if (value === undefined) keys.delete(key)
+          else keys.add(key)
+        }
+        return [0, [...keys]]
+      }
+      return undefined
+    } catch (err) {
+      const error = toPraasError(err, 'BAD_REQUEST')
+      return [2, error.code, error.message]
+    }
+  }
+
+  private applyWrites (call: Call, writes: Array<[string, Uint8Array | undefined]>): void {
+    for (const [key, value] of writes) {
+      try {
+        if (value === undefined) this.init.host.op(call, 'delete', [key])
+        else this.init.host.op(call, 'put', [key, value])
+      } catch (err) {
+        this.init.log.error('a held write of %s failed: %s', call.fn, (err as Error).message)
+      }
+    }
   }
 
   /** Settles a deferred op with what performing it replied. */

@@ -375,6 +375,13 @@ export class Runtime implements SandboxHost {
     }
   }
 
+  /** A write that the sandbox may hold for a moment and apply through `op` (SandboxHost.prepareWrite). */
+  prepareWrite (call: CallContext, op: 'put' | 'delete', args: unknown[]): [string, Uint8Array | undefined] | undefined {
+    const record = this.processes.get(call.pid)
+    if (record == null || record.tx != null) return undefined
+    return [checkKey(args[0]), op === 'put' ? checkBytes(args[1], 'a state value') : undefined]
+  }
+
   /** A call is over: a transaction it left open is dropped. */
   ended (call: CallContext): void {
     const tx = this.processes.get(call.pid)?.tx
