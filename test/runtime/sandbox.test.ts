@@ -219,10 +219,10 @@ describe('the sandbox', function () {
     `))
     const { pid } = h.runtime.create('mover')
     const call = async (fn: string): Promise<string> => text(await h.runtime.invoke(pid, fn, new Uint8Array(0)))
-    let done = false
-    const slow = call('slow').finally(() => { done = true })
+    const slowCall = { done: false }
+    const slow = call('slow').finally(() => { slowCall.done = true })
     // calls of the same isolate while the first is being moved: each runs its leftover microtasks
-    while (!done) {
+    while (!slowCall.done) {
       assert.equal(await call('quick'), 'quick')
       await new Promise(resolve => setTimeout(resolve, 1))
     }
