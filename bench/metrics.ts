@@ -1,6 +1,6 @@
 // What the benchmark reports. A source is one server/client pair measured in its own processes;
 // a metric is one figure of a source, compared with the same figure of its baseline sources.
-import { ELECTION_TIMEOUT_MS } from '../node/cluster/constants.js'
+import { ELECTION_TIMEOUT_MS, LEASE_MS } from '../node/cluster/constants.js'
 import type { ClientReport, Mode } from './client-main.js'
 import type { ClusterSource } from './cluster.js'
 import type { DurableSource } from './durable.js'
@@ -8,10 +8,10 @@ import type { IpcSource } from './ipc.js'
 import { SWEEP_SIZES, sizeLabel, type SizePoint } from './load.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | IpcSource | ClusterSource | DurableSource
+export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | 'praas.connect' | 'praas.partition' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
-export type DerivedName = 'libp2p.echo.half' | 'latex.echo' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0'
+export type DerivedName = 'libp2p.echo.half' | 'latex.echo' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0' | 'libp2p.dial' | 'lease.plus.2s'
 
 const constant = (x: number): Summary => ({ n: 1, p50: x, p99: x, mean: x, min: x, max: x })
 const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
@@ -35,8 +35,12 @@ const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, modes?: Parti
   'invoke.parallel.one': { from: 'praas.parallel', mode: 'parallel', derive: r => ({ parallel: r.parallel != null ? { ...r.parallel, two: r.parallel.one } : undefined }) },
   // A constant: a follower stands for election this long after it last heard the leader (plus rank and jitter).
   'election.timeout': { from: 'praas.cluster', mode: 'failover', derive: r => ({ failover: r.failover != null ? constant(ELECTION_TIMEOUT_MS * 1000) : undefined }) },
+  // A constant: the goal of partition.unavailable (issue 18), a lease and 2 s.
+  'lease.plus.2s': { from: 'praas.partition', mode: 'unavailable', derive: r => ({ partition: r.partition != null ? { ...r.partition, unavailable: constant((LEASE_MS + 2000) * 1000) } : undefined }) },
   // `node -e 0`, timed in turns with the CLI's commands (cli.ts): the floor of any command
-  'node.e0': { from: 'praas.cli', mode: 'cli', derive: r => ({ cli: r.cli != null ? { status: r.cli.nodeE0, ps: r.cli.nodeE0, invoke: r.cli.nodeE0, nodeE0: r.cli.nodeE0 } : undefined }) }
+  'node.e0': { from: 'praas.cli', mode: 'cli', derive: r => ({ cli: r.cli != null ? { status: r.cli.nodeE0, ps: r.cli.nodeE0, invoke: r.cli.nodeE0, nodeE0: r.cli.nodeE0 } : undefined }) },
+  // a raw libp2p dial and first stream, timed in turns with Client.connect (connect.ts)
+  'libp2p.dial': { from: 'praas.connect', mode: 'connect', derive: r => ({ connect: r.connect != null ? { connect: r.connect.dial, dial: r.connect.dial } : undefined }) }
 }
 
 const isDerived = (name: string): name is DerivedName => Object.hasOwn(DERIVED, name)
@@ -79,6 +83,8 @@ export const METRICS: MetricDef[] = [
   // The paper's LaTeX case: a session process against the same app as FaaS functions on Redis.
   // The CLI in scripts (cli.ts): wall time of one command, a fresh process each, against `node -e 0`.
   { metric: 'cli.status', unit: 'ms', source: 'praas.cli', mode: 'cli', baselines: ['node.e0'] },
+  // Trust at connect time (connect.ts): Client.connect with a token and the first invoke, against a raw libp2p dial and first stream.
+  { metric: 'client.connect', unit: 'ms', source: 'praas.connect', mode: 'connect', baselines: ['libp2p.dial'] },
   { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.echo', 'latex.stateless'] },
   { metric: 'latex.compile', unit: 'us', source: 'latex.praas', mode: 'compile', baselines: ['latex.echo', 'latex.stateless'] },
   { metric: 'latex.echo', unit: 'us', source: 'latex.echo', mode: 'getfile', baselines: [] },
@@ -100,6 +106,8 @@ export const METRICS: MetricDef[] = [
   // deploy + create + first invoke of an app new to the cluster (a new name, the same module), on the same node
   { metric: 'deploy.cold', unit: 'ms', source: 'praas.cluster', mode: 'deploycold', baselines: ['invoke.warm'] },
   { metric: 'leader.failover', unit: 'ms', source: 'praas.cluster', mode: 'failover', baselines: ['election.timeout'] },
+  // A host cut off from the others (network namespaces, partition.ts): until its process serves again on the majority side.
+  { metric: 'partition.unavailable', unit: 'ms', source: 'praas.partition', mode: 'unavailable', baselines: ['lease.plus.2s'] },
   // Durability (durable.ts): swap and restore of a 64 MiB process against the local disk, the longest call during a
   // live migration against one raw 64 MiB transfer, replicated state writes against one copy; value = p50 in ms / us.
   { metric: 'swap.out', unit: 'ms', source: 'praas.durable', mode: 'swapout', baselines: ['disk.io'] },
@@ -182,10 +190,12 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
   const ms = (s: Summary | undefined): { value: number, n: number, p50: number, p99: number } | undefined =>
     s != null && s.n > 0 ? { value: s.p50 / 1000, n: s.n, p50: s.p50, p99: s.p99 } : undefined
   if (mode === 'cli') return ms(report?.cli?.status)
+  if (mode === 'connect') return ms(report?.connect?.connect)
   if (mode === 'resolve') return ms(report?.resolve?.first)
   if (mode === 'cold') return ms(report?.cold?.cold)
   if (mode === 'deploycold') return ms(report?.cold?.deploy)
   if (mode === 'failover') return ms(report?.failover)
+  if (mode === 'unavailable') return ms(report?.partition?.unavailable)
   if (mode === 'swapout' || mode === 'swapin' || mode === 'pause' || mode === 'pauseconc') return ms(report?.[mode])
   if (mode === 'replicated' && report?.replicated != null) {
     // under 64 callers the figure is the per-call p50; the calls per second go to the notes
@@ -215,7 +225,9 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     resolve: median(reports.flatMap(r => r.resolve ?? []), x => x.first.p50),
     cold: median(reports.flatMap(r => r.cold ?? []), x => x.cold.p50),
     failover: median(reports.flatMap(r => r.failover ?? []), s => s.p50),
+    partition: median(reports.flatMap(r => r.partition ?? []), p => p.unavailable.p50),
     cli: median(reports.flatMap(r => r.cli ?? []), c => c.status.p50),
+    connect: median(reports.flatMap(r => r.connect ?? []), c => c.connect.p50),
     swapout: median(reports.flatMap(r => r.swapout ?? []), s => s.p50),
     swapin: median(reports.flatMap(r => r.swapin ?? []), s => s.p50),
     sweep: median(reports.filter(r => r.sweep != null), r => r.sweep?.at(-1)?.out.p50 ?? 0)?.sweep,
