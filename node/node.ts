@@ -17,6 +17,7 @@ import type { InvokeHandler } from '../protocol/index.js'
 import { serveChannelRequest } from './services/channel-service.js'
 import { Router } from './services/router.js'
 import { ControlService } from './services/control.js'
+import { AppSync } from './services/app-sync.js'
 import { createHost } from './host/host.js'
 import { loadOrCreateIdentity } from './host/identity.js'
 import { Peers } from './services/peers.js'
@@ -259,10 +260,12 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     stepDown,
     log: logger('praas:state')
   })
+  const appSync = new AppSync({ apps, owners: appOwners, peers, live: members, log: logger('praas:apps') })
   control = new ControlService({
     selfId,
     selfAddrs,
     apps,
+    appSync,
     runtime,
     peers,
     directory,
@@ -290,6 +293,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   learnMembers()
   roster.addEventListener('change', learnMembers)
   membership.setLoad(() => runtime.load)
+  // a member that joins, or comes back, may hold apps deployed while one of the two was away
+  membership.addEventListener('member:join', (evt) => { void appSync.sync({ from: [evt.detail.peerId] }) })
   peers.announced = (id) => membership.get(id)?.addrs
   // One activation per pid: a newer epoch elsewhere means this one steps down.
   directory.addEventListener('superseded', (evt) => {
@@ -386,6 +391,10 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const addrs = selfAddrs()
   if (addrs.length === 0) throw new PraasError('UNAVAILABLE', 'the node listens on no address')
   await knownToLeader()
+  // every app of the cluster before node.json: a create through this node works at once
+  const fetched = await appSync.sync({ signal: AbortSignal.timeout(APP_SYNC_WAIT_MS) })
+  if (fetched > 0) log('fetched %d apps from the members', fetched)
+  appSync.start()
   const http = await ops?.start({ host, selfId, selfAddrs, runtime, lifecycle, state, membership, election })
   await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid, cluster: roster.clusterId ?? '', http })
   log('node %s ready on %s', selfId, addrs.join(' '))
@@ -400,6 +409,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       // Nothing is lost on a clean stop: every hosted process is swapped (disk and replicas) first.
       ops?.markStopping()
       lifecycle!.stop()
+      appSync.stop()
       await lifecycle!.swapAll()
       // nothing is served from here on: the leader may restore those processes at once
       await leases.relinquish()
@@ -418,6 +428,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
 
 /** How long a node that starts in a cluster of several waits to be known to the leader before it says it is ready anyway. */
 const READY_WAIT_MS = 15_000
+/** How long a starting node waits for the members' apps before it says it is ready anyway (a later sync gets the rest). */
+const APP_SYNC_WAIT_MS = 20_000
 
 async function writeNodeJson (dataDir: string, info: { peerId: string, addrs: string[], pid: number, cluster: string, http?: string }): Promise<void> {
   const path = join(dataDir, 'node.json')

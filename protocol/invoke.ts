@@ -1,11 +1,11 @@
 import { Cancellation, isAborted, onAbort } from './cancellation.js'
-import { errorFromWire, errorToWire, PraasError, toPraasError } from './errors.js'
-import { FrameReader, writeFrame, writeMessage } from './frames.js'
+import { errorFromWire, errorToWire, markUnsent, PraasError, toPraasError } from './errors.js'
+import { FrameReader, writeFrame, writeMessage, writerFor } from './frames.js'
 import { InvokeFrame } from './pb/messages.js'
 import { sendLazily } from './patches/connection-tuning.js'
 import { CHUNK_BYTES, MAX_INFLIGHT_PER_STREAM, MAX_PAYLOAD_BYTES } from './limits.js'
 import type { InboundLimits } from './budget.js'
-import type { InvokeMessage } from './frames.js'
+import type { InvokeMessage, WriteProgress } from './frames.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 
 /** Frames on an idle invoke stream keep it open: libp2p's default inactivity timeout is 2 min. */
@@ -89,12 +89,15 @@ export class InvokeChannel {
   /**
    * Sends one call and waits for its result. The signal, or `timeoutMs` passing (a clearable
    * timer: AbortSignal.timeout costs ~7 us and lives until it fires), cancels it on both ends.
+   * A call that fails UNAVAILABLE before its request's last frame was handed to the stream
+   * (the stream was closed, or closed while the frame waited in the writer) never left this
+   * peer: its error is marked so (`wasUnsent`), and the caller may send it again.
    */
   async call (request: InvokeRequest, options: InvokeCallOptions = {}): Promise<Uint8Array> {
     if (request.payload.byteLength > MAX_PAYLOAD_BYTES) {
       throw new PraasError('TOO_LARGE', `payload of ${request.payload.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`)
     }
-    if (!this.isOpen) throw new PraasError('UNAVAILABLE', 'invoke stream is closed')
+    if (!this.isOpen) throw markUnsent(new PraasError('UNAVAILABLE', 'invoke stream is closed'))
     if (this.pending.size >= MAX_INFLIGHT_PER_STREAM) throw new PraasError('UNAVAILABLE', 'too many calls in flight on one stream')
     const cancelledBy = options.cancel ?? options
     if (isAborted(cancelledBy)) throw toPraasError(cancelledBy instanceof Cancellation ? cancelledBy.reason : cancelledBy.signal?.reason, 'TIMEOUT')
@@ -115,12 +118,19 @@ export class InvokeChannel {
     const timer = options.timeoutMs != null
       ? setTimeout(() => { cancel(new PraasError('TIMEOUT', `no result within ${options.timeoutMs} ms`)) }, options.timeoutMs)
       : undefined
+    const progress: WriteProgress = { last: 0 }
     try {
-      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs, key: request.key, from: request.from }, request.payload, controller != null ? { signal: controller.signal } : cancelledBy)
+      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs, key: request.key, from: request.from },
+        request.payload, controller != null ? { signal: controller.signal } : cancelledBy, progress)
       return await promise
     } catch (err) {
       this.pending.delete(id)
-      throw toPraasError(err)
+      // the stream's close rejects the call too, and a failed write leaves that rejection unawaited
+      promise.catch(() => {})
+      const error = toPraasError(err)
+      if (error.code !== 'UNAVAILABLE' || (progress.last > 0 && writerFor(this.stream).handed >= progress.last)) throw error
+      // a new error: the stream's close fails every call on it with one, and some of them had left
+      throw markUnsent(new PraasError(error.code, error.message))
     } finally {
       clearTimeout(timer)
       unlisten()

@@ -7,7 +7,8 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import {
-  AUTH_PROTOCOL, CHANNEL_PROTOCOL, CtlChannels, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, toBytes, toPraasError
+  AUTH_PROTOCOL, CHANNEL_PROTOCOL, CtlChannels, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, toBytes, toPraasError,
+  wasUnsent
 } from '../protocol/index.js'
 import { presentToken } from '../protocol/auth.js'
 import type { CtlResponse, DialTarget, InvokeChannel, ProcessInfo } from '../protocol/index.js'
@@ -193,7 +194,13 @@ export class Client {
         last = new PraasError('UNAVAILABLE', `cannot reach ${addr.toString()}: ${(err as Error).message}`)
         continue
       }
-      return await this.ctlChannels.call(channel, request, options)
+      try {
+        return await this.ctlChannels.call(channel, request, options)
+      } catch (err) {
+        // a request that never left this client (its stream had closed: the node died) goes to the next node
+        if (!wasUnsent(err)) throw err
+        last = err as PraasError
+      }
     }
     throw last
   }
@@ -309,8 +316,10 @@ export class Client {
   /**
    * Runs a call on the stream of a protocol to the node that hosts `pid`. If the process moved
    * (MOVED), was swapped, or its node cannot be reached, the client finds it again (which
-   * restores it if needed) and retries, a bounded number of times. A call that was sent and
-   * then lost its stream is not retried: it may have run.
+   * restores it if needed) and retries, a bounded number of times. A call is sent again only
+   * when it provably did not run: the node answered MOVED, or the call never left this client
+   * (no stream could be opened, or the stream closed before the request was handed to it). A
+   * call that was sent and then lost its stream is not: it may have run (docs/api.md).
    */
   private async atProcess<T> (pid: string, channels: InvokeChannels, call: (channel: InvokeChannel) => Promise<T>): Promise<T> {
     let location = this.locations.get(pid) ?? await this.locate(pid)
@@ -328,7 +337,7 @@ export class Client {
         return await call(channel)
       } catch (err) {
         const error = toPraasError(err)
-        if (error.code === 'MOVED' && attempt < MAX_RELOCATIONS) {
+        if ((error.code === 'MOVED' || wasUnsent(error)) && attempt < MAX_RELOCATIONS) {
           location = await this.relocateSoon(pid, location)
           continue
         }

@@ -134,6 +134,9 @@ describe('trust: a cluster that obeys only its members and the clients it author
           { op: CtlRequest.Op.CREATE, app: 'counter', pid, local: true, term: 2 ** 40, counter: 1 },
           { op: CtlRequest.Op.CREATE, app: 'counter', pid, local: true, restore: true, holder: nodes[0].peerId, term: 2 ** 40 },
           { op: CtlRequest.Op.FETCH_APP, app: 'counter' },
+          { op: CtlRequest.Op.APPS },
+          // a deploy that claims a place after every later deploy
+          { op: CtlRequest.Op.DEPLOY, app: 'counter', source: new TextEncoder().encode('export async function incr () { return "EVIL" }'), serial: 2 ** 52 },
           { op: CtlRequest.Op.PEERS },
           { op: CtlRequest.Op.LOCATE, pid, local: true },
           { op: CtlRequest.Op.DELETE, pid, local: true },

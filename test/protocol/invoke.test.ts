@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {
-  Cancellation, InvokeChannel, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_PAYLOAD_BYTES, PraasError, serveInvokeStream, writeFrame
+  Cancellation, InvokeChannel, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_PAYLOAD_BYTES, PraasError, serveInvokeStream, wasUnsent, writeFrame
 } from '../../protocol/index.js'
 import { assertBytesEqual, assertPraasError, bytes, pair, record, rejectsCode, until } from './helpers.js'
 import type { InvokeHandler, InvokeRequest } from '../../protocol/index.js'
@@ -204,5 +204,49 @@ describe('protocol/invoke', function () {
     assert.equal(channel.isOpen, false)
     await until(() => handler.reasons.length === 1, 'the handler to be aborted')
     assertPraasError(handler.reasons[0], 'UNAVAILABLE')
+  })
+
+  describe('says which failed calls never left the caller (safe to send again)', function () {
+    it('marks a call on a closed stream, and not one that was sent when its stream died', async () => {
+      const handler = stuck()
+      const { channel, server } = await serve(handler.handler)
+      const sent = channel.call(request(), bounded())
+      await until(() => handler.started === 1, 'the handler to start')
+      server.abort(new Error('node died'))
+      const ran = await rejectsCode(sent, 'UNAVAILABLE')
+      assert.equal(wasUnsent(ran), false, 'a call that reached the callee may have run')
+      const late = await rejectsCode(channel.call(request(), bounded()), 'UNAVAILABLE')
+      assert.equal(wasUnsent(late), true)
+    })
+
+    it('marks the calls whose frames still waited in the writer when the stream closed', async () => {
+      const seen: string[] = []
+      const { channel, client } = await serve(async ({ payload }) => { seen.push(str(payload)); return await new Promise(() => {}) })
+      // the first frame of an event-loop turn goes out at once, the others at the turn's end
+      const first = channel.call(request('a'), bounded())
+      const queued = [channel.call(request('b'), bounded()), channel.call(request('c'), bounded())]
+      client.abort(new Error('connection lost'))
+      assert.equal(wasUnsent(await rejectsCode(first, 'UNAVAILABLE')), false)
+      for (const call of queued) assert.equal(wasUnsent(await rejectsCode(call, 'UNAVAILABLE')), true)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.ok(!seen.includes('b') && !seen.includes('c'), `the callee saw ${seen.join(', ')}`)
+    })
+
+    it('marks a large call whose last chunk was never written, however much of it was', async () => {
+      const [client, server] = await pair({ capacity: 2, delay: 20 })
+      let started = 0
+      serveInvokeStream(server, async ({ payload }) => { started++; return payload })
+      const channel = new InvokeChannel(client)
+      const call = channel.call(request(bytes(4 * MiB)), bounded())
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      client.abort(new Error('connection lost'))
+      assert.equal(wasUnsent(await rejectsCode(call, 'UNAVAILABLE')), true)
+      assert.equal(started, 0)
+    })
+
+    it('never marks an answer: a handler\'s UNAVAILABLE ran on the callee', async () => {
+      const { channel } = await serve(async () => { throw new PraasError('UNAVAILABLE', 'replicas out of reach') })
+      assert.equal(wasUnsent(await rejectsCode(channel.call(request(), bounded()), 'UNAVAILABLE')), false)
+    })
   })
 })
