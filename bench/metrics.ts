@@ -11,7 +11,7 @@ import { round, type Summary } from './stats.js'
 export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | 'praas.connect' | 'praas.partition' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
-export type DerivedName = 'libp2p.echo.half' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0' | 'libp2p.dial' | 'lease.plus.2s'
+export type DerivedName = 'libp2p.echo.half' | 'latex.echo' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0' | 'libp2p.dial' | 'lease.plus.2s'
 
 const constant = (x: number): Summary => ({ n: 1, p50: x, p99: x, mean: x, min: x, max: x })
 const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
@@ -26,9 +26,11 @@ const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, modes?: Parti
     modes: { onewaysizes: 'sizes' },
     derive: r => ({ oneway: r.rtt != null ? halve(r.rtt) : undefined, onewaySizes: r.sizes != null ? halveEach(r.sizes) : undefined })
   },
+  // An invoke of an echo function carrying the LaTeX file's 10 KiB, measured by the latex.praas client on its node.
+  'latex.echo': { from: 'latex.praas', mode: 'getfile', derive: r => ({ getfile: r.echo10k, compile: r.echo10k }) },
   // The cluster client measures its baselines in the same mesh and reports them beside its figures (cluster-client.ts).
   'resolve.host': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.atHost } : undefined }) },
-  'invoke.warm': { from: 'praas.cluster', mode: 'cold', derive: r => ({ cold: r.cold != null ? { ...r.cold, cold: r.cold.warm } : undefined }) },
+  'invoke.warm': { from: 'praas.cluster', mode: 'cold', modes: { deploycold: 'cold' }, derive: r => ({ cold: r.cold != null ? { ...r.cold, cold: r.cold.warm, deploy: r.cold.warm } : undefined }) },
   // The CPU-bound function one call at a time, in the same client and node as two at a time.
   'invoke.parallel.one': { from: 'praas.parallel', mode: 'parallel', derive: r => ({ parallel: r.parallel != null ? { ...r.parallel, two: r.parallel.one } : undefined }) },
   // A constant: a follower stands for election this long after it last heard the leader (plus rank and jitter).
@@ -83,8 +85,9 @@ export const METRICS: MetricDef[] = [
   { metric: 'cli.status', unit: 'ms', source: 'praas.cli', mode: 'cli', baselines: ['node.e0'] },
   // Trust at connect time (connect.ts): Client.connect with a token and the first invoke, against a raw libp2p dial and first stream.
   { metric: 'client.connect', unit: 'ms', source: 'praas.connect', mode: 'connect', baselines: ['libp2p.dial'] },
-  { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.stateless'] },
-  { metric: 'latex.compile', unit: 'us', source: 'latex.praas', mode: 'compile', baselines: ['latex.stateless'] },
+  { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.echo', 'latex.stateless'] },
+  { metric: 'latex.compile', unit: 'us', source: 'latex.praas', mode: 'compile', baselines: ['latex.echo', 'latex.stateless'] },
+  { metric: 'latex.echo', unit: 'us', source: 'latex.echo', mode: 'getfile', baselines: [] },
   // Process-to-process messages (ipc.ts): 64 B one-way times inside the functions, 8 MiB transfers across two nodes;
   // the `ipc.*.libp2p` / `ipc.oneway.redis` rows are the baselines' own figures.
   { metric: 'ipc.oneway.remote', unit: 'us', source: 'ipc.remote', mode: 'oneway', baselines: ['libp2p.echo.half', 'redis.relay'] },
@@ -100,6 +103,8 @@ export const METRICS: MetricDef[] = [
   { metric: 'resolve.at.host', unit: 'ms', source: 'resolve.host', mode: 'resolve', baselines: [] },
   { metric: 'invoke.cold', unit: 'ms', source: 'praas.cluster', mode: 'cold', baselines: ['invoke.warm'] },
   { metric: 'invoke.cold.warm', unit: 'ms', source: 'invoke.warm', mode: 'cold', baselines: [] },
+  // deploy + create + first invoke of an app new to the cluster (a new name, the same module), on the same node
+  { metric: 'deploy.cold', unit: 'ms', source: 'praas.cluster', mode: 'deploycold', baselines: ['invoke.warm'] },
   { metric: 'leader.failover', unit: 'ms', source: 'praas.cluster', mode: 'failover', baselines: ['election.timeout'] },
   // A host cut off from the others (network namespaces, partition.ts): until its process serves again on the majority side.
   { metric: 'partition.unavailable', unit: 'ms', source: 'praas.partition', mode: 'unavailable', baselines: ['lease.plus.2s'] },
@@ -138,7 +143,7 @@ export function needed (metrics: MetricDef[]): Map<SourceName, Set<Mode>> {
   }
   for (const m of metrics) {
     // the CPU figure is read off the round-trip phase
-    const mode = m.mode === 'cpu' ? 'rtt' : m.mode
+    const mode = m.mode === 'cpu' ? 'rtt' : m.mode === 'deploycold' ? 'cold' : m.mode
     add(m.source, mode)
     for (const b of m.baselines) add(b, mode)
   }
@@ -188,6 +193,7 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
   if (mode === 'connect') return ms(report?.connect?.connect)
   if (mode === 'resolve') return ms(report?.resolve?.first)
   if (mode === 'cold') return ms(report?.cold?.cold)
+  if (mode === 'deploycold') return ms(report?.cold?.deploy)
   if (mode === 'failover') return ms(report?.failover)
   if (mode === 'unavailable') return ms(report?.partition?.unavailable)
   if (mode === 'swapout' || mode === 'swapin' || mode === 'pause' || mode === 'pauseconc') return ms(report?.[mode])
@@ -208,6 +214,7 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     throughput: median(reports.flatMap(r => r.throughput ?? []), t => t.callsPerSecond),
     getfile: median(reports.flatMap(r => r.getfile ?? []), s => s.p50),
     compile: median(reports.flatMap(r => r.compile ?? []), s => s.p50),
+    echo10k: median(reports.flatMap(r => r.echo10k ?? []), s => s.p50),
     oneway: median(reports.flatMap(r => r.oneway ?? []), s => s.p50),
     // each sweep whole from one round: the round whose biggest payload (most calls in flight) is the median
     sizes: median(reports.filter(r => r.sizes != null), r => r.sizes?.at(-1)?.latency.p50 ?? 0)?.sizes,

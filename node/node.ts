@@ -220,7 +220,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
 
   const apps: AppRegistry = new AppRegistry(join(dataDir, 'apps'), {
     // app code reaches the node only through the runtime's ctx operations
-    host: { op: (call, op, args) => runtime.op(call, op, args), ended: (call) => { runtime.ended(call) } },
+    host: { op: (call, op, args) => runtime.op(call, op, args), prepareWrite: (call, op, args) => runtime.prepareWrite(call, op, args), ended: (call) => { runtime.ended(call) } },
     log: logger('praas:runtime')
   })
   const runtime: Runtime = new Runtime({
@@ -339,7 +339,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       leases.checkSince(lease)
       return out
     },
-      limitsFor(connection, (fn) => (fn === 'recv' ? 'recv' : 'send')))
+      limitsFor(connection, (fn) => (fn === 'recv' ? 'recv' : 'send')), { lazyAcks: true })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CTL_PROTOCOL, (stream, connection) => {
     const peer = connection.remotePeer.toString()

@@ -109,7 +109,7 @@ export class Router {
       // a node does not dial itself; the runtime answers MOVED if the process left meanwhile
       if (location.node === this.selfId) return await this.init.runtime.invoke(pid, fn, data, { signal: options.signal })
       const channel = await this.channel(this.invokeChannels, location)
-      return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { signal: options.signal, timeoutMs: REMOTE_TIMEOUT_MS })
+      return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { cancel: options, timeoutMs: REMOTE_TIMEOUT_MS })
     })
   }
 
@@ -125,7 +125,7 @@ export class Router {
           return
         }
         const channel = await this.channel(this.channelChannels, location)
-        await channel.call({ pid: to, fn: 'send', key, from: message.from, payload: message.data, timeoutMs: 0 }, { signal: options.signal, timeoutMs: REMOTE_TIMEOUT_MS })
+        await channel.call({ pid: to, fn: 'send', key, from: message.from, payload: message.data, timeoutMs: 0 }, { cancel: options, timeoutMs: REMOTE_TIMEOUT_MS })
       })
     } catch (err) {
       const error = toPraasError(err)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {
-  InvokeChannel, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_PAYLOAD_BYTES, PraasError, serveInvokeStream, wasUnsent, writeFrame
+  Cancellation, InvokeChannel, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_PAYLOAD_BYTES, PraasError, serveInvokeStream, wasUnsent, writeFrame
 } from '../../protocol/index.js'
 import { assertBytesEqual, assertPraasError, bytes, pair, record, rejectsCode, until } from './helpers.js'
 import type { InvokeHandler, InvokeRequest } from '../../protocol/index.js'
@@ -149,6 +149,24 @@ describe('protocol/invoke', function () {
     assertPraasError(handler.reasons[0], 'TIMEOUT')
     assert.equal(channel.inflight, 0)
     assert.equal(str(await channel.call(request('after'), bounded())), 'after')
+  })
+
+  it('is cancelled by a Cancellation given as `cancel`, as by a signal, without making the Cancellation\'s signal', async () => {
+    const handler = stuck()
+    const { channel } = await serve(async (req, options) => req.fn === 'stuck' ? handler.handler(req, options) : req.payload)
+    const cancel = new Cancellation()
+    let signalMade = false
+    const signal = Object.getOwnPropertyDescriptor(Cancellation.prototype, 'signal')!.get!
+    Object.defineProperty(cancel, 'signal', { get () { signalMade = true; return signal.call(cancel) } })
+    const call = channel.call(request('', 'stuck'), { cancel, timeoutMs: 20_000 })
+    await until(() => handler.started === 1, 'the handler to start')
+    cancel.abort(new PraasError('TIMEOUT', 'the calling function ended'))
+    await rejectsCode(call, 'TIMEOUT')
+    await until(() => handler.reasons.length === 1, 'the handler to be aborted')
+    assert.equal(channel.inflight, 0)
+    assert.equal(str(await channel.call(request('after'), { cancel: new Cancellation(), timeoutMs: 20_000 })), 'after')
+    await rejectsCode(channel.call(request('late'), { cancel }), 'TIMEOUT')
+    assert.equal(signalMade, false)
   })
 
   it('rejects a call whose time limit passes with TIMEOUT', async () => {

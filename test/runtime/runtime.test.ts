@@ -57,6 +57,52 @@ describe('runtime', function () {
       }
     })
 
+    it('answers the writes of a call that only read before them at once: later reads of the call see them, keys in the order a Map gives', async function () {
+      await apps.deploy('held', new TextEncoder().encode(String.raw`
+        const e = new TextEncoder()
+        const d = new TextDecoder()
+        export async function shuffle (input, ctx) {
+          const before = await ctx.state.keys()
+          await ctx.state.put('c', e.encode('3'))
+          await ctx.state.delete('a')
+          await ctx.state.put('a', e.encode('1 again'))
+          await ctx.state.put('b', e.encode('2 again'))
+          const seen = await ctx.state.get('a')
+          let bad = ''
+          try { await ctx.state.put('', e.encode('x')) } catch (err) { bad = err.code }
+          return JSON.stringify({ before, during: await ctx.state.keys(), a: d.decode(seen), bad })
+        }
+        export async function after (input, ctx) {
+          const keys = await ctx.state.keys()
+          const values = await Promise.all(keys.map(async k => d.decode(await ctx.state.get(k))))
+          return JSON.stringify({ keys, values })
+        }
+        export async function seed (input, ctx) { await ctx.state.put('a', e.encode('1')); await ctx.state.put('b', e.encode('2')); return '' }
+      `))
+      const { pid } = runtime.create('held')
+      await runtime.invoke(pid, 'seed', new Uint8Array())
+      const during = JSON.parse(text(await runtime.invoke(pid, 'shuffle', new Uint8Array())))
+      // as a Map does it: a rewritten key keeps its place, one deleted and written again goes last
+      assert.deepEqual(during, { before: ['a', 'b'], during: ['b', 'c', 'a'], a: '1 again', bad: 'BAD_REQUEST' })
+      assert.deepEqual(JSON.parse(text(await runtime.invoke(pid, 'after', new Uint8Array()))), { keys: ['b', 'c', 'a'], values: ['2 again', '3', '1 again'] })
+    })
+
+    it('applies the writes of a call stopped at its slice and run again on the pool once, from the rerun', async function () {
+      await apps.deploy('countburn', new TextEncoder().encode(String.raw`
+        const e = new TextEncoder()
+        const d = new TextDecoder()
+        export async function incrThenBurn (input, ctx) {
+          const n = Number(d.decode((await ctx.state.get('n')) ?? new Uint8Array())) || 0
+          await ctx.state.put('n', e.encode(String(n + 1)))
+          const t = Date.now()
+          while (Date.now() - t < 30) {}
+          return String(n + 1)
+        }
+      `))
+      const { pid } = runtime.create('countburn')
+      for (let i = 1; i <= 3; i++) assert.equal(text(await runtime.invoke(pid, 'incrThenBurn', new Uint8Array())), String(i))
+    })
+
     it('keeps each process\'s state apart', async function () {
       const a = runtime.create('kit').pid
       const b = runtime.create('kit').pid
