@@ -339,7 +339,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       leases.checkSince(lease)
       return out
     },
-      limitsFor(connection, (fn) => (fn === 'recv' ? 'recv' : 'send')), { lazyAcks: true })
+    limitsFor(connection, (fn) => (fn === 'recv' ? 'recv' : 'send')), { lazyAcks: true })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CTL_PROTOCOL, (stream, connection) => {
     const peer = connection.remotePeer.toString()

@@ -36,6 +36,7 @@ export async function pdf (_input, /** @type {Context} */ ctx) { return await ar
 /** Returns the log of the compile whose answer was the last one given. */
 export async function log (_input, /** @type {Context} */ ctx) { return await artifact(processStore(ctx), 'log') }
 
+/* eslint-disable camelcase -- stateless_* are the function names clients and the benchmark call */
 // Stateless mode: the input's first line names the store, `redis://HOST:PORT/SESSION`; the rest
 // is the input of the function of the same name above.
 export async function stateless_put (input, ctx) { return await withRedis(input, ctx, putFile) }

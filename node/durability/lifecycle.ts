@@ -14,7 +14,6 @@ import type { AbortOptions, Logger } from '@libp2p/interface'
 
 type Epoch = { term: number, counter: number }
 
-
 /** The copy of a process a node holds (`Lifecycle.copyHere`, a `probe` answer). */
 export interface CopyHere {
   version: ProcessVersion

@@ -35,7 +35,6 @@ export class Peers {
       const { peerId, listenAddrs, protocols } = evt.detail
       this.learn(peerId, listenAddrs, protocols)
     })
-
   }
 
   list (): KnownPeer[] {

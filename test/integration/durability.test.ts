@@ -6,7 +6,6 @@ import { fixture } from '../helpers/paths.js'
 import { codeOf, pattern, text } from '../helpers/assertions.js'
 import type { TestNode } from '../helpers/cluster.js'
 
-
 async function statusOf (client: Client, pid: string): Promise<{ status: string, node: string } | undefined> {
   return (await client.list()).find(p => p.pid === pid)
 }
@@ -62,6 +61,7 @@ describe('durable processes on node processes: swap, restore, migration, failure
     let failed = 0
     let stop = false
     const loop = (async () => {
+      // eslint-disable-next-line no-unmodified-loop-condition -- the test sets it once its moves are done
       while (!stop) {
         try {
           await client.invoke(pid, 'incr')
@@ -95,6 +95,7 @@ describe('durable processes on node processes: swap, restore, migration, failure
     let acknowledged = 0
     let stop = false
     const loops = [0, 1, 2].map(async (i) => {
+      // eslint-disable-next-line no-unmodified-loop-condition -- the test sets it once the moves are done
       for (let round = 0; !stop; round++) {
         if (i === 0) {
           await client.invoke(pid, 'incr')
@@ -125,6 +126,7 @@ describe('durable processes on node processes: swap, restore, migration, failure
     let sent = 0
     let stop = false
     const loop = (async () => {
+      // eslint-disable-next-line no-unmodified-loop-condition -- the test sets it once its moves are done
       while (!stop) {
         await client.send(pid, 'k', String(sent))
         sent++
