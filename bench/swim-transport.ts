@@ -70,7 +70,7 @@ async function exchanges (a: Datagrams, b: Datagrams, bId: string, count: number
   const cpu = process.cpuUsage()
   for (let i = 0; i < count; i++) {
     const start = performance.now()
-    await new Promise<void>((r) => { resolve = r; a.send(bId, ping) })
+    await new Promise<void>((_resolve) => { resolve = _resolve; a.send(bId, ping) })
     rtts.push((performance.now() - start) * 1000)
   }
   const used = process.cpuUsage(cpu)

@@ -205,7 +205,11 @@ export class Allocator implements Startable {
     if (request.restore === true && (request.node == null || request.node === '')) {
       const recent = this.restores.get(request.pid)
       const basis = request.basis ?? ''
-      if (recent != null && recent.basis === basis && recent.until > Date.now() && recent.placement.epoch.term === this.components.election.term) return recent.placement
+      // A restore that found an older copy than the epoch handed out just now shares it too (its
+      // target asks every node for the newest copy again): two activations at once would each
+      // acknowledge writes the other never sees. A copy of that epoch or newer is a later activation's.
+      if (recent != null && recent.until > Date.now() && recent.placement.epoch.term === this.components.election.term &&
+        (recent.basis === basis || olderBasis(basis, recent.placement.epoch))) return recent.placement
       const placement = this.placement(request)
       if (this.restores.size >= MAX_RECENT_RESTORES) this.restores.delete(this.restores.keys().next().value!)
       this.restores.set(request.pid, { placement, basis, until: Date.now() + RESTORE_WINDOW_MS })
@@ -317,4 +321,11 @@ export class Allocator implements Startable {
       epoch: { term: response.term, counter: response.counter, grant: response.grant }
     }
   }
+}
+
+/** Whether a restore's basis (`term.counter.seq`) is a copy of an activation older than `epoch`. */
+function olderBasis (basis: string, epoch: { term: number, counter: number }): boolean {
+  const [term, counter] = basis.split('.').map(Number)
+  if (!Number.isSafeInteger(term) || !Number.isSafeInteger(counter)) return false
+  return term < epoch.term || (term === epoch.term && counter < epoch.counter)
 }

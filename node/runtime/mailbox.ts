@@ -72,15 +72,26 @@ export class Mailbox {
   }
 
   /** Delivers a message; resolves once it is in the mailbox (or taken by a waiting recv). */
-  async put (key: string, message: Message, options: { signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * Puts a message in at once if it may go in without waiting (handed to a waiting take, or
+   * room in the mailbox and none of its sender's messages blocked before it): true if it went in.
+   */
+  putNow (key: string, message: Message): boolean {
     const queue = this.blocked.get(message.from)
-    if (queue == null && this.handOff(key, message)) return
+    if (queue == null && this.handOff(key, message)) return true
     const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
     if (cost > this.senderLimit) throw new PraasError('TOO_LARGE', `a message of ${message.data.byteLength} bytes exceeds what one sender may hold in this mailbox (${this.senderLimit})`)
     if (queue == null && this.fits(message.from, cost)) {
       this.enqueue(key, message)
-      return
+      return true
     }
+    return false
+  }
+
+  async put (key: string, message: Message, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.putNow(key, message)) return
+    const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
+    const queue = this.blocked.get(message.from)
     if (this.blockedCount >= MAX_BLOCKED_SENDS) throw new PraasError('UNAVAILABLE', 'the mailbox is full and too many senders wait')
     options.signal?.throwIfAborted()
     const { promise, resolve, reject } = Promise.withResolvers<void>()
@@ -106,20 +117,25 @@ export class Mailbox {
    * Takes the oldest message under `key` from `from` (or any sender), waiting for one if needed:
    * until `signal` fires or `timeoutMs` pass (0 or none: no limit), then it fails with TIMEOUT.
    */
-  async take (from: string, key: string, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<Message> {
+  /** Takes the oldest message under `key` from `from` (or anyone, ANY_SENDER) if one is there now. */
+  takeNow (from: string, key: string): Message | undefined {
     const queue = this.queues.get(key)
     const index = queue?.findIndex(m => from === ANY_SENDER || m.from === from) ?? -1
-    if (queue != null && index >= 0) {
-      const [message] = queue.splice(index, 1)
-      if (queue.length === 0) this.queues.delete(key)
-      const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
-      this.bytes -= cost
-      const held = (this.bySender.get(message.from) ?? 0) - cost
-      if (held > 0) this.bySender.set(message.from, held)
-      else this.bySender.delete(message.from)
-      this.admitBlocked()
-      return message
-    }
+    if (queue == null || index < 0) return undefined
+    const [message] = queue.splice(index, 1)
+    if (queue.length === 0) this.queues.delete(key)
+    const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
+    this.bytes -= cost
+    const held = (this.bySender.get(message.from) ?? 0) - cost
+    if (held > 0) this.bySender.set(message.from, held)
+    else this.bySender.delete(message.from)
+    this.admitBlocked()
+    return message
+  }
+
+  async take (from: string, key: string, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<Message> {
+    const now = this.takeNow(from, key)
+    if (now != null) return now
     options.signal?.throwIfAborted()
     const { promise, resolve, reject } = Promise.withResolvers<Message>()
     const waiter: Waiter = { from, resolve, reject, done: false }

@@ -122,9 +122,7 @@ describe('storage/replica-store', () => {
         for (const c of commands) {
           if (c.kind === 'apply') assert.equal(store.apply(c.batch), model.apply(c.batch), 'apply')
           else if (c.kind === 'install') assert.equal(store.install(c.image), model.install(c.image), 'install')
-          else if (c.kind === 'fence') { store.fence(c.pid, c.epoch); model.fence(c.pid, c.epoch) }
-          else if (c.kind === 'drop') { store.drop(c.pid); model.images.delete(c.pid) }
-          else if (c.kind === 'rebase') assert.equal(store.rebase(c.pid, c.from, c.to, c.messages), model.rebase(c.pid, c.from, c.to, c.messages), 'rebase')
+          else if (c.kind === 'fence') { store.fence(c.pid, c.epoch); model.fence(c.pid, c.epoch) } else if (c.kind === 'drop') { store.drop(c.pid); model.images.delete(c.pid) } else if (c.kind === 'rebase') assert.equal(store.rebase(c.pid, c.from, c.to, c.messages), model.rebase(c.pid, c.from, c.to, c.messages), 'rebase')
           else {
             await store.close()
             store = await opened(dir, maxLogBytes)

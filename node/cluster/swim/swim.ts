@@ -230,7 +230,7 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
       case Kind.PUSH:
         this.table.joined = true
         if (message.reply) this.pushState(from, false)
-        return
+        break
       default:
     }
   }
