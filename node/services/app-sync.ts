@@ -22,7 +22,7 @@ export interface AppSyncInit {
   owners: AppOwners
   /** The members, and control requests to them. */
   peers: Pick<Peers, 'list' | 'request'>
-  /** The members heard from lately (heartbeats), for the occasional sync. */
+  /** The members SWIM holds reachable, for the occasional sync. */
   live(): string[]
   log: Logger
 }
