@@ -187,7 +187,13 @@ export class Client {
   private async ctl (request: Partial<CtlRequest>, first: Multiaddr[] = []): Promise<CtlResponse> {
     let last: PraasError = new PraasError('UNAVAILABLE', 'no bootstrap node answered')
     const met = [...this.nodes.values()].slice(-MAX_FALLBACK_NODES).flat()
-    for (const addr of [...first, ...this.bootstrap, ...met]) {
+    // and last the nodes this client is connected to now (its bootstrap nodes may all be gone)
+    const connected = this.peer.getConnections().slice(0, MAX_FALLBACK_NODES).map(c => c.remoteAddr.getComponents().some(p => p.name === 'p2p') ? c.remoteAddr : c.remoteAddr.encapsulate(`/p2p/${c.remotePeer.toString()}`))
+    const tried = new Set<string>()
+    for (const addr of [...first, ...this.bootstrap, ...met, ...connected]) {
+      const key = addr.toString()
+      if (tried.has(key)) continue
+      tried.add(key)
       const options = { timeoutMs: this.ctlTimeoutMs }
       let channel
       try {
