@@ -4,7 +4,6 @@ import { chooseReplicas } from './replica-set.js'
 import type { StateClient } from './state-client.js'
 import type { WriteBatch } from '../../protocol/index.js'
 import type { Committer, ProcessRecord } from '../runtime/index.js'
-import type { ProcessImage } from '../storage/index.js'
 import type { Logger } from '@libp2p/interface'
 
 export const RESULT_OK = 0
@@ -99,7 +98,7 @@ export class Replicator implements Committer {
    * batch once per event-loop turn, so that the invocations that end together share one batch.
    */
   async commit (record: ProcessRecord): Promise<void> {
-    if (record.dirty.size > 0) {
+    if (record.dirty.size > 0 || record.mailbox.journaled) {
       let pending = this.pendingCuts.get(record)
       if (pending == null) {
         pending = Promise.withResolvers<void>()
@@ -123,15 +122,30 @@ export class Replicator implements Committer {
     for (const [record, { resolve, reject }] of pending) this.cut(record).then(resolve, reject)
   }
 
-  /** Cuts the process's writes so far into one numbered batch and sends it to each replica. */
+  /**
+   * Cuts the process's writes and mailbox changes so far into one numbered batch and sends it to
+   * each replica. A version (epoch, seq) thus names one state and one mailbox on every copy.
+   */
   private cut (record: ProcessRecord): Promise<void> {
-    if (record.dirty.size === 0) return record.committing ?? Promise.resolve()
+    if (record.dirty.size === 0 && !record.mailbox.journaled) return record.committing ?? Promise.resolve()
     const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
     record.dirty = new Map()
+    const { puts, takes } = record.mailbox.cutJournal()
     const batch: WriteBatch = {
-      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), term: record.epoch.term, counter: record.epoch.counter, seq: ++record.seq, ops, active: false, inMemory: false
+      pid: record.pid,
+      app: record.app,
+      appHash: this.init.appHash(record.app),
+      term: record.epoch.term,
+      counter: record.epoch.counter,
+      seq: ++record.seq,
+      ops,
+      active: false,
+      inMemory: false,
+      puts: puts as WriteBatch['puts'],
+      takes
     }
-    const bytes = ops.reduce((sum, op) => sum + op.key.length + (op.value?.byteLength ?? 0) + 8, 64)
+    const bytes = ops.reduce((sum, op) => sum + op.key.length + (op.value?.byteLength ?? 0) + 8, 64) +
+      puts.reduce((sum, m) => sum + m.key.length + m.from.length + m.data.byteLength + 16, 8 * takes.length)
     const tap = this.taps.get(record)
     if (tap != null && !tap.overflow) {
       tap.bytes += bytes
@@ -196,10 +210,9 @@ export class Replicator implements Committer {
     if (replicas.includes(target)) return true
     const tap = { batches: [] as Array<{ batch: WriteBatch, bytes: number }>, bytes: 0, overflow: false }
     this.taps.set(record, tap)
-    const from = record.seq
+    let from: number
     try {
-      // the image at `from`: later batches re-apply absolute values, so writes not cut yet may be in it too
-      await this.install(target, record)
+      from = await this.install(target, record)
     } finally {
       this.taps.delete(record)
     }
@@ -216,25 +229,39 @@ export class Replicator implements Committer {
   }
 
   /**
-   * Asks a replica to make the copy it holds at `basis` the copy of the process's current
-   * activation, with `messages` as its unread mail. Answers RESULT_OK, or RESULT_GAP if it holds another copy.
+   * Asks a replica to make the copy it holds at `basis` (state and mail) the copy of the
+   * process's current activation. Answers RESULT_OK, or RESULT_GAP if it holds another copy.
    */
-  async rebase (peer: string, record: ProcessRecord, basis: Basis, messages: ProcessImage['messages'] = []): Promise<number> {
+  async rebase (peer: string, record: ProcessRecord, basis: Basis): Promise<number> {
     const { manifest, chunks } = imageToChunks({
-      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), epoch: basis.epoch, seq: basis.seq, state: new Map(), messages
+      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), epoch: basis.epoch, seq: basis.seq, state: new Map(), messages: []
     })
     const answer = await this.init.state.pushImage(peer, 'rebase', manifest, chunks, { term: record.epoch.term, counter: record.epoch.counter })
     if (answer[0] === RESULT_STALE) throw this.stale(record)
     return answer[0]
   }
 
-  /** Sends the full state of a process to one replica, as content-addressed chunks. */
-  async install (peer: string, record: ProcessRecord): Promise<void> {
+  /**
+   * Sends a full copy of a process (state and unread mail) to one replica, as content-addressed
+   * chunks; resolves with the batch it holds up to. What changed since the last batch is cut
+   * first (and sent to the replicas behind this copy), so that the copy is exactly one version.
+   */
+  async install (peer: string, record: ProcessRecord): Promise<number> {
+    if (record.dirty.size > 0 || record.mailbox.journaled) this.cut(record).catch(() => {})
+    const seq = record.seq
+    // the pieces refer to the values as they are now (a value is never changed in place), and the mail is numbered
     const image = imagePieces({
-      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), epoch: record.epoch, seq: record.seq, state: record.state, messages: []
+      pid: record.pid,
+      app: record.app,
+      appHash: this.init.appHash(record.app),
+      epoch: record.epoch,
+      seq,
+      state: record.state,
+      messages: record.mailbox.unread().map(({ id, key, message }) => ({ id, key, from: message.from, data: message.data }))
     })
     const answer = await this.init.state.pushSerialized(peer, 'install', image, {})
     if (answer[0] === RESULT_STALE) throw this.stale(record)
+    return seq
   }
 
   stale (record: ProcessRecord): PraasError {

@@ -6,6 +6,30 @@ export interface Message {
   data: Uint8Array
 }
 
+/** A message in the mailbox, with its number (ids grow in arrival order and are never reused). */
+interface Letter extends Message {
+  id: number
+}
+
+/** An unread message as a swap image or a replica keeps it. */
+export interface NumberedMessage {
+  id: number
+  key: string
+  message: Message
+}
+
+/**
+ * What a mailbox changed since its last `cutJournal` (replication): the messages that arrived
+ * and are still unread, and the ids of messages taken that had been cut before. A message put
+ * and taken within one cut leaves neither: no replica needs to hold it, but the cut must still
+ * be replicated (`handedOver`) before its sender is told it arrived, so that an activation that
+ * is no longer current cannot acknowledge it.
+ */
+export interface MailJournal {
+  puts: Array<{ id: number, key: string, from: string, data: Uint8Array }>
+  takes: number[]
+}
+
 interface Waiter {
   from: string
   resolve(message: Message): void
@@ -17,7 +41,7 @@ interface BlockedSend {
   cost: number
   key: string
   message: Message
-  resolve(): void
+  resolve(id: number): void
   reject(err: PraasError): void
   done: boolean
 }
@@ -43,7 +67,7 @@ export function senderShare (limitBytes: number): number {
  * Waiting senders are let in round-robin, one message each in turn.
  */
 export class Mailbox {
-  private readonly queues = new Map<string, Message[]>()
+  private readonly queues = new Map<string, Letter[]>()
   private readonly waiters = new Map<string, Waiter[]>()
   /** Blocked sends per sender, each in the order sent. */
   private readonly blocked = new Map<string, BlockedSend[]>()
@@ -52,38 +76,63 @@ export class Mailbox {
   private readonly bySender = new Map<string, number>()
   private readonly senderLimit: number
   private bytes = 0
+  private nextId = 1
+  /** Changes since the last cut, kept only where the mailbox is replicated. */
+  private readonly journal?: { puts: Map<number, { key: string, letter: Letter }>, takes: number[], handedOver: number }
 
-  constructor (private readonly limitBytes: number) {
+  /** `journaled`: keep what changes for replication (`cutJournal`). */
+  constructor (private readonly limitBytes: number, options: { journaled?: boolean } = {}) {
     this.senderLimit = senderShare(limitBytes)
+    if (options.journaled === true) this.journal = { puts: new Map(), takes: [], handedOver: 0 }
   }
 
   get size (): number {
     return this.bytes
   }
 
-  /** Every unread message, for a swap image (in order per key). */
-  unread (): Array<{ key: string, message: Message }> {
-    return [...this.queues].flatMap(([key, queue]) => queue.map(message => ({ key, message })))
+  /** Every unread message with its id, in arrival order, for a swap image or a full copy. */
+  unread (): NumberedMessage[] {
+    return [...this.queues].flatMap(([key, queue]) => queue.map(letter => ({ id: letter.id, key, message: { from: letter.from, data: letter.data } })))
+      .sort((a, b) => a.id - b.id)
   }
 
-  /** Puts back a message of a swap image or a migration, in order; the limit does not apply (it held them before). */
-  restore (key: string, message: Message): void {
-    this.enqueue(key, message)
+  /** Puts back a message of a swap image or a migration, with its id; the limit does not apply (it held them before). */
+  restore (key: string, message: Message, id: number): void {
+    this.enqueue(key, { from: message.from, data: message.data, id })
+    if (id >= this.nextId) this.nextId = id + 1
   }
 
-  /** Delivers a message; resolves once it is in the mailbox (or taken by a waiting recv). */
-  async put (key: string, message: Message, options: { signal?: AbortSignal } = {}): Promise<void> {
+  /** Whether anything changed since the last cut that a replica must hear of. */
+  get journaled (): boolean {
+    const j = this.journal
+    return j != null && (j.puts.size > 0 || j.takes.length > 0 || j.handedOver > 0)
+  }
+
+  /** What changed since the last cut, for one replication batch; the journal starts again. */
+  cutJournal (): MailJournal {
+    const j = this.journal
+    if (j == null) return { puts: [], takes: [] }
+    const cut = { puts: [...j.puts.values()].map(({ key, letter }) => ({ id: letter.id, key, from: letter.from, data: letter.data })), takes: j.takes }
+    j.puts.clear()
+    j.takes = []
+    j.handedOver = 0
+    return cut
+  }
+
+  /**
+   * Delivers a message; resolves with its id once it is in the mailbox (or taken by a waiting
+   * recv). Where the mailbox is replicated, its sender is told only once the next cut is on the
+   * replicas (runtime.ts `deliver`).
+   */
+  async put (key: string, message: Message, options: { signal?: AbortSignal } = {}): Promise<number> {
     const queue = this.blocked.get(message.from)
-    if (queue == null && this.handOff(key, message)) return
+    if (queue == null && this.handOff(key, message)) return this.nextId - 1
     const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
     if (cost > this.senderLimit) throw new PraasError('TOO_LARGE', `a message of ${message.data.byteLength} bytes exceeds what one sender may hold in this mailbox (${this.senderLimit})`)
-    if (queue == null && this.fits(message.from, cost)) {
-      this.enqueue(key, message)
-      return
-    }
+    if (queue == null && this.fits(message.from, cost)) return this.arrive(key, message)
     if (this.blockedCount >= MAX_BLOCKED_SENDS) throw new PraasError('UNAVAILABLE', 'the mailbox is full and too many senders wait')
     options.signal?.throwIfAborted()
-    const { promise, resolve, reject } = Promise.withResolvers<void>()
+    const { promise, resolve, reject } = Promise.withResolvers<number>()
     const entry: BlockedSend = { cost, key, message, resolve, reject, done: false }
     if (queue == null) this.blocked.set(message.from, [entry])
     else queue.push(entry)
@@ -96,10 +145,18 @@ export class Mailbox {
     }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      await promise
+      return await promise
     } finally {
       options.signal?.removeEventListener('abort', onAbort)
     }
+  }
+
+  /** A message that fits goes into its queue, numbered, and into the journal. */
+  private arrive (key: string, message: Message): number {
+    const letter: Letter = { from: message.from, data: message.data, id: this.nextId++ }
+    this.enqueue(key, letter)
+    this.journal?.puts.set(letter.id, { key, letter })
+    return letter.id
   }
 
   /**
@@ -110,15 +167,21 @@ export class Mailbox {
     const queue = this.queues.get(key)
     const index = queue?.findIndex(m => from === ANY_SENDER || m.from === from) ?? -1
     if (queue != null && index >= 0) {
-      const [message] = queue.splice(index, 1)
+      const [letter] = queue.splice(index, 1)
       if (queue.length === 0) this.queues.delete(key)
-      const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
+      const cost = letter.data.byteLength + MESSAGE_OVERHEAD_BYTES
       this.bytes -= cost
-      const held = (this.bySender.get(message.from) ?? 0) - cost
-      if (held > 0) this.bySender.set(message.from, held)
-      else this.bySender.delete(message.from)
+      const held = (this.bySender.get(letter.from) ?? 0) - cost
+      if (held > 0) this.bySender.set(letter.from, held)
+      else this.bySender.delete(letter.from)
+      const j = this.journal
+      if (j != null) {
+        // taken before its cut: no replica needs it, but the cut still goes out before its sender hears
+        if (j.puts.delete(letter.id)) j.handedOver++
+        else j.takes.push(letter.id)
+      }
       this.admitBlocked()
-      return message
+      return { from: letter.from, data: letter.data }
     }
     options.signal?.throwIfAborted()
     const { promise, resolve, reject } = Promise.withResolvers<Message>()
@@ -143,7 +206,7 @@ export class Mailbox {
     }
   }
 
-  /** Gives the message to the first waiter that wants it, if any. */
+  /** Gives the message to the first waiter that wants it, if any: it is numbered, and taken before any cut. */
   private handOff (key: string, message: Message): boolean {
     const list = this.waiters.get(key)
     if (list == null) return false
@@ -151,6 +214,8 @@ export class Mailbox {
     if (waiter == null) return false
     waiter.done = true
     this.removeWaiter(key, waiter)
+    this.nextId++
+    if (this.journal != null) this.journal.handedOver++
     waiter.resolve(message)
     return true
   }
@@ -166,13 +231,13 @@ export class Mailbox {
     return this.bytes + cost <= this.limitBytes && (this.bySender.get(from) ?? 0) + cost <= this.senderLimit
   }
 
-  private enqueue (key: string, message: Message): void {
+  private enqueue (key: string, letter: Letter): void {
     const queue = this.queues.get(key) ?? []
-    queue.push(message)
+    queue.push(letter)
     this.queues.set(key, queue)
-    const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
+    const cost = letter.data.byteLength + MESSAGE_OVERHEAD_BYTES
     this.bytes += cost
-    this.bySender.set(message.from, (this.bySender.get(message.from) ?? 0) + cost)
+    this.bySender.set(letter.from, (this.bySender.get(letter.from) ?? 0) + cost)
   }
 
   private unblock (entry: BlockedSend): void {
@@ -192,13 +257,16 @@ export class Mailbox {
       progress = false
       for (const [from, queue] of [...this.blocked]) {
         const next = queue[0]
-        if (!this.handOff(next.key, next.message)) {
+        let id: number
+        if (this.handOff(next.key, next.message)) {
+          id = this.nextId - 1
+        } else {
           if (!this.fits(from, next.cost)) continue
-          this.enqueue(next.key, next.message)
+          id = this.arrive(next.key, next.message)
         }
         this.unblock(next)
         next.done = true
-        next.resolve()
+        next.resolve(id)
         progress = true
         // round-robin: this sender goes to the back of the line
         const rest = this.blocked.get(from)

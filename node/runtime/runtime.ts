@@ -160,7 +160,7 @@ export class Runtime implements SandboxHost {
     if (this.processes.size >= this.init.maxProcesses) throw new PraasError('UNAVAILABLE', `this node hosts its limit of ${this.init.maxProcesses} processes`)
     const now = Date.now()
     const record: ProcessRecord = {
-      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0
+      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes, { journaled: this.tracking }), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0
     }
     this.processes.set(pid, record)
     this.moved.delete(pid)
@@ -171,11 +171,11 @@ export class Runtime implements SandboxHost {
    * Activates a process from a copy of its state (a swap image, a replica, a migration): the
    * state, the unread messages in order, the batch number it was replicated up to.
    */
-  adopt (image: { pid: string, app: string, seq: number, state: Map<string, Uint8Array>, messages: Array<{ key: string, from: string, data: Uint8Array }> }, epoch: { term: number, counter: number }): ProcessRecord {
+  adopt (image: { pid: string, app: string, seq: number, state: Map<string, Uint8Array>, messages: Array<{ id: number, key: string, from: string, data: Uint8Array }> }, epoch: { term: number, counter: number }): ProcessRecord {
     const record = this.create(image.app, image.pid, epoch)
     record.state = image.state
     record.seq = image.seq
-    for (const m of image.messages) record.mailbox.restore(m.key, { from: m.from, data: m.data })
+    for (const m of image.messages) record.mailbox.restore(m.key, { from: m.from, data: m.data }, m.id)
     return record
   }
 
@@ -252,6 +252,8 @@ export class Runtime implements SandboxHost {
         async () => { await this.init.remoteSend(pid, key, message, options) })
     }
     await record.mailbox.put(key, message, options)
+    // Acknowledged means durable: the message (or its hand-over to a waiting recv) is on the replicas first.
+    if (this.tracking) await this.init.committer!.commit(record)
   }
 
   /** The mailbox on this node that holds what processes here sent to a client. */
@@ -287,7 +289,7 @@ export class Runtime implements SandboxHost {
       this.invocationEnded(record)
     }
     // Acknowledged means durable: the writes of this call (and of any call that ran beside it) are replicated first.
-    if (record.dirty.size > 0 || record.committing != null) await this.init.committer!.commit(record)
+    if (record.dirty.size > 0 || record.mailbox.journaled || record.committing != null) await this.init.committer!.commit(record)
     return result
   }
 
