@@ -99,6 +99,11 @@ export class Replicator implements Committer {
    */
   async commit (record: ProcessRecord): Promise<void> {
     if (record.dirty.size > 0 || record.mailbox.journaled) {
+      if (this.replicasOf(record).length === 0 && !this.pendingCuts.has(record)) {
+        // no other node holds a copy (a mesh of one): nothing to wait for, the batch is cut at once
+        await this.cut(record)
+        return
+      }
       let pending = this.pendingCuts.get(record)
       if (pending == null) {
         pending = Promise.withResolvers<void>()
