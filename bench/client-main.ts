@@ -5,9 +5,10 @@ import { readFileSync } from 'node:fs'
 import { measureInflight, measureRtt, measureSizes, measureThroughput, type Call, type InflightPoint, type Plan, type RttResult, type SizePoint, type ThroughputResult } from './load.js'
 import type { Summary } from './stats.js'
 import type { CliFigures } from './cli.js'
+import type { ConnectFigures } from './connect.js'
 
 /** The echo load shapes (load.ts), their sweeps over payload sizes and calls in flight, and the LaTeX example's calls (latex.ts). */
-export type Mode = 'rtt' | 'cpu' | 'throughput' | 'sizes' | 'inflight' | 'getfile' | 'compile' | 'parallel' | 'cli' | IpcMode | ClusterMode | DurableMode
+export type Mode = 'rtt' | 'cpu' | 'throughput' | 'sizes' | 'inflight' | 'getfile' | 'compile' | 'parallel' | 'cli' | 'connect' | IpcMode | ClusterMode | DurableMode
 /** Process-to-process messages (ipc.ts): one-way times of a ping-pong (64 B, and per payload size), and 8 MiB transfers. */
 export type IpcMode = 'oneway' | 'onewaysizes' | 'bulk'
 /** The cluster layer (cluster.ts): a fresh client's first invoke, create + first invoke, leader fail-over. */
@@ -67,11 +68,13 @@ export interface ClientReport {
   /** Transfers of `bytes` each; their times (start of the send to the receiver's ack) in microseconds. */
   bulk?: { bytes: number, transfer: Summary }
   /** In us: a fresh client's first invoke of an existing pid; one raw DHT get of its record by a fresh peer (full query) and by a warm one (first answer). */
-  resolve?: { first: Summary, dhtGet: Summary, dhtGetWarm: Summary }
+  resolve?: { first: Summary, atHost: Summary }
   /** In us: create + first invoke, and warm invokes of an existing process on the same node. */
   cold?: { cold: Summary, warm: Summary }
   /** In us: wall times of CLI commands, each a fresh process, and of `node -e 0` (cli.ts). */
   cli?: CliFigures
+  /** Client.connect with a token plus the first invoke, and a raw libp2p dial plus the first stream (connect.ts). */
+  connect?: ConnectFigures
   /** In us: leader SIGKILLed until a surviving node names a new leader. */
   failover?: Summary
   /** In us: swap out and restore (or write + fsync and read of a file) of `bytes` of state; `sweep` = the same per state size. */

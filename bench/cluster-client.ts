@@ -1,31 +1,19 @@
 // Client process of `praas.cluster` (cluster.ts): in a mesh of `praas node` OS processes it
 // measures, in this order (the last one kills nodes):
 //   resolve   the first invoke of an existing pid by a fresh SDK Client (bootstrap: a node that
-//             does not host the pid and has never looked it up), against one raw DHT get of the
-//             same record: `contentRouting.get(locationKey(pid))` from a fresh client-mode DHT peer
-//             dialled to the same node, and `fetchLocationFast` (the SDK's first-answer lookup) from
-//             a long-lived client-mode DHT peer (the lookup alone)
+//             does not host the pid and has never looked it up: it finds the pid in the DHT), against
+//             the first invoke by a fresh Client bootstrapped at the host itself (no lookup)
 //   cold      create + first invoke on a node whose app has warm workers, against warm invokes
 //             of an existing process on that node (same client, same mesh)
 //   failover  SIGKILL of the leader until a surviving node's status shows a new leader of a higher term
 // Latencies are reported in microseconds, like every other figure; metrics.ts turns them into ms.
 import '../protocol/polyfill.js'
-import { noise } from '@chainsafe/libp2p-noise'
-import { tcp } from '@libp2p/tcp'
-import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
-import { clientServices } from '../protocol/dht.js'
-import { praasYamux } from '../protocol/index.js'
-import { locationKey, verifyLocation } from '../protocol/location.js'
-import { fetchLocationFast } from '../protocol/resolve.js'
 import { Client } from '../sdk/index.js'
 import type { ClientReport, ClientRequest, ClusterMode } from './client-main.js'
 import { clusterCounts, type ClusterCounts, type ClusterTarget } from './cluster.js'
 import { reportMain } from './ipc-child.js'
 import { makePayload, measureRtt } from './load.js'
 import { summarize } from './stats.js'
-import type { Libp2p } from '@libp2p/interface'
-import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 
 const APP = 'bench-cluster-echo'
 const PAYLOAD = makePayload(64)
@@ -88,33 +76,6 @@ async function waitForAgreement (clients: Map<string, Client>, count: number, li
   }
 }
 
-type DhtPeer = Libp2p<{ identify: unknown, ping: unknown, dht: KadDHT }>
-
-/** A client-mode DHT peer like the SDK's, dialled to `addr`, once `addr` is in its routing table. */
-async function dhtPeer (addr: string): Promise<DhtPeer> {
-  const peer = await createLibp2p({
-    addresses: { listen: [] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [praasYamux()],
-    services: clientServices()
-  }) as DhtPeer
-  try {
-    await peer.dial(multiaddr(addr), { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) })
-    // identify puts the node into the routing table; the SDK's first query would wait for that too
-    const dht = peer.services.dht as unknown as SingleKadDHT
-    const deadline = Date.now() + CALL_TIMEOUT_MS
-    while (dht.routingTable.size === 0) {
-      if (Date.now() > deadline) throw new Error(`${addr} did not enter the routing table`)
-      await sleep(2)
-    }
-    return peer
-  } catch (err) {
-    await peer.stop()
-    throw err
-  }
-}
-
 /**
  * A setup call (not measured): the first way, then after UNAVAILABLE the next ones (say, the same
  * create through another node: a node whose election is stuck cannot allocate); failures are logged.
@@ -148,32 +109,6 @@ function firstInvoke (bootstrap: string[]): Sampler {
   }
 }
 
-/** One `contentRouting.get` of the pid's record (the full query), in us; the record is checked after the clock stops. */
-function dhtGet (addr: string): Sampler {
-  return async pid => {
-    const peer = await dhtPeer(addr)
-    try {
-      const start = performance.now()
-      const value = await peer.contentRouting.get(locationKey(pid), { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) })
-      const us = (performance.now() - start) * 1000
-      const where = await verifyLocation(value, pid)
-      if (where.status !== 'active') throw new Error(`the DHT says ${pid} is ${where.status}`)
-      return us
-    } finally {
-      await peer.stop()
-    }
-  }
-}
-
-/** One `fetchLocationFast` (first valid answer, then the query stops; verification included, as in the SDK), in us. */
-async function timeFast (peer: DhtPeer, pid: string): Promise<number> {
-  const start = performance.now()
-  const where = await fetchLocationFast(peer.services.dht, pid, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) })
-  const us = (performance.now() - start) * 1000
-  if (where?.status !== 'active') throw new Error(`the DHT has no active record of ${pid}`)
-  return us
-}
-
 async function measureResolve (setup: Map<string, Client>, target: ClusterTarget, counts: ClusterCounts, source: string): Promise<NonNullable<ClientReport['resolve']>> {
   // The fresh clients' bootstrap: node 1. The pids live on the other nodes except node 0 (the
   // seed); each is created through its own host, so the bootstrap node never saw it.
@@ -188,28 +123,22 @@ async function measureResolve (setup: Map<string, Client>, target: ClusterTarget
   }
   process.stderr.write(`  ${source} (${elapsed()}): ${pids.length} pids created\n`)
   await sleep(PUBLISH_WAIT_MS)
-  process.stderr.write(`  ${source} (${elapsed()}): first invoke of ${pids.length} pids by fresh clients via a node that does not host them, against one DHT get\n`)
-  // a client-mode DHT peer past its first queries: what one lookup costs once the peer is warm
-  const warmPeer = await dhtPeer(bootstrap.addrs[0])
-  try {
-    await fetchLocationFast(warmPeer.services.dht, pids[0], { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) }) // waits for the initial self-query
-    const samplers: Sampler[] = [firstInvoke(bootstrap.addrs), dhtGet(bootstrap.addrs[0]), async pid => await timeFast(warmPeer, pid)]
-    const samples: number[][] = samplers.map(() => [])
-    const deadline = performance.now() + counts.resolveMs
-    for (let i = 0; i < pids.length && performance.now() < deadline; i++) {
-      // all on the same pid, each in turn first: none of them leaves anything the others use
-      // (the DHT peers do not cache, and only the Client's LOCATE makes the bootstrap node cache the pid)
-      for (let k = 0; k < samplers.length; k++) {
-        const which = (i + k) % samplers.length
-        samples[which].push(await bounded(`sample ${i}`, 3 * CALL_TIMEOUT_MS, samplers[which](pids[i])))
-      }
+  process.stderr.write(`  ${source} (${elapsed()}): first invoke of ${pids.length} pids by fresh clients via a node that does not host them, against fresh clients at the host\n`)
+  const hostOf = new Map(await Promise.all(pids.map(async (pid, i) => [pid, hosts[i % hosts.length].addrs] as const)))
+  const samplers: Sampler[] = [firstInvoke(bootstrap.addrs), async pid => await firstInvoke(hostOf.get(pid)!)(pid)]
+  const samples: number[][] = samplers.map(() => [])
+  const deadline = performance.now() + counts.resolveMs
+  for (let i = 0; i < pids.length && performance.now() < deadline; i++) {
+    // both on the same pid, each in turn first: the host answers its own LOCATE from its table,
+    // and only the bootstrap node's lookup (the DHT) leaves anything behind (its cache), which the other does not use
+    for (let k = 0; k < samplers.length; k++) {
+      const which = (i + k) % samplers.length
+      samples[which].push(await bounded(`sample ${i}`, 3 * CALL_TIMEOUT_MS, samplers[which](pids[i])))
     }
-    const [first, dht, warm] = samples.map(s => summarize(s))
-    if (first.n === 0) throw new Error('no resolve sample finished')
-    return { first, dhtGet: dht, dhtGetWarm: warm }
-  } finally {
-    await warmPeer.stop()
   }
+  const [first, atHost] = samples.map(s => summarize(s))
+  if (first.n === 0) throw new Error('no resolve sample finished')
+  return { first, atHost }
 }
 
 async function measureCold (client: Client, node: string, counts: ClusterCounts, source: string): Promise<NonNullable<ClientReport['cold']>> {

@@ -8,10 +8,10 @@ import type { IpcSource } from './ipc.js'
 import { SWEEP_SIZES, sizeLabel, type SizePoint } from './load.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | IpcSource | ClusterSource | DurableSource
+export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | 'praas.connect' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
-export type DerivedName = 'libp2p.echo.half' | 'dht.get' | 'dht.get.warm' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0'
+export type DerivedName = 'libp2p.echo.half' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0' | 'libp2p.dial'
 
 const constant = (x: number): Summary => ({ n: 1, p50: x, p99: x, mean: x, min: x, max: x })
 const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
@@ -27,15 +27,16 @@ const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, modes?: Parti
     derive: r => ({ oneway: r.rtt != null ? halve(r.rtt) : undefined, onewaySizes: r.sizes != null ? halveEach(r.sizes) : undefined })
   },
   // The cluster client measures its baselines in the same mesh and reports them beside its figures (cluster-client.ts).
-  'dht.get': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.dhtGet } : undefined }) },
-  'dht.get.warm': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.dhtGetWarm } : undefined }) },
+  'resolve.host': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.atHost } : undefined }) },
   'invoke.warm': { from: 'praas.cluster', mode: 'cold', derive: r => ({ cold: r.cold != null ? { ...r.cold, cold: r.cold.warm } : undefined }) },
   // The CPU-bound function one call at a time, in the same client and node as two at a time.
   'invoke.parallel.one': { from: 'praas.parallel', mode: 'parallel', derive: r => ({ parallel: r.parallel != null ? { ...r.parallel, two: r.parallel.one } : undefined }) },
   // A constant: a follower stands for election this long after it last heard the leader (plus rank and jitter).
   'election.timeout': { from: 'praas.cluster', mode: 'failover', derive: r => ({ failover: r.failover != null ? constant(ELECTION_TIMEOUT_MS * 1000) : undefined }) },
   // `node -e 0`, timed in turns with the CLI's commands (cli.ts): the floor of any command
-  'node.e0': { from: 'praas.cli', mode: 'cli', derive: r => ({ cli: r.cli != null ? { status: r.cli.nodeE0, ps: r.cli.nodeE0, invoke: r.cli.nodeE0, nodeE0: r.cli.nodeE0 } : undefined }) }
+  'node.e0': { from: 'praas.cli', mode: 'cli', derive: r => ({ cli: r.cli != null ? { status: r.cli.nodeE0, ps: r.cli.nodeE0, invoke: r.cli.nodeE0, nodeE0: r.cli.nodeE0 } : undefined }) },
+  // a raw libp2p dial and first stream, timed in turns with Client.connect (connect.ts)
+  'libp2p.dial': { from: 'praas.connect', mode: 'connect', derive: r => ({ connect: r.connect != null ? { connect: r.connect.dial, dial: r.connect.dial } : undefined }) }
 }
 
 const isDerived = (name: string): name is DerivedName => Object.hasOwn(DERIVED, name)
@@ -78,6 +79,8 @@ export const METRICS: MetricDef[] = [
   // The paper's LaTeX case: a session process against the same app as FaaS functions on Redis.
   // The CLI in scripts (cli.ts): wall time of one command, a fresh process each, against `node -e 0`.
   { metric: 'cli.status', unit: 'ms', source: 'praas.cli', mode: 'cli', baselines: ['node.e0'] },
+  // Trust at connect time (connect.ts): Client.connect with a token and the first invoke, against a raw libp2p dial and first stream.
+  { metric: 'client.connect', unit: 'ms', source: 'praas.connect', mode: 'connect', baselines: ['libp2p.dial'] },
   { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.stateless'] },
   { metric: 'latex.compile', unit: 'us', source: 'latex.praas', mode: 'compile', baselines: ['latex.stateless'] },
   // Process-to-process messages (ipc.ts): 64 B one-way times inside the functions, 8 MiB transfers across two nodes;
@@ -90,10 +93,9 @@ export const METRICS: MetricDef[] = [
   { metric: 'ipc.bulk', unit: 'MB/s', source: 'ipc.remote', mode: 'bulk', baselines: ['libp2p.bulk'] },
   { metric: 'ipc.bulk.libp2p', unit: 'MB/s', source: 'libp2p.bulk', mode: 'bulk', baselines: [] },
   // The cluster layer (cluster.ts), in a mesh of 8 node processes: value = p50 in ms; the
-  // `resolve.dht.get*` / `invoke.cold.warm` rows are the baselines' own figures.
-  { metric: 'resolve.first', unit: 'ms', source: 'praas.cluster', mode: 'resolve', baselines: ['dht.get', 'dht.get.warm'] },
-  { metric: 'resolve.dht.get', unit: 'ms', source: 'dht.get', mode: 'resolve', baselines: [] },
-  { metric: 'resolve.dht.get.warm', unit: 'ms', source: 'dht.get.warm', mode: 'resolve', baselines: [] },
+  // `resolve.at.host` / `invoke.cold.warm` rows are the baselines' own figures.
+  { metric: 'resolve.first', unit: 'ms', source: 'praas.cluster', mode: 'resolve', baselines: ['resolve.host'] },
+  { metric: 'resolve.at.host', unit: 'ms', source: 'resolve.host', mode: 'resolve', baselines: [] },
   { metric: 'invoke.cold', unit: 'ms', source: 'praas.cluster', mode: 'cold', baselines: ['invoke.warm'] },
   { metric: 'invoke.cold.warm', unit: 'ms', source: 'invoke.warm', mode: 'cold', baselines: [] },
   { metric: 'leader.failover', unit: 'ms', source: 'praas.cluster', mode: 'failover', baselines: ['election.timeout'] },
@@ -179,6 +181,7 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
   const ms = (s: Summary | undefined): { value: number, n: number, p50: number, p99: number } | undefined =>
     s != null && s.n > 0 ? { value: s.p50 / 1000, n: s.n, p50: s.p50, p99: s.p99 } : undefined
   if (mode === 'cli') return ms(report?.cli?.status)
+  if (mode === 'connect') return ms(report?.connect?.connect)
   if (mode === 'resolve') return ms(report?.resolve?.first)
   if (mode === 'cold') return ms(report?.cold?.cold)
   if (mode === 'failover') return ms(report?.failover)
@@ -211,6 +214,7 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     cold: median(reports.flatMap(r => r.cold ?? []), x => x.cold.p50),
     failover: median(reports.flatMap(r => r.failover ?? []), s => s.p50),
     cli: median(reports.flatMap(r => r.cli ?? []), c => c.status.p50),
+    connect: median(reports.flatMap(r => r.connect ?? []), c => c.connect.p50),
     swapout: median(reports.flatMap(r => r.swapout ?? []), s => s.p50),
     swapin: median(reports.flatMap(r => r.swapin ?? []), s => s.p50),
     sweep: median(reports.filter(r => r.sweep != null), r => r.sweep?.at(-1)?.out.p50 ?? 0)?.sweep,

@@ -9,6 +9,8 @@ export interface NodeInfo {
   peerId: string
   addrs: string[]
   pid: number
+  /** The admin token of the cluster this node created (absent on nodes that joined one). */
+  token?: string
 }
 
 export interface PraasNode {
@@ -31,8 +33,19 @@ async function readNodeJson (path: string): Promise<NodeInfo | undefined> {
   return undefined
 }
 
-/** `args` go to `praas node` after the harness's own (e.g. `--bootstrap MA`). */
+/**
+ * The token of the cluster the harness started last: a node started with `--bootstrap` joins
+ * with it, and it is put in PRAAS_TOKEN, which the SDK clients of the bench (in this process and
+ * the client processes it starts, which inherit the environment) present.
+ */
+let clusterToken: string | undefined
+
+/**
+ * `args` go to `praas node` after the harness's own (e.g. `--bootstrap MA`); a node started
+ * without `--bootstrap` creates a cluster, one with it joins the cluster started last.
+ */
 export async function startPraasNode (root: string, timeoutMs: number, args: string[] = []): Promise<PraasNode> {
+  if (args.includes('--bootstrap') && !args.includes('--join') && clusterToken != null) args = [...args, '--join', clusterToken]
   const tmp = await mkdtemp(join(tmpdir(), 'praas-bench-'))
   const tracked = trackTempDir(tmp)
   const dataDir = join(tmp, 'data')
@@ -53,7 +66,15 @@ export async function startPraasNode (root: string, timeoutMs: number, args: str
         throw new Error(`praas node exited (${child.process.exitCode ?? child.process.signalCode}) before it was ready:\n${child.tail()}`)
       }
       const info = await readNodeJson(join(dataDir, 'node.json'))
-      if (info != null) return { info, child, stop }
+      if (info != null) {
+        const token = await readFile(join(dataDir, 'admin.token'), 'utf8').then(t => t.trim(), () => undefined)
+        if (token != null) {
+          info.token = token
+          clusterToken = token
+          process.env.PRAAS_TOKEN = token
+        }
+        return { info, child, stop }
+      }
       await new Promise(resolve => setTimeout(resolve, POLL_MS))
     }
     throw new Error(`praas node wrote no node.json within ${timeoutMs} ms:\n${child.tail()}`)

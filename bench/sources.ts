@@ -5,6 +5,7 @@ import { firstLine, runClient, startServer, stopChild } from './children.js'
 import type { ClientReport, Mode } from './client-main.js'
 import { cli } from './cli.js'
 import { cluster } from './cluster.js'
+import { connect } from './connect.js'
 import { durable } from './durable.js'
 import { ipc } from './ipc.js'
 import { latex } from './latex.js'
@@ -56,6 +57,7 @@ export async function runSource (name: SourceName, modes: Mode[], plan: Plan, be
     case 'ipc.remote': case 'ipc.local': case 'redis.relay': case 'libp2p.bulk': return await ipc(name, bench, root, modes, plan)
     case 'praas.cluster': return await cluster(bench, root, modes, plan)
     case 'praas.cli': return await cli(root, plan)
+    case 'praas.connect': return await connect(bench, root, plan)
     case 'praas.durable': case 'praas.durable.r1': case 'disk.io': case 'libp2p.bulk.64': return await durable(name, bench, root, modes, plan)
   }
 }

@@ -151,7 +151,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     bootstrap,
     cluster: { roster: { dataDir, config, memberProtocols: [STATS_PROTOCOL] }, election: { stateFile: join(dataDir, 'election.json') } }
   })
-  const { directory, allocator, election, membership, roster } = host.services
+  const { directory, allocator, election, membership, roster, leases } = host.services
   const selfId = host.peerId.toString()
   const selfAddrs = (): string[] => host.getMultiaddrs().map(a => a.toString())
   if (!roster.isMember(selfId)) {
@@ -207,6 +207,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     copies: options.replicas ?? DEFAULT_REPLICAS,
     members,
     appHash: (app) => apps.get(app)?.hash ?? '',
+    clusterSize: () => roster.members().length,
     state,
     onStale: (pid) => {
       log('a replica holds a newer activation of %s: stepping down', pid)
@@ -297,7 +298,24 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   await apps.loadStored()
   if (options.appsDir != null) await apps.loadDir(resolve(options.appsDir))
 
-  const invoke: InvokeHandler = async (request, options) => await runtime.invoke(request.pid, request.fn, request.payload, options)
+  // A node serves only while it holds a lease (node/cluster/lease.ts): checked when a call comes
+  // and again before its answer leaves, so that nothing it answers after its lease ran out,
+  // reads included, can contradict an activation elsewhere.
+  const invoke: InvokeHandler = async (request, options) => {
+    const lease = leases.check()
+    const out = await runtime.invoke(request.pid, request.fn, request.payload, options)
+    leases.checkSince(lease)
+    return out
+  }
+  // A lease that ran out may have let the process be activated elsewhere meanwhile: with copies on
+  // other nodes, this node's activations step down when the lease comes back, and the next call
+  // brings each back from its newest copy (restore); with no copies elsewhere (--replicas 1) none can exist.
+  leases.addEventListener('regain', () => {
+    if (replicator.copies < 2) return
+    const hosted = runtime.list()
+    log('lease regained: %d activations step down, to come back from their newest copies', hosted.length)
+    for (const record of hosted) stepDown(record.pid)
+  })
   const invokeHandler = ops == null ? invoke : ops.countCalls(invoke, pid => runtime.get(pid)?.app)
   await host.handle(INVOKE_PROTOCOL, (stream, connection) => {
     // the options go on as they are: their signal is made only if something reads it
@@ -305,7 +323,13 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CHANNEL_PROTOCOL, (stream, connection) => {
     const remote = connection.remotePeer.toString()
-    serveInvokeStream(stream, async (request, options) => await serveChannelRequest(runtime, remote, grants.isMember(connection), request, options),
+    serveInvokeStream(stream, async (request, options) => {
+      if (request.fn !== 'send') return await serveChannelRequest(runtime, remote, grants.isMember(connection), request, options)
+      const lease = leases.check()
+      const out = await serveChannelRequest(runtime, remote, grants.isMember(connection), request, options)
+      leases.checkSince(lease)
+      return out
+    },
       limitsFor(connection, (fn) => (fn === 'recv' ? 'recv' : 'send')))
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CTL_PROTOCOL, (stream, connection) => {
@@ -342,6 +366,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
    * places by its membership); at most READY_WAIT_MS, then it says so in the log and goes on.
    */
   async function knownToLeader (): Promise<void> {
+    if (!await leases.whenValid(READY_WAIT_MS)) log.error('no lease within %d ms: going on', READY_WAIT_MS)
     if (roster.members().length <= 1) return
     const deadline = Date.now() + READY_WAIT_MS
     while (Date.now() < deadline) {
@@ -374,6 +399,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       ops?.markStopping()
       lifecycle!.stop()
       await lifecycle!.swapAll()
+      // nothing is served from here on: the leader may restore those processes at once
+      await leases.relinquish()
       await replicaStore.flush()
       await ops?.stop()
       peers.stop()

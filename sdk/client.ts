@@ -19,8 +19,9 @@ export interface ClientOptions {
   bootstrap: string[]
   /**
    * What this client may do in the cluster (SPEC "Trust"): a token from `praas token create`, or
-   * the cluster's `admin.token`. Presented once on each connection to a node. Without one, a
-   * node answers every request but a ping with UNAUTHORIZED.
+   * the cluster's `admin.token`. Presented once on each connection to a node. Default: the
+   * `PRAAS_TOKEN` environment variable, as for the CLI. Without one, a node answers every request
+   * but a ping with UNAUTHORIZED.
    */
   token?: string
   /** The cluster's pnet swarm key file contents, if the cluster is closed by one. */
@@ -110,7 +111,8 @@ export class Client {
   private constructor (private readonly peer: ClientPeer, options: ClientOptions) {
     this.bootstrap = options.bootstrap.map(a => multiaddr(a))
     this.ctlTimeoutMs = options.timeoutMs ?? DEFAULT_CTL_TIMEOUT_MS
-    this.token = options.token
+    const token = options.token ?? process.env.PRAAS_TOKEN
+    this.token = token == null || token.trim() === '' ? undefined : token.trim()
     const open = async (target: DialTarget, protocol: string, opts: AbortOptions): Promise<Stream> => await this.open(target, protocol, opts)
     this.channels = new InvokeChannels(open, INVOKE_PROTOCOL)
     this.mailChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)

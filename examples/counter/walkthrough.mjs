@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { Client, PraasError } from 'praas'
 
-const client = await Client.connect({ bootstrap: [process.env.PRAAS_BOOTSTRAP] })
+const client = await Client.connect({ bootstrap: [process.env.PRAAS_BOOTSTRAP], token: process.env.PRAAS_TOKEN })
 await client.deploy('counter', await readFile(new URL('./index.js', import.meta.url)))
 const pid = await client.create('counter')
 for (let i = 0; i < 100; i++) await client.invoke(pid, 'incr')

@@ -6,10 +6,12 @@ import { Ed25519PrivateKey } from '../../protocol/ed25519.js'
 import { isErrorCode, PraasError, toPraasError } from '../../protocol/errors.js'
 import { signGrant } from '../../protocol/grant.js'
 import { serveInvokeStream } from '../../protocol/invoke.js'
-import { ALLOC_PROTOCOL, ALLOC_TIMEOUT_MS, ALLOC_WAIT_FOR_LEADER_MS, MAX_CLUSTER_MESSAGE_BYTES } from './constants.js'
+import { ALLOC_PROTOCOL, ALLOC_TIMEOUT_MS, ALLOC_WAIT_FOR_LEADER_MS, LEASE_MARGIN_MS, LEASE_MS, MAX_CLUSTER_MESSAGE_BYTES } from './constants.js'
 import type { InvokeRequest } from '../../protocol/invoke.js'
 import type { ClusterComponents } from './components.js'
 import type { LeaderElection } from './election.js'
+import type { Leases } from './lease.js'
+import type { Roster } from './roster.js'
 import type { Member, Membership } from './membership.js'
 import type { ActivationEpoch } from '../../protocol/location.js'
 import type { AbortOptions, Logger, Startable } from '@libp2p/interface'
@@ -18,6 +20,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 export interface AllocatorComponents extends ClusterComponents {
   membership: Membership
   election: LeaderElection
+  leases: Leases
+  roster: Roster
   /** The node's identity key (Ed25519): it signs the epochs this node grants as leader. */
   privateKey: { type: string, raw: Uint8Array }
 }
@@ -36,6 +40,11 @@ export interface AllocateRequest {
   basis?: string
   /** Place it on one of these live nodes if there is one (the nodes that hold its newest copy: no transfer). */
   prefer?: string[]
+  /**
+   * With `restore`: members the restoring node could not ask whether they run the process. The
+   * restore is placed only once their leases (and those of members the leader does not hear) ran out.
+   */
+  unreachable?: string[]
 }
 
 /** Where a process is to be activated, and the epoch of that activation. */
@@ -53,6 +62,8 @@ const ALLOC_RETRY_MS = 8_000
 const RESTORE_WINDOW_MS = 10_000
 const MAX_RECENT_RESTORES = 10_000
 const MAX_PREFERRED = 16
+/** How long a restore may wait for the leases of members that might still run the process. */
+const RESTORE_LEASE_WAIT_MS = LEASE_MS + LEASE_MARGIN_MS + 2_000
 
 /**
  * The thin allocator. On the leader it places new processes by load and issues activation
@@ -160,10 +171,35 @@ export class Allocator implements Startable {
     return choice
   }
 
+  /**
+   * Leader only: a restore's placement once no member that might still run the process holds a
+   * lease: every member that does not renew with this leader, and every member the restoring node
+   * could not ask. A member that keeps renewing while the restoring node cannot reach it (a
+   * partial partition) keeps its lease, and the restore fails UNAVAILABLE after a bounded wait.
+   */
+  async allocateRestore (request: AllocateRequest, options: AbortOptions = {}): Promise<Placement> {
+    const { leases, roster } = this.components
+    const deadline = Date.now() + RESTORE_LEASE_WAIT_MS
+    for (;;) {
+      if (!this.components.election.isLeader()) throw this.notLeader()
+      const renewing = new Set(leases.renewing())
+      const unreachable = [...new Set([...roster.members().filter(m => !renewing.has(m)), ...(request.unreachable ?? []).filter(m => roster.isMember(m))])]
+      const waitMs = leases.restoreWaitMs(unreachable)
+      if (waitMs <= 0) return this.allocateHere(request)
+      if (Date.now() + waitMs > deadline) {
+        throw new PraasError('UNAVAILABLE', `process ${request.pid} may still run on a member that holds a lease (${unreachable.join(', ')}): not restoring it elsewhere yet`)
+      }
+      this.log('restore of %s waits %d ms for the leases of %s', request.pid, Math.round(waitMs), unreachable.join(', '))
+      await new Promise(resolve => setTimeout(resolve, Math.min(waitMs + 10, 500)))
+      options.signal?.throwIfAborted()
+    }
+  }
+
   /** Leader only: a placement (chosen, or the requested node if it is live) and its epoch. */
   allocateHere (request: AllocateRequest): Placement {
     if (!this.components.election.isLeader()) throw this.notLeader()
-    if (request.restore === true) {
+    // concurrent restores of one copy share a placement; one that names its node (a fallback) does not
+    if (request.restore === true && (request.node == null || request.node === '')) {
       const recent = this.restores.get(request.pid)
       const basis = request.basis ?? ''
       if (recent != null && recent.basis === basis && recent.until > Date.now() && recent.placement.epoch.term === this.components.election.term) return recent.placement
@@ -204,7 +240,7 @@ export class Allocator implements Startable {
 
   private async serve (request: AllocRequest): Promise<Partial<AllocResponse>> {
     try {
-      const placement = this.allocateHere(request)
+      const placement = request.restore ? await this.allocateRestore(request) : this.allocateHere(request)
       return {
         node: placement.node,
         addrs: placement.addrs.map(a => a.decapsulateCode(421).bytes),
@@ -238,7 +274,7 @@ export class Allocator implements Startable {
       }
       if (leader === this.self) {
         try {
-          return this.allocateHere(request)
+          return request.restore === true ? await this.allocateRestore(request, options) : this.allocateHere(request)
         } catch (err) {
           last = toPraasError(err)
           if (election.isLeader()) throw last
@@ -259,12 +295,14 @@ export class Allocator implements Startable {
   }
 
   private async forward (leader: string, request: AllocateRequest, options: AbortOptions): Promise<Placement> {
-    const signal = AbortSignal.any([AbortSignal.timeout(ALLOC_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
+    // a restore may wait on the leader for leases to run out
+    const limitMs = request.restore === true ? ALLOC_TIMEOUT_MS + RESTORE_LEASE_WAIT_MS : ALLOC_TIMEOUT_MS
+    const signal = AbortSignal.any([AbortSignal.timeout(limitMs), ...(options.signal != null ? [options.signal] : [])])
     const member = this.components.membership.get(leader)
     const target = member != null && member.addrs.length > 0 ? member.addrs : peerIdFromString(leader)
     const channel = this.channels.current(leader) ?? await this.channels.get(leader, target, { signal })
-    const payload = AllocRequest.encode({ pid: request.pid, app: request.app ?? '', node: request.node ?? '', restore: request.restore === true, basis: request.basis ?? '', prefer: request.prefer ?? [] })
-    const response = AllocResponse.decode(await channel.call({ pid: request.pid, fn: 'alloc', payload, timeoutMs: 0 }, { signal, timeoutMs: ALLOC_TIMEOUT_MS }))
+    const payload = AllocRequest.encode({ pid: request.pid, app: request.app ?? '', node: request.node ?? '', restore: request.restore === true, basis: request.basis ?? '', prefer: request.prefer ?? [], unreachable: request.unreachable ?? [] })
+    const response = AllocResponse.decode(await channel.call({ pid: request.pid, fn: 'alloc', payload, timeoutMs: 0 }, { signal, timeoutMs: limitMs }))
     if (!Number.isSafeInteger(response.term) || !Number.isSafeInteger(response.counter)) throw new PraasError('UNAVAILABLE', 'the leader answered an epoch out of range')
     if (response.error !== '') {
       throw new PraasError(isErrorCode(response.error) ? response.error : 'UNAVAILABLE', response.message)

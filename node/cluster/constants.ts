@@ -45,3 +45,15 @@ export const ROSTER_TIMEOUT_MS = 5_000
 export const MAX_ROSTER_BYTES = 2 * 1024 * 1024
 export const MAX_ROSTER_MEMBERS = 4096
 export const MAX_REVOCATIONS = 10_000
+
+/** Leases (lease.ts): a member renews its lease with the leader over this protocol. */
+export const LEASE_PROTOCOL = '/praas/lease/1.0.0'
+/** How long a lease runs from the moment its renewal was asked for. */
+export const LEASE_MS = 4_000
+/** How often a member renews: several renewals fit in one lease, so one lost renewal costs nothing. */
+export const LEASE_RENEW_MS = 1_000
+/**
+ * Taken off every lease on the member's side and added on the leader's: clocks are never
+ * compared, but their rates may differ a little, and a timer may fire late.
+ */
+export const LEASE_MARGIN_MS = 400

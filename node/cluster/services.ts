@@ -6,13 +6,15 @@ import { Directory } from '../directory/directory.js'
 import { Allocator } from './allocator.js'
 import { DHT_PROTOCOL } from '../../protocol/dht.js'
 import { STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL } from '../../protocol/ids.js'
-import { ALLOC_PROTOCOL, ELECT_PROTOCOL, HEARTBEAT_TOPIC } from './constants.js'
+import { ALLOC_PROTOCOL, ELECT_PROTOCOL, HEARTBEAT_TOPIC, LEASE_PROTOCOL } from './constants.js'
 import { LeaderElection } from './election.js'
+import { Leases } from './lease.js'
 import { Membership } from './membership.js'
 import { Roster } from './roster.js'
 import type { RosterInit } from './roster.js'
 import type { AllocatorComponents } from './allocator.js'
 import type { LeaderElectionComponents, LeaderElectionInit } from './election.js'
+import type { LeasesComponents, LeasesInit } from './lease.js'
 import type { MembershipInit } from './membership.js'
 import type { DirectoryComponents, DirectoryInit } from '../directory/directory.js'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -27,6 +29,7 @@ export interface ClusterOptions {
   directory?: DirectoryInit
   membership?: MembershipInit
   election?: LeaderElectionInit
+  leases?: LeasesInit
 }
 
 /** The services `clusterServices` adds, as they appear on `libp2p.services` (a type, so that it fits libp2p's ServiceMap). */
@@ -38,6 +41,7 @@ export type ClusterServices = {
   directory: Directory
   membership: Membership
   election: LeaderElection
+  leases: Leases
   allocator: Allocator
 }
 
@@ -53,7 +57,7 @@ type Factories<T> = { [K in keyof T]: (components: any) => T[K] }
  * DHT, gossipsub, election, allocation, and the state protocols.
  */
 export const MEMBER_PROTOCOLS = [
-  DHT_PROTOCOL, ELECT_PROTOCOL, ALLOC_PROTOCOL, STATE_PROTOCOL, STATE_CHUNKS_PROTOCOL,
+  DHT_PROTOCOL, ELECT_PROTOCOL, ALLOC_PROTOCOL, LEASE_PROTOCOL, STATE_PROTOCOL, STATE_CHUNKS_PROTOCOL,
   '/meshsub/1.0.0', '/meshsub/1.1.0', '/meshsub/1.2.0', '/floodsub/1.0.0'
 ]
 
@@ -84,6 +88,7 @@ export function clusterServices (options: ClusterOptions): {
       directory: (components: DirectoryComponents) => new Directory(components, options.directory),
       membership: (components: any) => new Membership(components, options.membership),
       election: (components: LeaderElectionComponents) => new LeaderElection(components, options.election),
+      leases: (components: LeasesComponents) => new Leases(components, options.leases),
       allocator: (components: AllocatorComponents) => new Allocator(components)
     },
     peerDiscovery: list.length > 0 ? [bootstrap({ list, timeout: 0 })] : []

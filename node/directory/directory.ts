@@ -293,10 +293,12 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   private async lookup (pid: string, full: boolean, options: AbortOptions): Promise<Location | undefined> {
     const signal = this.signal(options)
+    const started = performance.now()
     const found = full
       ? await fetchLocation(this.components.contentRouting, pid, { signal, isMember: this.isMember })
       : await fetchLocationFast(this.components.dht, pid, { signal, isMember: this.isMember })
     if (full) this.suspect.delete(pid)
+    this.log.trace('looked %s up in %d ms: %s', pid, Math.round(performance.now() - started), found?.node ?? 'nothing')
     if (found == null) return undefined
     const cached = this.cache.get(pid)
     // a lagging DHT replica never overrides what this node already knows to be newer

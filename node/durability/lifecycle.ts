@@ -182,7 +182,7 @@ export class Lifecycle {
   private async restoreOnce (pid: string, options: AbortOptions): Promise<ProcessInfo> {
     const { copies, unanswered } = await this.probe(pid)
     // Only when every node said it holds none is there no such process; otherwise this node cannot tell yet.
-    if (copies.length === 0 && unanswered > 0) throw new PraasError('UNAVAILABLE', `no copy of ${pid} on the nodes that answered; ${unanswered} did not`)
+    if (copies.length === 0 && unanswered.length > 0) throw new PraasError('UNAVAILABLE', `no copy of ${pid} on the nodes that answered; ${unanswered.length} did not`)
     if (copies.length === 0) throw new PraasError('NOT_FOUND', `no process ${pid}`)
     // It runs somewhere after all (the directory was behind): one activation per pid, so that one it is.
     const live = copies.find(c => c.active)
@@ -199,7 +199,9 @@ export class Lifecycle {
     const newest = copies.filter(c => compareVersion(c.version, best.version) === 0)
     const inMemory = newest.filter(c => c.inMemory)
     const prefer = (inMemory.length > 0 ? inMemory : newest).map(c => c.node)
-    const placement = await this.init.allocator.allocate({ pid, app: best.version.app, restore: true, basis: `${epoch.term}.${epoch.counter}.${seq}`, prefer }, options)
+    // the nodes that could not say whether they run it: the leader waits for their leases to run out
+    const basis = `${epoch.term}.${epoch.counter}.${seq}`
+    const placement = await this.init.allocator.allocate({ pid, app: best.version.app, restore: true, basis, prefer, unreachable: unanswered }, options)
     // the chosen node uses its own copy if it holds the newest one
     const holder = prefer.includes(placement.node) ? placement.node : best.node
     this.init.log('restoring %s on %s from the copy on %s (epoch %d.%d, batch %d)', pid, placement.node, holder, epoch.term, epoch.counter, seq)
@@ -219,7 +221,7 @@ export class Lifecycle {
         return { pid, app: best.version.app, status: ProcessStatus.ACTIVE, node: placement.node, addrs: placement.addrs.map(a => a.toString()) }
       }
       this.init.log('node %s did not restore %s (%s): restoring it here', placement.node, pid, (err as Error).message)
-      const here = await this.init.allocator.allocate({ pid, app: best.version.app, node: this.init.selfId }, options)
+      const here = await this.init.allocator.allocate({ pid, app: best.version.app, node: this.init.selfId, restore: true, basis, unreachable: [...unanswered, placement.node] }, options)
       return await this.activateFrom(best.node, pid, here.epoch, holders, options)
     }
   }
@@ -243,9 +245,9 @@ export class Lifecycle {
    * Asks every live node (and this one) which copy of `pid` it holds; `unanswered` counts the
    * nodes that could not say (unreachable, too slow, or failing), as opposed to holding none.
    */
-  private async probe (pid: string): Promise<{ copies: Array<{ node: string } & CopyHere>, unanswered: number }> {
+  private async probe (pid: string): Promise<{ copies: Array<{ node: string } & CopyHere>, unanswered: string[] }> {
     const found: Array<{ node: string } & CopyHere> = []
-    let unanswered = 0
+    const unanswered: string[] = []
     const local = this.copyHere(pid)
     if (local != null) found.push({ node: this.init.selfId, ...local })
     await Promise.all(this.init.members().map(async node => {
@@ -254,7 +256,7 @@ export class Lifecycle {
         const b = decodeWriteBatch(answer)
         found.push({ node, active: b.active, inMemory: b.inMemory, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq } })
       } catch (err) {
-        if (toPraasError(err).code !== 'NOT_FOUND') unanswered++
+        if (toPraasError(err).code !== 'NOT_FOUND') unanswered.push(node)
       }
     }))
     return { copies: found, unanswered }

@@ -31,6 +31,13 @@ export interface ReplicatorInit {
   state: StateClient
   /** A replica holds a newer activation of `pid`: this one must step down. */
   onStale(pid: string): void
+  /**
+   * The members of the cluster, this node included. A write is acknowledged only once it is on
+   * min(R, members) nodes: a host that cannot reach enough replicas fails its calls UNAVAILABLE
+   * rather than acknowledge alone (issue 18). Without it, writes are acknowledged with the
+   * replicas there are.
+   */
+  clusterSize?(): number
   log: Logger
 }
 
@@ -75,6 +82,21 @@ export class Replicator implements Committer {
     return this.init.copies
   }
 
+  /** Replicas a write needs before it is acknowledged. */
+  private needed (): number {
+    return this.init.clusterSize == null ? 0 : Math.min(this.init.copies, this.init.clusterSize()) - 1
+  }
+
+  /**
+   * A process short of replicas (they were out of reach) looks for them again, and new ones get a
+   * full copy, before any call of it is acknowledged: UNAVAILABLE while they stay out of reach.
+   */
+  private async ensureCopies (record: ProcessRecord): Promise<void> {
+    const needed = this.needed()
+    if (this.replicasOf(record).length >= needed) return
+    await this.reseat(record, '')
+  }
+
   /** The live nodes that keep this activation's replicas, chosen once (and again if one fails). */
   replicasOf (record: ProcessRecord): string[] {
     if (record.replicas == null) record.replicas = this.choose(record.pid)
@@ -98,6 +120,7 @@ export class Replicator implements Committer {
    * batch once per event-loop turn, so that the invocations that end together share one batch.
    */
   async commit (record: ProcessRecord): Promise<void> {
+    if (this.tracking) await this.ensureCopies(record)
     if (record.dirty.size > 0 || record.mailbox.journaled) {
       if (this.replicasOf(record).length === 0 && !this.pendingCuts.has(record)) {
         // no other node holds a copy (a mesh of one): nothing to wait for, the batch is cut at once
@@ -307,6 +330,10 @@ export class Replicator implements Committer {
     // Writes that failed on the same replica together all wait for the replacement's copy,
     // whichever of their reseats chose it.
     await Promise.all(record.replicas.flatMap(peer => installing.get(peer) ?? []))
+    const needed = this.needed()
+    if (record.replicas.length < needed) {
+      throw new PraasError('UNAVAILABLE', `process ${record.pid} reaches ${record.replicas.length} of the ${needed} replicas an acknowledged write needs`)
+    }
   }
 
   /** Sends `work` to `peer` behind what its link holds; resolves once the replica has it. */

@@ -620,6 +620,7 @@ export interface AllocRequest {
   restore: boolean
   basis: string
   prefer: string[]
+  unreachable: string[]
 }
 
 export namespace AllocRequest {
@@ -664,6 +665,13 @@ export namespace AllocRequest {
           }
         }
 
+        if (obj.unreachable != null && obj.unreachable.length > 0) {
+          for (const value of obj.unreachable) {
+            w.uint32(58)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -674,7 +682,8 @@ export namespace AllocRequest {
           node: '',
           restore: false,
           basis: '',
-          prefer: []
+          prefer: [],
+          unreachable: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -711,6 +720,14 @@ export namespace AllocRequest {
               obj.prefer.push(reader.string())
               break
             }
+            case 7: {
+              if (opts.limits?.unreachable != null && obj.unreachable.length === opts.limits.unreachable) {
+                throw new MaxLengthError('Decode error - repeated field "unreachable" had too many elements')
+              }
+
+              obj.unreachable.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -721,7 +738,8 @@ export namespace AllocRequest {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          prefer: 0
+          prefer: 0,
+          unreachable: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -780,6 +798,21 @@ export namespace AllocRequest {
 
               break
             }
+            case 7: {
+              if (opts.limits?.unreachable != null && obj.unreachable === opts.limits.unreachable) {
+                throw new MaxLengthError('Streaming decode error - repeated field "unreachable" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.unreachable[]`,
+                index: obj.unreachable,
+                value: reader.string()
+              }
+
+              obj.unreachable++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -823,6 +856,12 @@ export namespace AllocRequest {
     value: string
   }
 
+  export interface AllocRequestUnreachableFieldEvent {
+    field: '$.unreachable[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<AllocRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, AllocRequest.codec())
   }
@@ -831,7 +870,7 @@ export namespace AllocRequest {
     return decodeMessage(buf, AllocRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AllocRequest>): Generator<AllocRequestPidFieldEvent | AllocRequestAppFieldEvent | AllocRequestNodeFieldEvent | AllocRequestRestoreFieldEvent | AllocRequestBasisFieldEvent | AllocRequestPreferFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AllocRequest>): Generator<AllocRequestPidFieldEvent | AllocRequestAppFieldEvent | AllocRequestNodeFieldEvent | AllocRequestRestoreFieldEvent | AllocRequestBasisFieldEvent | AllocRequestPreferFieldEvent | AllocRequestUnreachableFieldEvent> {
     return streamMessage(buf, AllocRequest.codec(), opts)
   }
 }
@@ -2399,5 +2438,229 @@ export namespace SignedGrant {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedGrant>): Generator<SignedGrantGrantFieldEvent | SignedGrantLeaderFieldEvent | SignedGrantSignatureFieldEvent> {
     return streamMessage(buf, SignedGrant.codec(), opts)
+  }
+}
+
+export interface LeaseRequest {
+  term: number
+}
+
+export namespace LeaseRequest {
+  let _codec: Codec<LeaseRequest>
+
+  export const codec = (): Codec<LeaseRequest> => {
+    if (_codec == null) {
+      _codec = message<LeaseRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.term)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          term: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface LeaseRequestTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export function encode (obj: Partial<LeaseRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, LeaseRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LeaseRequest>): LeaseRequest {
+    return decodeMessage(buf, LeaseRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LeaseRequest>): Generator<LeaseRequestTermFieldEvent> {
+    return streamMessage(buf, LeaseRequest.codec(), opts)
+  }
+}
+
+export interface LeaseAnswer {
+  granted: boolean
+  term: number
+  validForMs: number
+}
+
+export namespace LeaseAnswer {
+  let _codec: Codec<LeaseAnswer>
+
+  export const codec = (): Codec<LeaseAnswer> => {
+    if (_codec == null) {
+      _codec = message<LeaseAnswer>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.granted != null && obj.granted !== false)) {
+          w.uint32(8)
+          w.bool(obj.granted)
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.term)
+        }
+
+        if ((obj.validForMs != null && obj.validForMs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.validForMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          granted: false,
+          term: 0,
+          validForMs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.granted = reader.bool()
+              break
+            }
+            case 2: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.validForMs = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.granted`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.validForMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface LeaseAnswerGrantedFieldEvent {
+    field: '$.granted'
+    value: boolean
+  }
+
+  export interface LeaseAnswerTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface LeaseAnswerValidForMsFieldEvent {
+    field: '$.validForMs'
+    value: number
+  }
+
+  export function encode (obj: Partial<LeaseAnswer>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, LeaseAnswer.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LeaseAnswer>): LeaseAnswer {
+    return decodeMessage(buf, LeaseAnswer.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LeaseAnswer>): Generator<LeaseAnswerGrantedFieldEvent | LeaseAnswerTermFieldEvent | LeaseAnswerValidForMsFieldEvent> {
+    return streamMessage(buf, LeaseAnswer.codec(), opts)
   }
 }

@@ -1,0 +1,313 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { TypedEventEmitter } from 'main-event'
+import { InvokeChannels } from '../../protocol/channels.js'
+import { PraasError } from '../../protocol/errors.js'
+import { serveInvokeStream } from '../../protocol/invoke.js'
+import { LeaseAnswer, LeaseRequest } from '../../protocol/pb/cluster.js'
+import { LEASE_MARGIN_MS, LEASE_MS, LEASE_PROTOCOL, LEASE_RENEW_MS, MAX_CLUSTER_MESSAGE_BYTES } from './constants.js'
+import type { ClusterComponents } from './components.js'
+import type { LeaderElection } from './election.js'
+import type { Membership } from './membership.js'
+import type { Roster } from './roster.js'
+import type { Logger, Startable } from '@libp2p/interface'
+
+export interface LeasesComponents extends ClusterComponents {
+  roster: Roster
+  membership: Membership
+  election: LeaderElection
+}
+
+export interface LeasesInit {
+  /** How long a lease runs from the renewal's request. Default LEASE_MS. */
+  leaseMs?: number
+  /** How often a member renews. Default LEASE_RENEW_MS. */
+  renewMs?: number
+  /** Taken off on the member's side, added on the leader's. Default LEASE_MARGIN_MS. */
+  marginMs?: number
+  /** The clock (ms, monotonic). Default performance.now. */
+  now?(): number
+}
+
+export interface LeasesEvents {
+  /** This node's lease ran out: it must stop serving its processes. */
+  lapse: CustomEvent<void>
+  /** This node holds a lease again after one ran out. */
+  regain: CustomEvent<void>
+}
+
+/**
+ * Leases (issue 18): a member serves its processes only while it holds a lease, which it renews
+ * with the leader every second; the leader places a new activation of a process that runs
+ * nowhere it can see (a restore) only once every unreachable member's lease has run out. So an
+ * activation cut off from the majority has stopped answering, reads included, before another
+ * one answers.
+ *
+ * Only durations on each node's own monotonic clock are compared, never two clocks' readings: a
+ * member counts its lease from the moment it *asked* for the renewal, the leader from the moment
+ * it *granted* it, which is later; each side takes a margin for clock rates and late timers.
+ *
+ * The leader's own lease is what a majority of the members (itself included) has confirmed: it
+ * runs from the time it last received the renewals of a majority, and a member's lease never
+ * outlasts the leader's. A leader cut off in a minority therefore stops granting, and its own
+ * and its followers' leases run out, within a lease of the cut. A new leader cannot know what its
+ * predecessor granted, so it places restores only a lease after its election.
+ */
+export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable {
+  private readonly log: Logger
+  private readonly self: string
+  private readonly leaseMs: number
+  private readonly renewMs: number
+  private readonly marginMs: number
+  private readonly now: () => number
+  private readonly channels: InvokeChannels
+  /** Until when (own clock) this node may serve. */
+  private until = -Infinity
+  private held = false
+  private lapsedOnce = false
+  private timer?: ReturnType<typeof setTimeout>
+  private watch?: ReturnType<typeof setTimeout>
+  private started = false
+  /** Leader side: when each member's last renewal arrived, and until when its lease may run. */
+  private readonly received = new Map<string, number>()
+  private readonly granted = new Map<string, number>()
+  private electedAt = -Infinity
+  private leaderTerm = -1
+
+  constructor (private readonly components: LeasesComponents, init: LeasesInit = {}) {
+    super()
+    this.log = components.logger.forComponent('praas:lease')
+    this.self = components.peerId.toString()
+    this.leaseMs = init.leaseMs ?? LEASE_MS
+    this.renewMs = init.renewMs ?? LEASE_RENEW_MS
+    this.marginMs = init.marginMs ?? LEASE_MARGIN_MS
+    this.now = init.now ?? (() => performance.now())
+    this.channels = new InvokeChannels(async (target, protocol, options) => await components.connectionManager.openStream(target, protocol, options), LEASE_PROTOCOL)
+  }
+
+  readonly [Symbol.toStringTag] = 'praas:lease'
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    this.started = true
+    await this.components.registrar.handle(LEASE_PROTOCOL, (stream, connection) => {
+      const from = connection.remotePeer.toString()
+      serveInvokeStream(stream, async (call) => {
+        if (call.payload.byteLength > MAX_CLUSTER_MESSAGE_BYTES) throw new PraasError('TOO_LARGE', 'lease request too large')
+        let request: LeaseRequest
+        try {
+          request = LeaseRequest.decode(call.payload)
+        } catch (err) {
+          throw new PraasError('BAD_REQUEST', `malformed lease request: ${(err as Error).message}`)
+        }
+        if (call.fn === 'release') {
+          this.release(from)
+          return new Uint8Array(0)
+        }
+        return LeaseAnswer.encode(this.grant(from, request))
+      })
+    }, { maxInboundStreams: 16 })
+    this.components.election.addEventListener('leader:change', this.onLeaderChange)
+    this.schedule(0)
+  }
+
+  async stop (): Promise<void> {
+    this.started = false
+    clearTimeout(this.timer)
+    clearTimeout(this.watch)
+    this.components.election.removeEventListener('leader:change', this.onLeaderChange)
+    this.channels.closeAll()
+    await this.components.registrar.unhandle(LEASE_PROTOCOL).catch(() => {})
+  }
+
+  /** Whether this node may serve its processes now. */
+  valid (): boolean {
+    this.observe()
+    return this.held
+  }
+
+  /**
+   * Throws UNAVAILABLE unless this node holds a lease; returns the lease's generation, which a
+   * call checks again before it answers (`checkSince`): a lease that ran out meanwhile, even if
+   * renewed since, fails the call.
+   */
+  check (): number {
+    if (!this.valid()) throw new PraasError('UNAVAILABLE', 'this node holds no lease: it cannot reach a leader with a majority of the members')
+    return this.generation
+  }
+
+  /** Throws UNAVAILABLE unless this node has held its lease without a break since `check` returned `generation`. */
+  checkSince (generation: number): void {
+    if (this.check() !== generation) throw new PraasError('UNAVAILABLE', 'this node\'s lease ran out during the call')
+  }
+
+  /** Counts the lapses: a call that spans one must not answer. */
+  private generation = 0
+
+  /** Notices a lapse whether or not a timer fired (a node paused past its lease wakes with timers late). */
+  private observe (): void {
+    if (this.held && this.now() >= this.until) {
+      this.held = false
+      this.lapsedOnce = true
+      this.generation++
+      this.log('lease lapsed: this node stops serving its processes until it renews')
+      this.safeDispatchEvent('lapse')
+    }
+  }
+
+  /** Resolves once this node holds a lease, or after `ms`. */
+  async whenValid (ms: number): Promise<boolean> {
+    const deadline = this.now() + ms
+    while (!this.valid() && this.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    return this.valid()
+  }
+
+  private readonly onLeaderChange = (): void => {
+    const { election } = this.components
+    if (election.isLeader() && this.leaderTerm !== election.term) {
+      this.leaderTerm = election.term
+      this.electedAt = this.now()
+      this.received.clear()
+      this.granted.clear()
+    }
+    // a new leader to renew with: now rather than at the next tick
+    this.schedule(0)
+  }
+
+  private schedule (delayMs: number): void {
+    clearTimeout(this.timer)
+    if (!this.started || this.relinquished) return
+    this.timer = setTimeout(() => {
+      void this.renew().finally(() => { this.schedule(this.renewMs) })
+    }, delayMs)
+  }
+
+  /** Renews this node's lease: with itself if it leads (what a majority confirmed), else with the leader. */
+  private async renew (): Promise<void> {
+    const { election, roster } = this.components
+    if (!roster.isMember(this.self)) return
+    if (election.isLeader()) {
+      this.extend(this.ownUntil())
+      return
+    }
+    const leader = election.leader
+    if (leader == null) return
+    const asked = this.now()
+    try {
+      const signal = AbortSignal.timeout(this.renewMs)
+      const channel = this.channels.current(leader) ?? await this.channels.get(leader, this.targetOf(leader), { signal })
+      const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode({ term: election.term }), timeoutMs: 0 }, { signal, timeoutMs: this.renewMs }))
+      if (answer.granted && answer.term === election.term && election.leader === leader) {
+        this.extend(asked + Math.min(this.leaseMs, answer.validForMs) - this.marginMs)
+      }
+    } catch (err) {
+      this.log.trace('renewing with %s failed: %s', leader, (err as Error).message)
+    }
+  }
+
+  private targetOf (peer: string): ReturnType<typeof peerIdFromString> | ReturnType<Roster['addrsOf']> {
+    const id = peerIdFromString(peer)
+    if (this.components.connectionManager.getConnections(id).length > 0) return id
+    const live = this.components.membership.get(peer)?.addrs ?? []
+    return live.length > 0 ? live : this.components.roster.addrsOf(peer)
+  }
+
+  private extend (until: number): void {
+    this.observe()
+    if (until <= this.until || until <= this.now()) return
+    this.until = until
+    if (!this.held) {
+      this.held = true
+      if (this.lapsedOnce) {
+        this.log('lease regained')
+        this.safeDispatchEvent('regain')
+      }
+    }
+    // notice the lapse when it comes, not at the next renewal
+    clearTimeout(this.watch)
+    this.watch = setTimeout(() => { this.observe() }, Math.max(0, this.until - this.now()) + 1)
+  }
+
+  /**
+   * Leader side: until when the leader's own lease runs (its clock): from the moment a majority
+   * of the members, itself included, had renewed with it, in this term.
+   */
+  private ownUntil (): number {
+    const members = this.components.roster.members()
+    const needed = Math.floor(members.length / 2) + 1
+    const now = this.now()
+    const times = members.map(m => (m === this.self ? now : this.received.get(m) ?? -Infinity)).sort((a, b) => b - a)
+    const confirmed = times[needed - 1] ?? -Infinity
+    return confirmed + this.leaseMs - this.marginMs
+  }
+
+  /**
+   * Gives this node's lease up (a clean stop, once its processes are swapped out): it serves
+   * nothing from now on, and the leader need not wait for the lease to run out before it restores
+   * those processes elsewhere.
+   */
+  private relinquished = false
+
+  async relinquish (): Promise<void> {
+    this.relinquished = true
+    this.until = -Infinity
+    this.held = false
+    clearTimeout(this.timer)
+    const { election } = this.components
+    const leader = election.leader
+    if (leader == null || leader === this.self) return
+    try {
+      const signal = AbortSignal.timeout(this.renewMs)
+      const channel = this.channels.current(leader) ?? await this.channels.get(leader, this.targetOf(leader), { signal })
+      await channel.call({ pid: '', fn: 'release', payload: LeaseRequest.encode({ term: election.term }), timeoutMs: 0 }, { signal, timeoutMs: this.renewMs })
+    } catch (err) {
+      this.log('giving the lease up to %s failed: %s', leader, (err as Error).message)
+    }
+  }
+
+  /** Leader side: a member gave its lease up. */
+  private release (from: string): void {
+    if (!this.components.roster.isMember(from)) return
+    this.received.delete(from)
+    this.granted.set(from, this.now())
+  }
+
+  /** Leader side: a member asks for a renewal. */
+  private grant (from: string, request: LeaseRequest): Partial<LeaseAnswer> {
+    const { election, roster } = this.components
+    const deny = { granted: false, term: election.term, validForMs: 0 }
+    if (!election.isLeader() || request.term !== election.term || !roster.isMember(from)) return deny
+    const now = this.now()
+    this.received.set(from, now)
+    const own = this.ownUntil()
+    const validForMs = Math.floor(Math.min(this.leaseMs, own - now))
+    if (validForMs <= 0) return deny
+    this.granted.set(from, now + validForMs + this.marginMs)
+    this.extend(own)
+    return { granted: true, term: election.term, validForMs }
+  }
+
+  /**
+   * Leader side: how long (ms from now) until a process may be activated anew elsewhere while
+   * the nodes in `unreachable` might still serve it: their leases from this leader, or, for one
+   * that has not renewed with this leader, any lease a previous leader granted it (which this
+   * one cannot know: a lease after its election).
+   */
+  restoreWaitMs (unreachable: string[]): number {
+    let safeAt = -Infinity
+    for (const node of unreachable) {
+      if (node === this.self) continue
+      // a member that has not renewed with this leader may hold a lease from the previous one
+      safeAt = Math.max(safeAt, this.granted.get(node) ?? this.electedAt + this.leaseMs + this.marginMs)
+    }
+    return Math.max(0, safeAt - this.now())
+  }
+
+  /** Leader side: the members whose renewals arrived within the last lease (the leader counts itself). */
+  renewing (): string[] {
+    const since = this.now() - this.leaseMs
+    return this.components.roster.members().filter(m => m === this.self || (this.received.get(m) ?? -Infinity) >= since)
+  }
+}
