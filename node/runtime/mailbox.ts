@@ -21,9 +21,8 @@ export interface NumberedMessage {
 /**
  * What a mailbox changed since its last `cutJournal` (replication): the messages that arrived
  * and are still unread, and the ids of messages taken that had been cut before. A message put
- * and taken within one cut leaves neither: no replica needs to hold it, but the cut must still
- * be replicated (`handedOver`) before its sender is told it arrived, so that an activation that
- * is no longer current cannot acknowledge it.
+ * and taken within one cut (handed to a waiting recv, or taken before the cut) leaves neither:
+ * no replica needs to hold it.
  */
 export interface MailJournal {
   puts: Array<{ id: number, key: string, from: string, data: Uint8Array }>
@@ -78,12 +77,12 @@ export class Mailbox {
   private bytes = 0
   private nextId = 1
   /** Changes since the last cut, kept only where the mailbox is replicated. */
-  private readonly journal?: { puts: Map<number, { key: string, letter: Letter }>, takes: number[], handedOver: number }
+  private readonly journal?: { puts: Map<number, { key: string, letter: Letter }>, takes: number[] }
 
   /** `journaled`: keep what changes for replication (`cutJournal`). */
   constructor (private readonly limitBytes: number, options: { journaled?: boolean } = {}) {
     this.senderLimit = senderShare(limitBytes)
-    if (options.journaled === true) this.journal = { puts: new Map(), takes: [], handedOver: 0 }
+    if (options.journaled === true) this.journal = { puts: new Map(), takes: [] }
   }
 
   get size (): number {
@@ -105,7 +104,12 @@ export class Mailbox {
   /** Whether anything changed since the last cut that a replica must hear of. */
   get journaled (): boolean {
     const j = this.journal
-    return j != null && (j.puts.size > 0 || j.takes.length > 0 || j.handedOver > 0)
+    return j != null && (j.puts.size > 0 || j.takes.length > 0)
+  }
+
+  /** Whether message `id` is unread and not cut yet: its sender waits for the next cut to be on the replicas. */
+  uncut (id: number): boolean {
+    return this.journal?.puts.has(id) === true
   }
 
   /** What changed since the last cut, for one replication batch; the journal starts again. */
@@ -115,14 +119,13 @@ export class Mailbox {
     const cut = { puts: [...j.puts.values()].map(({ key, letter }) => ({ id: letter.id, key, from: letter.from, data: letter.data })), takes: j.takes }
     j.puts.clear()
     j.takes = []
-    j.handedOver = 0
     return cut
   }
 
   /**
    * Delivers a message; resolves with its id once it is in the mailbox (or taken by a waiting
-   * recv). Where the mailbox is replicated, its sender is told only once the next cut is on the
-   * replicas (runtime.ts `deliver`).
+   * recv). Where the mailbox is replicated, a message that is `uncut` is acknowledged to its
+   * sender only once the next cut is on the replicas (runtime.ts `deliver`).
    */
   async put (key: string, message: Message, options: { signal?: AbortSignal } = {}): Promise<number> {
     const queue = this.blocked.get(message.from)
@@ -175,11 +178,8 @@ export class Mailbox {
       if (held > 0) this.bySender.set(letter.from, held)
       else this.bySender.delete(letter.from)
       const j = this.journal
-      if (j != null) {
-        // taken before its cut: no replica needs it, but the cut still goes out before its sender hears
-        if (j.puts.delete(letter.id)) j.handedOver++
-        else j.takes.push(letter.id)
-      }
+      // taken before its cut, no replica needs to hear of it
+      if (j != null && !j.puts.delete(letter.id)) j.takes.push(letter.id)
       this.admitBlocked()
       return { from: letter.from, data: letter.data }
     }
@@ -206,7 +206,7 @@ export class Mailbox {
     }
   }
 
-  /** Gives the message to the first waiter that wants it, if any: it is numbered, and taken before any cut. */
+  /** Gives the message to the first waiter that wants it, if any: it is numbered, and taken before any cut (nothing to journal). */
   private handOff (key: string, message: Message): boolean {
     const list = this.waiters.get(key)
     if (list == null) return false
@@ -215,7 +215,6 @@ export class Mailbox {
     waiter.done = true
     this.removeWaiter(key, waiter)
     this.nextId++
-    if (this.journal != null) this.journal.handedOver++
     waiter.resolve(message)
     return true
   }

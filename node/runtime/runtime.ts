@@ -251,9 +251,10 @@ export class Runtime implements SandboxHost {
       return await this.afterGate(record, async () => await this.deliver(pid, key, message, options),
         async () => { await this.init.remoteSend(pid, key, message, options) })
     }
-    await record.mailbox.put(key, message, options)
-    // Acknowledged means durable: the message (or its hand-over to a waiting recv) is on the replicas first.
-    if (this.tracking) await this.init.committer!.commit(record)
+    const id = await record.mailbox.put(key, message, options)
+    // Acknowledged means durable: a queued message is on the replicas first. One handed to a
+    // waiting recv is in a call of this (leased, hence current) activation, as if taken at once.
+    if (record.mailbox.uncut(id)) await this.init.committer!.commit(record)
   }
 
   /** The mailbox on this node that holds what processes here sent to a client. */

@@ -152,9 +152,12 @@ describe('Mailbox', function () {
       const replica = new Map<number, { key: string, from: string, text: string }>()
       const taken: Array<Promise<Message>> = []
       let n = 0
-      let changed = false
+      // what the journal should hold: queued messages not cut yet, and ids taken that were cut
+      const uncut = new Set<number>()
+      let takenCut = 0
+      const ids = (): number[] => mailbox.unread().map(u => u.id)
       const cut = (): void => {
-        assert.equal(mailbox.journaled, changed, 'journaled says whether anything changed since the last cut')
+        assert.equal(mailbox.journaled, uncut.size > 0 || takenCut > 0, 'journaled says whether a replica must hear of anything')
         const { puts, takes } = mailbox.cutJournal()
         for (const id of takes) assert.ok(replica.delete(id), `take of ${id}, which the replica does not hold`)
         for (const m of puts) {
@@ -162,20 +165,27 @@ describe('Mailbox', function () {
           replica.set(m.id, { key: m.key, from: m.from, text: new TextDecoder().decode(m.data) })
         }
         assert.equal(mailbox.journaled, false)
-        changed = false
+        uncut.clear()
+        takenCut = 0
         const unread = mailbox.unread().map(u => ({ id: u.id, key: u.key, from: u.message.from, text: textOf(u.message) }))
         assert.deepEqual([...replica].map(([id, m]) => ({ id, ...m })).sort((a, b) => a.id - b.id), unread)
       }
       for (const s of steps) {
         if (s.op === 'put') {
-          await mailbox.put(s.key, message(s.from, `m${n++}`))
-          changed = true
+          const before = ids().length
+          const id = await mailbox.put(s.key, message(s.from, `m${n++}`))
+          // queued, unless a waiting take got it
+          if (ids().length > before) uncut.add(id)
+          assert.equal(mailbox.uncut(id), uncut.has(id))
         } else if (s.op === 'take') {
-          const before = mailbox.unread().length
+          const before = ids()
           const got = mailbox.take(s.from, s.key)
           got.catch(() => {})
           taken.push(got)
-          if (mailbox.unread().length < before) changed = true
+          const after = new Set(ids())
+          for (const id of before.filter(id => !after.has(id))) {
+            if (!uncut.delete(id)) takenCut++
+          }
         } else {
           cut()
         }
@@ -198,13 +208,18 @@ describe('Mailbox', function () {
     assert.deepEqual(mailbox.cutJournal().takes, [4])
   })
 
-  it('journals a message handed to a waiting take as a change with nothing to hold', async function () {
+  it('journals nothing for a message handed to a waiting take, or taken before its cut', async function () {
     const mailbox = new Mailbox(1024, { journaled: true })
     const waiting = mailbox.take(ANY_SENDER, 'k')
-    await mailbox.put('k', message('p1', 'x'))
+    const handed = await mailbox.put('k', message('p1', 'x'))
     assert.equal(textOf(await waiting), 'x')
-    assert.equal(mailbox.journaled, true, 'the hand-over must reach the replicas before the sender hears of it')
-    assert.deepEqual(mailbox.cutJournal(), { puts: [], takes: [] })
+    assert.equal(mailbox.uncut(handed), false)
     assert.equal(mailbox.journaled, false)
+    const queued = await mailbox.put('k', message('p1', 'y'))
+    assert.equal(mailbox.uncut(queued), true, 'a queued message waits for its cut')
+    assert.equal(textOf(await mailbox.take(ANY_SENDER, 'k')), 'y')
+    assert.equal(mailbox.uncut(queued), false)
+    assert.equal(mailbox.journaled, false)
+    assert.deepEqual(mailbox.cutJournal(), { puts: [], takes: [] })
   })
 })
