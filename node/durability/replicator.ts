@@ -65,8 +65,11 @@ export class Replicator implements Committer {
   readonly tracking: boolean
   private readonly links = new Map<string, ReplicaLink>()
   private readonly suspects = new Map<string, number>()
-  /** Processes whose writes wait to be cut into a batch at the end of this event-loop turn. */
-  private readonly pendingCuts = new Map<ProcessRecord, PromiseWithResolvers<void>>()
+  /**
+   * Processes whose writes wait to be cut into a batch at the end of this event-loop turn, or
+   * (`turns` left: only deliveries wait) a turn later.
+   */
+  private readonly pendingCuts = new Map<ProcessRecord, PromiseWithResolvers<void> & { turns: number }>()
   /** Full copies on their way to new replicas, per process and replica: a write is durable only once they are in. */
   private readonly installing = new WeakMap<ProcessRecord, Map<string, Promise<void>>>()
   /** The batches cut while a live migration's pre-copy travels, kept for its target (`precopy`). */
@@ -118,8 +121,11 @@ export class Replicator implements Committer {
   /**
    * Resolves once every write of the process so far is on its replicas. Writes are cut into a
    * batch once per event-loop turn, so that the invocations that end together share one batch.
+   * `lazy` (a delivery, runtime.ts): cut one turn later, unless another commit of the process
+   * comes first, so that a message a recv takes at once (its sender is then acknowledged without
+   * waiting) never needs to travel.
    */
-  async commit (record: ProcessRecord): Promise<void> {
+  async commit (record: ProcessRecord, options: { lazy?: boolean } = {}): Promise<void> {
     if (this.tracking) await this.ensureCopies(record)
     if (record.dirty.size > 0 || record.mailbox.journaled) {
       if (this.replicasOf(record).length === 0 && !this.pendingCuts.has(record)) {
@@ -127,15 +133,15 @@ export class Replicator implements Committer {
         await this.cut(record)
         return
       }
+      const lazy = options.lazy === true
       let pending = this.pendingCuts.get(record)
       if (pending == null) {
-        pending = Promise.withResolvers<void>()
+        pending = { ...Promise.withResolvers<void>(), turns: lazy ? 1 : 0 }
         pending.promise.catch(() => {})
         this.pendingCuts.set(record, pending)
-        if (!this.cutScheduled) {
-          this.cutScheduled = true
-          setImmediate(() => { this.cutAll() })
-        }
+        this.scheduleCuts()
+      } else if (!lazy) {
+        pending.turns = 0
       }
       await pending.promise
       return
@@ -143,11 +149,20 @@ export class Replicator implements Committer {
     await record.committing
   }
 
+  private scheduleCuts (): void {
+    if (this.cutScheduled) return
+    this.cutScheduled = true
+    setImmediate(() => { this.cutAll() })
+  }
+
   private cutAll (): void {
     this.cutScheduled = false
-    const pending = [...this.pendingCuts]
-    this.pendingCuts.clear()
-    for (const [record, { resolve, reject }] of pending) this.cut(record).then(resolve, reject)
+    for (const [record, pending] of [...this.pendingCuts]) {
+      if (pending.turns-- > 0) continue
+      this.pendingCuts.delete(record)
+      this.cut(record).then(pending.resolve, pending.reject)
+    }
+    if (this.pendingCuts.size > 0) this.scheduleCuts()
   }
 
   /**

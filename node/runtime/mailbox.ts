@@ -52,6 +52,7 @@ const MAX_BLOCKED_SENDS = 10_000
 
 export const ANY_SENDER = '*'
 
+
 /** The share of a mailbox one sender may fill, at least one largest message. */
 export function senderShare (limitBytes: number): number {
   return Math.min(limitBytes, Math.max(Math.floor(limitBytes / 4), 16 * 1024 * 1024 + MESSAGE_OVERHEAD_BYTES))
@@ -112,6 +113,23 @@ export class Mailbox {
     return this.journal?.puts.has(id) === true
   }
 
+  /** Queued messages whose senders wait for them (`settled`), by id: each is told if a recv takes it first. */
+  private readonly awaited = new Map<number, () => void>()
+
+  /**
+   * Resolves once message `id` is on the replicas (`durable`) or taken by a recv, whichever comes
+   * first: a message in the hands of a recv of this activation is as good as handed over.
+   */
+  async settled (id: number, durable: Promise<void>): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>()
+    this.awaited.set(id, resolve)
+    try {
+      await Promise.race([durable, promise])
+    } finally {
+      this.awaited.delete(id)
+    }
+  }
+
   /** What changed since the last cut, for one replication batch; the journal starts again. */
   cutJournal (): MailJournal {
     const j = this.journal
@@ -125,7 +143,7 @@ export class Mailbox {
   /**
    * Delivers a message; resolves with its id once it is in the mailbox (or taken by a waiting
    * recv). Where the mailbox is replicated, a message that is `uncut` is acknowledged to its
-   * sender only once the next cut is on the replicas (runtime.ts `deliver`).
+   * sender once it is `settled` (runtime.ts `deliver`).
    */
   async put (key: string, message: Message, options: { signal?: AbortSignal } = {}): Promise<number> {
     const queue = this.blocked.get(message.from)
@@ -180,7 +198,14 @@ export class Mailbox {
       const j = this.journal
       // taken before its cut, no replica needs to hear of it
       if (j != null && !j.puts.delete(letter.id)) j.takes.push(letter.id)
+      const acknowledge = this.awaited.get(letter.id)
       this.admitBlocked()
+      if (acknowledge != null) {
+        // Its sender waits to hear that it arrived: that answer leaves before this recv acts on it
+        // (as it would have at once without replication), so that a reply does not overtake it.
+        acknowledge()
+        await new Promise(resolve => setImmediate(resolve))
+      }
       return { from: letter.from, data: letter.data }
     }
     options.signal?.throwIfAborted()

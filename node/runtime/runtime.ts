@@ -49,7 +49,8 @@ export interface Gate {
 export interface Committer {
   /** Whether writes are replicated at all (R > 1): the runtime tracks them only then. */
   readonly tracking: boolean
-  commit(record: ProcessRecord): Promise<void>
+  /** `lazy`: for a delivery, which a recv may settle first (`Mailbox.settled`). */
+  commit(record: ProcessRecord, options?: { lazy?: boolean }): Promise<void>
 }
 
 export interface InvokeOptions extends AbortOptions {
@@ -252,9 +253,9 @@ export class Runtime implements SandboxHost {
         async () => { await this.init.remoteSend(pid, key, message, options) })
     }
     const id = await record.mailbox.put(key, message, options)
-    // Acknowledged means durable: a queued message is on the replicas first. One handed to a
-    // waiting recv is in a call of this (leased, hence current) activation, as if taken at once.
-    if (record.mailbox.uncut(id)) await this.init.committer!.commit(record)
+    // Acknowledged means durable: a queued message is on the replicas first, unless a recv takes it
+    // sooner. One handed to a recv is in a call of this (leased, hence current) activation.
+    if (record.mailbox.uncut(id)) await record.mailbox.settled(id, this.init.committer!.commit(record, { lazy: true }))
   }
 
   /** The mailbox on this node that holds what processes here sent to a client. */
