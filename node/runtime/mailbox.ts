@@ -52,7 +52,6 @@ const MAX_BLOCKED_SENDS = 10_000
 
 export const ANY_SENDER = '*'
 
-
 /** The share of a mailbox one sender may fill, at least one largest message. */
 export function senderShare (limitBytes: number): number {
   return Math.min(limitBytes, Math.max(Math.floor(limitBytes / 4), 16 * 1024 * 1024 + MESSAGE_OVERHEAD_BYTES))
