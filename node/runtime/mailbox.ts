@@ -1,4 +1,8 @@
 import { PraasError } from '../../protocol/index.js'
+import { MailChanges } from './mail-journal.js'
+import type { MailJournal } from './mail-journal.js'
+
+export type { MailJournal }
 
 /** What recv returns: the sender (a pid, or a client's peer id) and the message bytes. */
 export interface Message {
@@ -16,17 +20,6 @@ export interface NumberedMessage {
   id: number
   key: string
   message: Message
-}
-
-/**
- * What a mailbox changed since its last `cutJournal` (replication): the messages that arrived
- * and are still unread, and the ids of messages taken that had been cut before. A message put
- * and taken within one cut (handed to a waiting recv, or taken before the cut) leaves neither:
- * no replica needs to hold it.
- */
-export interface MailJournal {
-  puts: Array<{ id: number, key: string, from: string, data: Uint8Array }>
-  takes: number[]
 }
 
 interface Waiter {
@@ -76,13 +69,13 @@ export class Mailbox {
   private readonly senderLimit: number
   private bytes = 0
   private nextId = 1
-  /** Changes since the last cut, kept only where the mailbox is replicated. */
-  private readonly journal?: { puts: Map<number, { key: string, letter: Letter }>, takes: number[] }
+  /** What changed since the last cut, kept only where the mailbox is replicated. */
+  private readonly changes?: MailChanges
 
   /** `journaled`: keep what changes for replication (`cutJournal`). */
   constructor (private readonly limitBytes: number, options: { journaled?: boolean } = {}) {
     this.senderLimit = senderShare(limitBytes)
-    if (options.journaled === true) this.journal = { puts: new Map(), takes: [] }
+    if (options.journaled === true) this.changes = new MailChanges()
   }
 
   get size (): number {
@@ -103,40 +96,42 @@ export class Mailbox {
 
   /** Whether anything changed since the last cut that a replica must hear of. */
   get journaled (): boolean {
-    const j = this.journal
-    return j != null && (j.puts.size > 0 || j.takes.length > 0)
+    return this.changes?.any === true
   }
 
   /** Whether message `id` is unread and not cut yet: its sender waits for the next cut to be on the replicas. */
   uncut (id: number): boolean {
-    return this.journal?.puts.has(id) === true
+    return this.changes?.uncut(id) === true
   }
-
-  /** Queued messages whose senders wait for them (`settled`), by id: each is told if a recv takes it first. */
-  private readonly awaited = new Map<number, () => void>()
 
   /**
    * Resolves once message `id` is on the replicas (`durable`) or taken by a recv, whichever comes
    * first: a message in the hands of a recv of this activation is as good as handed over.
    */
   async settled (id: number, durable: Promise<void>): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>()
-    this.awaited.set(id, resolve)
-    try {
-      await Promise.race([durable, promise])
-    } finally {
-      this.awaited.delete(id)
-    }
+    await (this.changes?.settled(id, durable) ?? durable)
   }
 
   /** What changed since the last cut, for one replication batch; the journal starts again. */
   cutJournal (): MailJournal {
-    const j = this.journal
-    if (j == null) return { puts: [], takes: [] }
-    const cut = { puts: [...j.puts.values()].map(({ key, letter }) => ({ id: letter.id, key, from: letter.from, data: letter.data })), takes: j.takes }
-    j.puts.clear()
-    j.takes = []
-    return cut
+    return this.changes?.cut() ?? { puts: [], takes: [] }
+  }
+
+  /**
+   * Takes back message `id` under `key` if it is still unread: its sender was told it did not
+   * arrive (its batch could not be made durable), and may send it again. A replica that got it
+   * drops it with the next batch. Returns whether it was there.
+   */
+  withdraw (key: string, id: number): boolean {
+    const queue = this.queues.get(key)
+    const index = queue?.findIndex(letter => letter.id === id) ?? -1
+    if (queue == null || index < 0) return false
+    const [letter] = queue.splice(index, 1)
+    if (queue.length === 0) this.queues.delete(key)
+    this.unqueued(letter)
+    this.changes?.left(id)
+    this.admitBlocked()
+    return true
   }
 
   /**
@@ -175,7 +170,7 @@ export class Mailbox {
   private arrive (key: string, message: Message): number {
     const letter: Letter = { from: message.from, data: message.data, id: this.nextId++ }
     this.enqueue(key, letter)
-    this.journal?.puts.set(letter.id, { key, letter })
+    this.changes?.arrived(letter.id, key, letter.from, letter.data)
     return letter.id
   }
 
@@ -189,22 +184,12 @@ export class Mailbox {
     if (queue != null && index >= 0) {
       const [letter] = queue.splice(index, 1)
       if (queue.length === 0) this.queues.delete(key)
-      const cost = letter.data.byteLength + MESSAGE_OVERHEAD_BYTES
-      this.bytes -= cost
-      const held = (this.bySender.get(letter.from) ?? 0) - cost
-      if (held > 0) this.bySender.set(letter.from, held)
-      else this.bySender.delete(letter.from)
-      const j = this.journal
-      // taken before its cut, no replica needs to hear of it
-      if (j != null && !j.puts.delete(letter.id)) j.takes.push(letter.id)
-      const acknowledge = this.awaited.get(letter.id)
+      this.unqueued(letter)
+      const senderWaits = this.changes?.left(letter.id) === true
       this.admitBlocked()
-      if (acknowledge != null) {
-        // Its sender waits to hear that it arrived: that answer leaves before this recv acts on it
-        // (as it would have at once without replication), so that a reply does not overtake it.
-        acknowledge()
-        await new Promise(resolve => setImmediate(resolve))
-      }
+      // Its sender waits to hear that it arrived: that answer leaves before this recv acts on it (as
+      // it would have at once without replication), so that a reply does not overtake it.
+      if (senderWaits) await new Promise(resolve => setImmediate(resolve))
       return { from: letter.from, data: letter.data }
     }
     options.signal?.throwIfAborted()
@@ -252,6 +237,15 @@ export class Mailbox {
 
   private fits (from: string, cost: number): boolean {
     return this.bytes + cost <= this.limitBytes && (this.bySender.get(from) ?? 0) + cost <= this.senderLimit
+  }
+
+  /** A letter left its queue (taken or withdrawn): its bytes are free. */
+  private unqueued (letter: Letter): void {
+    const cost = letter.data.byteLength + MESSAGE_OVERHEAD_BYTES
+    this.bytes -= cost
+    const held = (this.bySender.get(letter.from) ?? 0) - cost
+    if (held > 0) this.bySender.set(letter.from, held)
+    else this.bySender.delete(letter.from)
   }
 
   private enqueue (key: string, letter: Letter): void {

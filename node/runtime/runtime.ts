@@ -255,7 +255,14 @@ export class Runtime implements SandboxHost {
     const id = await record.mailbox.put(key, message, options)
     // Acknowledged means durable: a queued message is on the replicas first, unless a recv takes it
     // sooner. One handed to a recv is in a call of this (leased, hence current) activation.
-    if (record.mailbox.uncut(id)) await record.mailbox.settled(id, this.init.committer!.commit(record, { lazy: true }))
+    if (!record.mailbox.uncut(id)) return
+    try {
+      await record.mailbox.settled(id, this.init.committer!.commit(record, { lazy: true }))
+    } catch (err) {
+      // not acknowledged: taken back, so that the sender (or its router) may send it again without a copy left here
+      record.mailbox.withdraw(key, id)
+      throw err
+    }
   }
 
   /** The mailbox on this node that holds what processes here sent to a client. */
