@@ -440,7 +440,7 @@ class ReplicaLink {
     let results: number[]
     try {
       const payload = ReplicateRequest.encode({ batches: group.map(item => item.batch) })
-      results = decodeReplicateResponse(await this.replicator.state.call(this.peer, 'replicate', '', payload), group.length).results
+      results = decodeReplicateResponse(await this.replicator.state.replicate(this.peer, payload), group.length).results
     } catch (err) {
       await this.failed(group, err)
       return

@@ -135,27 +135,46 @@ export class StateService {
     return result
   }
 
+  /** A replication call (a ReplicateRequest, as a state call): one result per batch. */
   private replicate (payload: Uint8Array): Uint8Array {
-    const { batches } = decodeReplicateRequest(payload)
-    const results = batches.map(batch => this.applyOne(batch))
-    return ReplicateResponse.encode({ results })
+    const { answer, apply } = this.replicateLater(payload)
+    apply()
+    return answer
   }
 
-  private applyOne (batch: WriteBatch): number {
+  /**
+   * A replication call (/praas/replicate/1.0.0): its answer, one result per batch, and the changes
+   * the answer promises, to make before anything else touches the replica store (the channel makes
+   * them just after the answer left, in the same turn). Batches of one call that follow one another
+   * see each other's changes: only the last one waits.
+   */
+  replicateLater (payload: Uint8Array): { answer: Uint8Array, apply: () => void } {
+    const { batches } = decodeReplicateRequest(payload)
+    let last: (() => void) | undefined
+    const results = batches.map((batch, i) => {
+      const { result, commit } = this.prepareOne(batch)
+      if (i < batches.length - 1) commit?.()
+      else last = commit
+      return result
+    })
+    return { answer: ReplicateResponse.encode({ results }), apply: () => { last?.() } }
+  }
+
+  private prepareOne (batch: WriteBatch): { result: number, commit?: () => void } {
     const epoch = { term: batch.term, counter: batch.counter }
     // One activation per pid: a batch of a newer activation than one running here means this one is stale.
     const running = this.init.runtime.get(batch.pid)
     if (running != null && running.gate == null) {
       const order = compareEpoch(epoch, running.epoch)
-      if (order < 0) return RESULT_STALE
+      if (order < 0) return { result: RESULT_STALE }
       if (order > 0) {
         this.init.log('process %s runs with epoch %d.%d elsewhere: stepping down', batch.pid, batch.term, batch.counter)
         this.init.stepDown(batch.pid)
       }
     }
-    let result
+    let prepared
     try {
-      result = this.init.replicas.apply({
+      prepared = this.init.replicas.prepare({
         pid: batch.pid,
         app: batch.app,
         appHash: batch.appHash,
@@ -170,9 +189,10 @@ export class StateService {
       // Anything else (the replica log cannot write) fails the call: the host finds another replica.
       if ((err as PraasError).code !== 'TOO_LARGE') throw err
       this.init.log('batch %d of %s refused: %s', batch.seq, batch.pid, (err as Error).message)
-      return RESULT_REFUSED
+      return { result: RESULT_REFUSED }
     }
-    return result === 'ok' ? RESULT_OK : result === 'stale' ? RESULT_STALE : RESULT_GAP
+    const { result, commit } = prepared
+    return { result: result === 'ok' ? RESULT_OK : result === 'stale' ? RESULT_STALE : RESULT_GAP, commit }
   }
 
   /** Keeps a received chunk (checked against its hash) until the call that uses it arrives. */

@@ -120,14 +120,25 @@ export class ReplicaStore {
   }
 
   apply (batch: WriteBatch): ApplyResult {
+    const { result, commit } = this.prepare(batch)
+    commit?.()
+    return result
+  }
+
+  /**
+   * `apply` in two steps: what it answers (every check done, TOO_LARGE thrown), and the change
+   * itself (`commit`), which the caller makes before anything else touches the store; a replica
+   * makes it just after its answer left (replica-channel.ts), off the host's round trip.
+   */
+  prepare (batch: WriteBatch): { result: ApplyResult, commit?: () => void } {
     this.checkOpen()
     checkHead(batch)
     const replica = this.replicas.get(batch.pid)
-    if (this.isStale(replica, batch.epoch)) return 'stale'
+    if (this.isStale(replica, batch.epoch)) return { result: 'stale' }
     const image = replica?.image
-    if (replica == null || image == null || compareEpoch(batch.epoch, image.epoch) > 0) return 'gap'
-    if (batch.seq <= image.seq) return 'ok'
-    if (batch.seq !== image.seq + 1) return 'gap'
+    if (replica == null || image == null || compareEpoch(batch.epoch, image.epoch) > 0) return { result: 'gap' }
+    if (batch.seq <= image.seq) return { result: 'ok' }
+    if (batch.seq !== image.seq + 1) return { result: 'gap' }
 
     let bytes = replica.bytes
     const state = new Map(batch.ops.map((op) => [op.key, image.state.get(op.key)]))
@@ -145,8 +156,8 @@ export class ReplicaStore {
       if (taken != null) bytes -= messageBytes(taken)
     }
     if (bytes > MAX_REPLICA_BYTES) throw tooLarge(batch.pid, bytes)
-    this.record({ ...this.head(batch, ReplicaRecord.Kind.APPLY), ops: batch.ops as ReplicaRecord['ops'], messages: puts.map(wireMessage), taken: takes })
-    return 'ok'
+    const commit = (): void => { this.record({ ...this.head(batch, ReplicaRecord.Kind.APPLY), ops: batch.ops as ReplicaRecord['ops'], messages: puts.map(wireMessage), taken: takes }) }
+    return { result: 'ok', commit }
   }
 
   install (image: ProcessImage): ApplyResult {
