@@ -71,7 +71,7 @@ export function durableCounts (plan: Plan): DurableCounts {
 }
 
 /** The metric names of these sources, for report.ts. */
-export const isDurableMetric = (metric: string): boolean => /^(swap\.|migrate\.|invoke\.replicated)/.test(metric)
+export const isDurableMetric = (metric: string): boolean => /^(swap\.|migrate\.|invoke\.replicated|send\.queued)/.test(metric)
 
 /** `bench` is the compiled bench folder (dist/bench), `root` the repository. */
 export async function durable (source: DurableSource, bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
@@ -89,7 +89,7 @@ function clientTimeout (plan: Plan, modes: Mode[]): number {
   const swaps = modes.includes('swapout') || modes.includes('swapin') ? counts.cycles * counts.sizes.length * 30_000 : 0
   const migrations = (modes.includes('pause') ? counts.migrations * 30_000 : 0) + (modes.includes('pauseconc') ? counts.migrations * 30_000 : 0)
   const load = modes.includes('replicated') ? counts.loadWarmupMs + counts.loadMs + 10_000 : 0
-  const sequential = modes.includes('replseq') ? 2 * plan.maxPhaseMs + 10_000 : 0
+  const sequential = (modes.includes('replseq') ? 2 * plan.maxPhaseMs + 10_000 : 0) + (modes.includes('sendseq') ? 2 * plan.maxPhaseMs + 10_000 : 0)
   return CLIENT_SETUP_MS + swaps + migrations + load + sequential
 }
 
@@ -187,7 +187,9 @@ export function durableNotes (rows: Row[], reports: Map<string, ClientReport>): 
       '`invoke.replicated` (us, p50 per call): `put` of 64 B into state by 64 callers at once, process on a non-bootstrap node, ' +
       '`--replicas 2`; baseline `praas.durable.r1`: the same cluster with `--replicas 1` (its own row: `invoke.replicated.r1`). ' +
       '`invoke.replicated.seq` (us, p50): sequential `incr` (a get and a put of the count) by one caller, the same process placement; ' +
-      'baseline the same with `--replicas 1` (own row `invoke.replicated.seq.r1`).',
+      'baseline the same with `--replicas 1` (own row `invoke.replicated.seq.r1`). `send.queued` (us, p50): sequential 64 B ' +
+      '`client.send`s to a process there that reads none of them, so each waits for its message to be on the replica; ' +
+      'baseline the same with `--replicas 1` (own row `send.queued.r1`).',
     '',
     ...figures,
     '',

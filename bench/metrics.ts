@@ -111,7 +111,10 @@ export const METRICS: MetricDef[] = [
   { metric: 'invoke.replicated.r1', unit: 'us', source: 'praas.durable.r1', mode: 'replicated', baselines: [] },
   // one caller: the replication round trip of each call is not shared
   { metric: 'invoke.replicated.seq', unit: 'us', source: 'praas.durable', mode: 'replseq', baselines: ['praas.durable.r1'] },
-  { metric: 'invoke.replicated.seq.r1', unit: 'us', source: 'praas.durable.r1', mode: 'replseq', baselines: [] }
+  { metric: 'invoke.replicated.seq.r1', unit: 'us', source: 'praas.durable.r1', mode: 'replseq', baselines: [] },
+  // a message nobody takes at once waits for the replica's round trip (a ping-pong's do not: ipc.durable)
+  { metric: 'send.queued', unit: 'us', source: 'praas.durable', mode: 'sendseq', baselines: ['praas.durable.r1'] },
+  { metric: 'send.queued.r1', unit: 'us', source: 'praas.durable.r1', mode: 'sendseq', baselines: [] }
 ]
 
 /** The row format of latest.json (SPEC.md, Benchmarks). */
@@ -191,8 +194,8 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
   if (mode === 'cold') return ms(report?.cold?.cold)
   if (mode === 'failover') return ms(report?.failover)
   if (mode === 'swapout' || mode === 'swapin' || mode === 'pause' || mode === 'pauseconc') return ms(report?.[mode])
-  if (mode === 'replseq' && report?.replseq != null && report.replseq.n > 0) {
-    const { p50, p99, n } = report.replseq
+  if ((mode === 'replseq' || mode === 'sendseq') && report?.[mode] != null && report[mode].n > 0) {
+    const { p50, p99, n } = report[mode]
     return { value: p50, n, p50, p99 }
   }
   if (mode === 'replicated' && report?.replicated != null) {
@@ -232,6 +235,7 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     migrate: median(reports.flatMap(r => r.migrate ?? []), s => s.p50),
     replicated: median(reports.flatMap(r => r.replicated ?? []), t => t.latency.p50),
     replseq: median(reports.flatMap(r => r.replseq ?? []), s => s.p50),
+    sendseq: median(reports.flatMap(r => r.sendseq ?? []), s => s.p50),
     parallel: median(reports.flatMap(r => r.parallel ?? []), p => p.two / p.one)
   }
 }
