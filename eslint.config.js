@@ -8,7 +8,9 @@ export default [
   {
     rules: {
       // `void promise` as a statement marks a promise left to run on purpose (as in js-libp2p)
-      'no-void': ['error', { allowAsStatement: true }]
+      'no-void': ['error', { allowAsStatement: true }],
+      // a `let` assigned once, after the closures that read it are made (node.ts wires its services so)
+      'prefer-const': ['error', { destructuring: 'all', ignoreReadBeforeAssign: true }]
     }
   }
 ]

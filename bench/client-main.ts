@@ -6,13 +6,14 @@ import { measureInflight, measureRtt, measureSizes, measureThroughput, type Call
 import type { Summary } from './stats.js'
 import type { CliFigures } from './cli.js'
 import type { ConnectFigures } from './connect.js'
+import type { PartitionReport } from './partition.js'
 
 /** The echo load shapes (load.ts), their sweeps over payload sizes and calls in flight, and the LaTeX example's calls (latex.ts). */
 export type Mode = 'rtt' | 'cpu' | 'throughput' | 'sizes' | 'inflight' | 'getfile' | 'compile' | 'parallel' | 'cli' | 'connect' | IpcMode | ClusterMode | DurableMode
 /** Process-to-process messages (ipc.ts): one-way times of a ping-pong (64 B, and per payload size), and 8 MiB transfers. */
 export type IpcMode = 'oneway' | 'onewaysizes' | 'bulk'
 /** The cluster layer (cluster.ts): a fresh client's first invoke, create + first invoke, leader fail-over. */
-export type ClusterMode = 'resolve' | 'cold' | 'failover'
+export type ClusterMode = 'resolve' | 'cold' | 'deploycold' | 'failover' | 'unavailable'
 /** Durability (durable.ts): swap out, the restoring invoke, the longest call during a live migration (one / several callers), replicated writes (64 callers, one). */
 export type DurableMode = 'swapout' | 'swapin' | 'pause' | 'pauseconc' | 'replicated' | 'replseq' | 'sendseq'
 
@@ -61,6 +62,8 @@ export interface ClientReport {
   /** Sequential calls of the LaTeX example, in microseconds. */
   getfile?: Summary
   compile?: Summary
+  /** An echo of the same 10 KiB on the same node (latex.praas only), in microseconds. */
+  echo10k?: Summary
   /** One-way times in microseconds (half of each ping-pong round trip). */
   oneway?: Summary
   /** The same per payload size. */
@@ -69,12 +72,14 @@ export interface ClientReport {
   bulk?: { bytes: number, transfer: Summary }
   /** In us: a fresh client's first invoke of an existing pid; one raw DHT get of its record by a fresh peer (full query) and by a warm one (first answer). */
   resolve?: { first: Summary, atHost: Summary }
-  /** In us: create + first invoke, and warm invokes of an existing process on the same node. */
-  cold?: { cold: Summary, warm: Summary }
+  /** In us: create + first invoke, warm invokes of an existing process on the same node, and deploy + create + first invoke of a new app. */
+  cold?: { cold: Summary, warm: Summary, deploy?: Summary }
   /** In us: wall times of CLI commands, each a fresh process, and of `node -e 0` (cli.ts). */
   cli?: CliFigures
   /** Client.connect with a token plus the first invoke, and a raw libp2p dial plus the first stream (connect.ts). */
   connect?: ConnectFigures
+  /** A host cut off from the others: until its process serves on the majority side (partition.ts). */
+  partition?: PartitionReport
   /** In us: leader SIGKILLed until a surviving node names a new leader. */
   failover?: Summary
   /** In us: swap out and restore (or write + fsync and read of a file) of `bytes` of state; `sweep` = the same per state size. */

@@ -141,7 +141,7 @@ async function measureResolve (setup: Map<string, Client>, target: ClusterTarget
   return { first, atHost }
 }
 
-async function measureCold (client: Client, node: string, counts: ClusterCounts, source: string): Promise<NonNullable<ClientReport['cold']>> {
+async function measureCold (client: Client, node: string, counts: ClusterCounts, source: string, app: string): Promise<NonNullable<ClientReport['cold']>> {
   // warm workers: the app's first worker is up since the deploy; one process, invoked, warms the path
   const warmPid = await client.create(APP, { node })
   check(await client.invoke(warmPid, 'echo', PAYLOAD))
@@ -174,7 +174,21 @@ async function measureCold (client: Client, node: string, counts: ClusterCounts,
   const create = summarize(creates)
   const invoke = summarize(samples.map((s, i) => s - creates[i]))
   process.stderr.write(`  ${source} (${elapsed()}): ${cold.n} cold samples: create p50 ${(create.p50 / 1000).toFixed(1)} ms, then first invoke p50 ${(invoke.p50 / 1000).toFixed(1)} ms; warm invoke p50 ${(warm.p50 / 1000).toFixed(2)} ms\n`)
-  return { cold, warm }
+  // deploy + create + first invoke of an app the cluster has never seen (a new name each time, the same source)
+  const deploys: number[] = []
+  const deployDeadline = performance.now() + counts.coldMs
+  for (let i = 0; i < counts.deploySamples && performance.now() < deployDeadline; i++) {
+    const name = `bench-cold-${process.pid}-${i}`
+    const start = performance.now()
+    await client.deploy(name, app)
+    const out = await client.invoke(await client.create(name, { node }), 'echo', PAYLOAD, { timeoutMs: CALL_TIMEOUT_MS })
+    deploys.push((performance.now() - start) * 1000)
+    check(out)
+    await sleep(COLD_GAP_MS)
+  }
+  const deploy = summarize(deploys)
+  process.stderr.write(`  ${source} (${elapsed()}): ${deploy.n} deploy + create + first invoke of a new app: p50 ${(deploy.p50 / 1000).toFixed(1)} ms\n`)
+  return { cold, warm, deploy }
 }
 
 /**
@@ -252,7 +266,7 @@ async function measure (request: ClientRequest): Promise<{ report: ClientReport,
     await phase('cold', async () => {
       // a node that is not the leader, so that the allocation makes its usual hop to the leader
       const node = target.nodes.find(n => n.peerId !== leader && n !== target.nodes[1])!.peerId
-      report.cold = await measureCold(clients.get(node)!, node, counts, request.source)
+      report.cold = await measureCold(clients.get(node)!, node, counts, request.source, target.app)
     })
     if (!request.modes.includes('failover')) {
       // the fail-over phase starts with this check; without it, still say whether the mesh held together

@@ -28,6 +28,8 @@ export interface ClusterTarget {
 export interface ClusterCounts {
   resolveSamples: number
   coldSamples: number
+  /** deploy + create + first invoke of a new app each (deploy.cold). */
+  deploySamples: number
   failovers: number
   /** Bounds on the measuring loops of the resolve and cold phases (they stop early, with fewer samples). */
   resolveMs: number
@@ -39,8 +41,8 @@ export interface ClusterCounts {
 
 export function clusterCounts (quick: boolean): ClusterCounts {
   return quick
-    ? { resolveSamples: 8, coldSamples: 20, failovers: 2, resolveMs: 15_000, coldMs: 10_000, warmup: 300, warmIterations: 1000 }
-    : { resolveSamples: 30, coldSamples: 60, failovers: 3, resolveMs: 30_000, coldMs: 20_000, warmup: 500, warmIterations: 2000 }
+    ? { resolveSamples: 8, coldSamples: 20, deploySamples: 5, failovers: 2, resolveMs: 15_000, coldMs: 10_000, warmup: 300, warmIterations: 1000 }
+    : { resolveSamples: 30, coldSamples: 60, deploySamples: 15, failovers: 3, resolveMs: 30_000, coldMs: 20_000, warmup: 500, warmIterations: 2000 }
 }
 
 /** Node processes in the mesh (issue 3: at least 8). */

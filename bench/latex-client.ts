@@ -18,21 +18,33 @@ const MAIN = '\\documentclass{article}\n\\begin{document}\n\\section{Benchmark}\
 const LINE = 'A sentence of the section that the benchmark fetches again and again.\n'
 const SECTION = LINE.repeat(Math.ceil(SECTION_BYTES / LINE.length)).slice(0, SECTION_BYTES - 1) + '\n'
 
-/** Sequential calls after a warm-up; latencies in microseconds. `check` runs outside the timing. */
-async function sequential (call: () => Promise<Uint8Array>, check: (out: Uint8Array) => void, plan: Plan): Promise<Summary> {
+interface Timed {
+  name: string
+  call: () => Promise<Uint8Array>
+  /** Runs outside the timing. */
+  check: (out: Uint8Array) => void
+}
+
+/**
+ * Sequential calls after a warm-up, the kinds taken in turn (one of each per round), so that a
+ * figure and the baseline it is held against see the same machine; latencies in microseconds.
+ */
+async function sequential (kinds: Timed[], plan: Plan): Promise<Map<string, Summary>> {
   const warmup = Math.ceil(plan.warmup / 10)
   const iterations = Math.ceil(plan.iterations / 5)
   let deadline = performance.now() + plan.maxPhaseMs
-  for (let i = 0; i < warmup && performance.now() < deadline; i++) check(await call())
-  const samples: number[] = []
-  deadline = performance.now() + plan.maxPhaseMs
-  while (samples.length < iterations && performance.now() < deadline) {
-    const start = performance.now()
-    const out = await call()
-    samples.push((performance.now() - start) * 1000)
-    check(out)
+  for (let i = 0; i < warmup && performance.now() < deadline; i++) for (const kind of kinds) kind.check(await kind.call())
+  const samples = kinds.map((): number[] => [])
+  deadline = performance.now() + kinds.length * plan.maxPhaseMs
+  while (samples[0].length < iterations && performance.now() < deadline) {
+    for (const [i, kind] of kinds.entries()) {
+      const start = performance.now()
+      const out = await kind.call()
+      samples[i].push((performance.now() - start) * 1000)
+      kind.check(out)
+    }
   }
-  return summarize(samples)
+  return new Map(kinds.map((kind, i) => [kind.name, summarize(samples[i])]))
 }
 
 async function measure (client: Client, request: ClientRequest): Promise<ClientReport> {
@@ -52,18 +64,39 @@ async function measure (client: Client, request: ClientRequest): Promise<ClientR
   if (first.ok !== true || first.ran !== true) throw new Error(`the first compile failed: ${JSON.stringify(first)}`)
 
   const report: ClientReport = {}
+  const kinds: Timed[] = []
   if (request.modes.includes('getfile')) {
     process.stderr.write(`  ${request.source}: get of a ${SECTION_BYTES} B file\n`)
-    report.getfile = await sequential(async () => await call('get', 'section.tex'), out => {
-      if (out.byteLength !== SECTION_BYTES) throw new Error(`get returned ${out.byteLength} bytes, not ${SECTION_BYTES}`)
-    }, request.plan)
+    kinds.push({
+      name: 'getfile',
+      call: async () => await call('get', 'section.tex'),
+      check: out => { if (out.byteLength !== SECTION_BYTES) throw new Error(`get returned ${out.byteLength} bytes, not ${SECTION_BYTES}`) }
+    })
   }
   if (request.modes.includes('compile')) {
     process.stderr.write(`  ${request.source}: compile of an unchanged document\n`)
-    report.compile = await sequential(async () => await call('compile'), out => {
-      if (JSON.parse(decoder.decode(out)).ran !== false) throw new Error('an unchanged compile ran pdflatex')
-    }, request.plan)
+    kinds.push({
+      name: 'compile',
+      call: async () => await call('compile'),
+      check: out => { if (JSON.parse(decoder.decode(out)).ran !== false) throw new Error('an unchanged compile ran pdflatex') }
+    })
   }
+  if (target.redis == null) {
+    // the floor of both: an invoke on the same node that carries the same 10 KiB (an echo function of an app of its own, no state)
+    process.stderr.write(`  ${request.source}: an echo of the same ${SECTION_BYTES} B, in turn with them\n`)
+    await client.deploy('latex-echo', 'export async function echo (input) { return input }\n')
+    const echoPid = await client.create('latex-echo')
+    const section = encoder.encode(SECTION)
+    kinds.push({
+      name: 'echo10k',
+      call: async () => await client.invoke(echoPid, 'echo', section),
+      check: out => { if (out.byteLength !== SECTION_BYTES) throw new Error(`the echo returned ${out.byteLength} bytes, not ${SECTION_BYTES}`) }
+    })
+  }
+  const figures = await sequential(kinds, request.plan)
+  report.getfile = figures.get('getfile')
+  report.compile = figures.get('compile')
+  report.echo10k = figures.get('echo10k')
   return report
 }
 

@@ -1,6 +1,6 @@
 // What the benchmark reports. A source is one server/client pair measured in its own processes;
 // a metric is one figure of a source, compared with the same figure of its baseline sources.
-import { ELECTION_TIMEOUT_MS } from '../node/cluster/constants.js'
+import { ELECTION_TIMEOUT_MS, LEASE_MS } from '../node/cluster/constants.js'
 import type { ClientReport, Mode } from './client-main.js'
 import type { ClusterSource } from './cluster.js'
 import type { DurableSource } from './durable.js'
@@ -8,10 +8,10 @@ import type { IpcSource } from './ipc.js'
 import { SWEEP_SIZES, sizeLabel, type SizePoint } from './load.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | 'praas.connect' | IpcSource | ClusterSource | DurableSource
+export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | 'praas.connect' | 'praas.partition' | IpcSource | ClusterSource | DurableSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
-export type DerivedName = 'libp2p.echo.half' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0' | 'libp2p.dial'
+export type DerivedName = 'libp2p.echo.half' | 'latex.echo' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0' | 'libp2p.dial' | 'lease.plus.2s'
 
 const constant = (x: number): Summary => ({ n: 1, p50: x, p99: x, mean: x, min: x, max: x })
 const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
@@ -26,13 +26,17 @@ const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, modes?: Parti
     modes: { onewaysizes: 'sizes' },
     derive: r => ({ oneway: r.rtt != null ? halve(r.rtt) : undefined, onewaySizes: r.sizes != null ? halveEach(r.sizes) : undefined })
   },
+  // An invoke of an echo function carrying the LaTeX file's 10 KiB, measured by the latex.praas client on its node.
+  'latex.echo': { from: 'latex.praas', mode: 'getfile', derive: r => ({ getfile: r.echo10k, compile: r.echo10k }) },
   // The cluster client measures its baselines in the same mesh and reports them beside its figures (cluster-client.ts).
   'resolve.host': { from: 'praas.cluster', mode: 'resolve', derive: r => ({ resolve: r.resolve != null ? { ...r.resolve, first: r.resolve.atHost } : undefined }) },
-  'invoke.warm': { from: 'praas.cluster', mode: 'cold', derive: r => ({ cold: r.cold != null ? { ...r.cold, cold: r.cold.warm } : undefined }) },
+  'invoke.warm': { from: 'praas.cluster', mode: 'cold', modes: { deploycold: 'cold' }, derive: r => ({ cold: r.cold != null ? { ...r.cold, cold: r.cold.warm, deploy: r.cold.warm } : undefined }) },
   // The CPU-bound function one call at a time, in the same client and node as two at a time.
   'invoke.parallel.one': { from: 'praas.parallel', mode: 'parallel', derive: r => ({ parallel: r.parallel != null ? { ...r.parallel, two: r.parallel.one } : undefined }) },
   // A constant: a follower stands for election this long after it last heard the leader (plus rank and jitter).
   'election.timeout': { from: 'praas.cluster', mode: 'failover', derive: r => ({ failover: r.failover != null ? constant(ELECTION_TIMEOUT_MS * 1000) : undefined }) },
+  // A constant: the goal of partition.unavailable (issue 18), a lease and 2 s.
+  'lease.plus.2s': { from: 'praas.partition', mode: 'unavailable', derive: r => ({ partition: r.partition != null ? { ...r.partition, unavailable: constant((LEASE_MS + 2000) * 1000) } : undefined }) },
   // `node -e 0`, timed in turns with the CLI's commands (cli.ts): the floor of any command
   'node.e0': { from: 'praas.cli', mode: 'cli', derive: r => ({ cli: r.cli != null ? { status: r.cli.nodeE0, ps: r.cli.nodeE0, invoke: r.cli.nodeE0, nodeE0: r.cli.nodeE0 } : undefined }) },
   // a raw libp2p dial and first stream, timed in turns with Client.connect (connect.ts)
@@ -81,8 +85,9 @@ export const METRICS: MetricDef[] = [
   { metric: 'cli.status', unit: 'ms', source: 'praas.cli', mode: 'cli', baselines: ['node.e0'] },
   // Trust at connect time (connect.ts): Client.connect with a token and the first invoke, against a raw libp2p dial and first stream.
   { metric: 'client.connect', unit: 'ms', source: 'praas.connect', mode: 'connect', baselines: ['libp2p.dial'] },
-  { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.stateless'] },
-  { metric: 'latex.compile', unit: 'us', source: 'latex.praas', mode: 'compile', baselines: ['latex.stateless'] },
+  { metric: 'latex.getfile', unit: 'us', source: 'latex.praas', mode: 'getfile', baselines: ['latex.echo', 'latex.stateless'] },
+  { metric: 'latex.compile', unit: 'us', source: 'latex.praas', mode: 'compile', baselines: ['latex.echo', 'latex.stateless'] },
+  { metric: 'latex.echo', unit: 'us', source: 'latex.echo', mode: 'getfile', baselines: [] },
   // Process-to-process messages (ipc.ts): 64 B one-way times inside the functions, 8 MiB transfers across two nodes;
   // the `ipc.*.libp2p` / `ipc.oneway.redis` rows are the baselines' own figures.
   { metric: 'ipc.oneway.remote', unit: 'us', source: 'ipc.remote', mode: 'oneway', baselines: ['libp2p.echo.half', 'redis.relay'] },
@@ -100,7 +105,11 @@ export const METRICS: MetricDef[] = [
   { metric: 'resolve.at.host', unit: 'ms', source: 'resolve.host', mode: 'resolve', baselines: [] },
   { metric: 'invoke.cold', unit: 'ms', source: 'praas.cluster', mode: 'cold', baselines: ['invoke.warm'] },
   { metric: 'invoke.cold.warm', unit: 'ms', source: 'invoke.warm', mode: 'cold', baselines: [] },
+  // deploy + create + first invoke of an app new to the cluster (a new name, the same module), on the same node
+  { metric: 'deploy.cold', unit: 'ms', source: 'praas.cluster', mode: 'deploycold', baselines: ['invoke.warm'] },
   { metric: 'leader.failover', unit: 'ms', source: 'praas.cluster', mode: 'failover', baselines: ['election.timeout'] },
+  // A host cut off from the others (network namespaces, partition.ts): until its process serves again on the majority side.
+  { metric: 'partition.unavailable', unit: 'ms', source: 'praas.partition', mode: 'unavailable', baselines: ['lease.plus.2s'] },
   // Durability (durable.ts): swap and restore of a 64 MiB process against the local disk, the longest call during a
   // live migration against one raw 64 MiB transfer, replicated state writes against one copy; value = p50 in ms / us.
   { metric: 'swap.out', unit: 'ms', source: 'praas.durable', mode: 'swapout', baselines: ['disk.io'] },
@@ -142,7 +151,7 @@ export function needed (metrics: MetricDef[]): Map<SourceName, Set<Mode>> {
   }
   for (const m of metrics) {
     // the CPU figure is read off the round-trip phase
-    const mode = m.mode === 'cpu' ? 'rtt' : m.mode
+    const mode = m.mode === 'cpu' ? 'rtt' : m.mode === 'deploycold' ? 'cold' : m.mode
     add(m.source, mode)
     for (const b of m.baselines) add(b, mode)
   }
@@ -192,7 +201,9 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
   if (mode === 'connect') return ms(report?.connect?.connect)
   if (mode === 'resolve') return ms(report?.resolve?.first)
   if (mode === 'cold') return ms(report?.cold?.cold)
+  if (mode === 'deploycold') return ms(report?.cold?.deploy)
   if (mode === 'failover') return ms(report?.failover)
+  if (mode === 'unavailable') return ms(report?.partition?.unavailable)
   if (mode === 'swapout' || mode === 'swapin' || mode === 'pause' || mode === 'pauseconc') return ms(report?.[mode])
   if ((mode === 'replseq' || mode === 'sendseq') && report?.[mode] != null && report[mode].n > 0) {
     const { p50, p99, n } = report[mode]
@@ -215,6 +226,7 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     throughput: median(reports.flatMap(r => r.throughput ?? []), t => t.callsPerSecond),
     getfile: median(reports.flatMap(r => r.getfile ?? []), s => s.p50),
     compile: median(reports.flatMap(r => r.compile ?? []), s => s.p50),
+    echo10k: median(reports.flatMap(r => r.echo10k ?? []), s => s.p50),
     oneway: median(reports.flatMap(r => r.oneway ?? []), s => s.p50),
     // each sweep whole from one round: the round whose biggest payload (most calls in flight) is the median
     sizes: median(reports.filter(r => r.sizes != null), r => r.sizes?.at(-1)?.latency.p50 ?? 0)?.sizes,
@@ -225,6 +237,7 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     resolve: median(reports.flatMap(r => r.resolve ?? []), x => x.first.p50),
     cold: median(reports.flatMap(r => r.cold ?? []), x => x.cold.p50),
     failover: median(reports.flatMap(r => r.failover ?? []), s => s.p50),
+    partition: median(reports.flatMap(r => r.partition ?? []), p => p.unavailable.p50),
     cli: median(reports.flatMap(r => r.cli ?? []), c => c.status.p50),
     connect: median(reports.flatMap(r => r.connect ?? []), c => c.connect.p50),
     swapout: median(reports.flatMap(r => r.swapout ?? []), s => s.p50),

@@ -83,6 +83,9 @@ async function sample (net: TestNetwork, clients: Map<string, NetnsClient>, home
   for (let n = 0; n < WARM_CALLS; n++) await b.request({ op: 'invoke', pid, fn: 'incr', timeoutMs: 5000 })
   let cutAt = Infinity
   const warm = firstServed(b, () => cutAt)
+  const trace = process.env.PRAAS_PARTITION_TRACE != null
+    ? b.onCall(call => { if (call.start >= cutAt - 1000) process.stderr.write(`    b ${((call.start - cutAt) / 1000).toFixed(0)}..${((call.end - cutAt) / 1000).toFixed(0)} ms ${call.ok ? 'ok' : `${call.code ?? ''} ${(call as { message?: string }).message ?? ''}`.slice(0, 120)}\n`) })
+    : () => {}
   const fresh = firstServed(c, () => cutAt)
   const run = `sample${i}`
   const loop = { timeoutMs: CALL_TIMEOUT_MS, pauseAfterErrorMs: PAUSE_AFTER_ERROR_MS }
@@ -97,6 +100,7 @@ async function sample (net: TestNetwork, clients: Map<string, NetnsClient>, home
     started = true
     await untilTrue(SERVE_BOUND_MS, () => warm.call() != null && fresh.call() != null)
   } finally {
+    trace()
     warm.stop()
     fresh.stop()
     await b.stopLoop(run)

@@ -6,6 +6,7 @@ import type { ClientReport } from './client-main.js'
 import { clusterNotes, clusterPlots, isClusterMetric } from './cluster.js'
 import { durableNotes, durablePlots, isDurableMetric } from './durable.js'
 import { ipcNotes, ipcPlots } from './ipc.js'
+import { sandboxNotes } from './sandbox-goals.js'
 import type { Row } from './metrics.js'
 import { barChart, type Bar } from './plot.js'
 import { isSweepMetric, sweepNotes, sweepPlots } from './sweeps.js'
@@ -80,7 +81,8 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
     '',
     table(rows),
     'ratio = value / baseline value, both measured in this run. For `us` rows (sequential calls, value = p50: 64 B round trips; `latex.*`: ' +
-      'the LaTeX example\'s get of a 10 KiB file and compile of an unchanged document, against its stateless functions on Redis) ' +
+      'the LaTeX example\'s get of a 10 KiB file and compile of an unchanged document, against an invoke that carries the same 10 KiB ' +
+      '(`latex.echo`) and, as information, its stateless functions on Redis) ' +
       'lower is better; for `/s` rows (64 calls in flight, value = completed calls per second) higher is better, and ' +
       'their p50/p99 are per-call latencies under that load. Every server and every client runs in its own OS process on loopback.',
     '',
@@ -90,6 +92,7 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
       'calls of a function that reads and writes one state key, against `invoke.rtt`. `invoke.parallel`: calls/s of a function ' +
       'that computes for 100 ms, two in flight on one process, against one in flight (same node, same client).',
     '',
+    ...sandboxNotes(rows),
     ...sweepNotes(rows, reports),
     ...ipcNotes(rows),
     ...clusterNotes(rows),

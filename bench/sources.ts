@@ -6,6 +6,8 @@ import type { ClientReport, Mode } from './client-main.js'
 import { cli } from './cli.js'
 import { cluster } from './cluster.js'
 import { connect } from './connect.js'
+import { partition } from './partition.js'
+import { netnsUnsupported } from '../test/helpers/netns.js'
 import { durable } from './durable.js'
 import { ipc } from './ipc.js'
 import { latex } from './latex.js'
@@ -58,6 +60,12 @@ export async function runSource (name: SourceName, modes: Mode[], plan: Plan, be
     case 'praas.cluster': return await cluster(bench, root, modes, plan)
     case 'praas.cli': return await cli(root, plan)
     case 'praas.connect': return await connect(bench, root, plan)
+    case 'praas.partition': {
+      const reason = await netnsUnsupported()
+      if (reason == null) return { partition: await partition(root, plan) }
+      process.stderr.write(`  praas.partition: skipped: ${reason}\n`)
+      return {}
+    }
     case 'praas.durable': case 'praas.durable.r1': case 'disk.io': case 'libp2p.bulk.64': return await durable(name, bench, root, modes, plan)
   }
 }

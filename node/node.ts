@@ -17,6 +17,7 @@ import type { InvokeHandler } from '../protocol/index.js'
 import { serveChannelRequest } from './services/channel-service.js'
 import { Router } from './services/router.js'
 import { ControlService } from './services/control.js'
+import { AppSync } from './services/app-sync.js'
 import { createHost } from './host/host.js'
 import { loadOrCreateIdentity } from './host/identity.js'
 import { Peers } from './services/peers.js'
@@ -198,7 +199,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const state = new StateClient(host, peers)
   /** This node's activation of a pid is older than one elsewhere: it stops serving and advertising it. */
   const stepDown = (pid: string): void => {
-    runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
+    const record = runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
+    if (record != null) lifecycle?.keepCopy(record)
     directory.release(pid)
   }
   let lifecycle: Lifecycle | undefined
@@ -218,7 +220,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
 
   const apps: AppRegistry = new AppRegistry(join(dataDir, 'apps'), {
     // app code reaches the node only through the runtime's ctx operations
-    host: { op: (call, op, args) => runtime.op(call, op, args), ended: (call) => { runtime.ended(call) } },
+    host: { op: (call, op, args) => runtime.op(call, op, args), prepareWrite: (call, op, args) => runtime.prepareWrite(call, op, args), ended: (call) => { runtime.ended(call) } },
     log: logger('praas:runtime')
   })
   const runtime: Runtime = new Runtime({
@@ -245,6 +247,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     members,
     ensureApp: async (name, hash, from, opts) => { await control!.ensureApp(name, hash, from, opts) },
     swapAfterMs: options.swapAfterMs ?? DEFAULT_SWAP_AFTER_MS,
+    canServe: () => { leases.check() },
+    clusterMembers: () => roster.members(),
     log: logger('praas:lifecycle')
   })
   const stateService = new StateService({
@@ -258,10 +262,12 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     stepDown,
     log: logger('praas:state')
   })
+  const appSync = new AppSync({ apps, owners: appOwners, peers, live: members, log: logger('praas:apps') })
   control = new ControlService({
     selfId,
     selfAddrs,
     apps,
+    appSync,
     runtime,
     peers,
     directory,
@@ -275,6 +281,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     processOwners: new ProcessOwners((pid) => runtime.get(pid) != null),
     maxAppsPerClient: options.maxAppsPerClient ?? DEFAULT_MAX_APPS_PER_CLIENT,
     maxProcessesPerClient: options.maxProcessesPerClient ?? DEFAULT_MAX_PROCESSES_PER_CLIENT,
+    canServe: () => { leases.check() },
     log: logger('praas:ctl')
   })
   router = new Router({
@@ -288,6 +295,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   learnMembers()
   roster.addEventListener('change', learnMembers)
   membership.setLoad(() => runtime.load)
+  // a member that joins, or comes back, may hold apps deployed while one of the two was away
+  membership.addEventListener('member:join', (evt) => { void appSync.sync({ from: [evt.detail.peerId] }) })
   peers.announced = (id) => membership.get(id)?.addrs
   // One activation per pid: a newer epoch elsewhere means this one steps down.
   directory.addEventListener('superseded', (evt) => {
@@ -330,7 +339,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       leases.checkSince(lease)
       return out
     },
-      limitsFor(connection, (fn) => (fn === 'recv' ? 'recv' : 'send')))
+    limitsFor(connection, (fn) => (fn === 'recv' ? 'recv' : 'send')), { lazyAcks: true })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CTL_PROTOCOL, (stream, connection) => {
     const peer = connection.remotePeer.toString()
@@ -389,6 +398,10 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const addrs = selfAddrs()
   if (addrs.length === 0) throw new PraasError('UNAVAILABLE', 'the node listens on no address')
   await knownToLeader()
+  // every app of the cluster before node.json: a create through this node works at once
+  const fetched = await appSync.sync({ signal: AbortSignal.timeout(APP_SYNC_WAIT_MS) })
+  if (fetched > 0) log('fetched %d apps from the members', fetched)
+  appSync.start()
   const http = await ops?.start({ host, selfId, selfAddrs, runtime, lifecycle, state, membership, election })
   await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid, cluster: roster.clusterId ?? '', http })
   log('node %s ready on %s', selfId, addrs.join(' '))
@@ -403,6 +416,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       // Nothing is lost on a clean stop: every hosted process is swapped (disk and replicas) first.
       ops?.markStopping()
       lifecycle!.stop()
+      appSync.stop()
       await lifecycle!.swapAll()
       // nothing is served from here on: the leader may restore those processes at once
       await leases.relinquish()
@@ -421,6 +435,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
 
 /** How long a node that starts in a cluster of several waits to be known to the leader before it says it is ready anyway. */
 const READY_WAIT_MS = 15_000
+/** How long a starting node waits for the members' apps before it says it is ready anyway (a later sync gets the rest). */
+const APP_SYNC_WAIT_MS = 20_000
 
 async function writeNodeJson (dataDir: string, info: { peerId: string, addrs: string[], pid: number, cluster: string, http?: string }): Promise<void> {
   const path = join(dataDir, 'node.json')

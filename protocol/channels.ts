@@ -1,4 +1,4 @@
-import { PraasError, toPraasError } from './errors.js'
+import { markUnsent, PraasError, toPraasError } from './errors.js'
 import { INVOKE_PROTOCOL } from './ids.js'
 import { InvokeChannel } from './invoke.js'
 import { SingleFlight } from './single-flight.js'
@@ -36,12 +36,14 @@ export class InvokeChannels {
   }
 
   private async dial (peerId: string, addrs: DialTarget, options: AbortOptions): Promise<InvokeChannel> {
-    if (Array.isArray(addrs) && addrs.length === 0) throw new PraasError('UNAVAILABLE', `no address known for peer ${peerId}`)
+    if (Array.isArray(addrs) && addrs.length === 0) throw markUnsent(new PraasError('UNAVAILABLE', `no address known for peer ${peerId}`))
     let stream: Stream
     try {
       stream = await this.openStream(addrs, this.protocol, options)
     } catch (err) {
-      throw toPraasError(err, 'UNAVAILABLE')
+      // nothing was sent on a stream that could not be opened
+      const error = toPraasError(err, 'UNAVAILABLE')
+      throw error.code === 'UNAVAILABLE' ? markUnsent(error) : error
     }
     const channel = new InvokeChannel(stream, () => {
       if (this.open.get(peerId) === channel) this.open.delete(peerId)

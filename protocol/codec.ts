@@ -90,6 +90,8 @@ export function decodeCtlRequest (bytes: Uint8Array | Uint8ArrayList): CtlReques
   checkString(request.hash, 64, 'hash')
   checkCount(request.term, 'term')
   checkCount(request.counter, 'counter')
+  checkCount(request.serial, 'deploy serial')
+  checkString(request.owner, 256, 'owner')
   if (request.source.byteLength > MAX_APP_SOURCE_BYTES) throw new PraasError('TOO_LARGE', 'app source exceeds the limit')
   return request
 }
@@ -101,11 +103,17 @@ export function encodeCtlResponse (response: Partial<CtlResponse>): Uint8Array {
 /** Decodes and validates a control response. */
 export function decodeCtlResponse (bytes: Uint8Array | Uint8ArrayList): CtlResponse {
   const response = decodeWith('control response', () => CtlResponse.decode(bytes, {
-    limits: { processes: MAX_LIST_ENTRIES, peers: 4096 }
+    limits: { processes: MAX_LIST_ENTRIES, peers: 4096, apps: MAX_LIST_ENTRIES }
   }))
   checkError(response.error)
   for (const info of response.processes) checkProcess(info)
   for (const peer of response.peers) checkProcess({ pid: '-', app: '-', status: ProcessStatus.ACTIVE, node: peer.id, addrs: peer.addrs })
+  for (const app of response.apps) {
+    checkString(app.name, MAX_NAME_LENGTH, 'app name')
+    checkString(app.hash, 64, 'hash')
+    checkCount(app.serial, 'deploy serial')
+    checkString(app.owner, 256, 'owner')
+  }
   checkString(response.hash, 64, 'hash')
   checkString(response.leader, 256, 'leader')
   checkCount(response.term, 'term')

@@ -31,6 +31,23 @@ export class PraasError extends Error {
   }
 }
 
+/** Errors of calls that never left this peer: nothing of the request was handed to its stream. */
+const unsentErrors = new WeakSet<Error>()
+
+/**
+ * Marks the error of a call that provably never left this peer (its stream was not open, or
+ * closed before the request's last frame was handed to it): sending it again cannot run it twice.
+ */
+export function markUnsent<E extends Error> (err: E): E {
+  unsentErrors.add(err)
+  return err
+}
+
+/** Whether a call failed before any of it could reach the callee (markUnsent). */
+export function wasUnsent (err: unknown): boolean {
+  return err instanceof Error && unsentErrors.has(err)
+}
+
 export function isErrorCode (value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value)
 }

@@ -413,12 +413,20 @@ export class FrameWriter {
   private queue: Uint8Array[] = []
   private queuedBytes = 0
   private turnOpen = false
+  /**
+   * Frames written so far, and how many of the first of them were handed to the stream; the
+   * others wait in the queue, or were dropped because the stream had closed. A frame never
+   * handed to the stream never left this peer (a caller may then send its call again).
+   */
+  written = 0
+  handed = 0
 
   constructor (private readonly stream: MessageStream) {}
 
   /** Writes one frame; false means the stream is full and the caller should wait for drain. */
   write (frame: InvokeFrameInit): boolean {
     const bytes = encodeFrame(frame)
+    this.written++
     if (!this.turnOpen) {
       this.turnOpen = true
       setImmediate(this.endTurn)
@@ -443,10 +451,13 @@ export class FrameWriter {
     return this.send(batch)
   }
 
+  /** Sends everything written so far (the queue is empty, or `data` is the whole queue). */
   private send (data: Uint8Array | Uint8ArrayList): boolean {
     if (this.stream.status !== 'open') return true
     try {
-      return this.stream.send(data)
+      const more = this.stream.send(data)
+      this.handed = this.written
+      return more
     } catch {
       // the stream is closing: its close event fails whatever waits on it
       return true
@@ -479,10 +490,12 @@ function firstFrame (head: InvokeFrameInit, size: number, chunk: Uint8Array, mor
  * chunk, waiting for the stream to drain when it is full, so small messages written meanwhile
  * slip in between rather than queueing behind the whole payload.
  */
-export async function writeMessage (stream: MessageStream, head: InvokeFrameInit, payload: Uint8Array, options: AbortOptions = {}): Promise<void> {
+export async function writeMessage (stream: MessageStream, head: InvokeFrameInit, payload: Uint8Array, options: AbortOptions = {}, progress?: WriteProgress): Promise<void> {
   const writer = writerFor(stream)
   if (payload.byteLength <= CHUNK_BYTES) {
-    if (!writer.write(firstFrame(head, payload.byteLength, payload, false))) await drained(stream, options)
+    const more = writer.write(firstFrame(head, payload.byteLength, payload, false))
+    if (progress != null) progress.last = writer.written
+    if (!more) await drained(stream, options)
     return
   }
   for (let offset = 0; offset < payload.byteLength; offset += CHUNK_BYTES) {
@@ -491,8 +504,15 @@ export async function writeMessage (stream: MessageStream, head: InvokeFrameInit
     const frame = offset === 0
       ? firstFrame(head, payload.byteLength, chunk, more)
       : { id: head.id, kind: head.kind, size: payload.byteLength, chunk, more }
-    if (!writer.write(frame)) await drained(stream, options)
+    const room = writer.write(frame)
+    if (!more && progress != null) progress.last = writer.written
+    if (!room) await drained(stream, options)
   }
+}
+
+/** Where writeMessage got to: the writer's number of the message's last frame, once it is written (0 before). */
+export interface WriteProgress {
+  last: number
 }
 
 /** Writes one frame that carries no payload (CANCEL, or an error response). */

@@ -1,10 +1,11 @@
-import { Cancellation } from './cancellation.js'
-import { errorFromWire, errorToWire, PraasError, toPraasError } from './errors.js'
-import { FrameReader, writeFrame, writeMessage } from './frames.js'
+import { Cancellation, isAborted, onAbort } from './cancellation.js'
+import { errorFromWire, errorToWire, markUnsent, PraasError, toPraasError } from './errors.js'
+import { FrameReader, writeFrame, writeMessage, writerFor } from './frames.js'
 import { InvokeFrame } from './pb/messages.js'
+import { sendLazily } from './patches/connection-tuning.js'
 import { CHUNK_BYTES, MAX_INFLIGHT_PER_STREAM, MAX_PAYLOAD_BYTES } from './limits.js'
 import type { InboundLimits } from './budget.js'
-import type { InvokeMessage } from './frames.js'
+import type { InvokeMessage, WriteProgress } from './frames.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 
 /** Frames on an idle invoke stream keep it open: libp2p's default inactivity timeout is 2 min. */
@@ -24,6 +25,11 @@ export interface InvokeRequest {
 export interface InvokeCallOptions extends AbortOptions {
   /** Fail with TIMEOUT (and cancel the call on the callee) after this many ms. */
   timeoutMs?: number
+  /**
+   * What cancels the call, instead of `signal`: a Cancellation (a running call's, on a node) is
+   * listened to without making its AbortSignal, which costs about 10 us a call.
+   */
+  cancel?: AbortOptions
 }
 
 interface Pending {
@@ -83,14 +89,18 @@ export class InvokeChannel {
   /**
    * Sends one call and waits for its result. The signal, or `timeoutMs` passing (a clearable
    * timer: AbortSignal.timeout costs ~7 us and lives until it fires), cancels it on both ends.
+   * A call that fails UNAVAILABLE before its request's last frame was handed to the stream
+   * (the stream was closed, or closed while the frame waited in the writer) never left this
+   * peer: its error is marked so (`wasUnsent`), and the caller may send it again.
    */
   async call (request: InvokeRequest, options: InvokeCallOptions = {}): Promise<Uint8Array> {
     if (request.payload.byteLength > MAX_PAYLOAD_BYTES) {
       throw new PraasError('TOO_LARGE', `payload of ${request.payload.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`)
     }
-    if (!this.isOpen) throw new PraasError('UNAVAILABLE', 'invoke stream is closed')
+    if (!this.isOpen) throw markUnsent(new PraasError('UNAVAILABLE', 'invoke stream is closed'))
     if (this.pending.size >= MAX_INFLIGHT_PER_STREAM) throw new PraasError('UNAVAILABLE', 'too many calls in flight on one stream')
-    if (options.signal?.aborted === true) throw toPraasError(options.signal.reason, 'TIMEOUT')
+    const cancelledBy = options.cancel ?? options
+    if (isAborted(cancelledBy)) throw toPraasError(cancelledBy instanceof Cancellation ? cancelledBy.reason : cancelledBy.signal?.reason, 'TIMEOUT')
     const id = this.nextId
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
@@ -104,20 +114,26 @@ export class InvokeChannel {
       if (this.isOpen) writeFrame(this.stream, { id, kind: InvokeFrame.Kind.CANCEL })
       reject(toPraasError(reason, 'TIMEOUT'))
     }
-    const onAbort = (): void => { cancel(options.signal?.reason) }
-    options.signal?.addEventListener('abort', onAbort, { once: true })
+    const unlisten = onAbort(cancelledBy, cancel)
     const timer = options.timeoutMs != null
       ? setTimeout(() => { cancel(new PraasError('TIMEOUT', `no result within ${options.timeoutMs} ms`)) }, options.timeoutMs)
       : undefined
+    const progress: WriteProgress = { last: 0 }
     try {
-      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs, key: request.key, from: request.from }, request.payload, { signal: controller?.signal ?? options.signal })
+      await writeMessage(this.stream, { id, kind: InvokeFrame.Kind.REQUEST, pid: request.pid, fn: request.fn, timeoutMs: request.timeoutMs, key: request.key, from: request.from },
+        request.payload, controller != null ? { signal: controller.signal } : cancelledBy, progress)
       return await promise
     } catch (err) {
       this.pending.delete(id)
-      throw toPraasError(err)
+      // the stream's close rejects the call too, and a failed write leaves that rejection unawaited
+      promise.catch(() => {})
+      const error = toPraasError(err)
+      if (error.code !== 'UNAVAILABLE' || (progress.last > 0 && writerFor(this.stream).handed >= progress.last)) throw error
+      // a new error: the stream's close fails every call on it with one, and some of them had left
+      throw markUnsent(new PraasError(error.code, error.message))
     } finally {
       clearTimeout(timer)
-      options.signal?.removeEventListener('abort', onAbort)
+      unlisten()
     }
   }
 
@@ -142,12 +158,21 @@ export interface InvokeHandler {
   (request: InvokeRequest, options: InboundCallOptions): Promise<Uint8Array>
 }
 
+export interface ServeOptions {
+  /**
+   * Successful responses without a payload (the acknowledgement of a message) are sent lazily
+   * (patches/connection-tuning.ts sendLazily): with the next eager write on the connection, or at
+   * the end of this burst of work.
+   */
+  lazyAcks?: boolean
+}
+
 /**
  * The callee's end of an invoke stream: runs each request through the handler concurrently and
  * writes each response as soon as it is ready. Past MAX_INFLIGHT_PER_STREAM running calls the
  * stream is paused, so a flooding caller meets yamux's flow control rather than our memory.
  */
-export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limits: InboundLimits = {}): void {
+export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limits: InboundLimits = {}, options: ServeOptions = {}): void {
   stream.inactivityTimeout = STREAM_INACTIVITY_TIMEOUT_MS
   const running = new Map<number, Cancellation>()
   let paused = false
@@ -172,7 +197,8 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limit
         respondError(head.id, new PraasError('TOO_LARGE', `result of ${result.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`))
         return
       }
-      await writeMessage(stream, { id: head.id, kind: InvokeFrame.Kind.RESPONSE }, result, cancellation)
+      const respond = async (): Promise<void> => { await writeMessage(stream, { id: head.id, kind: InvokeFrame.Kind.RESPONSE }, result, cancellation) }
+      await (options.lazyAcks === true && result.byteLength === 0 ? sendLazily(respond) : respond())
     } catch (err) {
       if (!cancellation.aborted) respondError(head.id, err)
     } finally {

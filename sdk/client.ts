@@ -7,11 +7,14 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import {
-  AUTH_PROTOCOL, CHANNEL_PROTOCOL, CtlChannels, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, toBytes, toPraasError
+  AUTH_PROTOCOL, CHANNEL_PROTOCOL, CtlChannels, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, toBytes, toPraasError,
+  wasUnsent
 } from '../protocol/index.js'
 import { presentToken } from '../protocol/auth.js'
 import type { CtlResponse, DialTarget, InvokeChannel, ProcessInfo } from '../protocol/index.js'
 import type { AbortOptions, Connection, Libp2p, Stream } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ClientOptions {
@@ -76,9 +79,11 @@ export interface ClusterStatus {
 }
 
 /** The client's own libp2p peer: it dials, and listens nowhere. */
-type ClientPeer = Libp2p<{ identify: unknown, ping: unknown }>
+type ClientPeer = Libp2p<{ identify: unknown, ping: Ping }>
 
 const MAX_CACHED_LOCATIONS = 100_000
+/** How long a node that failed a call may take to answer a ping before its connection is dropped. */
+const PING_TIMEOUT_MS = 2_000
 /** Nodes met that a control request tries after the bootstrap nodes, at most. */
 const MAX_FALLBACK_NODES = 8
 /** Times a call finds its process again (moved, swapped, or its node gone) before it gives up. */
@@ -193,7 +198,13 @@ export class Client {
         last = new PraasError('UNAVAILABLE', `cannot reach ${addr.toString()}: ${(err as Error).message}`)
         continue
       }
-      return await this.ctlChannels.call(channel, request, options)
+      try {
+        return await this.ctlChannels.call(channel, request, options)
+      } catch (err) {
+        // a request that never left this client (its stream had closed: the node died) goes to the next node
+        if (!wasUnsent(err)) throw err
+        last = err as PraasError
+      }
     }
     throw last
   }
@@ -248,10 +259,11 @@ export class Client {
    * the node that answered knows where its process went; any node checks a suspect node and
    * restores the process elsewhere if that node is gone, or if the process was swapped.
    */
-  private async relocate (pid: string, suspect: Location): Promise<Location> {
+  private async relocate (pid: string, suspect: Location, askSuspect = true): Promise<Location> {
     this.locations.delete(pid)
     return await this.locating.run(pid, async () => {
-      const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid, suspect: suspect.node }, suspect.addrs)
+      // a node that answered MOVED knows where its process went; one that did not answer is asked last
+      const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid, suspect: suspect.node }, askSuspect ? suspect.addrs : [])
       const info = response.processes[0]
       if (info == null) throw new PraasError('NOT_FOUND', `no process ${pid}`)
       return this.remember(info)
@@ -263,10 +275,10 @@ export class Client {
    * that died a moment ago is still counted as a member, and may hold the only copy in its
    * members' eyes for a few seconds), then its answer as it is.
    */
-  private async relocateSoon (pid: string, suspect: Location): Promise<Location> {
+  private async relocateSoon (pid: string, suspect: Location, askSuspect = true): Promise<Location> {
     for (let retry = 0; ; retry++) {
       try {
-        return await this.relocate(pid, suspect)
+        return await this.relocate(pid, suspect, askSuspect)
       } catch (err) {
         const error = toPraasError(err)
         if (error.code !== 'UNAVAILABLE' || retry >= RELOCATE_RETRY_MS.length) throw error
@@ -303,40 +315,77 @@ export class Client {
     checkName(fn, 'a function name')
     const payload = toBytes(data)
     const callOptions = { timeoutMs: options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS, signal: options.signal }
-    return await this.atProcess(pid, this.channels, async (channel) => await channel.call({ pid, fn, payload, timeoutMs: options.timeoutMs ?? 0 }, callOptions))
+    return await this.atProcess(pid, this.channels, async (channel) => await channel.call({ pid, fn, payload, timeoutMs: options.timeoutMs ?? 0 }, callOptions), callOptions.timeoutMs)
   }
 
   /**
    * Runs a call on the stream of a protocol to the node that hosts `pid`. If the process moved
    * (MOVED), was swapped, or its node cannot be reached, the client finds it again (which
-   * restores it if needed) and retries, a bounded number of times. A call that was sent and
-   * then lost its stream is not retried: it may have run.
+   * restores it if needed) and retries, a bounded number of times. A call is sent again only
+   * when it provably did not run: the node answered MOVED, or the call never left this client
+   * (no stream could be opened, or the stream closed before the request was handed to it). A
+   * call that was sent and then lost its stream is not: it may have run (docs/api.md).
    */
-  private async atProcess<T> (pid: string, channels: InvokeChannels, call: (channel: InvokeChannel) => Promise<T>): Promise<T> {
-    let location = this.locations.get(pid) ?? await this.locate(pid)
+  private async atProcess<T> (pid: string, channels: InvokeChannels, call: (channel: InvokeChannel) => Promise<T>, timeoutMs = this.ctlTimeoutMs): Promise<T> {
+    // a node that did not answer this pid's last call is not asked first: the cluster is asked where the process is now
+    const doubted = this.doubted.get(pid)
+    this.doubted.delete(pid)
+    let location = this.locations.get(pid) ?? (doubted != null ? await this.relocateSoon(pid, doubted, false) : await this.locate(pid))
     for (let attempt = 1; ; attempt++) {
       let channel: InvokeChannel
       try {
+        // reaching the node counts against the call's own limit
         channel = channels.current(location.node) ??
-          await channels.get(location.node, location.addrs, { signal: AbortSignal.timeout(this.ctlTimeoutMs) })
+          await channels.get(location.node, location.addrs, { signal: AbortSignal.timeout(Math.min(this.ctlTimeoutMs, timeoutMs)) })
       } catch (err) {
         if (attempt >= MAX_RELOCATIONS) throw toPraasError(err)
-        location = await this.relocateSoon(pid, location)
+        location = await this.relocateSoon(pid, location, false)
         continue
       }
       try {
         return await call(channel)
       } catch (err) {
         const error = toPraasError(err)
-        if (error.code === 'MOVED' && attempt < MAX_RELOCATIONS) {
-          location = await this.relocateSoon(pid, location)
+        if ((error.code === 'MOVED' || wasUnsent(error)) && attempt < MAX_RELOCATIONS) {
+          location = await this.relocateSoon(pid, location, error.code === 'MOVED')
           continue
         }
-        if (error.code === 'UNAVAILABLE') this.locations.delete(pid)
+        if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') this.doubt(pid, location, channels)
         throw error.code === 'MOVED' ? new PraasError('NOT_FOUND', `process ${pid} could not be found`) : error
       }
     }
   }
+
+  /**
+   * A call of `pid` at `location` timed out or failed UNAVAILABLE: the node may be cut off, or
+   * no longer serve the process (its lease ran out, and the process came back elsewhere). The
+   * next call of the pid asks the cluster where it is, doubting that node; and if the node does
+   * not answer a ping, its connection goes (one across a cut that healed can stay open and
+   * silent while TCP backs off), so that the next dial starts afresh.
+   */
+  private doubt (pid: string, location: Location, channels: InvokeChannels): void {
+    this.locations.delete(pid)
+    if (this.doubted.size >= MAX_CACHED_LOCATIONS) this.doubted.delete(this.doubted.keys().next().value!)
+    this.doubted.set(pid, location)
+    if (this.checking.has(location.node)) return
+    this.checking.add(location.node)
+    void (async () => {
+      try {
+        const peer = peerIdFromString(location.node)
+        await this.peer.services.ping.ping(peer, { signal: AbortSignal.timeout(PING_TIMEOUT_MS) })
+      } catch {
+        channels.drop(location.node)
+        for (const connection of this.peer.getConnections(peerIdFromString(location.node))) connection.abort(new PraasError('UNAVAILABLE', 'the node did not answer a ping'))
+      } finally {
+        this.checking.delete(location.node)
+      }
+    })()
+  }
+
+  /** Pids whose last call failed without an answer from their node, and that node. */
+  private readonly doubted = new Map<string, Location>()
+  /** Nodes being pinged after a failed call. */
+  private readonly checking = new Set<string>()
 
   /** This client's peer id: the sender name processes see, and the address they send to. */
   get peerId (): string {
@@ -352,7 +401,7 @@ export class Client {
     checkKey(key)
     const payload = toBytes(data)
     const callOptions = { timeoutMs: options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS, signal: options.signal }
-    await this.atProcess(pid, this.mailChannels, async (channel) => await channel.call({ pid, fn: 'send', key, from: this.peerId, payload, timeoutMs: 0 }, callOptions))
+    await this.atProcess(pid, this.mailChannels, async (channel) => await channel.call({ pid, fn: 'send', key, from: this.peerId, payload, timeoutMs: 0 }, callOptions), callOptions.timeoutMs)
   }
 
   /**

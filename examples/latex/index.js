@@ -36,6 +36,7 @@ export async function pdf (_input, /** @type {Context} */ ctx) { return await ar
 /** Returns the log of the compile whose answer was the last one given. */
 export async function log (_input, /** @type {Context} */ ctx) { return await artifact(processStore(ctx), 'log') }
 
+/* eslint-disable camelcase -- stateless_* are the function names clients and the benchmark call */
 // Stateless mode: the input's first line names the store, `redis://HOST:PORT/SESSION`; the rest
 // is the input of the function of the same name above.
 export async function stateless_put (input, ctx) { return await withRedis(input, ctx, putFile) }
@@ -93,23 +94,24 @@ async function artifact (store, name) {
 async function compileProject (input, store, ctx) {
   const main = checkPath(decoder.decode(input).trim() || 'main.tex')
   if (!main.endsWith('.tex')) throw new Error(`the main file must be a .tex file, not ${main}`)
-  const [sources, last] = await Promise.all([store.sources(), store.artifact('compiled')])
+  const [sources, last, logStale] = await Promise.all([store.sources(), store.artifact('compiled'), store.artifact('logstale')])
   if (!sources.has(main)) throw new Error(`no file ${main}: put it first`)
   const hash = await digest(main, sources)
   const previous = last != null ? JSON.parse(decoder.decode(last)) : undefined
   if (previous?.hash === hash) {
-    // the answer is that compile's: so is the log (a failed compile since may have replaced it)
-    await store.commit({ log: await store.artifact('goodlog') })
+    // the answer is that compile's: so is the log, if a failed compile since replaced it (if none
+    // did, nothing is written: an unchanged compile only reads)
+    if (logStale != null) await store.commit({ log: await store.artifact('goodlog'), logStale: false })
     return json({ ...previous, ran: false })
   }
 
   const result = await runLatex(ctx, main, sources, await store.build())
   if (!result.ok) {
-    await store.commit({ log: result.log })
+    await store.commit({ log: result.log, logStale: true })
     return json({ ok: false, ran: true, main, hash, runs: result.runs, ms: result.ms, errors: result.errors })
   }
   const compiled = { ok: true, main, hash, pdfBytes: result.pdf.byteLength, runs: result.runs, ms: result.ms }
-  await store.commit({ build: result.build, log: result.log, goodlog: result.log, pdf: result.pdf, compiled: encoder.encode(JSON.stringify(compiled)) })
+  await store.commit({ build: result.build, log: result.log, goodlog: result.log, pdf: result.pdf, compiled: encoder.encode(JSON.stringify(compiled)), logStale: false })
   return json({ ...compiled, ran: true })
 }
 
@@ -227,7 +229,7 @@ function checkPath (text) {
 
 // ---- the two stores -----------------------------------------------------------------------
 
-/** The process's own state: `src/PATH`, `build/PATH`, and `pdf`, `log`, `goodlog`, `compiled`. */
+/** The process's own state: `src/PATH`, `build/PATH`, and `pdf`, `log`, `goodlog`, `compiled`, `logstale` (set while `log` is a failed compile's). */
 function processStore (ctx) {
   const { state } = ctx
   const under = async (prefix) => {
@@ -242,7 +244,7 @@ function processStore (ctx) {
     sources: () => under(SRC),
     build: () => under(BUILD),
     artifact: (name) => state.get(name),
-    async commit ({ build, log, goodlog, pdf, compiled }) {
+    async commit ({ build, log, goodlog, pdf, compiled, logStale }) {
       // one transaction: whoever sees the new hash also sees the PDF and build files it describes
       await state.transaction(async (tx) => {
         if (build != null) {
@@ -254,12 +256,14 @@ function processStore (ctx) {
         if (goodlog != null) await tx.put('goodlog', goodlog)
         if (pdf != null) await tx.put('pdf', pdf)
         if (compiled != null) await tx.put('compiled', compiled)
+        if (logStale === true) await tx.put('logstale', new Uint8Array(1))
+        if (logStale === false) await tx.delete('logstale')
       })
     }
   }
 }
 
-/** Redis: hashes `latex:SESSION:src` and `latex:SESSION:build`, strings `latex:SESSION:{pdf,log,goodlog,compiled}`. */
+/** Redis: hashes `latex:SESSION:src` and `latex:SESSION:build`, strings `latex:SESSION:{pdf,log,goodlog,compiled,logstale}`. */
 function redisStore (redis, session) {
   const key = (name) => `latex:${session}:${name}`
   const toMap = (flat) => {
@@ -274,7 +278,7 @@ function redisStore (redis, session) {
     sources: async () => toMap(await redis.call('HGETALL', key('src'))),
     build: async () => toMap(await redis.call('HGETALL', key('build'))),
     artifact: (name) => redis.call('GET', key(name)),
-    async commit ({ build, log, goodlog, pdf, compiled }) {
+    async commit ({ build, log, goodlog, pdf, compiled, logStale }) {
       // One connection runs commands in the order sent, so these go out as one pipeline.
       const commands = []
       if (build != null) commands.push(['DEL', key('build')])
@@ -283,6 +287,8 @@ function redisStore (redis, session) {
       if (goodlog != null) commands.push(['SET', key('goodlog'), goodlog])
       if (pdf != null) commands.push(['SET', key('pdf'), pdf])
       if (compiled != null) commands.push(['SET', key('compiled'), compiled])
+      if (logStale === true) commands.push(['SET', key('logstale'), '1'])
+      if (logStale === false) commands.push(['DEL', key('logstale')])
       await Promise.all(commands.map(args => redis.call(...args)))
     }
   }

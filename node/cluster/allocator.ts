@@ -156,7 +156,9 @@ export class Allocator implements Startable {
   /** Leader only: chooses a node for a new process (power of two choices over heartbeat loads). */
   place (prefer: string[] = []): Member {
     if (!this.components.election.isLeader()) throw this.notLeader()
-    const all = [this.lastPublished ?? this.components.membership.self(), ...this.components.membership.members()]
+    // only a member that holds a lease can serve what is placed on it
+    const leased = new Set(this.components.leases.renewing())
+    const all = [this.lastPublished ?? this.components.membership.self(), ...this.components.membership.members().filter(m => leased.has(m.peerId))]
     const preferred = all.filter(m => prefer.includes(m.peerId))
     const nodes = preferred.length > 0 ? preferred : all
     const load = (m: Member): number => m.load + (this.pending.get(m.peerId) ?? 0)
@@ -202,7 +204,11 @@ export class Allocator implements Startable {
     if (request.restore === true && (request.node == null || request.node === '')) {
       const recent = this.restores.get(request.pid)
       const basis = request.basis ?? ''
-      if (recent != null && recent.basis === basis && recent.until > Date.now() && recent.placement.epoch.term === this.components.election.term) return recent.placement
+      // A restore that found an older copy than the epoch handed out just now shares it too (its
+      // target asks every node for the newest copy again): two activations at once would each
+      // acknowledge writes the other never sees. A copy of that epoch or newer is a later activation's.
+      if (recent != null && recent.until > Date.now() && recent.placement.epoch.term === this.components.election.term &&
+        (recent.basis === basis || olderBasis(basis, recent.placement.epoch))) return recent.placement
       const placement = this.placement(request)
       if (this.restores.size >= MAX_RECENT_RESTORES) this.restores.delete(this.restores.keys().next().value!)
       this.restores.set(request.pid, { placement, basis, until: Date.now() + RESTORE_WINDOW_MS })
@@ -216,6 +222,7 @@ export class Allocator implements Startable {
     if (request.node != null && request.node !== '') {
       member = request.node === this.self ? this.components.membership.self() : this.components.membership.get(request.node)
       if (member == null) throw new PraasError('NOT_FOUND', `no live node ${request.node} in this cluster`)
+      if (!this.components.leases.renewing().includes(member.peerId)) throw new PraasError('UNAVAILABLE', `node ${request.node} holds no lease now`)
       this.pending.set(member.peerId, (this.pending.get(member.peerId) ?? 0) + 1)
     } else {
       member = this.place(request.prefer?.slice(0, MAX_PREFERRED))
@@ -313,4 +320,11 @@ export class Allocator implements Startable {
       epoch: { term: response.term, counter: response.counter, grant: response.grant }
     }
   }
+}
+
+/** Whether a restore's basis (`term.counter.seq`) is a copy of an activation older than `epoch`. */
+function olderBasis (basis: string, epoch: { term: number, counter: number }): boolean {
+  const [term, counter] = basis.split('.').map(Number)
+  if (!Number.isSafeInteger(term) || !Number.isSafeInteger(counter)) return false
+  return term < epoch.term || (term === epoch.term && counter < epoch.counter)
 }

@@ -5,6 +5,7 @@ import { PraasError } from '../../protocol/errors.js'
 import { serveInvokeStream } from '../../protocol/invoke.js'
 import { LeaseAnswer, LeaseRequest } from '../../protocol/pb/cluster.js'
 import { LEASE_MARGIN_MS, LEASE_MS, LEASE_PROTOCOL, LEASE_RENEW_MS, MAX_CLUSTER_MESSAGE_BYTES } from './constants.js'
+import { LeaseBook, leaseEnd } from './lease-book.js'
 import type { ClusterComponents } from './components.js'
 import type { LeaderElection } from './election.js'
 import type { Membership } from './membership.js'
@@ -67,10 +68,8 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
   private timer?: ReturnType<typeof setTimeout>
   private watch?: ReturnType<typeof setTimeout>
   private started = false
-  /** Leader side: when each member's last renewal arrived, and until when its lease may run. */
-  private readonly received = new Map<string, number>()
-  private readonly granted = new Map<string, number>()
-  private electedAt = -Infinity
+  /** Leader side: renewals and grants (lease-book.ts). */
+  private readonly book: LeaseBook
   private leaderTerm = -1
 
   constructor (private readonly components: LeasesComponents, init: LeasesInit = {}) {
@@ -82,6 +81,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     this.marginMs = init.marginMs ?? LEASE_MARGIN_MS
     this.now = init.now ?? (() => performance.now())
     this.channels = new InvokeChannels(async (target, protocol, options) => await components.connectionManager.openStream(target, protocol, options), LEASE_PROTOCOL)
+    this.book = new LeaseBook(this.self, { leaseMs: this.leaseMs, marginMs: this.marginMs })
   }
 
   readonly [Symbol.toStringTag] = 'praas:lease'
@@ -168,9 +168,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     const { election } = this.components
     if (election.isLeader() && this.leaderTerm !== election.term) {
       this.leaderTerm = election.term
-      this.electedAt = this.now()
-      this.received.clear()
-      this.granted.clear()
+      this.book.elected(this.now())
     }
     // a new leader to renew with: now rather than at the next tick
     this.schedule(0)
@@ -196,16 +194,32 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     if (leader == null) return
     const asked = this.now()
     try {
-      const signal = AbortSignal.timeout(this.renewMs)
+      // a busy leader may answer late: a renewal may take half a lease (the lease still counts from the ask)
+      const limitMs = this.leaseMs / 2
+      const signal = AbortSignal.timeout(limitMs)
       const channel = this.channels.current(leader) ?? await this.channels.get(leader, this.targetOf(leader), { signal })
-      const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode({ term: election.term }), timeoutMs: 0 }, { signal, timeoutMs: this.renewMs }))
+      const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode({ term: election.term }), timeoutMs: 0 }, { signal, timeoutMs: limitMs }))
       if (answer.granted && answer.term === election.term && election.leader === leader) {
-        this.extend(asked + Math.min(this.leaseMs, answer.validForMs) - this.marginMs)
+        this.extend(leaseEnd(asked, answer.validForMs, { leaseMs: this.leaseMs, marginMs: this.marginMs }))
       }
+      this.failures = 0
     } catch (err) {
       this.log.trace('renewing with %s failed: %s', leader, (err as Error).message)
+      // A connection across a cut that healed can stay open and silent for a long while (TCP
+      // backs its retransmissions off): after a failed renewal the next one opens a new stream,
+      // and after a second one a new connection.
+      this.channels.drop(leader)
+      if (++this.failures >= 2) {
+        this.failures = 0
+        for (const connection of this.components.connectionManager.getConnections(peerIdFromString(leader))) {
+          connection.abort(new PraasError('UNAVAILABLE', 'lease renewals over this connection time out'))
+        }
+      }
     }
   }
+
+  /** Renewals in a row that failed. */
+  private failures = 0
 
   private targetOf (peer: string): ReturnType<typeof peerIdFromString> | ReturnType<Roster['addrsOf']> {
     const id = peerIdFromString(peer)
@@ -215,6 +229,8 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
   }
 
   private extend (until: number): void {
+    // a node that gave its lease up takes none that was on its way
+    if (this.relinquished) return
     this.observe()
     if (until <= this.until || until <= this.now()) return
     this.until = until
@@ -230,17 +246,9 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     this.watch = setTimeout(() => { this.observe() }, Math.max(0, this.until - this.now()) + 1)
   }
 
-  /**
-   * Leader side: until when the leader's own lease runs (its clock): from the moment a majority
-   * of the members, itself included, had renewed with it, in this term.
-   */
+  /** Leader side: until when the leader's own lease runs (its clock), from what a majority confirmed. */
   private ownUntil (): number {
-    const members = this.components.roster.members()
-    const needed = Math.floor(members.length / 2) + 1
-    const now = this.now()
-    const times = members.map(m => (m === this.self ? now : this.received.get(m) ?? -Infinity)).sort((a, b) => b - a)
-    const confirmed = times[needed - 1] ?? -Infinity
-    return confirmed + this.leaseMs - this.marginMs
+    return this.book.ownUntil(this.components.roster.members(), this.now())
   }
 
   /**
@@ -269,9 +277,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
 
   /** Leader side: a member gave its lease up. */
   private release (from: string): void {
-    if (!this.components.roster.isMember(from)) return
-    this.received.delete(from)
-    this.granted.set(from, this.now())
+    if (this.components.roster.isMember(from)) this.book.release(from, this.now())
   }
 
   /** Leader side: a member asks for a renewal. */
@@ -279,35 +285,22 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     const { election, roster } = this.components
     const deny = { granted: false, term: election.term, validForMs: 0 }
     if (!election.isLeader() || request.term !== election.term || !roster.isMember(from)) return deny
-    const now = this.now()
-    this.received.set(from, now)
-    const own = this.ownUntil()
-    const validForMs = Math.floor(Math.min(this.leaseMs, own - now))
+    const validForMs = this.book.grant(from, roster.members(), this.now())
     if (validForMs <= 0) return deny
-    this.granted.set(from, now + validForMs + this.marginMs)
-    this.extend(own)
+    this.extend(this.ownUntil())
     return { granted: true, term: election.term, validForMs }
   }
 
   /**
    * Leader side: how long (ms from now) until a process may be activated anew elsewhere while
-   * the nodes in `unreachable` might still serve it: their leases from this leader, or, for one
-   * that has not renewed with this leader, any lease a previous leader granted it (which this
-   * one cannot know: a lease after its election).
+   * the nodes in `unreachable` might still serve it (LeaseBook.restoreWaitMs).
    */
   restoreWaitMs (unreachable: string[]): number {
-    let safeAt = -Infinity
-    for (const node of unreachable) {
-      if (node === this.self) continue
-      // a member that has not renewed with this leader may hold a lease from the previous one
-      safeAt = Math.max(safeAt, this.granted.get(node) ?? this.electedAt + this.leaseMs + this.marginMs)
-    }
-    return Math.max(0, safeAt - this.now())
+    return this.book.restoreWaitMs(unreachable, this.now())
   }
 
   /** Leader side: the members whose renewals arrived within the last lease (the leader counts itself). */
   renewing (): string[] {
-    const since = this.now() - this.leaseMs
-    return this.components.roster.members().filter(m => m === this.self || (this.received.get(m) ?? -Infinity) >= since)
+    return this.book.renewing(this.components.roster.members(), this.now())
   }
 }

@@ -351,7 +351,7 @@ function isMultiaddr (bytes: Uint8Array): boolean {
 
 function decode<T> (codec: { decode(bytes: Uint8Array, opts?: any): T }, bytes: Uint8Array): T {
   try {
-    return codec.decode(bytes, { limits: { members: MAX_ROSTER_MEMBERS, revoked: MAX_REVOCATIONS, revocations: 64, 'members$': { addrs: 16 } } })
+    return codec.decode(bytes, { limits: { members: MAX_ROSTER_MEMBERS, revoked: MAX_REVOCATIONS, revocations: 64, members$: { addrs: 16 } } })
   } catch (err) {
     throw new PraasError('BAD_REQUEST', `malformed roster message: ${(err as Error).message}`)
   }

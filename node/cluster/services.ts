@@ -33,7 +33,7 @@ export interface ClusterOptions {
 }
 
 /** The services `clusterServices` adds, as they appear on `libp2p.services` (a type, so that it fits libp2p's ServiceMap). */
-// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
+
 export type ClusterServices = {
   roster: Roster
   dht: KadDHT

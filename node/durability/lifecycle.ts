@@ -47,6 +47,13 @@ export interface LifecycleInit {
   ensureApp(name: string, hash: string, from: string, options: AbortOptions): Promise<void>
   /** Swap processes idle for this long (ms); 0: never. */
   swapAfterMs: number
+  /** Throws UNAVAILABLE unless this node holds a lease (node/cluster/lease.ts): it activates nothing it could not serve. */
+  canServe?(): void
+  /**
+   * Every member of the cluster (this node included), live or not: a restore counts the members it
+   * could not ask (not live here) as unreachable, so that the leader waits for their leases.
+   */
+  clusterMembers?(): string[]
   log: Logger
 }
 
@@ -184,6 +191,7 @@ export class Lifecycle {
     // Only when every node said it holds none is there no such process; otherwise this node cannot tell yet.
     if (copies.length === 0 && unanswered.length > 0) throw new PraasError('UNAVAILABLE', `no copy of ${pid} on the nodes that answered; ${unanswered.length} did not`)
     if (copies.length === 0) throw new PraasError('NOT_FOUND', `no process ${pid}`)
+    if (copies.every(c => !c.active)) this.checkAnswers(pid, unanswered)
     // It runs somewhere after all (the directory was behind): one activation per pid, so that one it is.
     const live = copies.find(c => c.active)
     if (live != null) {
@@ -226,6 +234,33 @@ export class Lifecycle {
     }
   }
 
+  /**
+   * An acknowledged write is on min(R, members) nodes (replicator.ts), and a replica left behind by
+   * a reseat keeps an older copy: the newest copy is surely among the answers of a probe only when
+   * fewer nodes than that stayed silent. Otherwise the silent ones may hold it: UNAVAILABLE.
+   */
+  private checkAnswers (pid: string, unanswered: string[]): void {
+    const members = this.init.clusterMembers?.().length ?? 0
+    const quorum = Math.min(this.init.replicator.copies, members)
+    if (quorum > 0 && unanswered.length >= quorum) {
+      throw new PraasError('UNAVAILABLE', `${unanswered.length} of ${members} nodes did not answer for ${pid}: one of them may hold its newest copy`)
+    }
+  }
+
+  /**
+   * An activation that steps down (its lease came back after it ran out, or a replica holds a
+   * newer one) keeps its state here as a copy: its writes were acknowledged on this node and its
+   * replicas, and a restore that cannot reach the replicas must still find them here.
+   */
+  keepCopy (record: ProcessRecord): void {
+    if (!this.init.replicator.tracking) return
+    try {
+      this.init.replicas.install(this.image(record, true))
+    } catch (err) {
+      this.init.log.error('could not keep the copy of %s that stepped down: %s', record.pid, (err as Error).message)
+    }
+  }
+
   /** Whether `node` runs the pid with `epoch` or a newer one (false when it cannot say: unreachable). */
   private async runsAt (node: string, pid: string, epoch: Epoch): Promise<boolean> {
     try {
@@ -259,6 +294,9 @@ export class Lifecycle {
         if (toPraasError(err).code !== 'NOT_FOUND') unanswered.push(node)
       }
     }))
+    // members this node does not see could run it too: the restore waits for their leases
+    const asked = new Set([this.init.selfId, ...this.init.members()])
+    for (const member of this.init.clusterMembers?.() ?? []) if (!asked.has(member)) unanswered.push(member)
     return { copies: found, unanswered }
   }
 
@@ -266,6 +304,24 @@ export class Lifecycle {
   async activateFrom (holder: string, pid: string, epoch: Epoch, holders: string[], options: AbortOptions): Promise<ProcessInfo> {
     const running = this.init.runtime.get(pid)
     if (running != null && !older(running.epoch, epoch)) return this.info(running)
+    // The copies are asked again now that the epoch is granted: the restoring node asked before
+    // the allocator waited for the leases of the members it could not reach, and one of those may
+    // have served (and replicated) meanwhile, or another restore may have activated it since.
+    if (this.init.replicator.tracking) {
+      const { copies, unanswered } = await this.probe(pid)
+      const live = copies.find(c => c.active && c.node !== this.init.selfId)
+      if (live != null) return { pid, app: live.version.app, status: ProcessStatus.ACTIVE, node: live.node, addrs: this.init.peers.addrsOf(live.node).map(a => a.toString()) }
+      this.checkAnswers(pid, unanswered)
+      if (copies.length > 0) {
+        const best = copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
+        const atHolder = copies.find(c => c.node === holder)
+        if (atHolder == null || compareVersion(best.version, atHolder.version) > 0) {
+          this.init.log('a newer copy of %s than the restore found is on %s (epoch %d.%d, batch %d)', pid, best.node, best.version.epoch.term, best.version.epoch.counter, best.version.seq)
+          holder = best.node
+        }
+        holders = [...new Set([...holders, ...copies.map(c => c.node)])]
+      }
+    }
     let image: ProcessImage | undefined
     if (holder === this.init.selfId) {
       image = await this.newestCopy(pid)
@@ -284,6 +340,7 @@ export class Lifecycle {
    * a full copy, and only then are the older copies (the holders) fenced and dropped.
    */
   async activate (image: ProcessImage, epoch: Epoch, holders: string[], options: { seedFirst?: boolean } = {}): Promise<void> {
+    this.init.canServe?.()
     const { runtime } = this.init
     const running = runtime.get(image.pid)
     if (running != null && !older(running.epoch, epoch)) return

@@ -15,6 +15,17 @@ export interface AppVersion {
   manifest: AppManifest
   functions: string[]
   sandbox: Sandbox
+  /**
+   * The deploy's place in the order of the app's versions (ms since 1970, or one past the version
+   * it replaced): of two versions of a name, every node runs the one with the higher serial
+   * (then the higher hash), whatever order they reached it in.
+   */
+  serial: number
+}
+
+/** Whether version `a` of an app comes after version `b` (higher serial, then higher hash). */
+export function laterVersion (a: { serial: number, hash: string }, b: { serial: number, hash: string }): boolean {
+  return a.serial > b.serial || (a.serial === b.serial && a.hash > b.hash)
 }
 
 export interface AppRegistryInit {
@@ -80,19 +91,30 @@ export class AppRegistry {
     return [...this.apps.values()]
   }
 
-  /** Stores, checks and activates a module with its grants and limits; the same version twice is a no-op. */
-  async deploy (name: string, source: Uint8Array, options: Partial<AppManifest> = {}): Promise<AppVersion> {
+  /**
+   * Stores, checks and activates a module with its grants and limits. Without `serial` it is a
+   * new deploy, after every version this node holds; with one (a version another node deployed),
+   * it replaces the current version only if it comes after it, and the current version is
+   * returned otherwise. The same version again only moves its serial on.
+   */
+  async deploy (name: string, source: Uint8Array, options: Partial<AppManifest> = {}, serial?: number): Promise<AppVersion> {
     checkName(name, 'an app name')
     if (source.byteLength > MAX_APP_SOURCE_BYTES) throw new PraasError('TOO_LARGE', `app source exceeds ${MAX_APP_SOURCE_BYTES} bytes`)
     const manifest = manifestOf(options)
     const hash = versionHash(source, manifest)
     const current = this.apps.get(name)
-    if (current?.hash === hash) return current
+    const order = serial ?? Math.max(Date.now(), (current?.serial ?? 0) + 1)
+    if (current != null && !laterVersion({ serial: order, hash }, current)) return current
+    if (current?.hash === hash) {
+      current.serial = order
+      await writeFile(join(this.dir, name, 'current'), `${hash}\n${order}\n`)
+      return current
+    }
     const key = `${name}@${hash}`
-    return await this.deploying.run(key, async () => await this.activate(name, hash, source, manifest))
+    return await this.deploying.run(key, async () => await this.activate(name, hash, source, manifest, order))
   }
 
-  private async activate (name: string, hash: string, source: Uint8Array, manifest: AppManifest): Promise<AppVersion> {
+  private async activate (name: string, hash: string, source: Uint8Array, manifest: AppManifest, serial: number): Promise<AppVersion> {
     const sandbox = await this.factory({ app: name, source, manifest, host: this.init.host, log: this.init.log })
     const appDir = join(this.dir, name)
     await mkdir(appDir, { recursive: true })
@@ -105,10 +127,15 @@ export class AppRegistry {
       await rm(modulePath, { force: true })
       throw err
     }
-    const version: AppVersion = { name, hash, source, manifest, functions: sandbox.functions, sandbox }
+    const version: AppVersion = { name, hash, source, manifest, functions: sandbox.functions, sandbox, serial }
     const previous = this.apps.get(name)
+    // a later version may have been activated while this one loaded
+    if (previous != null && !laterVersion(version, previous)) {
+      await sandbox.stop()
+      return previous
+    }
     this.apps.set(name, version)
-    await writeFile(join(appDir, 'current'), hash)
+    await writeFile(join(appDir, 'current'), `${hash}\n${serial}\n`)
     if (previous != null) void previous.sandbox.retire()
     return version
   }
@@ -117,11 +144,12 @@ export class AppRegistry {
   async loadStored (): Promise<void> {
     const names = await readdir(this.dir).catch(() => [] as string[])
     for (const name of names) {
-      const hash = (await readFile(join(this.dir, name, 'current'), 'utf8').catch(() => '')).trim()
+      // `current`: the version's hash, then its serial (absent in files of older nodes: 0)
+      const [hash = '', serial = '0'] = (await readFile(join(this.dir, name, 'current'), 'utf8').catch(() => '')).trim().split('\n')
       if (hash === '') continue
       const source = await readFile(join(this.dir, name, `${hash}.mjs`)).catch(() => undefined)
       const manifest = await readFile(join(this.dir, name, `${hash}.json`), 'utf8').then(s => JSON.parse(s) as AppManifest, () => NO_MANIFEST)
-      if (source != null) await this.deploy(name, source, manifest).catch((err: Error) => { this.init.log.error('app %s does not load any more: %s', name, err.message) })
+      if (source != null) await this.deploy(name, source, manifest, Number(serial) || 0).catch((err: Error) => { this.init.log.error('app %s does not load any more: %s', name, err.message) })
     }
   }
 

@@ -1,5 +1,5 @@
 /** The process runtime: app modules in their sandboxes, and the table of hosted processes. */
-export { AppRegistry, manifestOf, sourceHash, versionHash, NO_MANIFEST } from './apps.js'
+export { AppRegistry, laterVersion, manifestOf, sourceHash, versionHash, NO_MANIFEST } from './apps.js'
 export type { AppVersion } from './apps.js'
 export { Runtime, newPid } from './runtime.js'
 export type { ProcessRecord, InvokeOptions, RemoteInvoker, RemoteSender, Committer, Gate } from './runtime.js'

@@ -3,7 +3,7 @@ import { logger } from '@libp2p/logger'
 import { Cancellation, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES, onAbort, PraasError, throwIfAborted, toPraasError } from '../../protocol/index.js'
 import { Connections, execProgram, parseGrants } from './capabilities.js'
 import { IsolateLane, isTimeout } from './isolate-lane.js'
-import { parseUrl, randomBytes, setUrl, SubtleHost } from './web-host.js'
+import { digestNow, parseUrl, randomBytes, setUrl, SubtleHost } from './web-host.js'
 import type { Grants } from './capabilities.js'
 import type { Entry } from './isolate-lane.js'
 import type { Reply } from './guest/bootstrap.js'
@@ -33,8 +33,12 @@ const READS = new Set(['get', 'keys', 'txGet', 'txKeys'])
 const IMMEDIATE = new Set(['timer', 'clearTimer'])
 /** Operations of code that runs outside any live call (see onOp). */
 const BACKGROUND_OPS = new Set(['timer', 'clearTimer', 'subtle', 'connect', 'connRead', 'connWrite', 'connEnd', 'connClose'])
-/** Process operations that wait: started after the running segment, never inside it. */
-const WAITING = new Set(['invoke', 'send', 'recv', 'txBegin'])
+/**
+ * Process operations that wait: started after the running segment, never inside it. (A send or
+ * recv is tried at once: a message that goes in, or is there, answers without a wait, and the
+ * call goes on in the same segment; one that has to wait answers later like these.)
+ */
+const WAITING = new Set(['invoke'])
 
 interface Call extends CallContext {
   fn: string
@@ -53,6 +57,8 @@ interface Call extends CallContext {
   timers?: Map<number, ReturnType<typeof setTimeout>>
   unlisten(): void
   done: boolean
+  /** Set while it moves to the pool: what its stopped first run still does (its leftover microtasks) is refused. */
+  moving?: boolean
 }
 
 /** The inline segment running now: what its call did beyond reads waits until the segment ends. */
@@ -60,6 +66,10 @@ interface Segment {
   call: Call
   sliced: boolean
   deferred: Array<() => void>
+  /** The call's state writes held until the segment ends (a sliced segment, before anything else was deferred), in order; undefined: a delete. */
+  writes?: Array<[string, Uint8Array | undefined]>
+  /** The last held value of each key written. */
+  written?: Map<string, Uint8Array | undefined>
 }
 
 let nextCallId = 1
@@ -168,8 +178,20 @@ export class IsolateSandbox implements Sandbox {
     if (lane.inline) lane.load++
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
     const call: Call = {
-      id: nextCallId++, pid, fn, input, lane, deadline: performance.now() + options.timeoutMs, timeoutMs: options.timeoutMs,
-      cpuMs: 0, effects: false, resolve, reject, done: false, cancellation: new Cancellation(), unlisten: () => {}
+      id: nextCallId++,
+      pid,
+      fn,
+      input,
+      lane,
+      deadline: performance.now() + options.timeoutMs,
+      timeoutMs: options.timeoutMs,
+      cpuMs: 0,
+      effects: false,
+      resolve,
+      reject,
+      done: false,
+      cancellation: new Cancellation(),
+      unlisten: () => {}
     }
     this.calls.set(call.id, call)
     call.timer = setTimeout(() => { this.stopCall(call, new PraasError('TIMEOUT', `${fn} ran past its time limit of ${options.timeoutMs} ms`)) }, options.timeoutMs)
@@ -217,9 +239,15 @@ export class IsolateSandbox implements Sandbox {
       this.segment = undefined
       call.cpuMs += performance.now() - start
     }
-    if (error != null) {
+    if (error != null && (lane.disposed || isTimeout(error))) {
       this.failed(call, lane, error, sliced)
       return
+    }
+    // anything else out of a run is an unhandled rejection (see failed): the run itself went through
+    if (error != null) this.unhandled(error)
+    if (segment.writes != null) {
+      call.effects = true
+      this.applyWrites(call, segment.writes)
     }
     if (segment.deferred.length > 0) {
       call.effects = true
@@ -232,8 +260,20 @@ export class IsolateSandbox implements Sandbox {
     let call = this.backgrounds.get(lane)
     if (call == null) {
       call = {
-        id: 0, pid: '', fn: '(background)', input: new Uint8Array(0), lane, deadline: 0, timeoutMs: 0, cpuMs: 0, effects: true,
-        resolve: () => {}, reject: () => {}, done: true, cancellation: new Cancellation(), unlisten: () => {}
+        id: 0,
+        pid: '',
+        fn: '(background)',
+        input: new Uint8Array(0),
+        lane,
+        deadline: 0,
+        timeoutMs: 0,
+        cpuMs: 0,
+        effects: true,
+        resolve: () => {},
+        reject: () => {},
+        done: true,
+        cancellation: new Cancellation(),
+        unlisten: () => {}
       }
       this.backgrounds.set(lane, call)
     }
@@ -255,19 +295,33 @@ export class IsolateSandbox implements Sandbox {
     return new PraasError('FUNCTION_ERROR', `${call.fn} ran past its CPU limit of ${this.cpuMs} ms`)
   }
 
-  /** A run of guest code threw: the isolate ran out of memory, the run was stopped at its limit, or it broke. */
+  /**
+   * A run of guest code threw: the isolate ran out of memory, the run was stopped at its limit,
+   * or app code left a promise rejected with no handler.
+   */
   private failed (call: Call, lane: IsolateLane, err: unknown, sliced: boolean): void {
     if (lane.disposed) {
       this.laneLost(lane)
       return
     }
-    if (call.done) return
-    if (isTimeout(err)) {
-      if (sliced) void this.moveToPool(call)
-      else this.stopCall(call, this.pastLimit(call))
+    if (!isTimeout(err)) {
+      this.unhandled(err)
       return
     }
-    this.stopCall(call, new PraasError('FUNCTION_ERROR', (err as Error)?.message ?? String(err)))
+    if (call.done) return
+    if (sliced) void this.moveToPool(call)
+    else this.stopCall(call, this.pastLimit(call))
+  }
+
+  /**
+   * isolated-vm throws the first promise rejection of a run that no handler took out of the run
+   * (IsolateEnvironment::TaskEpilogue), whichever code it came from: a promise a function did not
+   * await, or code of a call that ended or moved, run at the end of another call's run. It is not
+   * that call's failure (each entry point catches what its own call throws, and a call's outcome
+   * is its result or error): it goes to the app's log, as a browser or worker reports it.
+   */
+  private unhandled (err: unknown): void {
+    this.appLog('error: a promise rejection no code handled: %s', String((err as Error)?.message ?? err).slice(0, MAX_LOG_CHARS))
   }
 
   /** A call that computed past its slice on the node's thread, having only read, runs again from the start on the pool. */
@@ -276,12 +330,15 @@ export class IsolateSandbox implements Sandbox {
     this.init.log('%s of app %s computes for long: its calls run on the pool', call.fn, this.init.app)
     this.clearTimers(call)
     call.lane.load--
+    call.moving = true
     try {
       call.lane = await this.pooledLane()
     } catch (err) {
       call.lane.load++
       this.stopCall(call, toPraasError(err))
       return
+    } finally {
+      call.moving = false
     }
     if (call.done) return
     this.enter(call, 'start', [call.id, call.fn, call.input, call.pid, this.init.app])
@@ -349,15 +406,24 @@ export class IsolateSandbox implements Sandbox {
       case 'url': return [0, parseUrl(args[0], args[1])]
       case 'urlSet': return [0, setUrl(args[0], args[1], args[2])]
       case 'clone': return [0, args[0]]
+      case 'subtle': {
+        // a small digest is pure and quick: answered now, even in a segment that may yet be run again
+        const digest = digestNow(args[0], args[1])
+        if (digest !== undefined) return [0, digest]
+      }
     }
     let call = this.calls.get(id)
-    if (call == null || call.lane !== lane) {
+    if (call == null || call.lane !== lane || call.moving === true) {
       // Code that runs after its call ended, or in a continuation of another call (a promise two
       // calls share, a connection kept between calls): it may use what belongs to the isolate.
       if (!BACKGROUND_OPS.has(name)) return [2, 'TIMEOUT', 'the invocation has ended']
       call = this.backgroundOf(lane)
     }
     const segment = this.segment
+    if (segment?.sliced === true && segment.call === call && segment.deferred.length === 0) {
+      const held = this.holdWrite(segment, call, name, args)
+      if (held != null) return held
+    }
     if (segment?.sliced === true && segment.call === call && !IMMEDIATE.has(name) && (!READS.has(name) || segment.deferred.length > 0)) {
       // The call may yet be stopped and run again on the pool: what it does beyond reading waits
       // for the end of this segment (and so do its reads after that, to see it).
@@ -370,6 +436,51 @@ export class IsolateSandbox implements Sandbox {
       return [1, opId]
     }
     return this.perform(call, name, args)
+  }
+
+  /**
+   * State writes of a segment that may yet be run again are held and answered at once (so a call
+   * that reads, writes and returns finishes in one entry): applied in order when the segment
+   * ends, dropped with it if it is stopped. Reads in the segment see them. Only while nothing else
+   * waits for the segment's end, so that everything keeps its order; undefined: not handled here.
+   */
+  private holdWrite (segment: Segment, call: Call, name: string, args: unknown[]): Reply | undefined {
+    try {
+      if (name === 'put' || name === 'delete') {
+        const write = this.init.host.prepareWrite?.(call, name, args)
+        if (write === undefined) return undefined
+        ;(segment.writes ??= []).push(write)
+        ;(segment.written ??= new Map()).set(write[0], write[1])
+        return [0, undefined]
+      }
+      const written = segment.written
+      if (written == null) return undefined
+      if (name === 'get' && typeof args[0] === 'string' && written.has(args[0])) return [0, written.get(args[0])]
+      if (name === 'keys') {
+        // the keys as they will be once the held writes apply (a Map keeps a rewritten key in place)
+        const keys = new Set(this.init.host.op(call, 'keys', []) as string[])
+        for (const [key, value] of segment.writes!) {
+          if (value === undefined) keys.delete(key)
+          else keys.add(key)
+        }
+        return [0, [...keys]]
+      }
+      return undefined
+    } catch (err) {
+      const error = toPraasError(err, 'BAD_REQUEST')
+      return [2, error.code, error.message]
+    }
+  }
+
+  private applyWrites (call: Call, writes: Array<[string, Uint8Array | undefined]>): void {
+    for (const [key, value] of writes) {
+      try {
+        if (value === undefined) this.init.host.op(call, 'delete', [key])
+        else this.init.host.op(call, 'put', [key, value])
+      } catch (err) {
+        this.init.log.error('a held write of %s failed: %s', call.fn, (err as Error).message)
+      }
+    }
   }
 
   /** Settles a deferred op with what performing it replied. */
@@ -422,7 +533,9 @@ export class IsolateSandbox implements Sandbox {
       }
       if (WAITING.has(name)) return this.waitFor(call, async () => await this.init.host.op(call, name as ProcessOp, args))
       const value = this.init.host.op(call, name as ProcessOp, args)
-      return value instanceof Promise ? this.waitFor(call, async () => await value) : [0, value]
+      if (!(value instanceof Promise)) return [0, value]
+      value.catch(() => {}) // handled where it is awaited (waitFor), a microtask later
+      return this.waitFor(call, async () => await value)
     } catch (err) {
       const error = toPraasError(err, 'BAD_REQUEST')
       return [2, error.code, error.message]

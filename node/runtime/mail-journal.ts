@@ -29,6 +29,11 @@ export class MailChanges {
     return this.puts.has(id)
   }
 
+  /** Whether the sender of message `id` waits to hear that it is durable or taken. */
+  waits (id: number): boolean {
+    return this.awaited.has(id)
+  }
+
   arrived (id: number, key: string, from: string, data: Uint8Array): void {
     this.puts.set(id, { id, key, from, data })
   }

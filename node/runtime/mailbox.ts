@@ -135,16 +135,26 @@ export class Mailbox {
   }
 
   /**
-   * Delivers a message; resolves with its id once it is in the mailbox (or taken by a waiting
-   * recv). Where the mailbox is replicated, a message that is `uncut` is acknowledged to its
-   * sender once it is `settled` (runtime.ts `deliver`).
+   * Puts a message in at once if it may go in without waiting (handed to a waiting take, or room
+   * in the mailbox and none of its sender's messages blocked before it): its id if it went in.
+   * Where the mailbox is replicated, a message that is `uncut` is acknowledged to its sender once
+   * it is `settled` (runtime.ts `deliver`).
    */
-  async put (key: string, message: Message, options: { signal?: AbortSignal } = {}): Promise<number> {
+  putNow (key: string, message: Message): number | undefined {
     const queue = this.blocked.get(message.from)
     if (queue == null && this.handOff(key, message)) return this.nextId - 1
     const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
     if (cost > this.senderLimit) throw new PraasError('TOO_LARGE', `a message of ${message.data.byteLength} bytes exceeds what one sender may hold in this mailbox (${this.senderLimit})`)
     if (queue == null && this.fits(message.from, cost)) return this.arrive(key, message)
+    return undefined
+  }
+
+  /** Delivers a message; resolves with its id once it is in the mailbox (or taken by a waiting recv). */
+  async put (key: string, message: Message, options: { signal?: AbortSignal } = {}): Promise<number> {
+    const now = this.putNow(key, message)
+    if (now != null) return now
+    const cost = message.data.byteLength + MESSAGE_OVERHEAD_BYTES
+    const queue = this.blocked.get(message.from)
     if (this.blockedCount >= MAX_BLOCKED_SENDS) throw new PraasError('UNAVAILABLE', 'the mailbox is full and too many senders wait')
     options.signal?.throwIfAborted()
     const { promise, resolve, reject } = Promise.withResolvers<number>()
@@ -174,23 +184,41 @@ export class Mailbox {
     return letter.id
   }
 
+  /** Takes the oldest message under `key` from `from` (or anyone, ANY_SENDER) if one is there now. */
+  takeNow (from: string, key: string): Message | undefined {
+    const queue = this.queues.get(key)
+    const index = queue?.findIndex(m => from === ANY_SENDER || m.from === from) ?? -1
+    if (queue == null || index < 0) return undefined
+    const letter = queue[index]
+    // Its sender waits to hear that it arrived: that answer leaves before a recv acts on it (as it
+    // would have at once without replication), so that a reply does not overtake it: `take` waits a turn.
+    if (this.changes?.waits(letter.id) === true) return undefined
+    return this.takeAt(key, queue, index)
+  }
+
+  /** Takes the letter at `index` of `key`'s queue out of the mailbox. */
+  private takeAt (key: string, queue: Letter[], index: number): Message {
+    const [letter] = queue.splice(index, 1)
+    if (queue.length === 0) this.queues.delete(key)
+    this.unqueued(letter)
+    this.changes?.left(letter.id)
+    this.admitBlocked()
+    return { from: letter.from, data: letter.data }
+  }
+
   /**
    * Takes the oldest message under `key` from `from` (or any sender), waiting for one if needed:
    * until `signal` fires or `timeoutMs` pass (0 or none: no limit), then it fails with TIMEOUT.
    */
   async take (from: string, key: string, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<Message> {
+    const now = this.takeNow(from, key)
+    if (now != null) return now
     const queue = this.queues.get(key)
     const index = queue?.findIndex(m => from === ANY_SENDER || m.from === from) ?? -1
     if (queue != null && index >= 0) {
-      const [letter] = queue.splice(index, 1)
-      if (queue.length === 0) this.queues.delete(key)
-      this.unqueued(letter)
-      const senderWaits = this.changes?.left(letter.id) === true
-      this.admitBlocked()
-      // Its sender waits to hear that it arrived: that answer leaves before this recv acts on it (as
-      // it would have at once without replication), so that a reply does not overtake it.
-      if (senderWaits) await new Promise(resolve => setImmediate(resolve))
-      return { from: letter.from, data: letter.data }
+      const message = this.takeAt(key, queue, index)
+      await new Promise(resolve => setImmediate(resolve))
+      return message
     }
     options.signal?.throwIfAborted()
     const { promise, resolve, reject } = Promise.withResolvers<Message>()

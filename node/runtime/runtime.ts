@@ -252,7 +252,11 @@ export class Runtime implements SandboxHost {
       return await this.afterGate(record, async () => await this.deliver(pid, key, message, options),
         async () => { await this.init.remoteSend(pid, key, message, options) })
     }
-    const id = await record.mailbox.put(key, message, options)
+    await this.acknowledged(record, key, await record.mailbox.put(key, message, options))
+  }
+
+  /** Resolves once message `id`, put into `record`'s mailbox under `key`, may be acknowledged to its sender. */
+  private async acknowledged (record: ProcessRecord, key: string, id: number): Promise<void> {
     // Acknowledged means durable: a queued message is on the replicas first, unless a recv takes it
     // sooner. One handed to a recv is in a call of this (leased, hence current) activation.
     if (!record.mailbox.uncut(id)) return
@@ -362,23 +366,39 @@ export class Runtime implements SandboxHost {
         checkPid(pid)
         if (typeof fn !== 'string') throw new PraasError('BAD_REQUEST', 'a function name is a string')
         const payload = checkBytes(data, 'data')
-        if (this.processes.has(pid)) return this.invoke(pid, fn, payload, { signal: cancel.signal })
-        return this.init.remoteInvoke(pid, fn, payload, { signal: cancel.signal })
+        // the call's Cancellation as it is: nothing on the way makes its AbortSignal unless it must wait on one
+        if (this.processes.has(pid)) return this.invoke(pid, fn, payload, cancel)
+        return this.init.remoteInvoke(pid, fn, payload, cancel)
       }
       case 'send': {
         const [pid, key, data] = args
         checkPid(pid)
         const message = { from: call.pid, data: checkBytes(data, 'a message') }
-        if (this.processes.has(pid)) return this.deliver(pid, checkKey(key), message, cancel)
-        return this.init.remoteSend(pid, checkKey(key), message, cancel)
+        const target = this.processes.get(pid)
+        if (target == null) return this.init.remoteSend(pid, checkKey(key), message, cancel)
+        // a message that goes in at once answers at once (no promise: the call goes on without waiting a turn)
+        const to = checkKey(key)
+        if (target.gate == null) {
+          const id = target.mailbox.putNow(to, message)
+          if (id != null) return target.mailbox.uncut(id) ? this.acknowledged(target, to, id) : undefined
+        }
+        return this.deliver(pid, to, message, cancel)
       }
       case 'recv': {
         const [from, key, timeoutMs] = args
         checkFrom(from)
-        return record.mailbox.take(from, checkKey(key), { signal: cancel.signal, timeoutMs: Number(timeoutMs) || 0 })
+        return record.mailbox.takeNow(from, checkKey(key)) ??
+          record.mailbox.take(from, checkKey(key), { signal: cancel.signal, timeoutMs: Number(timeoutMs) || 0 })
       }
       default: throw new PraasError('BAD_REQUEST', `no ctx operation ${String(op)}`)
     }
+  }
+
+  /** A write that the sandbox may hold for a moment and apply through `op` (SandboxHost.prepareWrite). */
+  prepareWrite (call: CallContext, op: 'put' | 'delete', args: unknown[]): [string, Uint8Array | undefined] | undefined {
+    const record = this.processes.get(call.pid)
+    if (record == null || record.tx != null) return undefined
+    return [checkKey(args[0]), op === 'put' ? checkBytes(args[1], 'a state value') : undefined]
   }
 
   /** A call is over: a transaction it left open is dropped. */

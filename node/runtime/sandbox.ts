@@ -38,6 +38,12 @@ export interface SandboxHost {
    * arguments throw a PraasError (the guest's values are checked here, not trusted).
    */
   op(call: CallContext, op: ProcessOp, args: unknown[]): unknown
+  /**
+   * A write (`put`, `delete`) that may be held by the sandbox and applied a moment later, in
+   * order, as if now: its checked key and value (undefined: a delete), or undefined where it must
+   * go through `op` in its turn (a transaction holds the process). Bad arguments throw.
+   */
+  prepareWrite?(call: CallContext, op: 'put' | 'delete', args: unknown[]): [string, Uint8Array | undefined] | undefined
   /** The call is over (answered, failed, or stopped): what it still holds (a transaction) is let go. */
   ended(call: CallContext): void
 }

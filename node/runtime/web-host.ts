@@ -1,4 +1,4 @@
-import { randomFillSync, webcrypto } from 'node:crypto'
+import { createHash, randomFillSync, webcrypto } from 'node:crypto'
 import { PraasError } from '../../protocol/index.js'
 
 /**
@@ -41,6 +41,27 @@ export function setUrl (href: unknown, field: unknown, value: unknown): Record<s
 export function randomBytes (n: unknown): Uint8Array {
   const size = Math.min(65536, Math.max(0, Number(n) | 0))
   return randomFillSync(new Uint8Array(size))
+}
+
+/** WebCrypto's digest names and node:crypto's. */
+const DIGESTS = new Map([['SHA-1', 'sha1'], ['SHA-256', 'sha256'], ['SHA-384', 'sha384'], ['SHA-512', 'sha512']])
+/** Digests of up to this many bytes are computed at once (about 2 ms of SHA-256 here); bigger ones on libuv's pool. */
+const MAX_DIRECT_DIGEST_BYTES = 1 << 20
+
+/**
+ * `crypto.subtle.digest(algorithm, data)` computed now, or undefined where it takes the
+ * asynchronous path (another method, a big input, anything unusual, which also gets
+ * WebCrypto's own errors). Node's WebCrypto hashes on libuv's thread pool: for a small input that
+ * costs a thread hop and another entry into the isolate, longer than the hash itself.
+ */
+export function digestNow (method: unknown, args: unknown): Uint8Array | undefined {
+  if (method !== 'digest' || !Array.isArray(args) || args.length !== 2) return undefined
+  const [algorithm, data] = args
+  const name = typeof algorithm === 'string' ? algorithm : (algorithm as { name?: unknown } | null)?.name
+  const hash = typeof name === 'string' ? DIGESTS.get(name.toUpperCase()) : undefined
+  if (hash == null || !(data instanceof Uint8Array) || data.byteLength > MAX_DIRECT_DIGEST_BYTES) return undefined
+  // a buffer of its own: a Buffer's bytes may sit in a shared pool, which the copy into the isolate would carry along
+  return new Uint8Array(createHash(hash).update(data).digest())
 }
 
 const SUBTLE_METHODS = new Set(['digest', 'encrypt', 'decrypt', 'sign', 'verify', 'generateKey', 'importKey', 'exportKey', 'deriveBits', 'deriveKey', 'wrapKey', 'unwrapKey'])

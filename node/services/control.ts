@@ -1,6 +1,6 @@
 import { CtlRequest, PraasError, ProcessStatus, checkName, checkPid } from '../../protocol/index.js'
 import { authorize, reaches, rightBit } from '../../protocol/token.js'
-import { newPid, versionHash, manifestOf } from '../runtime/index.js'
+import { newPid } from '../runtime/index.js'
 import type { Roster } from '../cluster/roster.js'
 import type { Grant, Right, Target } from '../../protocol/token.js'
 import { RosterChange } from '../../protocol/pb/cluster.js'
@@ -11,6 +11,7 @@ import type { Allocator, LeaderElection, Membership } from '../cluster/index.js'
 import type { Directory } from '../directory/index.js'
 import type { Lifecycle } from '../durability/index.js'
 import type { Peers } from './peers.js'
+import type { AppSync } from './app-sync.js'
 import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
 import type { CtlResponse, PeerInfo, ProcessInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -19,6 +20,8 @@ export interface ControlInit {
   selfId: string
   selfAddrs(): string[]
   apps: AppRegistry
+  /** Apps from the other members: what this node lacks, or holds in an older version. */
+  appSync: AppSync
   runtime: Runtime
   peers: Peers
   directory: Directory
@@ -33,6 +36,8 @@ export interface ControlInit {
   /** App names one client (token owner) may hold, and processes of one client this node hosts. */
   maxAppsPerClient: number
   maxProcessesPerClient: number
+  /** Throws UNAVAILABLE unless this node holds a lease: it activates nothing it could not serve. */
+  canServe(): void
   log: Logger
 }
 
@@ -46,7 +51,7 @@ export interface Caller {
 /** The fields of a control request that only nodes may set (they change cluster state directly). */
 function hasNodeFields (request: CtlRequest): boolean {
   return request.local || request.restore || request.holder !== '' || request.holders.length > 0 || request.hash !== '' ||
-    request.term !== 0 || request.counter !== 0 || request.grant.byteLength > 0 || request.owner !== ''
+    request.term !== 0 || request.counter !== 0 || request.grant.byteLength > 0 || request.owner !== '' || request.serial !== 0
 }
 
 /** The rights that reach a process, any one of which lets a client find where it runs. */
@@ -92,6 +97,7 @@ export class ControlService {
       case CtlRequest.Op.PEERS: return { peers: this.init.peers.toInfo(() => 0) }
       case CtlRequest.Op.DEPLOY: return await this.deploy(request, caller)
       case CtlRequest.Op.FETCH_APP: return this.fetchApp(request)
+      case CtlRequest.Op.APPS: return { apps: this.init.appSync.catalog() }
       case CtlRequest.Op.CREATE: return await this.create(request, from, options, caller)
       case CtlRequest.Op.LIST: return await this.list(request, caller)
       case CtlRequest.Op.LOCATE: return { processes: [await this.locate(request.pid, request.local, options, request.suspect)] }
@@ -166,10 +172,14 @@ export class ControlService {
     const owner = caller.member ? request.owner : (caller.grant?.owner ?? '')
     if (!caller.member) this.checkAppQuota(request.app, owner)
     const manifest = { allow: request.allow, memoryMiB: request.memoryMib, cpuMs: request.cpuMs }
-    const version = await this.init.apps.deploy(request.app, request.source, manifest)
+    // a client's deploy is the app's newest version; one handed on by a node keeps its place in the order
+    const version = await this.init.apps.deploy(request.app, request.source, manifest, request.local && request.serial > 0 ? request.serial : undefined)
     this.init.appOwners.set(request.app, owner)
     if (!request.local) {
-      await this.init.peers.fanOut({ op: CtlRequest.Op.DEPLOY, app: request.app, source: request.source, local: true, owner, allow: request.allow, memoryMib: request.memoryMib, cpuMs: request.cpuMs })
+      // the members live now get it at once; one that misses it fetches it later (app-sync.ts)
+      await this.init.peers.fanOut({
+        op: CtlRequest.Op.DEPLOY, app: request.app, source: request.source, local: true, owner, allow: request.allow, memoryMib: request.memoryMib, cpuMs: request.cpuMs, serial: version.serial
+      })
     }
     return { hash: version.hash }
   }
@@ -212,19 +222,20 @@ export class ControlService {
   private fetchApp (request: CtlRequest): Partial<CtlResponse> {
     const app = this.init.apps.get(request.app)
     if (app == null || (request.hash !== '' && app.hash !== request.hash)) throw new PraasError('NOT_FOUND', `no app ${request.app} with that version`)
-    return { source: app.source as Uint8Array<ArrayBuffer>, hash: app.hash, allow: app.manifest.allow, memoryMib: app.manifest.memoryMiB, cpuMs: app.manifest.cpuMs }
+    return {
+      source: app.source as Uint8Array<ArrayBuffer>, hash: app.hash, allow: app.manifest.allow, memoryMib: app.manifest.memoryMiB, cpuMs: app.manifest.cpuMs, apps: [this.init.appSync.entry(app)]
+    }
   }
 
-  /** Gets an app this node lacks from the node that asked, and accepts it only if its hash matches. */
+  /**
+   * Gets an app version this node lacks (to host a process of it) from the node that asked, or
+   * else from any member that holds it, and accepts it only if its hash matches.
+   */
   async ensureApp (name: string, hash: string, from: string, options: AbortOptions): Promise<void> {
     const app = this.init.apps.get(name)
     if (app != null && (hash === '' || app.hash === hash)) return
     if (hash === '') throw new PraasError('NOT_FOUND', `no app named ${name}`)
-    const response = await this.init.peers.request(from, { op: CtlRequest.Op.FETCH_APP, app: name, hash }, options)
-    // the grants and limits are part of the hash: a peer cannot hand out more than the deploy granted
-    const manifest = manifestOf({ allow: response.allow, memoryMiB: response.memoryMib, cpuMs: response.cpuMs })
-    if (versionHash(response.source, manifest) !== hash) throw new PraasError('UNAUTHORIZED', `app ${name} fetched from ${from} does not match its hash`)
-    await this.init.apps.deploy(name, response.source, manifest)
+    await this.init.appSync.install({ name, hash }, [from], options)
   }
 
   /**
@@ -236,6 +247,7 @@ export class ControlService {
     checkName(request.app, 'an app name')
     if (request.pid !== '') checkPid(request.pid)
     const owner = caller.member ? request.owner : (caller.grant?.owner ?? '')
+    if (request.local) this.init.canServe()
     if (request.local && request.restore) {
       const epoch = { term: request.term, counter: request.counter, grant: request.grant }
       return { processes: [await this.init.lifecycle.activateFrom(request.holder, request.pid, epoch, request.holders, options)] }
@@ -244,7 +256,8 @@ export class ControlService {
       await this.ensureApp(request.app, request.hash, from, options)
       return { processes: [await this.activate(request.app, request.pid, { term: request.term, counter: request.counter, grant: request.grant }, request.owner)] }
     }
-    const app = this.init.apps.get(request.app)
+    // an app this node lacks may have been deployed while it was away: ask the members once
+    const app = this.init.apps.get(request.app) ?? (await this.init.appSync.syncOnDemand(options), this.init.apps.get(request.app))
     if (app == null) throw new PraasError('NOT_FOUND', `no app named ${request.app}`)
     let pid = request.pid
     if (pid === '') {
@@ -277,6 +290,7 @@ export class ControlService {
    * Its replicas get their (empty) copy first: a created process outlives its node, like its writes.
    */
   private async activate (app: string, pid: string, epoch: ActivationEpoch, owner: string): Promise<ProcessInfo> {
+    this.init.canServe()
     this.init.processOwners.admit(owner, pid, this.init.maxProcessesPerClient)
     const record = this.init.runtime.create(app, pid === '' ? undefined : pid, epoch)
     await this.init.lifecycle.seed(record)
@@ -343,6 +357,10 @@ export class ControlService {
       if (found === 'swapped') return await this.init.lifecycle.restore(pid, options)
       if (found != null) return found
     }
+    // The node that failed the caller does not answer for it: every member is asked which copy it
+    // holds (a live one answers that it runs it), and the newest is brought back if none runs it.
+    // The directory would ask the DHT peers near the key, the suspect among them, and wait for it.
+    if (suspect !== '') return await this.init.lifecycle.restore(pid, options)
     const signal = AbortSignal.any([AbortSignal.timeout(DHT_RESOLVE_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
     const where = await this.init.directory.resolve(pid, { signal, fresh: suspect !== '' }).catch(() => undefined)
     if (where != null && where.status === 'active') {

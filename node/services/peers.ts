@@ -35,7 +35,6 @@ export class Peers {
       const { peerId, listenAddrs, protocols } = evt.detail
       this.learn(peerId, listenAddrs, protocols)
     })
-
   }
 
   list (): KnownPeer[] {
@@ -137,7 +136,7 @@ export class Peers {
         return { id: peer.id, response: await this.request(peer.id, request, { signal: AbortSignal.timeout(FANOUT_TIMEOUT_MS) }) }
       } catch (err) {
         const code = (err as { code?: string }).code
-        if (errorsCount && code !== 'UNAVAILABLE' && code !== 'TIMEOUT') return { id: peer.id, response: { processes: [], peers: [], source: new Uint8Array(0), hash: '', leader: '', term: 0, allow: [], memoryMib: 0, cpuMs: 0 } }
+        if (errorsCount && code !== 'UNAVAILABLE' && code !== 'TIMEOUT') return { id: peer.id, response: { processes: [], peers: [], source: new Uint8Array(0), hash: '', leader: '', term: 0, allow: [], memoryMib: 0, cpuMs: 0, apps: [] } }
         throw err
       }
     }))

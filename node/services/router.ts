@@ -1,7 +1,7 @@
 import { isPeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { CHANNEL_PROTOCOL, INVOKE_PROTOCOL, InvokeChannels, PraasError, SingleFlight, toPraasError } from '../../protocol/index.js'
+import { CHANNEL_PROTOCOL, INVOKE_PROTOCOL, InvokeChannels, PraasError, SingleFlight, toPraasError, wasUnsent } from '../../protocol/index.js'
 import type { Host } from '../host/host.js'
 import type { Peers } from './peers.js'
 import type { Message, Runtime } from '../runtime/index.js'
@@ -38,17 +38,20 @@ function looksLikePeerId (value: string): boolean {
 }
 
 /**
- * Carries ctx.invoke and ctx.send from this node's processes to other nodes, straight to the
- * node that hosts the target, over one multiplexed stream per peer and protocol. Locations are
- * cached; a MOVED answer drops the entry and the call is retried after locating again.
+ * Carries ctx.invoke and ctx.send from this node's processes to the node that hosts the target,
+ * over one multiplexed stream per peer and protocol. Locations are cached; a MOVED answer drops
+ * the entry and the call is retried after locating again. Locating a process may bring it back
+ * on this very node (a swapped process restored where its replica is): the call then runs here.
  */
 export class Router {
+  private readonly selfId: string
   private readonly locations = new Map<string, Location>()
   private readonly resolving = new SingleFlight<Location>()
   private readonly invokeChannels: InvokeChannels
   private readonly channelChannels: InvokeChannels
 
   constructor (private readonly init: RouterInit) {
+    this.selfId = init.host.peerId.toString()
     const open = async (target: DialTarget, protocol: string, options: AbortOptions): Promise<any> => await init.host.dialProtocol(target, protocol, options)
     this.invokeChannels = new InvokeChannels(open, INVOKE_PROTOCOL)
     this.channelChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)
@@ -77,7 +80,13 @@ export class Router {
     return await channels.get(location.node, target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
   }
 
-  /** Runs `attempt` against the pid's node, locating it again after a MOVED or a dead stream. */
+  /**
+   * Runs `attempt` against the pid's node, locating it again and retrying (a bounded number of
+   * times) only when the call provably did not run: the node answered MOVED, or the call never
+   * left this node (no stream could be opened, or it closed before the request was handed to
+   * it). A call that was sent and lost its stream fails UNAVAILABLE: it may have run, and
+   * running it again could run it twice (the SDK's rule too, docs/api.md).
+   */
   private async withLocation<T> (pid: string, attempt: (location: Location) => Promise<T>): Promise<T> {
     let suspect: string | undefined
     for (let i = 1; ; i++) {
@@ -86,7 +95,7 @@ export class Router {
         return await attempt(location)
       } catch (err) {
         const error = toPraasError(err)
-        if (error.code !== 'MOVED' && error.code !== 'UNAVAILABLE') throw error
+        if (error.code !== 'MOVED' && !wasUnsent(error)) throw error
         this.locations.delete(pid)
         this.init.forget(pid)
         suspect = location.node
@@ -97,8 +106,10 @@ export class Router {
 
   async invoke (pid: string, fn: string, data: Uint8Array, options: AbortOptions): Promise<Uint8Array> {
     return await this.withLocation(pid, async (location) => {
+      // a node does not dial itself; the runtime answers MOVED if the process left meanwhile
+      if (location.node === this.selfId) return await this.init.runtime.invoke(pid, fn, data, { signal: options.signal })
       const channel = await this.channel(this.invokeChannels, location)
-      return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { signal: options.signal, timeoutMs: REMOTE_TIMEOUT_MS })
+      return await channel.call({ pid, fn, payload: data, timeoutMs: 0 }, { cancel: options, timeoutMs: REMOTE_TIMEOUT_MS })
     })
   }
 
@@ -109,8 +120,12 @@ export class Router {
   async send (to: string, key: string, message: Message, options: AbortOptions): Promise<void> {
     try {
       await this.withLocation(to, async (location) => {
+        if (location.node === this.selfId) {
+          await this.init.runtime.deliver(to, key, message, options)
+          return
+        }
         const channel = await this.channel(this.channelChannels, location)
-        await channel.call({ pid: to, fn: 'send', key, from: message.from, payload: message.data, timeoutMs: 0 }, { signal: options.signal, timeoutMs: REMOTE_TIMEOUT_MS })
+        await channel.call({ pid: to, fn: 'send', key, from: message.from, payload: message.data, timeoutMs: 0 }, { cancel: options, timeoutMs: REMOTE_TIMEOUT_MS })
       })
     } catch (err) {
       const error = toPraasError(err)

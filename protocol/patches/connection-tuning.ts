@@ -38,16 +38,52 @@ interface NoiseConnection {
   decrypt(chunk: Uint8Array | Uint8ArrayList): Uint8ArrayList
 }
 
-/** Writes every buffer of one send in a single writev (cork), instead of one write each. */
+/** Sockets holding lazy writes (see sendLazily) until the end of the current burst of work. */
+const holding = new WeakSet<Socket>()
+/** Set while a lazy send runs (they run synchronously down to the socket). */
+let lazy = false
+
+/**
+ * Runs `send`, whose socket writes may wait until the end of this burst of work (the callback
+ * running now with its microtasks and ticks), or until an eager write on the same connection
+ * carries them along: for what nobody waits on at once, such as the acknowledgement of a
+ * message. So the acknowledgement of a message that a function answers with a message of its
+ * own leaves in the same TCP segment as that answer, and the peer wakes up once for both. (Held
+ * for every write, the wait of an invoke's response measured about 20 us.)
+ */
+export function sendLazily<T> (send: () => T): T {
+  lazy = true
+  try {
+    return send()
+  } finally {
+    lazy = false
+  }
+}
+
+function release (socket: Socket): void {
+  if (holding.delete(socket)) socket.uncork()
+}
+
+/**
+ * Writes every buffer of one send in a single writev (cork), instead of one write each; with
+ * the buffers of lazy sends held before it.
+ */
 function corkedSendData (this: TcpConnection, data: Uint8ArrayList): { sentBytes: number, canSendMore: boolean } {
   const socket = this.socket
   const first: Uint8Array | undefined = data[Symbol.iterator]().next().value
   if (first === undefined) return { sentBytes: 0, canSendMore: true }
-  // one buffer: nothing to gather
-  if (first.byteLength === data.byteLength) return { sentBytes: first.byteLength, canSendMore: socket.write(first) }
+  const held = holding.has(socket)
+  // one buffer, nothing held: nothing to gather
+  if (first.byteLength === data.byteLength && !held && !lazy) return { sentBytes: first.byteLength, canSendMore: socket.write(first) }
+  if (lazy && !held) {
+    holding.add(socket)
+    socket.cork()
+    // nextTick runs once this burst's microtasks are drained, before the event loop goes on
+    process.nextTick(release, socket)
+  }
   let sentBytes = 0
   let canSendMore = true
-  socket.cork()
+  if (!held && !lazy) socket.cork()
   try {
     // Under cork a write only queues, and answers false once the queue passes the socket's
     // high-water mark: all of this send still goes out together, and that answer is passed
@@ -57,7 +93,11 @@ function corkedSendData (this: TcpConnection, data: Uint8ArrayList): { sentBytes
       canSendMore = socket.write(buf)
     }
   } finally {
-    socket.uncork()
+    // an eager send goes out now, with whatever lazy sends held
+    if (!lazy) {
+      if (held) release(socket)
+      else socket.uncork()
+    }
   }
   return { sentBytes, canSendMore }
 }

@@ -725,6 +725,7 @@ export interface CtlRequest {
   cpuMs: number
   grant: Uint8Array<ArrayBuffer>
   owner: string
+  serial: number
 }
 
 export namespace CtlRequest {
@@ -741,7 +742,8 @@ export namespace CtlRequest {
     SWAP = 'SWAP',
     MIGRATE = 'MIGRATE',
     REVOKE = 'REVOKE',
-    REMOVE_NODE = 'REMOVE_NODE'
+    REMOVE_NODE = 'REMOVE_NODE',
+    APPS = 'APPS'
   }
 
   enum __OpValues {
@@ -757,7 +759,8 @@ export namespace CtlRequest {
     SWAP = 9,
     MIGRATE = 10,
     REVOKE = 11,
-    REMOVE_NODE = 12
+    REMOVE_NODE = 12,
+    APPS = 13
   }
 
   export namespace Op {
@@ -869,6 +872,11 @@ export namespace CtlRequest {
           w.string(obj.owner)
         }
 
+        if ((obj.serial != null && obj.serial !== 0)) {
+          w.uint32(152)
+          w.uint64Number(obj.serial)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -891,7 +899,8 @@ export namespace CtlRequest {
           memoryMib: 0,
           cpuMs: 0,
           grant: uint8ArrayAlloc(0),
-          owner: ''
+          owner: '',
+          serial: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -978,6 +987,10 @@ export namespace CtlRequest {
             }
             case 18: {
               obj.owner = reader.string()
+              break
+            }
+            case 19: {
+              obj.serial = reader.uint64Number()
               break
             }
             default: {
@@ -1142,6 +1155,13 @@ export namespace CtlRequest {
               }
               break
             }
+            case 19: {
+              yield {
+                field: `${prefix}.serial`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1246,6 +1266,11 @@ export namespace CtlRequest {
     value: string
   }
 
+  export interface CtlRequestSerialFieldEvent {
+    field: '$.serial'
+    value: number
+  }
+
   export function encode (obj: Partial<CtlRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CtlRequest.codec())
   }
@@ -1254,8 +1279,166 @@ export namespace CtlRequest {
     return decodeMessage(buf, CtlRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlRequest>): Generator<CtlRequestOpFieldEvent | CtlRequestAppFieldEvent | CtlRequestSourceFieldEvent | CtlRequestPidFieldEvent | CtlRequestNodeFieldEvent | CtlRequestLocalFieldEvent | CtlRequestHashFieldEvent | CtlRequestTermFieldEvent | CtlRequestCounterFieldEvent | CtlRequestSuspectFieldEvent | CtlRequestRestoreFieldEvent | CtlRequestHolderFieldEvent | CtlRequestHoldersFieldEvent | CtlRequestAllowFieldEvent | CtlRequestMemoryMibFieldEvent | CtlRequestCpuMsFieldEvent | CtlRequestGrantFieldEvent | CtlRequestOwnerFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlRequest>): Generator<CtlRequestOpFieldEvent | CtlRequestAppFieldEvent | CtlRequestSourceFieldEvent | CtlRequestPidFieldEvent | CtlRequestNodeFieldEvent | CtlRequestLocalFieldEvent | CtlRequestHashFieldEvent | CtlRequestTermFieldEvent | CtlRequestCounterFieldEvent | CtlRequestSuspectFieldEvent | CtlRequestRestoreFieldEvent | CtlRequestHolderFieldEvent | CtlRequestHoldersFieldEvent | CtlRequestAllowFieldEvent | CtlRequestMemoryMibFieldEvent | CtlRequestCpuMsFieldEvent | CtlRequestGrantFieldEvent | CtlRequestOwnerFieldEvent | CtlRequestSerialFieldEvent> {
     return streamMessage(buf, CtlRequest.codec(), opts)
+  }
+}
+
+export interface AppEntry {
+  name: string
+  hash: string
+  serial: number
+  owner: string
+}
+
+export namespace AppEntry {
+  let _codec: Codec<AppEntry>
+
+  export const codec = (): Codec<AppEntry> => {
+    if (_codec == null) {
+      _codec = message<AppEntry>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.hash != null && obj.hash !== '')) {
+          w.uint32(18)
+          w.string(obj.hash)
+        }
+
+        if ((obj.serial != null && obj.serial !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.serial)
+        }
+
+        if ((obj.owner != null && obj.owner !== '')) {
+          w.uint32(34)
+          w.string(obj.owner)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          hash: '',
+          serial: 0,
+          owner: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.hash = reader.string()
+              break
+            }
+            case 3: {
+              obj.serial = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.owner = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.hash`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.serial`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AppEntryNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface AppEntryHashFieldEvent {
+    field: '$.hash'
+    value: string
+  }
+
+  export interface AppEntrySerialFieldEvent {
+    field: '$.serial'
+    value: number
+  }
+
+  export interface AppEntryOwnerFieldEvent {
+    field: '$.owner'
+    value: string
+  }
+
+  export function encode (obj: Partial<AppEntry>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, AppEntry.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AppEntry>): AppEntry {
+    return decodeMessage(buf, AppEntry.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AppEntry>): Generator<AppEntryNameFieldEvent | AppEntryHashFieldEvent | AppEntrySerialFieldEvent | AppEntryOwnerFieldEvent> {
+    return streamMessage(buf, AppEntry.codec(), opts)
   }
 }
 
@@ -1424,6 +1607,7 @@ export interface CtlResponse {
   allow: string[]
   memoryMib: number
   cpuMs: number
+  apps: AppEntry[]
 }
 
 export namespace CtlResponse {
@@ -1492,6 +1676,13 @@ export namespace CtlResponse {
           w.uint32(obj.cpuMs)
         }
 
+        if (obj.apps != null && obj.apps.length > 0) {
+          for (const value of obj.apps) {
+            w.uint32(90)
+            AppEntry.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1505,7 +1696,8 @@ export namespace CtlResponse {
           term: 0,
           allow: [],
           memoryMib: 0,
-          cpuMs: 0
+          cpuMs: 0,
+          apps: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1572,6 +1764,16 @@ export namespace CtlResponse {
               obj.cpuMs = reader.uint32()
               break
             }
+            case 11: {
+              if (opts.limits?.apps != null && obj.apps.length === opts.limits.apps) {
+                throw new MaxLengthError('Decode error - repeated field "apps" had too many elements')
+              }
+
+              obj.apps.push(AppEntry.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.apps$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1584,7 +1786,8 @@ export namespace CtlResponse {
         const obj = {
           processes: 0,
           peers: 0,
-          allow: 0
+          allow: 0,
+          apps: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1693,6 +1896,24 @@ export namespace CtlResponse {
               }
               break
             }
+            case 11: {
+              if (opts.limits?.apps != null && obj.apps === opts.limits.apps) {
+                throw new MaxLengthError('Streaming decode error - repeated field "apps" had too many elements')
+              }
+
+              for (const evt of AppEntry.codec().stream(reader, reader.uint32(), `${prefix}.apps[]`, {
+                limits: opts.limits?.apps$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.apps
+                }
+              }
+
+              obj.apps++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1799,6 +2020,30 @@ export namespace CtlResponse {
     value: number
   }
 
+  export interface CtlResponseAppsNameFieldEvent {
+    field: '$.apps[].name'
+    value: string
+    index: number
+  }
+
+  export interface CtlResponseAppsHashFieldEvent {
+    field: '$.apps[].hash'
+    value: string
+    index: number
+  }
+
+  export interface CtlResponseAppsSerialFieldEvent {
+    field: '$.apps[].serial'
+    value: number
+    index: number
+  }
+
+  export interface CtlResponseAppsOwnerFieldEvent {
+    field: '$.apps[].owner'
+    value: string
+    index: number
+  }
+
   export function encode (obj: Partial<CtlResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, CtlResponse.codec())
   }
@@ -1807,7 +2052,7 @@ export namespace CtlResponse {
     return decodeMessage(buf, CtlResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlResponse>): Generator<CtlResponseErrorCodeFieldEvent | CtlResponseErrorMessageFieldEvent | CtlResponseProcessesPidFieldEvent | CtlResponseProcessesAppFieldEvent | CtlResponseProcessesStatusFieldEvent | CtlResponseProcessesNodeFieldEvent | CtlResponseProcessesAddrsFieldEvent | CtlResponseSourceFieldEvent | CtlResponseHashFieldEvent | CtlResponsePeersIdFieldEvent | CtlResponsePeersAddrsFieldEvent | CtlResponsePeersLoadFieldEvent | CtlResponseLeaderFieldEvent | CtlResponseTermFieldEvent | CtlResponseAllowFieldEvent | CtlResponseMemoryMibFieldEvent | CtlResponseCpuMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<CtlResponse>): Generator<CtlResponseErrorCodeFieldEvent | CtlResponseErrorMessageFieldEvent | CtlResponseProcessesPidFieldEvent | CtlResponseProcessesAppFieldEvent | CtlResponseProcessesStatusFieldEvent | CtlResponseProcessesNodeFieldEvent | CtlResponseProcessesAddrsFieldEvent | CtlResponseSourceFieldEvent | CtlResponseHashFieldEvent | CtlResponsePeersIdFieldEvent | CtlResponsePeersAddrsFieldEvent | CtlResponsePeersLoadFieldEvent | CtlResponseLeaderFieldEvent | CtlResponseTermFieldEvent | CtlResponseAllowFieldEvent | CtlResponseMemoryMibFieldEvent | CtlResponseCpuMsFieldEvent | CtlResponseAppsNameFieldEvent | CtlResponseAppsHashFieldEvent | CtlResponseAppsSerialFieldEvent | CtlResponseAppsOwnerFieldEvent> {
     return streamMessage(buf, CtlResponse.codec(), opts)
   }
 }

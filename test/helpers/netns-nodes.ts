@@ -1,6 +1,7 @@
 // `praas node` OS processes inside the hosts of a test network (netns.ts): the same command the
 // loopback integration tests start (cluster.ts), listening on the host's test address. Each host
 // keeps its data dir and its port across restarts, as a machine running the daemon would.
+import { writeFileSync } from 'node:fs'
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BIN } from './paths.js'
@@ -9,7 +10,7 @@ import type { ChildProcess } from 'node:child_process'
 
 /** Every node listens on this port of its host's address: each namespace has its own ports. */
 export const NODE_PORT = 4001
-const READY_TIMEOUT_MS = 30_000
+const READY_TIMEOUT_MS = 60_000
 const LOG_CHARS = 200_000
 
 export interface NetnsNode {
@@ -109,7 +110,13 @@ export async function startNetnsCluster (net: TestNetwork, hosts: string[] = net
 
 /** With PRAAS_TEST_DUMP set, prints the tail of every node's log (run the nodes with DEBUG=praas:*). */
 export function dumpNetnsLogs (nodes: NetnsNode[], lines = 60): void {
-  if (process.env.PRAAS_TEST_DUMP == null) return
+  const dump = process.env.PRAAS_TEST_DUMP
+  if (dump == null) return
+  // PRAAS_TEST_DUMP=DIR keeps each node's whole log tail there, HOST.log
+  if (dump.startsWith('/')) {
+    for (const node of nodes) writeFileSync(join(dump, `${node.host}.log`), node.log())
+    return
+  }
   for (const node of nodes) {
     process.stderr.write(`--- node on ${node.host} ${node.peerId}\n${node.log().split('\n').slice(-lines).join('\n')}\n`)
   }

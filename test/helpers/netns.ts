@@ -185,7 +185,7 @@ export class TestNetwork {
   private async build (names: string[]): Promise<void> {
     await ip(['netns', 'add', this.bridgeNs])
     // One bridge per host and one more: enough for any partition into groups.
-    const bridge = [`link set lo up`]
+    const bridge = ['link set lo up']
     for (let b = 0; b <= names.length; b++) bridge.push(`link add name br${b} type bridge`, `link set dev br${b} up`)
     await ip(['-n', this.bridgeNs, '-batch', '-'], bridge.join('\n') + '\n')
     for (const [i, name] of names.entries()) {

@@ -7,7 +7,6 @@ import { EXAMPLES, fixture } from '../helpers/paths.js'
 import { codeOf, pattern, text } from '../helpers/assertions.js'
 import type { TestNode } from '../helpers/cluster.js'
 
-
 describe('a cluster of three node processes, driven through the SDK', function () {
   this.timeout(60_000)
   let nodes: TestNode[]

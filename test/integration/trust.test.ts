@@ -134,6 +134,9 @@ describe('trust: a cluster that obeys only its members and the clients it author
           { op: CtlRequest.Op.CREATE, app: 'counter', pid, local: true, term: 2 ** 40, counter: 1 },
           { op: CtlRequest.Op.CREATE, app: 'counter', pid, local: true, restore: true, holder: nodes[0].peerId, term: 2 ** 40 },
           { op: CtlRequest.Op.FETCH_APP, app: 'counter' },
+          { op: CtlRequest.Op.APPS },
+          // a deploy that claims a place after every later deploy
+          { op: CtlRequest.Op.DEPLOY, app: 'counter', source: new TextEncoder().encode('export async function incr () { return "EVIL" }'), serial: 2 ** 52 },
           { op: CtlRequest.Op.PEERS },
           { op: CtlRequest.Op.LOCATE, pid, local: true },
           { op: CtlRequest.Op.DELETE, pid, local: true },
@@ -271,5 +274,51 @@ describe('trust: a cluster that obeys only its members and the clients it author
       await Promise.all(peers.map(async p => { await p.stop() }))
     }
     assert.equal(text(await admin.invoke(pid, 'get')), (await snapshot()).count)
+  })
+})
+
+describe('trust: quotas per client and app names', function () {
+  this.timeout(60_000)
+  let node: TestNode
+
+  before(async function () {
+    node = await startNode({ args: ['--max-apps-per-client', '2', '--max-processes-per-client', '3', '--replicas', '1'] })
+  })
+
+  after(async function () {
+    if (node != null) await stopCluster([node])
+  })
+
+  it('holds one client to its quotas of apps and hosted processes, and keeps another client from its app names', async function () {
+    const app = 'export async function hi () { return "hi" }'
+    const rights = { rights: ['deploy', 'create', 'invoke'] as Array<'deploy' | 'create' | 'invoke'>, ttlMs: 60_000 }
+    const aliceToken = attenuateToken(node.token, rights)
+    const alice = await Client.connect({ bootstrap: [node.addrs[0]], token: aliceToken })
+    const bob = await Client.connect({ bootstrap: [node.addrs[0]], token: attenuateToken(node.token, rights) })
+    try {
+      await alice.deploy('a1', app)
+      await alice.deploy('a2', app)
+      await alice.deploy('a1', app + '\n') // a new version of its own app counts once
+      assert.equal(await outcome(alice.deploy('a3', app)), 'TOO_LARGE', 'a third app name')
+      assert.equal(await outcome(bob.deploy('a1', 'export async function hi () { return "EVIL" }')), 'UNAUTHORIZED', 'another client\'s app name')
+      for (let i = 0; i < 3; i++) await alice.create('a1')
+      assert.equal(await outcome(alice.create('a1')), 'TOO_LARGE', 'a fourth process on this node')
+      // another client's quota is its own
+      await bob.deploy('b1', app)
+      const pid = await bob.create('b1')
+      assert.equal(text(await bob.invoke(pid, 'hi')), 'hi')
+      // a token minted from alice's counts as alice
+      const minted = await Client.connect({ bootstrap: [node.addrs[0]], token: attenuateToken(aliceToken, { rights: ['create'] }) })
+      try {
+        assert.equal(await outcome(minted.create('a1')), 'TOO_LARGE', 'alice\'s quota, through a token minted from hers')
+      } finally {
+        await minted.close()
+      }
+      // names that are not names
+      for (const bad of ['..', '.hidden', '-x', 'a/b']) assert.equal(await outcome(alice.deploy(bad, app)), 'BAD_REQUEST', bad)
+    } finally {
+      await alice.close()
+      await bob.close()
+    }
   })
 })

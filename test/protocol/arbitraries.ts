@@ -3,6 +3,7 @@ import {
   CHUNK_BYTES, CtlRequest, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH, ProcessStatus, WireErrorCode
 } from '../../protocol/index.js'
 import type { CtlResponse, ErrorInfo, PeerInfo, ProcessInfo } from '../../protocol/index.js'
+import type { AppEntry } from '../../protocol/pb/messages.js'
 import { bytes } from './helpers.js'
 
 /** The members of a protons enum (its namespace also holds a `codec` function). */
@@ -91,7 +92,15 @@ export const ctlRequest: fc.Arbitrary<CtlRequest> = fc.record({
   memoryMib: fc.integer({ min: 0, max: UINT32_MAX }),
   cpuMs: fc.integer({ min: 0, max: UINT32_MAX }),
   grant: blob(512).map((b) => b as Uint8Array<ArrayBuffer>),
-  owner: text(64)
+  owner: text(64),
+  serial: fc.maxSafeNat()
+})
+
+export const appEntry: fc.Arbitrary<AppEntry> = fc.record({
+  name: text(MAX_NAME_LENGTH),
+  hash: text(64),
+  serial: fc.maxSafeNat(),
+  owner: text(256)
 })
 
 export const ctlResponse: fc.Arbitrary<CtlResponse> = fc.record({
@@ -104,5 +113,6 @@ export const ctlResponse: fc.Arbitrary<CtlResponse> = fc.record({
   term: fc.maxSafeNat(),
   allow: fc.array(text(128), { maxLength: 4 }),
   memoryMib: fc.integer({ min: 0, max: UINT32_MAX }),
-  cpuMs: fc.integer({ min: 0, max: UINT32_MAX })
+  cpuMs: fc.integer({ min: 0, max: UINT32_MAX }),
+  apps: fc.array(appEntry, { maxLength: 4 })
 }).map(({ error, ...rest }) => error == null ? rest : { ...rest, error })

@@ -5,7 +5,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { praasYamux } from '../../protocol/index.js'
-import { NoiseFrameDecoder } from '../../protocol/patches/connection-tuning.js'
+import { NoiseFrameDecoder, sendLazily } from '../../protocol/patches/connection-tuning.js'
 import { assertBytesEqual, bytes, until } from './helpers.js'
 import type { Libp2p, Stream } from '@libp2p/interface'
 
@@ -72,6 +72,64 @@ describe('protocol/connection-tuning', function () {
     assert.equal(writes, 2, 'socket system calls for one message and its echo')
     assertBytesEqual(got.subarray(10), bytes(64, 2))
     stream.abort(new Error('done'))
+  })
+
+  /** Counts the client's socket system calls while `run` runs (net.Socket _write / _writev). */
+  async function clientWrites (run: () => Promise<void>): Promise<number> {
+    const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>
+    const stock = { _write: proto._write, _writev: proto._writev }
+    const serverPort = Number(/\/tcp\/(\d+)/.exec(server.getMultiaddrs()[0].toString())?.[1])
+    let writes = 0
+    for (const name of ['_write', '_writev'] as const) {
+      proto[name] = function (this: Socket, ...args: unknown[]) {
+        // the client's end: the socket whose remote port is the server's
+        if (this.remotePort === serverPort) writes++
+        return stock[name].apply(this, args)
+      }
+    }
+    try {
+      await run()
+    } finally {
+      Object.assign(proto, stock)
+    }
+    return writes
+  }
+
+  it('holds a lazy send until the next eager send on the connection, which carries both in one socket write', async () => {
+    const a = await client.dialProtocol(server.getMultiaddrs()[0], ECHO)
+    const b = await client.dialProtocol(server.getMultiaddrs()[0], ECHO)
+    const gotA = collect(a)
+    const gotB = collect(b)
+    a.send(bytes(1, 1))
+    b.send(bytes(1, 1))
+    await until(() => gotA.byteLength === 1 && gotB.byteLength === 1, 'the first echoes')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const writes = await clientWrites(async () => {
+      sendLazily(() => a.send(bytes(16, 3)))
+      b.send(bytes(32, 4))
+      await until(() => gotA.byteLength === 17 && gotB.byteLength === 33, 'both echoes')
+    })
+    assert.equal(writes, 1, 'one socket write for the lazy send and the eager one after it')
+    assertBytesEqual(gotA.subarray(1), bytes(16, 3))
+    assertBytesEqual(gotB.subarray(1), bytes(32, 4))
+    a.abort(new Error('done'))
+    b.abort(new Error('done'))
+  })
+
+  it('sends a lazy send that no eager send follows at the end of the burst of work it was made in', async () => {
+    const a = await client.dialProtocol(server.getMultiaddrs()[0], ECHO)
+    const gotA = collect(a)
+    a.send(bytes(1, 1))
+    await until(() => gotA.byteLength === 1, 'the first echo')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const writes = await clientWrites(async () => {
+      sendLazily(() => a.send(bytes(8, 5)))
+      sendLazily(() => a.send(bytes(8, 6)))
+      await until(() => gotA.byteLength === 17, 'the echo of both')
+    })
+    assert.equal(writes, 1, 'the two lazy sends leave together')
+    assertBytesEqual(gotA.subarray(1), new Uint8Array([...bytes(8, 5), ...bytes(8, 6)]))
+    a.abort(new Error('done'))
   })
 
   it('carries messages of every size byte for byte, the big ones split across many Noise messages', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { streamPair } from '@libp2p/utils'
 import { FrameReader, PraasError } from '../../protocol/index.js'
 import type { ErrorCode, InvokeFrame, InvokeMessage } from '../../protocol/index.js'
+import type { InboundLimits } from '../../protocol/budget.js'
 import type { Stream } from '@libp2p/interface'
 import type { StreamPairOptions } from '@libp2p/utils'
 
@@ -76,14 +77,14 @@ export interface Recording {
   reader: FrameReader
 }
 
-export function record (stream: Stream): Recording {
+export function record (stream: Stream, limits?: InboundLimits): Recording {
   const rec: Omit<Recording, 'reader'> = { messages: [], refused: [], controls: [], malformed: [] }
   const reader = new FrameReader(stream, {
     onMessage: (message) => { rec.messages.push(message) },
     onRefused: (head, error) => { rec.refused.push({ head, error }) },
     onControl: (frame) => { rec.controls.push(frame) },
     onMalformed: (error) => { rec.malformed.push(error) }
-  })
+  }, limits)
   return { ...rec, reader }
 }
 

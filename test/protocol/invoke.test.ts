@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {
-  InvokeChannel, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_PAYLOAD_BYTES, PraasError, serveInvokeStream, writeFrame
+  Cancellation, InvokeChannel, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_PAYLOAD_BYTES, PraasError, serveInvokeStream, wasUnsent, writeFrame
 } from '../../protocol/index.js'
 import { assertBytesEqual, assertPraasError, bytes, pair, record, rejectsCode, until } from './helpers.js'
 import type { InvokeHandler, InvokeRequest } from '../../protocol/index.js'
@@ -151,6 +151,24 @@ describe('protocol/invoke', function () {
     assert.equal(str(await channel.call(request('after'), bounded())), 'after')
   })
 
+  it('is cancelled by a Cancellation given as `cancel`, as by a signal, without making the Cancellation\'s signal', async () => {
+    const handler = stuck()
+    const { channel } = await serve(async (req, options) => req.fn === 'stuck' ? handler.handler(req, options) : req.payload)
+    const cancel = new Cancellation()
+    let signalMade = false
+    const signal = Object.getOwnPropertyDescriptor(Cancellation.prototype, 'signal')!.get!
+    Object.defineProperty(cancel, 'signal', { get () { signalMade = true; return signal.call(cancel) } })
+    const call = channel.call(request('', 'stuck'), { cancel, timeoutMs: 20_000 })
+    await until(() => handler.started === 1, 'the handler to start')
+    cancel.abort(new PraasError('TIMEOUT', 'the calling function ended'))
+    await rejectsCode(call, 'TIMEOUT')
+    await until(() => handler.reasons.length === 1, 'the handler to be aborted')
+    assert.equal(channel.inflight, 0)
+    assert.equal(str(await channel.call(request('after'), { cancel: new Cancellation(), timeoutMs: 20_000 })), 'after')
+    await rejectsCode(channel.call(request('late'), { cancel }), 'TIMEOUT')
+    assert.equal(signalMade, false)
+  })
+
   it('rejects a call whose time limit passes with TIMEOUT', async () => {
     const { channel } = await serve(stuck().handler)
     await rejectsCode(channel.call(request(), { signal: AbortSignal.timeout(30) }), 'TIMEOUT')
@@ -186,5 +204,49 @@ describe('protocol/invoke', function () {
     assert.equal(channel.isOpen, false)
     await until(() => handler.reasons.length === 1, 'the handler to be aborted')
     assertPraasError(handler.reasons[0], 'UNAVAILABLE')
+  })
+
+  describe('says which failed calls never left the caller (safe to send again)', function () {
+    it('marks a call on a closed stream, and not one that was sent when its stream died', async () => {
+      const handler = stuck()
+      const { channel, server } = await serve(handler.handler)
+      const sent = channel.call(request(), bounded())
+      await until(() => handler.started === 1, 'the handler to start')
+      server.abort(new Error('node died'))
+      const ran = await rejectsCode(sent, 'UNAVAILABLE')
+      assert.equal(wasUnsent(ran), false, 'a call that reached the callee may have run')
+      const late = await rejectsCode(channel.call(request(), bounded()), 'UNAVAILABLE')
+      assert.equal(wasUnsent(late), true)
+    })
+
+    it('marks the calls whose frames still waited in the writer when the stream closed', async () => {
+      const seen: string[] = []
+      const { channel, client } = await serve(async ({ payload }) => { seen.push(str(payload)); return await new Promise(() => {}) })
+      // the first frame of an event-loop turn goes out at once, the others at the turn's end
+      const first = channel.call(request('a'), bounded())
+      const queued = [channel.call(request('b'), bounded()), channel.call(request('c'), bounded())]
+      client.abort(new Error('connection lost'))
+      assert.equal(wasUnsent(await rejectsCode(first, 'UNAVAILABLE')), false)
+      for (const call of queued) assert.equal(wasUnsent(await rejectsCode(call, 'UNAVAILABLE')), true)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.ok(!seen.includes('b') && !seen.includes('c'), `the callee saw ${seen.join(', ')}`)
+    })
+
+    it('marks a large call whose last chunk was never written, however much of it was', async () => {
+      const [client, server] = await pair({ capacity: 2, delay: 20 })
+      let started = 0
+      serveInvokeStream(server, async ({ payload }) => { started++; return payload })
+      const channel = new InvokeChannel(client)
+      const call = channel.call(request(bytes(4 * MiB)), bounded())
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      client.abort(new Error('connection lost'))
+      assert.equal(wasUnsent(await rejectsCode(call, 'UNAVAILABLE')), true)
+      assert.equal(started, 0)
+    })
+
+    it('never marks an answer: a handler\'s UNAVAILABLE ran on the callee', async () => {
+      const { channel } = await serve(async () => { throw new PraasError('UNAVAILABLE', 'replicas out of reach') })
+      assert.equal(wasUnsent(await rejectsCode(channel.call(request(), bounded()), 'UNAVAILABLE')), false)
+    })
   })
 })

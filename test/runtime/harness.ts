@@ -24,6 +24,7 @@ export async function harness (options: { functionTimeoutMs?: number, mailboxByt
         ops.set(op, (ops.get(op) ?? 0) + 1)
         return runtime.op(call, op, args)
       },
+      prepareWrite: (call, op, args) => runtime.prepareWrite(call, op, args),
       ended: (call) => { runtime.ended(call) }
     },
     log: logger('praas:test')

@@ -189,6 +189,47 @@ describe('the sandbox', function () {
     })
   })
 
+  it('fails no call for a promise rejection no code handled: the call that left it answers, and so do the others', async function () {
+    await h.apps.deploy('careless', encode(String.raw`
+      export async function careless (input, ctx) {
+        ctx.send('no-such-process-here', 'k', 'lost') // not awaited: it rejects, NOT_FOUND, with no handler
+        Promise.reject(new Error('nobody listens'))
+        return 'answered'
+      }
+      export async function other (input, ctx) { await ctx.state.put('k', input); return 'other' }
+    `))
+    const { pid } = h.runtime.create('careless')
+    const call = async (fn: string): Promise<string> => text(await h.runtime.invoke(pid, fn, encode('x')))
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(await Promise.all([call('careless'), call('other'), call('careless')]), ['answered', 'other', 'answered'])
+    }
+  })
+
+  it('runs a call moved to the pool once: what its stopped first run left queued does nothing', async function () {
+    await h.apps.deploy('mover', encode(String.raw`
+      export async function slow (input, ctx) {
+        // queued before the loop, so left behind when the first run is stopped at its slice
+        Promise.resolve().then(() => ctx.state.put('ran-' + crypto.randomUUID(), new Uint8Array(1)))
+        const t = Date.now()
+        while (Date.now() - t < 60) {}
+        return 'slow'
+      }
+      export async function quick () { return 'quick' }
+      export async function runs (input, ctx) { return String((await ctx.state.keys()).filter(k => k.startsWith('ran-')).length) }
+    `))
+    const { pid } = h.runtime.create('mover')
+    const call = async (fn: string): Promise<string> => text(await h.runtime.invoke(pid, fn, new Uint8Array(0)))
+    const slowCall = { done: false }
+    const slow = call('slow').finally(() => { slowCall.done = true })
+    // calls of the same isolate while the first is being moved: each runs its leftover microtasks
+    while (!slowCall.done) {
+      assert.equal(await call('quick'), 'quick')
+      await new Promise(resolve => setTimeout(resolve, 1))
+    }
+    assert.equal(await slow, 'slow')
+    assert.equal(await call('runs'), '1')
+  })
+
   it('runs two CPU-bound calls of one process at once, off the event loop', async function () {
     const call = await app(h, 'cpu2', 'export async function burn (i) { const t = Date.now(); while (Date.now() - t < Number(new TextDecoder().decode(i))) {} return JSON.stringify([t, Date.now()]) }')
     await call('burn', '50') // its first call shows it computes for long: its calls go to the pool

@@ -4,7 +4,6 @@
 // arguments and results are copied, and nothing of the host is reachable through them) and
 // returns the entry points the host calls: register the module, start a call, settle a ctx
 // call that waited, fire a timer.
-/* eslint-disable */
 
 /**
  * A ctx call's answer from the host: [0, value] now, [1, opId] later (settle), [2, code, message]

@@ -1,0 +1,144 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { systemClock, systemRandom } from './clock.js'
+import { Libp2pDatagrams } from './libp2p.js'
+import { MAX_RECORD_ADDRS, decodeNodeRecord, encodeNodeRecord } from './record.js'
+import { Swim } from './swim.js'
+import type { SwimInit } from './config.js'
+import type { SwimTransportComponents, SwimTransportInit } from './libp2p.js'
+import type { SwimNodeRecord } from './record.js'
+import type { MemberStatus, RecordChange, Roster } from './types.js'
+import type { Connection, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface SwimServiceComponents extends SwimTransportComponents {
+  peerId: PeerId
+  addressManager: { getAddresses(): Multiaddr[] }
+  peerStore: { merge(id: PeerId, data: { multiaddrs?: Multiaddr[] }): Promise<unknown> }
+  connectionManager: SwimTransportComponents['connectionManager'] & { getConnections(peerId?: PeerId): Connection[] }
+  events?: TypedEventTarget<Libp2pEvents>
+}
+
+export interface SwimServiceInit extends SwimInit {
+  /** The cluster's member set (peer id strings); the same Set object while it is unchanged. */
+  roster: Roster
+  transport?: SwimTransportInit
+}
+
+/** The fields of this node's record that it sets (its addresses are filled in). */
+export type NodeRecordFields = Partial<Omit<SwimNodeRecord, 'addrs'>>
+
+/**
+ * The SWIM core on a libp2p node, as a libp2p service (`swim(init)`): the core over
+ * Libp2pDatagrams, the system clock, and a typed record per node (SwimNodeRecord) that carries
+ * the node's addresses, so that every member can dial every other (each record's addresses go
+ * into the peer store) and the fields others read (load, term, leader, roster version).
+ */
+export class SwimService implements Startable {
+  readonly swim: Swim
+  readonly transport: Libp2pDatagrams
+  private readonly log: Logger
+  private readonly records = new Map<string, SwimNodeRecord>()
+  private fields: NodeRecordFields = {}
+  private started = false
+
+  constructor (private readonly components: SwimServiceComponents, init: SwimServiceInit) {
+    this.log = components.logger.forComponent('praas:swim')
+    this.transport = new Libp2pDatagrams(components, init.transport)
+    const { roster, transport: _, ...config } = init
+    this.swim = new Swim({
+      self: components.peerId.toString(),
+      transport: this.transport,
+      clock: systemClock,
+      random: systemRandom,
+      roster,
+      // the peers this node is connected to (the bootstrap node, first of all)
+      seeds: () => components.connectionManager.getConnections().map(c => c.remotePeer.toString()),
+      logger: components.logger
+    }, { initialIncarnation: Date.now(), ...config })
+    this.swim.addEventListener('member:record', this.onRecord)
+  }
+
+  readonly [Symbol.toStringTag] = 'praas:swim'
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    await this.transport.start()
+    this.started = true
+  }
+
+  /** Starts probing once the node listens, with a record that has its addresses. */
+  afterStart (): void {
+    this.swim.start()
+    this.publish()
+    this.components.events?.addEventListener('self:peer:update', this.publish)
+  }
+
+  /** Says that this node leaves while the transport still runs. */
+  async beforeStop (): Promise<void> {
+    this.components.events?.removeEventListener('self:peer:update', this.publish)
+    if (this.swim.isStarted()) this.swim.leave()
+  }
+
+  async stop (): Promise<void> {
+    this.started = false
+    this.swim.stop()
+    await this.transport.stop()
+    this.records.clear()
+  }
+
+  /** Reachability of a member (see Swim.status). */
+  status (peerId: string): MemberStatus {
+    return this.swim.status(peerId)
+  }
+
+  /** The members this node holds alive, not itself. */
+  alive (): string[] {
+    const self = this.components.peerId.toString()
+    return this.swim.members().filter(m => m.id !== self && m.status === 'alive').map(m => m.id)
+  }
+
+  /** The newest record heard of a member. */
+  record (peerId: string): SwimNodeRecord | undefined {
+    return this.records.get(peerId)
+  }
+
+  /** Changes fields of this node's record (keep changes rare: each reaches every node). */
+  setRecord (fields: NodeRecordFields): void {
+    this.fields = { ...this.fields, ...fields }
+    this.publish()
+  }
+
+  private readonly publish = (): void => {
+    if (!this.swim.isStarted()) return
+    const addrs = this.components.addressManager.getAddresses().slice(0, MAX_RECORD_ADDRS).map(a => a.decapsulateCode(421).bytes)
+    this.swim.setRecord(encodeNodeRecord({ ...this.fields, addrs }))
+  }
+
+  private readonly onRecord = (evt: CustomEvent<RecordChange>): void => {
+    const { id, record } = evt.detail
+    let decoded: SwimNodeRecord
+    let peerId: PeerId
+    let addrs: Multiaddr[]
+    try {
+      decoded = decodeNodeRecord(record)
+      peerId = peerIdFromString(id)
+      addrs = decoded.addrs.map(bytes => multiaddr(bytes))
+    } catch (err) {
+      this.log('record of %s ignored: %s', id, (err as Error).message)
+      return
+    }
+    this.records.set(id, decoded)
+    if (addrs.length > 0) {
+      void this.components.peerStore.merge(peerId, { multiaddrs: addrs }).catch((err: Error) => { this.log('addresses of %s not stored: %s', id, err.message) })
+    }
+  }
+}
+
+/** The libp2p service factory: `services: { swim: swim({ roster }) }`. */
+export function swim (init: SwimServiceInit): (components: SwimServiceComponents) => SwimService {
+  return (components) => new SwimService(components, init)
+}
