@@ -4,7 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
+import { CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, REPLICATE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
 import { ByteBudget } from '../protocol/budget.js'
 import { authorize, tokenCluster } from '../protocol/token.js'
 import { createCluster, readClusterConfig } from './trust/cluster-files.js'
@@ -22,7 +22,7 @@ import { createHost } from './host/host.js'
 import { loadOrCreateIdentity } from './host/identity.js'
 import { Peers } from './services/peers.js'
 import { AppRegistry, Runtime } from './runtime/index.js'
-import { Lifecycle, Replicator, StateClient, StateService, receiveChunks } from './durability/index.js'
+import { Lifecycle, Replicator, StateClient, StateService, receiveChunks, serveReplicateStream } from './durability/index.js'
 import { ImageStore, ReplicaStore } from './storage/index.js'
 import type { Host } from './host/host.js'
 import { NodeOps, parseHttpAddress } from './http/index.js'
@@ -150,7 +150,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     listen: options.listen ?? DEFAULT_LISTEN,
     swarmKey: options.swarmKey,
     bootstrap,
-    cluster: { roster: { dataDir, config, memberProtocols: [STATS_PROTOCOL] }, election: { stateFile: join(dataDir, 'election.json') } }
+    cluster: { roster: { dataDir, config, memberProtocols: [STATS_PROTOCOL, REPLICATE_PROTOCOL] }, election: { stateFile: join(dataDir, 'election.json') } }
   })
   const { directory, allocator, election, membership, roster, leases } = host.services
   const selfId = host.peerId.toString()
@@ -362,6 +362,11 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   await host.handle(STATE_PROTOCOL, (stream, connection) => {
     serveInvokeStream(stream, async (request) => await stateService.handle(request), { budget: budgetOf(connection) })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+
+  // members only too (roster memberProtocols above)
+  await host.handle(REPLICATE_PROTOCOL, (stream) => {
+    serveReplicateStream(stream, (request) => stateService.replicateLater(request))
+  }, { maxInboundStreams: 64, maxOutboundStreams: 64 })
 
   await host.handle(STATE_CHUNKS_PROTOCOL, (stream) => {
     receiveChunks(stream, (chunk) => { stateService.stageChunk(chunk) }, { signal: AbortSignal.timeout(CHUNK_STREAM_TIMEOUT_MS), maxBytes: stateService.stageRoom })

@@ -11,6 +11,12 @@ export const CHANNEL_PROTOCOL = '/praas/channel/1.0.0'
 export const STATE_PROTOCOL = '/praas/state/1.0.0'
 
 /**
+ * Replication batches from a host to one replica (node/durability/replica-channel.ts): a stream of
+ * their own, length-prefixed ReplicateRequests answered in order, leaner than a state call.
+ */
+export const REPLICATE_PROTOCOL = '/praas/replicate/1.0.0'
+
+/**
  * The bulk leg of the state protocol: one stream per image, carrying its chunks back to back at
  * the speed of a raw stream (no call framing); the call on /praas/state/1.0.0 that uses them follows.
  */

@@ -1,14 +1,14 @@
 import { CtlRequest, PraasError, ProcessStatus, SingleFlight, StateRequest, decodeWriteBatch, toPraasError } from '../../protocol/index.js'
 import { compareVersion, imageFromChunks, imagePieces } from '../storage/index.js'
 import { inParallel } from './state-client.js'
-import { RESULT_GAP, RESULT_OK } from './replicator.js'
+import { RESULT_GAP } from './replicator.js'
 import type { Replicator } from './replicator.js'
 import type { StateClient } from './state-client.js'
 import type { Allocator } from '../cluster/index.js'
 import type { Directory } from '../directory/index.js'
 import type { Peers } from '../services/peers.js'
 import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
-import type { ImageManifest, ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
+import type { ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
 import type { ProcessInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -103,31 +103,25 @@ export class Lifecycle {
       epoch: record.epoch,
       seq: record.seq,
       state: record.state,
-      messages: withMessages ? record.mailbox.unread().map(({ key, message }) => ({ key, from: message.from, data: message.data })) : []
+      messages: withMessages ? record.mailbox.unread().map(({ id, key, message }) => ({ id, key, from: message.from, data: message.data })) : []
     }
   }
 
   /**
    * Swaps a process out: new calls wait, running ones end, the image (state and unread
-   * messages) goes to local disk (synced) and to the replicas, the directory says `swapped`,
-   * and the process leaves the runtime. The held calls then restore it, wherever the allocator says.
+   * messages) goes to local disk (synced), the directory says `swapped`, and the process leaves
+   * the runtime. The replicas hold the same version already: its last writes and mailbox changes
+   * are committed first. The held calls then restore it, wherever the allocator says.
    */
   async swap (pid: string): Promise<void> {
     const t0 = performance.now()
     const record = await this.init.runtime.freeze(pid, DRAIN_TIMEOUT_MS)
     try {
-      // The replicas then hold every write, at record.seq: only the unread mail is not there yet.
+      // The replicas then hold every write and every message, at record.seq, as the image does.
       await this.init.replicator.commit(record)
       await this.init.replicator.ensureReplicas(record)
       const t1 = performance.now()
-      const image = this.image(record, true)
-      const stored = this.init.images.saveImage(image)
-      const sealed = this.seal(record, image, stored).catch(async (err) => {
-        // the process stays: its image would bring back mail that it reads from now on
-        await stored.then(async () => { await this.init.images.delete(pid) }, () => {})
-        throw err
-      })
-      await Promise.all([stored, sealed])
+      await this.init.images.saveImage(this.image(record, true))
       this.init.log('swapping %s: drain and commit %d ms, image stored %d ms', pid, Math.round(t1 - t0), Math.round(performance.now() - t1))
     } catch (err) {
       this.init.runtime.thaw(pid)
@@ -139,28 +133,6 @@ export class Lifecycle {
     })
     this.init.runtime.release(pid, new PraasError('MOVED', `process ${pid} was swapped`))
     this.init.log('swapped %s', pid)
-  }
-
-  /**
-   * Puts a swapped process's unread mail beside its state on each replica (a full copy where that
-   * copy is missing); fails if a replica does not take it.
-   */
-  private async seal (record: ProcessRecord, image: ProcessImage, stored: Promise<{ manifest: ImageManifest, chunks: () => Uint8Array[] }>): Promise<void> {
-    if (!this.init.replicator.tracking || image.messages.length === 0) return
-    const basis = { epoch: record.epoch, seq: record.seq }
-    await Promise.all(this.init.replicator.replicasOf(record).map(async peer => {
-      try {
-        if (await this.init.replicator.rebase(peer, record, basis, image.messages) !== RESULT_OK) {
-          // the stored image's manifest, hashed once; its chunks made from the same pieces
-          const { manifest, chunks } = await stored
-          await this.init.state.pushImage(peer, 'install', manifest, chunks(), {})
-        }
-      } catch (err) {
-        // Its copy would look as new as the image, without the mail: a restore from it (it holds
-        // it in memory, so it is preferred) would lose messages. The swap fails; the process stays.
-        throw new PraasError('UNAVAILABLE', `replica ${peer} did not take the unread mail of ${record.pid}: ${(err as Error).message}`)
-      }
-    }))
   }
 
   /** Swaps every process idle for longer than the policy allows. */
@@ -469,13 +441,13 @@ export class Lifecycle {
       // keeps a copy and stands in.
       const replicas = (record.replicas ?? []).filter(peer => peer !== target)
       keep = replicator.tracking && replicas.length < replicator.copies - 1
-      if (keep) this.init.replicas.install({ ...image, messages: [] })
+      if (keep) this.init.replicas.install(image)
       const holders = keep ? [...replicas, this.init.selfId] : replicas
       const activation = { term: placement.epoch.term, counter: placement.epoch.counter, grant: placement.epoch.grant as Uint8Array<ArrayBuffer> | undefined, holders }
       let whole = !precopied || record.replicas?.includes(target) !== true
       if (!whole) {
-        // the target's replica holds the state at exactly this epoch and seq: only the mail travels
-        const answer = await this.init.state.pushSerialized(target, 'activate', imagePieces({ ...image, state: new Map() }), { ...activation, fromReplica: true }, options)
+        // the target's replica holds the state and the mail at exactly this epoch and seq: nothing else travels
+        const answer = await this.init.state.pushSerialized(target, 'activate', imagePieces({ ...image, state: new Map(), messages: [] }), { ...activation, fromReplica: true }, options)
         whole = answer[0] === RESULT_GAP
         if (whole) this.init.log('the copy of %s on %s fell behind: moving it whole', pid, target)
       }

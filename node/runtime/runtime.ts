@@ -49,7 +49,8 @@ export interface Gate {
 export interface Committer {
   /** Whether writes are replicated at all (R > 1): the runtime tracks them only then. */
   readonly tracking: boolean
-  commit(record: ProcessRecord): Promise<void>
+  /** `lazy`: for a delivery, which a recv may settle first (`Mailbox.settled`). */
+  commit(record: ProcessRecord, options?: { lazy?: boolean }): Promise<void>
 }
 
 export interface InvokeOptions extends AbortOptions {
@@ -160,7 +161,7 @@ export class Runtime implements SandboxHost {
     if (this.processes.size >= this.init.maxProcesses) throw new PraasError('UNAVAILABLE', `this node hosts its limit of ${this.init.maxProcesses} processes`)
     const now = Date.now()
     const record: ProcessRecord = {
-      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0
+      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes, { journaled: this.tracking }), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0
     }
     this.processes.set(pid, record)
     this.moved.delete(pid)
@@ -171,11 +172,11 @@ export class Runtime implements SandboxHost {
    * Activates a process from a copy of its state (a swap image, a replica, a migration): the
    * state, the unread messages in order, the batch number it was replicated up to.
    */
-  adopt (image: { pid: string, app: string, seq: number, state: Map<string, Uint8Array>, messages: Array<{ key: string, from: string, data: Uint8Array }> }, epoch: { term: number, counter: number }): ProcessRecord {
+  adopt (image: { pid: string, app: string, seq: number, state: Map<string, Uint8Array>, messages: Array<{ id: number, key: string, from: string, data: Uint8Array }> }, epoch: { term: number, counter: number }): ProcessRecord {
     const record = this.create(image.app, image.pid, epoch)
     record.state = image.state
     record.seq = image.seq
-    for (const m of image.messages) record.mailbox.restore(m.key, { from: m.from, data: m.data })
+    for (const m of image.messages) record.mailbox.restore(m.key, { from: m.from, data: m.data }, m.id)
     return record
   }
 
@@ -251,7 +252,21 @@ export class Runtime implements SandboxHost {
       return await this.afterGate(record, async () => await this.deliver(pid, key, message, options),
         async () => { await this.init.remoteSend(pid, key, message, options) })
     }
-    await record.mailbox.put(key, message, options)
+    await this.acknowledged(record, key, await record.mailbox.put(key, message, options))
+  }
+
+  /** Resolves once message `id`, put into `record`'s mailbox under `key`, may be acknowledged to its sender. */
+  private async acknowledged (record: ProcessRecord, key: string, id: number): Promise<void> {
+    // Acknowledged means durable: a queued message is on the replicas first, unless a recv takes it
+    // sooner. One handed to a recv is in a call of this (leased, hence current) activation.
+    if (!record.mailbox.uncut(id)) return
+    try {
+      await record.mailbox.settled(id, this.init.committer!.commit(record, { lazy: true }))
+    } catch (err) {
+      // not acknowledged: taken back, so that the sender (or its router) may send it again without a copy left here
+      record.mailbox.withdraw(key, id)
+      throw err
+    }
   }
 
   /** The mailbox on this node that holds what processes here sent to a client. */
@@ -287,7 +302,7 @@ export class Runtime implements SandboxHost {
       this.invocationEnded(record)
     }
     // Acknowledged means durable: the writes of this call (and of any call that ran beside it) are replicated first.
-    if (record.dirty.size > 0 || record.committing != null) await this.init.committer!.commit(record)
+    if (record.dirty.size > 0 || record.mailbox.journaled || record.committing != null) await this.init.committer!.commit(record)
     return result
   }
 
@@ -362,8 +377,12 @@ export class Runtime implements SandboxHost {
         const target = this.processes.get(pid)
         if (target == null) return this.init.remoteSend(pid, checkKey(key), message, cancel)
         // a message that goes in at once answers at once (no promise: the call goes on without waiting a turn)
-        if (target.gate == null && target.mailbox.putNow(checkKey(key), message)) return undefined
-        return this.deliver(pid, checkKey(key), message, cancel)
+        const to = checkKey(key)
+        if (target.gate == null) {
+          const id = target.mailbox.putNow(to, message)
+          if (id != null) return target.mailbox.uncut(id) ? this.acknowledged(target, to, id) : undefined
+        }
+        return this.deliver(pid, to, message, cancel)
       }
       case 'recv': {
         const [from, key, timeoutMs] = args

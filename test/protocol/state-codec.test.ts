@@ -18,12 +18,20 @@ const writeBatch: fc.Arbitrary<WriteBatch> = fc.record({
   seq: fc.maxSafeNat(),
   ops: fc.array(fc.record({ key: text(MAX_KEY_LENGTH), value: fc.option(fc.uint8Array({ maxLength: 256 }), { nil: undefined }) }, { requiredKeys: ['key'] }), { maxLength: 8 }),
   active: fc.boolean(),
-  inMemory: fc.boolean()
+  inMemory: fc.boolean(),
+  puts: fc.array(fc.record({
+    id: fc.maxSafeNat(), key: text(MAX_KEY_LENGTH).filter(s => s.length > 0), from: text(MAX_PID_LENGTH).filter(s => s.length > 0), data: fc.uint8Array({ maxLength: 64 })
+  }), { maxLength: 4 }),
+  takes: fc.array(fc.maxSafeNat(), { maxLength: 4 })
 })
 
 /** Comparable form: bytes as Buffers, absent optional values dropped. */
 function norm (batch: WriteBatch): unknown {
-  return { ...batch, ops: batch.ops.map(op => op.value == null ? { key: op.key } : { key: op.key, value: buf(op.value) }) }
+  return {
+    ...batch,
+    ops: batch.ops.map(op => op.value == null ? { key: op.key } : { key: op.key, value: buf(op.value) }),
+    puts: batch.puts.map(m => ({ ...m, data: buf(m.data) }))
+  }
 }
 
 describe('protocol/state-codec (/praas/state/1.0.0)', () => {
@@ -90,11 +98,18 @@ describe('protocol/state-codec (/praas/state/1.0.0)', () => {
     }))
   })
 
-  it('refuses a batch whose pid is empty or too long, or whose key is too long', () => {
+  it('refuses a batch whose pid is empty or too long, whose key is too long, or whose message lacks a key or a sender', () => {
+    const head = { pid: 'p', app: 'a', appHash: '', term: 1, counter: 1, seq: 1, ops: [], puts: [], takes: [] }
+    const message = { id: 1, key: 'k', from: 'q', data: new Uint8Array(0) }
     const bad = [
-      { pid: '', app: 'a', appHash: '', term: 1, counter: 1, seq: 1, ops: [] },
-      { pid: 'x'.repeat(MAX_PID_LENGTH + 1), app: 'a', appHash: '', term: 1, counter: 1, seq: 1, ops: [] },
-      { pid: 'p', app: 'a', appHash: '', term: 1, counter: 1, seq: 1, ops: [{ key: 'k'.repeat(MAX_KEY_LENGTH + 1) }] }
+      { ...head, pid: '' },
+      { ...head, pid: 'x'.repeat(MAX_PID_LENGTH + 1) },
+      { ...head, ops: [{ key: 'k'.repeat(MAX_KEY_LENGTH + 1) }] },
+      { ...head, puts: [{ ...message, key: '' }] },
+      { ...head, puts: [{ ...message, key: 'k'.repeat(MAX_KEY_LENGTH + 1) }] },
+      { ...head, puts: [{ ...message, from: '' }] },
+      { ...head, puts: [{ ...message, id: 1.5 }] },
+      { ...head, takes: [-1] }
     ]
     for (const batch of bad) throwsCode(() => decodeReplicateRequest(ReplicateRequest.encode({ batches: [{ ...batch, active: false, inMemory: false }] })), 'BAD_REQUEST')
   })
