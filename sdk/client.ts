@@ -184,13 +184,19 @@ export class Client {
    * Sends a control request to the first node that answers: the nodes given first (if any),
    * then the bootstrap nodes, then the nodes this client has met hosting processes.
    */
-  private async ctl (request: Partial<CtlRequest>, first: Multiaddr[] = []): Promise<CtlResponse> {
+  private async ctl (request: Partial<CtlRequest>, first: Multiaddr[] = [], lastTried?: string): Promise<CtlResponse> {
     let last: PraasError = new PraasError('UNAVAILABLE', 'no bootstrap node answered')
     const met = [...this.nodes.values()].slice(-MAX_FALLBACK_NODES).flat()
     // and last the nodes this client is connected to now (its bootstrap nodes may all be gone)
     const connected = this.peer.getConnections().slice(0, MAX_FALLBACK_NODES).map(c => c.remoteAddr.getComponents().some(p => p.name === 'p2p') ? c.remoteAddr : c.remoteAddr.encapsulate(`/p2p/${c.remotePeer.toString()}`))
     const tried = new Set<string>()
-    for (const addr of [...first, ...this.bootstrap, ...met, ...connected]) {
+    let addrs = [...first, ...this.bootstrap, ...met, ...connected]
+    // a node that did not answer a call is asked last: it may be cut off, and would hold the request until its timeout
+    if (lastTried != null) {
+      const isLast = (a: Multiaddr): boolean => a.getComponents().find(c => c.name === 'p2p')?.value === lastTried
+      addrs = [...addrs.filter(a => !isLast(a)), ...addrs.filter(isLast)]
+    }
+    for (const addr of addrs) {
       const key = addr.toString()
       if (tried.has(key)) continue
       tried.add(key)
@@ -269,7 +275,7 @@ export class Client {
     this.locations.delete(pid)
     return await this.locating.run(pid, async () => {
       // a node that answered MOVED knows where its process went; one that did not answer is asked last
-      const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid, suspect: suspect.node }, askSuspect ? suspect.addrs : [])
+      const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid, suspect: suspect.node }, askSuspect ? suspect.addrs : [], askSuspect ? undefined : suspect.node)
       const info = response.processes[0]
       if (info == null) throw new PraasError('NOT_FOUND', `no process ${pid}`)
       return this.remember(info)

@@ -1,4 +1,5 @@
 import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -52,6 +53,11 @@ export interface MembershipEvents {
 }
 
 const MAX_HEARTBEAT_ADDRS = 16
+/** The first wait before a member not heard is dialled again, doubling up to the second. */
+const RECONNECT_BACKOFF_MS = 1_000
+const MAX_RECONNECT_BACKOFF_MS = 16_000
+/** How long a member may stay connected but not heard before its connections are closed. */
+const STALE_CONNECTION_MS = 8_000
 
 /**
  * Who is in the cluster and how loaded each node is: every node publishes a heartbeat on a
@@ -62,6 +68,12 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
   private readonly log: Logger
   private readonly live = new Map<string, Member>()
   private readonly dialing = new Set<string>()
+  /** Members not heard: when this node may dial each again (`reconnect`). */
+  private readonly backoff = new Map<string, { next: number, waitMs: number }>()
+  /** Members not heard while connected: since when (`reconnect` closes such connections past a while). */
+  private readonly silentSince = new Map<string, number>()
+  /** The addresses each member gave in its last heartbeat (bounded by the roster's size). */
+  private readonly lastAddrs = new Map<string, Multiaddr[]>()
   private readonly baseIntervalMs: number
   private readonly expiryMs: number
   private readonly dialMembers: boolean
@@ -171,6 +183,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
     clearTimeout(this.timer)
     if (!this.started) return
     this.timer = setTimeout(() => {
+      this.reconnect()
       void this.publish(false).finally(() => { this.schedule(this.intervalMs) })
     }, delayMs)
   }
@@ -253,6 +266,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
       lastSeen: Date.now()
     }
     this.live.set(id, member)
+    this.lastAddrs.set(id, addrs)
     if (known == null) {
       this.log('member %s joined', id)
       this.safeDispatchEvent('member:join', { detail: member })
@@ -270,6 +284,45 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
     void this.components.connectionManager.openConnection(addrs, { signal: AbortSignal.timeout(5_000) })
       .catch((err: Error) => { this.log('could not connect to member %s: %s', id, err.message) })
       .finally(() => this.dialing.delete(id))
+  }
+
+  /**
+   * Dials the members of the cluster this node neither hears nor is connected to, at the addresses
+   * they last gave (else those they joined with), each at most once per backoff (1 s, doubling to
+   * 16 s): after a network cut heals, no gossip arrives to say they are back, and without a dial
+   * the two sides would stay apart.
+   */
+  private reconnect (): void {
+    if (!this.dialMembers) return
+    const self = this.components.peerId.toString()
+    const now = Date.now()
+    for (const id of this.components.roster.members()) {
+      if (id === self || this.live.has(id) || this.dialing.has(id) || this.dialing.size >= MAX_MEMBER_DIALS) continue
+      const backoff = this.backoff.get(id)
+      if (backoff != null && backoff.next > now) continue
+      const peer = peerIdFromString(id)
+      const connections = this.components.connectionManager.getConnections(peer)
+      if (connections.length > 0) {
+        // connected, yet not heard: a connection across a cut that healed can stay open and
+        // silent (TCP backing off, gossip streams gone); past a while it goes, and a dial follows
+        const since = this.silentSince.get(id)
+        if (since == null) this.silentSince.set(id, now)
+        else if (now - since > STALE_CONNECTION_MS) {
+          this.silentSince.delete(id)
+          this.log('member %s is connected but not heard for %d ms: closing its connections', id, now - since)
+          for (const connection of connections) connection.abort(new Error('a member connected but not heard'))
+        }
+        continue
+      }
+      this.silentSince.delete(id)
+      const addrs = this.lastAddrs.get(id) ?? this.components.roster.addrsOf(id)
+      if (addrs.length === 0) continue
+      const waitMs = Math.min(MAX_RECONNECT_BACKOFF_MS, (backoff?.waitMs ?? RECONNECT_BACKOFF_MS / 2) * 2)
+      this.backoff.set(id, { next: now + waitMs, waitMs })
+      this.connect(peer, addrs)
+    }
+    for (const id of this.backoff.keys()) if (this.live.has(id) || !this.components.roster.isMember(id)) this.backoff.delete(id)
+    for (const id of this.silentSince.keys()) if (this.live.has(id) || !this.components.roster.isMember(id)) this.silentSince.delete(id)
   }
 
   private remove (member: Member): void {

@@ -24,8 +24,13 @@ export interface CopyHere {
 }
 /** How long a swap or a migration waits for the running invocations of a process to end. */
 const DRAIN_TIMEOUT_MS = 30_000
-/** How long a node asked about a copy of a process may take to answer. */
-const PROBE_TIMEOUT_MS = 3_000
+/**
+ * How long a node asked about a copy of a process may take to answer. One that does not answer
+ * counts as silent: the leader waits for its lease, and the restore needs enough others.
+ */
+const PROBE_TIMEOUT_MS = 1_500
+/** The same for the target's second probe, once the epoch is granted (the silent ones were waited for already). */
+const REPROBE_TIMEOUT_MS = 750
 /** Processes swapped at once when the node stops or the idle policy runs. */
 const SWAPS_IN_PARALLEL = 8
 
@@ -182,12 +187,13 @@ export class Lifecycle {
    * the allocator where to run it and for a new epoch, and activates it there. One restore per
    * pid at a time from this node; an older activation that still runs somewhere is fenced.
    */
-  async restore (pid: string, options: AbortOptions = {}): Promise<ProcessInfo> {
-    return await this.restoring.run(pid, async () => await this.restoreOnce(pid, options))
+  async restore (pid: string, options: AbortOptions = {}, silent: string[] = []): Promise<ProcessInfo> {
+    return await this.restoring.run(pid, async () => await this.restoreOnce(pid, options, silent))
   }
 
-  private async restoreOnce (pid: string, options: AbortOptions): Promise<ProcessInfo> {
-    const { copies, unanswered } = await this.probe(pid)
+  /** `silent`: nodes that failed to answer the caller just now, counted silent without being asked again. */
+  private async restoreOnce (pid: string, options: AbortOptions, silent: string[]): Promise<ProcessInfo> {
+    const { copies, unanswered } = await this.probe(pid, PROBE_TIMEOUT_MS, silent)
     // Only when every node said it holds none is there no such process; otherwise this node cannot tell yet.
     if (copies.length === 0 && unanswered.length > 0) throw new PraasError('UNAVAILABLE', `no copy of ${pid} on the nodes that answered; ${unanswered.length} did not`)
     if (copies.length === 0) throw new PraasError('NOT_FOUND', `no process ${pid}`)
@@ -280,14 +286,14 @@ export class Lifecycle {
    * Asks every live node (and this one) which copy of `pid` it holds; `unanswered` counts the
    * nodes that could not say (unreachable, too slow, or failing), as opposed to holding none.
    */
-  private async probe (pid: string): Promise<{ copies: Array<{ node: string } & CopyHere>, unanswered: string[] }> {
+  private async probe (pid: string, timeoutMs = PROBE_TIMEOUT_MS, silent: string[] = []): Promise<{ copies: Array<{ node: string } & CopyHere>, unanswered: string[] }> {
     const found: Array<{ node: string } & CopyHere> = []
-    const unanswered: string[] = []
+    const unanswered: string[] = [...silent]
     const local = this.copyHere(pid)
     if (local != null) found.push({ node: this.init.selfId, ...local })
-    await Promise.all(this.init.members().map(async node => {
+    await Promise.all(this.init.members().filter(node => !silent.includes(node)).map(async node => {
       try {
-        const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs: PROBE_TIMEOUT_MS })
+        const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs })
         const b = decodeWriteBatch(answer)
         found.push({ node, active: b.active, inMemory: b.inMemory, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq } })
       } catch (err) {
@@ -295,7 +301,7 @@ export class Lifecycle {
       }
     }))
     // members this node does not see could run it too: the restore waits for their leases
-    const asked = new Set([this.init.selfId, ...this.init.members()])
+    const asked = new Set([this.init.selfId, ...this.init.members(), ...silent])
     for (const member of this.init.clusterMembers?.() ?? []) if (!asked.has(member)) unanswered.push(member)
     return { copies: found, unanswered }
   }
@@ -308,7 +314,7 @@ export class Lifecycle {
     // the allocator waited for the leases of the members it could not reach, and one of those may
     // have served (and replicated) meanwhile, or another restore may have activated it since.
     if (this.init.replicator.tracking) {
-      const { copies, unanswered } = await this.probe(pid)
+      const { copies, unanswered } = await this.probe(pid, REPROBE_TIMEOUT_MS)
       const live = copies.find(c => c.active && c.node !== this.init.selfId)
       if (live != null) return { pid, app: live.version.app, status: ProcessStatus.ACTIVE, node: live.node, addrs: this.init.peers.addrsOf(live.node).map(a => a.toString()) }
       this.checkAnswers(pid, unanswered)
