@@ -188,12 +188,12 @@ export class Client {
     let last: PraasError = new PraasError('UNAVAILABLE', 'no bootstrap node answered')
     const met = [...this.nodes.values()].slice(-MAX_FALLBACK_NODES).flat()
     // and last the nodes this client is connected to now (its bootstrap nodes may all be gone)
-    const connected = this.peer.getConnections().slice(0, MAX_FALLBACK_NODES).map(c => c.remoteAddr.getComponents().some(p => p.name === 'p2p') ? c.remoteAddr : c.remoteAddr.encapsulate(`/p2p/${c.remotePeer.toString()}`))
+    const connected = this.peer.getConnections().slice(0, MAX_FALLBACK_NODES).map(c => peerIdOf(c.remoteAddr) != null ? c.remoteAddr : c.remoteAddr.encapsulate(`/p2p/${c.remotePeer.toString()}`))
     const tried = new Set<string>()
     let addrs = [...first, ...this.bootstrap, ...met, ...connected]
     // a node that did not answer a call is asked last: it may be cut off, and would hold the request until its timeout
     if (lastTried != null) {
-      const isLast = (a: Multiaddr): boolean => a.getComponents().find(c => c.name === 'p2p')?.value === lastTried
+      const isLast = (a: Multiaddr): boolean => peerIdOf(a) === lastTried
       addrs = [...addrs.filter(a => !isLast(a)), ...addrs.filter(isLast)]
     }
     for (const addr of addrs) {
@@ -203,7 +203,7 @@ export class Client {
       const options = { timeoutMs: this.ctlTimeoutMs }
       let channel
       try {
-        channel = await this.ctlChannels.channel(addr.getComponents().find(c => c.name === 'p2p')?.value ?? addr.toString(), [addr], options)
+        channel = await this.ctlChannels.channel(peerIdOf(addr) ?? addr.toString(), [addr], options)
       } catch (err) {
         // a node that refused the token refuses it everywhere in the cluster
         if ((err as PraasError).code === 'UNAUTHORIZED') throw err
@@ -504,4 +504,9 @@ export class Client {
     this.ctlChannels.closeAll()
     await this.peer.stop()
   }
+}
+
+/** The peer id a multiaddr names (its /p2p/ part), if any. */
+function peerIdOf (addr: Multiaddr): string | undefined {
+  return addr.getComponents().find(c => c.name === 'p2p')?.value
 }

@@ -321,8 +321,10 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
       this.backoff.set(id, { next: now + waitMs, waitMs })
       this.connect(peer, addrs)
     }
-    for (const id of this.backoff.keys()) if (this.live.has(id) || !this.components.roster.isMember(id)) this.backoff.delete(id)
-    for (const id of this.silentSince.keys()) if (this.live.has(id) || !this.components.roster.isMember(id)) this.silentSince.delete(id)
+    // heard again, or no longer a member: nothing to wait for
+    for (const map of [this.backoff, this.silentSince]) {
+      for (const id of map.keys()) if (this.live.has(id) || !this.components.roster.isMember(id)) map.delete(id)
+    }
   }
 
   private remove (member: Member): void {

@@ -197,15 +197,14 @@ export class Lifecycle {
     // Only when every node said it holds none is there no such process; otherwise this node cannot tell yet.
     if (copies.length === 0 && unanswered.length > 0) throw new PraasError('UNAVAILABLE', `no copy of ${pid} on the nodes that answered; ${unanswered.length} did not`)
     if (copies.length === 0) throw new PraasError('NOT_FOUND', `no process ${pid}`)
-    if (copies.every(c => !c.active)) this.checkAnswers(pid, unanswered)
     // It runs somewhere after all (the directory was behind): one activation per pid, so that one it is.
     const live = copies.find(c => c.active)
     if (live != null) {
       const running = this.init.runtime.get(pid)
-      if (running != null) return this.info(running)
-      return { pid, app: live.version.app, status: ProcessStatus.ACTIVE, node: live.node, addrs: this.init.peers.addrsOf(live.node).map(a => a.toString()) }
+      return running != null ? this.info(running) : this.runningAt(live)
     }
-    const best = copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
+    this.checkAnswers(pid, unanswered)
+    const best = newestOf(copies)
     const holders = copies.map(c => c.node)
     const { epoch, seq } = best.version
     // Where the newest copy is, nothing has to travel: the allocator prefers those nodes, and of
@@ -267,6 +266,11 @@ export class Lifecycle {
     }
   }
 
+  /** Where a probe found the process running. */
+  private runningAt (copy: { node: string } & CopyHere): ProcessInfo {
+    return { pid: copy.version.pid, app: copy.version.app, status: ProcessStatus.ACTIVE, node: copy.node, addrs: this.init.peers.addrsOf(copy.node).map(a => a.toString()) }
+  }
+
   /** Whether `node` runs the pid with `epoch` or a newer one (false when it cannot say: unreachable). */
   private async runsAt (node: string, pid: string, epoch: Epoch): Promise<boolean> {
     try {
@@ -316,10 +320,10 @@ export class Lifecycle {
     if (this.init.replicator.tracking) {
       const { copies, unanswered } = await this.probe(pid, REPROBE_TIMEOUT_MS)
       const live = copies.find(c => c.active && c.node !== this.init.selfId)
-      if (live != null) return { pid, app: live.version.app, status: ProcessStatus.ACTIVE, node: live.node, addrs: this.init.peers.addrsOf(live.node).map(a => a.toString()) }
+      if (live != null) return this.runningAt(live)
       this.checkAnswers(pid, unanswered)
       if (copies.length > 0) {
-        const best = copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
+        const best = newestOf(copies)
         const atHolder = copies.find(c => c.node === holder)
         if (atHolder == null || compareVersion(best.version, atHolder.version) > 0) {
           this.init.log('a newer copy of %s than the restore found is on %s (epoch %d.%d, batch %d)', pid, best.node, best.version.epoch.term, best.version.epoch.counter, best.version.seq)
@@ -485,4 +489,9 @@ export class Lifecycle {
     this.init.replicas.drop(pid)
     return deleted || replica
   }
+}
+
+/** The copy with the highest version (epoch, then batch); the first of equals. */
+function newestOf<T extends { version: ProcessVersion }> (copies: T[]): T {
+  return copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
 }
