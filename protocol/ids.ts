@@ -24,3 +24,9 @@ export const STATE_CHUNKS_PROTOCOL = '/praas/state/1.0.0/chunks'
 
 /** A client presents its token here, once per connection (protocol/auth.ts). */
 export const AUTH_PROTOCOL = '/praas/auth/1.0.0'
+
+/**
+ * Results of a client's replicated calls, pushed to it by the replicas that hold their writes
+ * (protocol/results.ts): the client opens one stream to each replica its hosts name.
+ */
+export const RESULT_PROTOCOL = '/praas/result/1.0.0'

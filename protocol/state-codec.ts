@@ -1,10 +1,11 @@
 import { checkCount } from './codec.js'
 import { PraasError } from './errors.js'
-import { MAX_BATCHES_PER_CALL, MAX_HOLDERS, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH } from './limits.js'
+import { MAX_BATCHES_PER_CALL, MAX_HOLDERS, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH, MAX_REPLICAS_PUSHING } from './limits.js'
 import { ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch } from './pb/state.js'
+import { MAX_FORWARDED_RESULT_BYTES } from './results.js'
 
 export { ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch }
-export type { MailMessage, WriteOp } from './pb/state.js'
+export type { Forward, MailMessage, WriteOp } from './pb/state.js'
 
 /** Writes in one batch, at most (a batch is one commit of one process); as many messages put, and as many taken. */
 const MAX_OPS_PER_BATCH = 1_000_000
@@ -45,9 +46,15 @@ function checkBatch (batch: WriteBatch): void {
 
 export function decodeReplicateRequest (bytes: Uint8Array): ReplicateRequest {
   const request = decodeWith('replicate request', () => ReplicateRequest.decode(bytes, {
-    limits: { batches: MAX_BATCHES_PER_CALL, batches$: BATCH_LIMITS }
+    limits: { batches: MAX_BATCHES_PER_CALL, batches$: BATCH_LIMITS, forwards: MAX_BATCHES_PER_CALL }
   }))
   for (const batch of request.batches) checkBatch(batch)
+  for (const forward of request.forwards) {
+    if (forward.batch >= request.batches.length) throw bad('a forward of a batch the call does not carry')
+    if (forward.client.length > 256 || forward.call === 0) throw bad('a forward without a client or a call')
+    if (forward.copies === 0 || forward.copies > MAX_REPLICAS_PUSHING) throw bad(`a forward of ${forward.copies} copies`)
+    if (forward.result.byteLength > MAX_FORWARDED_RESULT_BYTES) throw bad(`a forwarded result of ${forward.result.byteLength} bytes`)
+  }
   return request
 }
 

@@ -2,8 +2,8 @@ import { MAX_BATCHES_PER_CALL, MAX_REPLICATE_CALL_BYTES, PraasError, ReplicateRe
 import { imagePieces, imageToChunks } from '../storage/index.js'
 import { chooseReplicas } from './replica-set.js'
 import type { StateClient } from './state-client.js'
-import type { WriteBatch } from '../../protocol/index.js'
-import type { Committer, ProcessRecord } from '../runtime/index.js'
+import type { Forward, WriteBatch } from '../../protocol/index.js'
+import type { Committer, Forwarding, ProcessRecord } from '../runtime/index.js'
 import type { Logger } from '@libp2p/interface'
 
 export const RESULT_OK = 0
@@ -49,7 +49,7 @@ export interface Basis {
 
 /** What a replica link sends: a batch of writes, or a full copy. */
 type Work =
-  | { kind: 'batch', batch: WriteBatch, bytes: number, record: ProcessRecord }
+  | { kind: 'batch', batch: WriteBatch, bytes: number, record: ProcessRecord, forwards?: Array<Omit<Forward, 'batch'>> }
   | { kind: 'install', record: ProcessRecord, basis?: Basis }
 
 type Item = Work & { resolve(): void, reject(err: PraasError): void }
@@ -75,6 +75,8 @@ export class Replicator implements Committer {
   /** The batches cut while a live migration's pre-copy travels, kept for its target (`precopy`). */
   private readonly taps = new WeakMap<ProcessRecord, { batches: Array<{ batch: WriteBatch, bytes: number }>, bytes: number, overflow: boolean }>()
   private cutScheduled = false
+  /** Processes whose writes were cut at once in this event-loop turn: the next ones wait for the turn's end. */
+  private readonly cutThisTurn = new Set<ProcessRecord>()
 
   constructor (private readonly init: ReplicatorInit) {
     this.tracking = init.copies > 1
@@ -125,16 +127,22 @@ export class Replicator implements Committer {
    * comes first, so that a message a recv takes at once (its sender is then acknowledged without
    * waiting) never needs to travel.
    */
-  async commit (record: ProcessRecord, options: { lazy?: boolean } = {}): Promise<void> {
-    if (this.tracking) await this.ensureCopies(record)
+  async commit (record: ProcessRecord, options: { lazy?: boolean, forward?: Forwarding & { result: Uint8Array } } = {}): Promise<void> {
+    if (this.tracking && this.replicasOf(record).length < this.needed()) await this.ensureCopies(record)
     if (record.dirty.size > 0 || record.mailbox.journaled) {
-      if (this.replicasOf(record).length === 0 && !this.pendingCuts.has(record)) {
-        // no other node holds a copy (a mesh of one): nothing to wait for, the batch is cut at once
-        await this.cut(record)
-        return
-      }
       const lazy = options.lazy === true
       let pending = this.pendingCuts.get(record)
+      if (pending == null && ((!lazy && !this.cutThisTurn.has(record)) || this.replicasOf(record).length === 0)) {
+        // the first call of the process to end in this event-loop turn (a sequential caller's
+        // every call), or no other node holds a copy (a mesh of one): its batch is cut at once;
+        // the calls that end after it in this turn ride the next batch together. Only such a
+        // call's result is handed to the replicas to push (`forward`): the batches of concurrent
+        // calls hold the writes of calls still running
+        this.cutThisTurn.add(record)
+        if (this.cutThisTurn.size === 1) setImmediate(() => { this.cutThisTurn.clear() })
+        await this.cut(record, options.forward != null ? [options.forward] : [])
+        return
+      }
       if (pending == null) {
         pending = { ...Promise.withResolvers<void>(), turns: lazy ? 1 : 0 }
         pending.promise.catch(() => {})
@@ -169,7 +177,7 @@ export class Replicator implements Committer {
    * Cuts the process's writes and mailbox changes so far into one numbered batch and sends it to
    * each replica. A version (epoch, seq) thus names one state and one mailbox on every copy.
    */
-  private cut (record: ProcessRecord): Promise<void> {
+  private cut (record: ProcessRecord, forwarding: Array<Forwarding & { result: Uint8Array }> = []): Promise<void> {
     if (record.dirty.size === 0 && !record.mailbox.journaled) return record.committing ?? Promise.resolve()
     const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
     record.dirty = new Map()
@@ -195,8 +203,15 @@ export class Replicator implements Committer {
       if (tap.bytes > MAX_TAP_BYTES) tap.overflow = true
       tap.batches.push({ batch, bytes })
     }
-    const done = Promise.all(this.replicasOf(record).map(async peer => {
-      await this.queue(peer, { kind: 'batch', batch, bytes, record })
+    const replicas = this.replicasOf(record)
+    // the results of the calls whose writes this is, for the replicas to push to their callers:
+    // given away now, as an answer would leave now (the lease held since each call came)
+    const forwards = forwarding.filter(f => replicas.length > 0 && f.answerable()).map(f => {
+      f.to = replicas
+      return { client: f.client, call: f.call, result: f.result as Uint8Array<ArrayBuffer>, copies: replicas.length }
+    })
+    const done = Promise.all(replicas.map(async peer => {
+      await this.queue(peer, { kind: 'batch', batch, bytes, record, forwards })
     })).then(() => {})
     record.committing = done
     const clear = (): void => { if (record.committing === done) record.committing = undefined }
@@ -439,7 +454,8 @@ class ReplicaLink {
   private async sendBatches (group: Array<Item & { kind: 'batch' }>): Promise<void> {
     let results: number[]
     try {
-      const payload = ReplicateRequest.encode({ batches: group.map(item => item.batch) })
+      const forwards = group.flatMap((item, i) => item.forwards?.map(f => ({ ...f, batch: i })) ?? [])
+      const payload = ReplicateRequest.encode({ batches: group.map(item => item.batch), forwards })
       results = decodeReplicateResponse(await this.replicator.state.replicate(this.peer, payload), group.length).results
     } catch (err) {
       await this.failed(group, err)

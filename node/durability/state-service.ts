@@ -2,7 +2,7 @@ import { PraasError, WriteBatch, decodeReplicateRequest, decodeStateRequest, Rep
 import { exactBytes, storedBytes } from '../runtime/index.js'
 import { checkChunk, compareEpoch, compareVersion, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256 } from '../storage/index.js'
 import { RESULT_GAP, RESULT_OK, RESULT_REFUSED, RESULT_STALE } from './replicator.js'
-import type { InvokeRequest } from '../../protocol/index.js'
+import type { InvokeRequest, PushedResult } from '../../protocol/index.js'
 import type { ActivationEpoch, ApplyResult, ImageManifest, ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
 import type { Runtime } from '../runtime/index.js'
 import type { CopyHere } from './lifecycle.js'
@@ -30,6 +30,8 @@ export interface StateServiceInit {
   fence(pid: string, epoch: { term: number, counter: number }): Promise<void>
   /** The activation of `pid` here is older than one elsewhere: stop serving and advertising it. */
   stepDown(pid: string): void
+  /** Pushes a call's result to its client, if the client opened a result stream here (protocol/results.ts). */
+  pushResult?(client: string, pushed: PushedResult): void
   log: Logger
 }
 
@@ -148,8 +150,8 @@ export class StateService {
    * them just after the answer left, in the same turn). Batches of one call that follow one another
    * see each other's changes: only the last one waits.
    */
-  replicateLater (payload: Uint8Array): { answer: Uint8Array, apply: () => void } {
-    const { batches } = decodeReplicateRequest(payload)
+  replicateLater (payload: Uint8Array, host?: string): { answer: Uint8Array, apply: () => void } {
+    const { batches, forwards } = decodeReplicateRequest(payload)
     let last: (() => void) | undefined
     const results = batches.map((batch, i) => {
       const { result, commit } = this.prepareOne(batch)
@@ -157,6 +159,13 @@ export class StateService {
       else last = commit
       return result
     })
+    // this node holds these calls' writes now: their callers hear it from here first, one hop
+    // before the host, which hears it from this answer
+    if (host != null && this.init.pushResult != null) {
+      for (const f of forwards) {
+        if (results[f.batch] === RESULT_OK) this.init.pushResult(f.client, { host, call: f.call, result: f.result, copies: f.copies })
+      }
+    }
     return { answer: ReplicateResponse.encode({ results }), apply: () => { last?.() } }
   }
 

@@ -2,7 +2,7 @@
 export { AppRegistry, laterVersion, manifestOf, sourceHash, versionHash, NO_MANIFEST } from './apps.js'
 export type { AppVersion } from './apps.js'
 export { Runtime, newPid } from './runtime.js'
-export type { ProcessRecord, InvokeOptions, RemoteInvoker, RemoteSender, Committer, Gate } from './runtime.js'
+export type { ProcessRecord, InvokeOptions, RemoteInvoker, RemoteSender, Committer, Forwarding, Gate } from './runtime.js'
 export { Mailbox, ANY_SENDER } from './mailbox.js'
 export type { MailJournal, Message } from './mailbox.js'
 export type { AppManifest, Sandbox, SandboxFactory, SandboxHost } from './sandbox.js'

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { checkPid, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES, PraasError } from '../../protocol/index.js'
+import { checkPid, MAX_FORWARDED_RESULT_BYTES, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES, PraasError } from '../../protocol/index.js'
 import { isWholeBuffer } from '../../protocol/fresh-bytes.js'
 import { ANY_SENDER, Mailbox } from './mailbox.js'
 import { Transactions } from './transactions.js'
@@ -49,8 +49,24 @@ export interface Gate {
 export interface Committer {
   /** Whether writes are replicated at all (R > 1): the runtime tracks them only then. */
   readonly tracking: boolean
-  /** `lazy`: for a delivery, which a recv may settle first (`Mailbox.settled`). */
-  commit(record: ProcessRecord, options?: { lazy?: boolean }): Promise<void>
+  /**
+   * `lazy`: for a delivery, which a recv may settle first (`Mailbox.settled`). `forward`: the
+   * call's result, for the replicas to push to its caller as soon as they hold its writes.
+   */
+  commit(record: ProcessRecord, options?: { lazy?: boolean, forward?: Forwarding & { result: Uint8Array } }): Promise<void>
+}
+
+/**
+ * A client's call whose result the replicas that hold its writes may push to the client
+ * (protocol/results.ts). The committer sets `to`: the replicas it handed the result to.
+ */
+export interface Forwarding {
+  /** The client's peer id, and the call's id on its invoke stream. */
+  client: string
+  call: number
+  /** Whether the result may still be answered now (the node's lease has held since the call came). */
+  answerable(): boolean
+  to?: string[]
 }
 
 export interface InvokeOptions extends AbortOptions {
@@ -280,8 +296,11 @@ export class Runtime implements SandboxHost {
     return mailbox
   }
 
-  /** Runs a function of a process hosted here. A pid hosted elsewhere is MOVED. */
-  async invoke (pid: string, fn: string, payload: Uint8Array, options: InvokeOptions = {}): Promise<Uint8Array> {
+  /**
+   * Runs a function of a process hosted here. A pid hosted elsewhere is MOVED. `forward`: a
+   * client's call, whose result the replicas that hold its writes may push to the client.
+   */
+  async invoke (pid: string, fn: string, payload: Uint8Array, options: InvokeOptions = {}, forward?: Forwarding): Promise<Uint8Array> {
     const record = this.processes.get(pid)
     if (record == null) throw new PraasError('MOVED', `process ${pid} is not hosted on this node`)
     const app = this.init.apps.get(record.app)
@@ -291,7 +310,7 @@ export class Runtime implements SandboxHost {
     const limit = this.init.functionTimeoutMs
     const timeoutMs = options.timeoutMs != null && options.timeoutMs > 0 ? Math.min(options.timeoutMs, limit) : limit
     if (record.gate != null) {
-      return await this.afterGate(record, async () => await this.invoke(pid, fn, payload, options),
+      return await this.afterGate(record, async () => await this.invoke(pid, fn, payload, options, forward),
         async () => await this.init.remoteInvoke(pid, fn, payload, { signal: options.signal }))
     }
     record.running++
@@ -302,7 +321,15 @@ export class Runtime implements SandboxHost {
       this.invocationEnded(record)
     }
     // Acknowledged means durable: the writes of this call (and of any call that ran beside it) are replicated first.
-    if (record.dirty.size > 0 || record.mailbox.journaled || record.committing != null) await this.init.committer!.commit(record)
+    if (record.dirty.size > 0 || record.mailbox.journaled || record.committing != null) {
+      // the replicas push the result of a call that ran alone (a sequential caller's): a push
+      // settles one call a hop sooner, but under concurrent callers it would split the batches of
+      // answers that leave together into more writes and wake-ups than the hops it saves
+      const alone = record.running === 0
+      const forwarding = forward != null && alone && result.byteLength <= MAX_FORWARDED_RESULT_BYTES ? { ...forward, result } : undefined
+      await this.init.committer!.commit(record, { forward: forwarding })
+      if (forwarding?.to != null) forward!.to = forwarding.to
+    }
     return result
   }
 

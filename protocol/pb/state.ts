@@ -680,6 +680,7 @@ export namespace WriteBatch {
 
 export interface ReplicateRequest {
   batches: WriteBatch[]
+  forwards: Forward[]
 }
 
 export namespace ReplicateRequest {
@@ -699,12 +700,20 @@ export namespace ReplicateRequest {
           }
         }
 
+        if (obj.forwards != null && obj.forwards.length > 0) {
+          for (const value of obj.forwards) {
+            w.uint32(18)
+            Forward.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          batches: []
+          batches: [],
+          forwards: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -723,6 +732,16 @@ export namespace ReplicateRequest {
               }))
               break
             }
+            case 2: {
+              if (opts.limits?.forwards != null && obj.forwards.length === opts.limits.forwards) {
+                throw new MaxLengthError('Decode error - repeated field "forwards" had too many elements')
+              }
+
+              obj.forwards.push(Forward.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.forwards$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -733,7 +752,8 @@ export namespace ReplicateRequest {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          batches: 0
+          batches: 0,
+          forwards: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -757,6 +777,24 @@ export namespace ReplicateRequest {
               }
 
               obj.batches++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.forwards != null && obj.forwards === opts.limits.forwards) {
+                throw new MaxLengthError('Streaming decode error - repeated field "forwards" had too many elements')
+              }
+
+              for (const evt of Forward.codec().stream(reader, reader.uint32(), `${prefix}.forwards[]`, {
+                limits: opts.limits?.forwards$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.forwards
+                }
+              }
+
+              obj.forwards++
 
               break
             }
@@ -862,6 +900,36 @@ export namespace ReplicateRequest {
     value: number
   }
 
+  export interface ReplicateRequestForwardsBatchFieldEvent {
+    field: '$.forwards[].batch'
+    value: number
+    index: number
+  }
+
+  export interface ReplicateRequestForwardsClientFieldEvent {
+    field: '$.forwards[].client'
+    value: string
+    index: number
+  }
+
+  export interface ReplicateRequestForwardsCallFieldEvent {
+    field: '$.forwards[].call'
+    value: number
+    index: number
+  }
+
+  export interface ReplicateRequestForwardsResultFieldEvent {
+    field: '$.forwards[].result'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ReplicateRequestForwardsCopiesFieldEvent {
+    field: '$.forwards[].copies'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<ReplicateRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ReplicateRequest.codec())
   }
@@ -870,8 +938,189 @@ export namespace ReplicateRequest {
     return decodeMessage(buf, ReplicateRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReplicateRequest>): Generator<ReplicateRequestBatchesPidFieldEvent | ReplicateRequestBatchesAppFieldEvent | ReplicateRequestBatchesAppHashFieldEvent | ReplicateRequestBatchesTermFieldEvent | ReplicateRequestBatchesCounterFieldEvent | ReplicateRequestBatchesSeqFieldEvent | ReplicateRequestBatchesOpsKeyFieldEvent | ReplicateRequestBatchesOpsValueFieldEvent | ReplicateRequestBatchesActiveFieldEvent | ReplicateRequestBatchesInMemoryFieldEvent | ReplicateRequestBatchesPutsIdFieldEvent | ReplicateRequestBatchesPutsKeyFieldEvent | ReplicateRequestBatchesPutsFromFieldEvent | ReplicateRequestBatchesPutsDataFieldEvent | ReplicateRequestBatchesTakesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReplicateRequest>): Generator<ReplicateRequestBatchesPidFieldEvent | ReplicateRequestBatchesAppFieldEvent | ReplicateRequestBatchesAppHashFieldEvent | ReplicateRequestBatchesTermFieldEvent | ReplicateRequestBatchesCounterFieldEvent | ReplicateRequestBatchesSeqFieldEvent | ReplicateRequestBatchesOpsKeyFieldEvent | ReplicateRequestBatchesOpsValueFieldEvent | ReplicateRequestBatchesActiveFieldEvent | ReplicateRequestBatchesInMemoryFieldEvent | ReplicateRequestBatchesPutsIdFieldEvent | ReplicateRequestBatchesPutsKeyFieldEvent | ReplicateRequestBatchesPutsFromFieldEvent | ReplicateRequestBatchesPutsDataFieldEvent | ReplicateRequestBatchesTakesFieldEvent | ReplicateRequestForwardsBatchFieldEvent | ReplicateRequestForwardsClientFieldEvent | ReplicateRequestForwardsCallFieldEvent | ReplicateRequestForwardsResultFieldEvent | ReplicateRequestForwardsCopiesFieldEvent> {
     return streamMessage(buf, ReplicateRequest.codec(), opts)
+  }
+}
+
+export interface Forward {
+  batch: number
+  client: string
+  call: number
+  result: Uint8Array<ArrayBuffer>
+  copies: number
+}
+
+export namespace Forward {
+  let _codec: Codec<Forward>
+
+  export const codec = (): Codec<Forward> => {
+    if (_codec == null) {
+      _codec = message<Forward>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.batch != null && obj.batch !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.batch)
+        }
+
+        if ((obj.client != null && obj.client !== '')) {
+          w.uint32(18)
+          w.string(obj.client)
+        }
+
+        if ((obj.call != null && obj.call !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.call)
+        }
+
+        if ((obj.result != null && obj.result.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.result)
+        }
+
+        if ((obj.copies != null && obj.copies !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.copies)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          batch: 0,
+          client: '',
+          call: 0,
+          result: uint8ArrayAlloc(0),
+          copies: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.batch = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.client = reader.string()
+              break
+            }
+            case 3: {
+              obj.call = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.result = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.copies = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.batch`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.client`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.call`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.result`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.copies`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ForwardBatchFieldEvent {
+    field: '$.batch'
+    value: number
+  }
+
+  export interface ForwardClientFieldEvent {
+    field: '$.client'
+    value: string
+  }
+
+  export interface ForwardCallFieldEvent {
+    field: '$.call'
+    value: number
+  }
+
+  export interface ForwardResultFieldEvent {
+    field: '$.result'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ForwardCopiesFieldEvent {
+    field: '$.copies'
+    value: number
+  }
+
+  export function encode (obj: Partial<Forward>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Forward.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Forward>): Forward {
+    return decodeMessage(buf, Forward.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Forward>): Generator<ForwardBatchFieldEvent | ForwardClientFieldEvent | ForwardCallFieldEvent | ForwardResultFieldEvent | ForwardCopiesFieldEvent> {
+    return streamMessage(buf, Forward.codec(), opts)
   }
 }
 
