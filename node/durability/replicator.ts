@@ -75,8 +75,6 @@ export class Replicator implements Committer {
   /** The batches cut while a live migration's pre-copy travels, kept for its target (`precopy`). */
   private readonly taps = new WeakMap<ProcessRecord, { batches: Array<{ batch: WriteBatch, bytes: number }>, bytes: number, overflow: boolean }>()
   private cutScheduled = false
-  /** Processes whose writes were cut at once in this event-loop turn: the next ones wait for the turn's end. */
-  private readonly cutThisTurn = new Set<ProcessRecord>()
 
   constructor (private readonly init: ReplicatorInit) {
     this.tracking = init.copies > 1
@@ -132,14 +130,12 @@ export class Replicator implements Committer {
     if (record.dirty.size > 0 || record.mailbox.journaled) {
       const lazy = options.lazy === true
       let pending = this.pendingCuts.get(record)
-      if (pending == null && ((!lazy && !this.cutThisTurn.has(record)) || this.replicasOf(record).length === 0)) {
-        // the first call of the process to end in this event-loop turn (a sequential caller's
-        // every call), or no other node holds a copy (a mesh of one): its batch is cut at once;
-        // the calls that end after it in this turn ride the next batch together. Only such a
-        // call's result is handed to the replicas to push (`forward`): the batches of concurrent
-        // calls hold the writes of calls still running
-        this.cutThisTurn.add(record)
-        if (this.cutThisTurn.size === 1) setImmediate(() => { this.cutThisTurn.clear() })
+      if (pending == null && ((!lazy && (record.committing == null || record.running === 0)) || this.replicasOf(record).length === 0)) {
+        // nothing of the process on its way, or no other call of it running (a sequential
+        // caller's call), or no other node holds a copy (a mesh of one): the batch is cut at
+        // once (behind the one on its way, if any), and the calls that end meanwhile ride the
+        // next one together (group commit). Only such a call's result is handed to the replicas
+        // to push (`forward`): the batches of concurrent calls hold the writes of calls still running
         await this.cut(record, options.forward != null ? [options.forward] : [])
         return
       }
