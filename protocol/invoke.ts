@@ -53,8 +53,12 @@ function peerOfAddr (addr: string): string | undefined {
  * stream dies, every call on it fails with UNAVAILABLE and the next call opens a new one.
  */
 export class InvokeChannel {
-  /** Ids start anywhere: a result pushed for a call of an earlier stream to the same host names an id this one is unlikely to use. */
-  private nextId = 1 + Math.floor(Math.random() * 0x7fffffff)
+  /**
+   * Ids start anywhere below 2^24 (a result pushed for a call of an earlier stream to the same
+   * host names an id this one is unlikely to use) and stay below 2^30, where V8 keeps integers
+   * unboxed (map keys of larger ones cost an allocation per call).
+   */
+  private nextId = 1 + Math.floor(Math.random() * 0xffffff)
   private readonly pending = new Map<number, Pending>()
   /** Calls settled by their replicas' pushes whose answer from the host is still due (then dropped). */
   private readonly early = new Set<number>()
@@ -154,7 +158,7 @@ export class InvokeChannel {
     const cancelledBy = options.cancel ?? options
     if (isAborted(cancelledBy)) throw toPraasError(cancelledBy instanceof Cancellation ? cancelledBy.reason : cancelledBy.signal?.reason, 'TIMEOUT')
     const id = this.nextId
-    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1
+    this.nextId = this.nextId >= 0x3ffffff0 ? 1 : this.nextId + 1
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
     this.pending.set(id, { resolve, reject })
     // Only a payload of several chunks can wait for drain long enough to need its own signal.
