@@ -5,6 +5,7 @@ import { compare as uint8ArrayCompare } from 'uint8arrays/compare'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { LocationRecord, SignedLocation } from './pb/directory.js'
+import { verifyEd25519 } from './ed25519.js'
 import { PraasError } from './errors.js'
 import { MAX_GRANT_BYTES, verifyGrant } from './grant.js'
 import { MAX_PID_LENGTH } from './limits.js'
@@ -170,6 +171,42 @@ function toLocation ({ record, peerId }: Decoded): Location {
 }
 
 /**
+ * Verify once: the values whose signatures (the node's, and the leader's grant) were checked
+ * lately, by their bytes. One lookup brings the same record from several peers, and kad-dht's
+ * validator and the resolver each check what arrives; the bytes are compared whole, so only an
+ * identical value skips the checks (membership is checked again every time).
+ */
+class VerifiedValues {
+  private readonly bySignature = new Map<string, { value: Uint8Array, leader: PeerId }>()
+
+  constructor (private readonly max: number) {}
+
+  get (value: Uint8Array): PeerId | undefined {
+    const key = signatureKey(value)
+    const hit = this.bySignature.get(key)
+    if (hit == null || uint8ArrayCompare(hit.value, value) !== 0) return undefined
+    this.bySignature.delete(key)
+    this.bySignature.set(key, hit)
+    return hit.leader
+  }
+
+  set (value: Uint8Array, leader: PeerId): void {
+    const key = signatureKey(value)
+    this.bySignature.delete(key)
+    this.bySignature.set(key, { value: value.slice(), leader })
+    if (this.bySignature.size > this.max) this.bySignature.delete(this.bySignature.keys().next().value!)
+  }
+}
+
+/** The last 64 bytes of an envelope are its signature (the last field): unique per record, cheap to key by. */
+function signatureKey (value: Uint8Array): string {
+  return Buffer.from(value.buffer, value.byteOffset + Math.max(0, value.byteLength - 64), Math.min(64, value.byteLength)).toString('base64')
+}
+
+/** Values verified lately, whatever peer or lookup they came with. */
+const verifiedValues = new VerifiedValues(1024)
+
+/**
  * Decodes a stored value and verifies it: well formed, within limits, signed by the node it
  * names, its epoch granted by the allocator for exactly this pid and node, and (given `pid`)
  * about that pid; with `isMember`, signer and granter must be members. Throws a BAD_REQUEST
@@ -178,15 +215,17 @@ function toLocation ({ record, peerId }: Decoded): Location {
 export async function verifyLocation (value: Uint8Array, pid?: string, options?: VerifyLocationOptions): Promise<Location> {
   const decoded = decodeShape(value)
   if (pid != null && decoded.record.pid !== pid) throw invalid('the record names another pid than its key')
-  let ok: boolean
-  try {
-    ok = await decoded.peerId.publicKey!.verify(uint8ArrayConcat([SIGNATURE_DOMAIN, decoded.envelope.record]), decoded.envelope.signature, options)
-  } catch {
-    ok = false
-  }
-  if (!ok) throw invalid(`not signed by ${decoded.peerId.toString()}`)
+  options?.signal?.throwIfAborted()
   const { record, peerId } = decoded
-  const leader = verifyGrant(record.grant, { pid: record.pid, node: peerId, term: record.term, counter: record.counter })
+  let leader = verifiedValues.get(value)
+  if (leader == null) {
+    // a key object per signer kept (ed25519.ts), not libp2p's JWK import per verification
+    if (!verifyEd25519(peerId.publicKey!.raw, uint8ArrayConcat([SIGNATURE_DOMAIN, decoded.envelope.record]), decoded.envelope.signature)) {
+      throw invalid(`not signed by ${peerId.toString()}`)
+    }
+    leader = verifyGrant(record.grant, { pid: record.pid, node: peerId, term: record.term, counter: record.counter })
+    verifiedValues.set(value, leader)
+  }
   if (options?.isMember != null) {
     if (!options.isMember(peerId.toString())) throw invalid(`signed by ${peerId.toString()}, which is not a member of this cluster`)
     if (!options.isMember(leader.toString())) throw invalid(`its epoch was granted by ${leader.toString()}, which is not a member of this cluster`)

@@ -71,6 +71,23 @@ describe('location record', () => {
     }), { numRuns: 500 })
   })
 
+  it('verifies a value once, and still refuses every change to it once the original is known (verify once)', async () => {
+    const mutation = fc.record({ at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) })
+    await fc.assert(fc.asyncProperty(locationInit, signer, mutation, async (init, { key, peerId }, { at, xor }) => {
+      const value = await sign(init, key, peerId)
+      const first = await verifyLocation(value, init.pid)
+      // the same bytes again (another peer's copy): the same location
+      assert.deepEqual(await verifyLocation(value.slice(), init.pid), first)
+      const mutated = value.slice()
+      mutated[at % mutated.length] ^= xor
+      await rejects(verifyLocation(mutated, init.pid))
+      // the signature kept, the record changed: the bytes differ, so the checks run again
+      const forged = value.slice()
+      forged[Math.min(at % Math.max(1, forged.length - 70), forged.length - 70)] ^= xor
+      await rejects(verifyLocation(forged, init.pid))
+    }), { numRuns: 300 })
+  })
+
   it('fails verification when cut short or extended', async () => {
     await fc.assert(fc.asyncProperty(locationInit, signer, fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 8 }), async (init, { key, peerId }, cut, tail) => {
       const value = await sign(init, key, peerId)
