@@ -1,6 +1,7 @@
 import { MAX_BATCHES_PER_CALL, MAX_REPLICATE_CALL_BYTES, PraasError, ReplicateRequest, decodeReplicateResponse, toPraasError } from '../../protocol/index.js'
 import { imagePieces, imageToChunks } from '../storage/index.js'
 import { chooseReplicas } from './replica-set.js'
+import { NO_WRITES } from '../runtime/index.js'
 import type { StateClient } from './state-client.js'
 import type { Forward, WriteBatch } from '../../protocol/index.js'
 import type { Committer, Forwarding, ProcessRecord } from '../runtime/index.js'
@@ -176,7 +177,7 @@ export class Replicator implements Committer {
   private cut (record: ProcessRecord, forwarding: Array<Forwarding & { result: Uint8Array }> = []): Promise<void> {
     if (record.dirty.size === 0 && !record.mailbox.journaled) return record.committing ?? Promise.resolve()
     const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
-    record.dirty = new Map()
+    record.dirty = NO_WRITES
     const { puts, takes } = record.mailbox.cutJournal()
     const batch: WriteBatch = {
       pid: record.pid,

@@ -58,14 +58,20 @@ export function senderShare (limitBytes: number): number {
  * keep their order) until a recv makes room, or until its own signal fires; other senders go on.
  * Waiting senders are let in round-robin, one message each in turn.
  */
+/** The maps of a mailbox that never held anything: shared, and never written (see Mailbox). */
+const NONE = new Map<never, never>()
+NONE.set = () => { throw new Error('the shared empty map of mailboxes is never written') }
+
 export class Mailbox {
-  private readonly queues = new Map<string, Letter[]>()
-  private readonly waiters = new Map<string, Waiter[]>()
+  // Until its first write each of these is the one shared empty map (NONE): a node holds
+  // thousands of idle processes, and an empty Map with its table costs about 200 bytes.
+  private queues: Map<string, Letter[]> = NONE
+  private waiters: Map<string, Waiter[]> = NONE
   /** Blocked sends per sender, each in the order sent. */
-  private readonly blocked = new Map<string, BlockedSend[]>()
+  private blocked: Map<string, BlockedSend[]> = NONE
   private blockedCount = 0
   /** Unread bytes per sender. */
-  private readonly bySender = new Map<string, number>()
+  private bySender: Map<string, number> = NONE
   private readonly senderLimit: number
   private bytes = 0
   private nextId = 1
@@ -159,6 +165,7 @@ export class Mailbox {
     options.signal?.throwIfAborted()
     const { promise, resolve, reject } = Promise.withResolvers<number>()
     const entry: BlockedSend = { cost, key, message, resolve, reject, done: false }
+    if (this.blocked === NONE) this.blocked = new Map()
     if (queue == null) this.blocked.set(message.from, [entry])
     else queue.push(entry)
     this.blockedCount++
@@ -225,6 +232,7 @@ export class Mailbox {
     const waiter: Waiter = { from, resolve, reject, done: false }
     const list = this.waiters.get(key) ?? []
     list.push(waiter)
+    if (this.waiters === NONE) this.waiters = new Map()
     this.waiters.set(key, list)
     const onAbort = (): void => {
       if (waiter.done) return
@@ -279,9 +287,11 @@ export class Mailbox {
   private enqueue (key: string, letter: Letter): void {
     const queue = this.queues.get(key) ?? []
     queue.push(letter)
+    if (this.queues === NONE) this.queues = new Map()
     this.queues.set(key, queue)
     const cost = letter.data.byteLength + MESSAGE_OVERHEAD_BYTES
     this.bytes += cost
+    if (this.bySender === NONE) this.bySender = new Map()
     this.bySender.set(letter.from, (this.bySender.get(letter.from) ?? 0) + cost)
   }
 
