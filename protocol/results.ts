@@ -20,6 +20,17 @@ export const MAX_FORWARDED_RESULT_BYTES = 4096
 /** A pushed result frame is at most this large. */
 export const MAX_PUSHED_FRAME_BYTES = MAX_FORWARDED_RESULT_BYTES + 512
 
+/**
+ * What a Forward (host to replica) and a PushedResult (replica to client) must both be: named by
+ * a peer id (`peer`: the client, or the host) and a call, for 1 to MAX_REPLICAS_PUSHING copies, with
+ * a result no larger than forwarded results are. BAD_REQUEST otherwise.
+ */
+export function checkForwarded (what: string, peer: string, f: { call: number, copies: number, result: Uint8Array }): void {
+  if (peer.length > 256 || f.call === 0) throw new PraasError('BAD_REQUEST', `${what} without a peer or a call`)
+  if (f.copies === 0 || f.copies > MAX_REPLICAS_PUSHING) throw new PraasError('BAD_REQUEST', `${what} of ${f.copies} copies`)
+  if (f.result.byteLength > MAX_FORWARDED_RESULT_BYTES) throw new PraasError('BAD_REQUEST', `${what} of ${f.result.byteLength} bytes`)
+}
+
 export function encodePushedResult (pushed: PushedResult): Uint8Array {
   return lengthPrefixed(PushedResult.encode(pushed))
 }
@@ -31,9 +42,7 @@ function decodePushedResult (bytes: Uint8Array | Uint8ArrayList): PushedResult {
   } catch (err) {
     throw new PraasError('BAD_REQUEST', `malformed pushed result: ${(err as Error).message}`)
   }
-  if (pushed.host.length > 256 || pushed.call === 0) throw new PraasError('BAD_REQUEST', 'a pushed result without a host or a call')
-  if (pushed.copies === 0 || pushed.copies > MAX_REPLICAS_PUSHING) throw new PraasError('BAD_REQUEST', `a pushed result of ${pushed.copies} copies`)
-  if (pushed.result.byteLength > MAX_FORWARDED_RESULT_BYTES) throw new PraasError('BAD_REQUEST', 'a pushed result larger than forwarded results are')
+  checkForwarded('a pushed result', pushed.host, pushed)
   // a buffer of its own: the caller keeps it, not the frame it came in
   return { ...pushed, result: pushed.result.slice() }
 }

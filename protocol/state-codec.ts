@@ -1,8 +1,8 @@
 import { checkCount } from './codec.js'
 import { PraasError } from './errors.js'
-import { MAX_BATCHES_PER_CALL, MAX_HOLDERS, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH, MAX_REPLICAS_PUSHING } from './limits.js'
+import { MAX_BATCHES_PER_CALL, MAX_HOLDERS, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH } from './limits.js'
 import { ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch } from './pb/state.js'
-import { MAX_FORWARDED_RESULT_BYTES } from './results.js'
+import { checkForwarded } from './results.js'
 
 export { ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch }
 export type { Forward, MailMessage, WriteOp } from './pb/state.js'
@@ -51,9 +51,7 @@ export function decodeReplicateRequest (bytes: Uint8Array): ReplicateRequest {
   for (const batch of request.batches) checkBatch(batch)
   for (const forward of request.forwards) {
     if (forward.batch >= request.batches.length) throw bad('a forward of a batch the call does not carry')
-    if (forward.client.length > 256 || forward.call === 0) throw bad('a forward without a client or a call')
-    if (forward.copies === 0 || forward.copies > MAX_REPLICAS_PUSHING) throw bad(`a forward of ${forward.copies} copies`)
-    if (forward.result.byteLength > MAX_FORWARDED_RESULT_BYTES) throw bad(`a forwarded result of ${forward.result.byteLength} bytes`)
+    checkForwarded('a forward', forward.client, forward)
   }
   return request
 }

@@ -126,7 +126,9 @@ export class Replicator implements Committer {
    * comes first, so that a message a recv takes at once (its sender is then acknowledged without
    * waiting) never needs to travel.
    */
-  async commit (record: ProcessRecord, options: { lazy?: boolean, forward?: Forwarding & { result: Uint8Array } } = {}): Promise<void> {
+  async commit (record: ProcessRecord, options: { lazy?: boolean, forward?: Forwarding } = {}): Promise<void> {
+    // a call that ran alone (a sequential caller's): its result may be pushed by the replicas
+    const alone = record.running === 0
     if (this.tracking && this.replicasOf(record).length < this.needed()) await this.ensureCopies(record)
     if (record.dirty.size > 0 || record.mailbox.journaled) {
       const lazy = options.lazy === true
@@ -135,9 +137,10 @@ export class Replicator implements Committer {
         // nothing of the process on its way, or no other call of it running (a sequential
         // caller's call), or no other node holds a copy (a mesh of one): the batch is cut at
         // once (behind the one on its way, if any), and the calls that end meanwhile ride the
-        // next one together (group commit). Only such a call's result is handed to the replicas
-        // to push (`forward`): the batches of concurrent calls hold the writes of calls still running
-        await this.cut(record, options.forward != null ? [options.forward] : [])
+        // next one together (group commit). Only the result of a call that ran alone is handed
+        // to the replicas to push (`forward`): under concurrent callers a push would split the
+        // answers that leave together into more writes and wake-ups than the hops it saves
+        await this.cut(record, options.forward != null && alone ? [options.forward] : [])
         return
       }
       if (pending == null) {
@@ -174,7 +177,7 @@ export class Replicator implements Committer {
    * Cuts the process's writes and mailbox changes so far into one numbered batch and sends it to
    * each replica. A version (epoch, seq) thus names one state and one mailbox on every copy.
    */
-  private cut (record: ProcessRecord, forwarding: Array<Forwarding & { result: Uint8Array }> = []): Promise<void> {
+  private cut (record: ProcessRecord, forwarding: Forwarding[] = []): Promise<void> {
     if (record.dirty.size === 0 && !record.mailbox.journaled) return record.committing ?? Promise.resolve()
     const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
     record.dirty = NO_WRITES
@@ -203,7 +206,7 @@ export class Replicator implements Committer {
     const replicas = this.replicasOf(record)
     // the results of the calls whose writes this is, for the replicas to push to their callers:
     // given away now, as an answer would leave now (the lease held since each call came)
-    const forwards = forwarding.filter(f => replicas.length > 0 && f.answerable()).map(f => {
+    const forwards = forwarding.filter(f => f.result != null && replicas.length > 0 && f.answerable()).map(f => {
       f.to = replicas
       return { client: f.client, call: f.call, result: f.result as Uint8Array<ArrayBuffer>, copies: replicas.length }
     })

@@ -50,6 +50,10 @@ export function senderShare (limitBytes: number): number {
   return Math.min(limitBytes, Math.max(Math.floor(limitBytes / 4), 16 * 1024 * 1024 + MESSAGE_OVERHEAD_BYTES))
 }
 
+/** The maps of a mailbox that never held anything: shared, and never written (see Mailbox). */
+const NONE = new Map<never, never>()
+NONE.set = () => { throw new Error('the shared empty map of mailboxes is never written') }
+
 /**
  * A process's mailbox: unread messages by key, in arrival order. A message to a key that holds
  * unread ones is queued behind them; a waiting recv is served in the order the waiters came.
@@ -58,10 +62,6 @@ export function senderShare (limitBytes: number): number {
  * keep their order) until a recv makes room, or until its own signal fires; other senders go on.
  * Waiting senders are let in round-robin, one message each in turn.
  */
-/** The maps of a mailbox that never held anything: shared, and never written (see Mailbox). */
-const NONE = new Map<never, never>()
-NONE.set = () => { throw new Error('the shared empty map of mailboxes is never written') }
-
 export class Mailbox {
   // Until its first write each of these is the one shared empty map (NONE): a node holds
   // thousands of idle processes, and an empty Map with its table costs about 200 bytes.

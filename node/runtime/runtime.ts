@@ -60,12 +60,13 @@ export interface Committer {
    * `lazy`: for a delivery, which a recv may settle first (`Mailbox.settled`). `forward`: the
    * call's result, for the replicas to push to its caller as soon as they hold its writes.
    */
-  commit(record: ProcessRecord, options?: { lazy?: boolean, forward?: Forwarding & { result: Uint8Array } }): Promise<void>
+  commit(record: ProcessRecord, options?: { lazy?: boolean, forward?: Forwarding }): Promise<void>
 }
 
 /**
  * A client's call whose result the replicas that hold its writes may push to the client
- * (protocol/results.ts). The committer sets `to`: the replicas it handed the result to.
+ * (protocol/results.ts). The runtime sets `result` (if small enough to forward); the committer
+ * sets `to`: the replicas it handed the result to.
  */
 export interface Forwarding {
   /** The client's peer id, and the call's id on its invoke stream. */
@@ -73,6 +74,7 @@ export interface Forwarding {
   call: number
   /** Whether the result may still be answered now (the node's lease has held since the call came). */
   answerable(): boolean
+  result?: Uint8Array
   to?: string[]
 }
 
@@ -329,13 +331,8 @@ export class Runtime implements SandboxHost {
     }
     // Acknowledged means durable: the writes of this call (and of any call that ran beside it) are replicated first.
     if (record.dirty.size > 0 || record.mailbox.journaled || record.committing != null) {
-      // the replicas push the result of a call that ran alone (a sequential caller's): a push
-      // settles one call a hop sooner, but under concurrent callers it would split the batches of
-      // answers that leave together into more writes and wake-ups than the hops it saves
-      const alone = record.running === 0
-      const forwarding = forward != null && alone && result.byteLength <= MAX_FORWARDED_RESULT_BYTES ? { ...forward, result } : undefined
-      await this.init.committer!.commit(record, { forward: forwarding })
-      if (forwarding?.to != null) forward!.to = forwarding.to
+      if (forward != null && result.byteLength <= MAX_FORWARDED_RESULT_BYTES) forward.result = result
+      await this.init.committer!.commit(record, { forward })
     }
     return result
   }

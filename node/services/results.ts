@@ -16,7 +16,6 @@ const STREAM_INACTIVITY_TIMEOUT_MS = 24 * 60 * 60 * 1000
  */
 export class ResultStreams {
   private readonly streams = new Map<string, Stream>()
-  pushed = 0
 
   add (client: string, stream: Stream): void {
     stream.inactivityTimeout = STREAM_INACTIVITY_TIMEOUT_MS
@@ -37,17 +36,13 @@ export class ResultStreams {
     })
   }
 
-  /** Pushes a result to `client` if it has a stream here that keeps up; false if not pushed. */
-  push (client: string, pushed: PushedResult): boolean {
+  /** Pushes a result to `client` if it has a stream here that keeps up (otherwise its host's answer settles the call). */
+  push (client: string, pushed: PushedResult): void {
     const stream = this.streams.get(client)
-    if (stream == null || stream.status !== 'open' || stream.writeBufferLength > MAX_UNSENT_BYTES) return false
+    if (stream == null || stream.status !== 'open' || stream.writeBufferLength > MAX_UNSENT_BYTES) return
     try {
       stream.send(encodePushedResult(pushed))
-    } catch {
-      return false
-    }
-    this.pushed++
-    return true
+    } catch {}
   }
 
   closeAll (): void {
