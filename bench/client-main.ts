@@ -14,8 +14,8 @@ export type Mode = 'rtt' | 'cpu' | 'throughput' | 'sizes' | 'inflight' | 'getfil
 export type IpcMode = 'oneway' | 'onewaysizes' | 'bulk'
 /** The cluster layer (cluster.ts): a fresh client's first invoke, create + first invoke, leader fail-over. */
 export type ClusterMode = 'resolve' | 'cold' | 'deploycold' | 'failover' | 'unavailable'
-/** Durability (durable.ts): swap out, the restoring invoke, the longest call during a live migration (one / several callers), replicated writes. */
-export type DurableMode = 'swapout' | 'swapin' | 'pause' | 'pauseconc' | 'replicated'
+/** Durability (durable.ts): swap out, the restoring invoke, the longest call during a live migration (one / several callers), replicated writes (64 callers, one). */
+export type DurableMode = 'swapout' | 'swapin' | 'pause' | 'pauseconc' | 'replicated' | 'replseq' | 'sendseq'
 
 export interface Transport {
   call: Call
@@ -93,6 +93,10 @@ export interface ClientReport {
   migrate?: Summary
   /** 64 B state writes, 64 in flight. */
   replicated?: ThroughputResult
+  /** In us: sequential increments (state get + put), one caller. */
+  replseq?: Summary
+  /** In us: sequential `client.send`s of 64 B to a process that does not read them (each queued). */
+  sendseq?: Summary
   /** A CPU-bound function's calls per second with 1 and with 2 calls in flight on one process. */
   parallel?: { one: number, two: number, n: number }
   /** Parts of a source that failed while the rest of it was measured (the run lists them as failures). */

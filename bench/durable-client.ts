@@ -1,6 +1,8 @@
 // Client process of `praas.durable` / `praas.durable.r1` (durable.ts). In a cluster of 3 nodes
 // (bootstrap first) it measures, in this order:
 //   replicated  64 B state writes (`put`) by 64 callers at once, process on the second node
+//   replseq     sequential increments (`incr`: a get and a put) by one caller, process on the second node
+//   sendseq     sequential 64 B `client.send`s to a process on the second node that reads none of them
 //   swapout     `client.swap(pid)` of a process on the second node holding N MiB (fresh fill before each)
 //   swapin      the next `invoke` (`probe`, a tiny result): relocation and restore included
 //   pause       during `client.migrate(pid, third node)` (and back), the longest call of one
@@ -121,6 +123,40 @@ async function migrations (caller: Client, client: Client, pid: string, pair: { 
   return pauses
 }
 
+/** Sequential `incr` calls after a warm-up (each phase bounded by `maxMs`): their times in us; each answer is checked. */
+async function sequentialIncrements (client: Client, pid: string, counts: DurableCounts, maxMs: number): Promise<ReturnType<typeof summarize>> {
+  let expected = 0
+  const incr = async (): Promise<void> => {
+    const got = new TextDecoder().decode(await client.invoke(pid, 'incr', undefined, { timeoutMs: CALL_TIMEOUT_MS }))
+    if (got !== String(++expected)) throw new Error(`incr answered ${got} where ${expected} was due`)
+  }
+  let deadline = performance.now() + maxMs
+  for (let i = 0; i < counts.seqWarmup && performance.now() < deadline; i++) await incr()
+  const samples: number[] = []
+  deadline = performance.now() + maxMs
+  while (samples.length < counts.seqCalls && performance.now() < deadline) {
+    const start = performance.now()
+    await incr()
+    samples.push(since(start))
+  }
+  return summarize(samples)
+}
+
+/** Sequential 64 B sends (each phase bounded by `maxMs`), all queued: their times in us. */
+async function sequentialSends (client: Client, pid: string, counts: DurableCounts, maxMs: number): Promise<ReturnType<typeof summarize>> {
+  const payload = new Uint8Array(64)
+  let deadline = performance.now() + maxMs
+  for (let i = 0; i < counts.seqWarmup && performance.now() < deadline; i++) await client.send(pid, 'k', payload)
+  const samples: number[] = []
+  deadline = performance.now() + maxMs
+  while (samples.length < counts.seqCalls && performance.now() < deadline) {
+    const start = performance.now()
+    await client.send(pid, 'k', payload)
+    samples.push(since(start))
+  }
+  return summarize(samples)
+}
+
 async function measure (request: ClientRequest): Promise<{ report: ClientReport, close(): Promise<void> }> {
   const target: DurableTarget = JSON.parse(request.target)
   const counts = durableCounts(request.plan)
@@ -139,6 +175,18 @@ async function measure (request: ClientRequest): Promise<{ report: ClientReport,
       report.replicated = await measureThroughput(async payload => await client.invoke(pid, 'put', payload, { timeoutMs: CALL_TIMEOUT_MS }), plan)
       // cleanup only, so that the swaps run on a node without 64 callers' leftovers; a failure is reported, not fatal
       await client.delete(pid).catch((err: Error) => { report.errors = [...report.errors ?? [], `delete after the replicated writes: ${err.message}`] })
+    }
+    if (modes.has('sendseq')) {
+      const pid = await client.create(APP, { node: target.nodes[1] })
+      process.stderr.write(`  ${request.source} (${elapsed()}): sequential sends to a process that does not read them\n`)
+      report.sendseq = await sequentialSends(client, pid, counts, request.plan.maxPhaseMs)
+      await client.delete(pid).catch((err: Error) => { report.errors = [...report.errors ?? [], `delete after the sequential sends: ${err.message}`] })
+    }
+    if (modes.has('replseq')) {
+      const pid = await client.create(APP, { node: target.nodes[1] })
+      process.stderr.write(`  ${request.source} (${elapsed()}): sequential increments\n`)
+      report.replseq = await sequentialIncrements(client, pid, counts, request.plan.maxPhaseMs)
+      await client.delete(pid).catch((err: Error) => { report.errors = [...report.errors ?? [], `delete after the sequential increments: ${err.message}`] })
     }
     if (modes.has('swapout') || modes.has('swapin') || modes.has('pause') || modes.has('pauseconc')) {
       const pid = await client.create(APP, { node: target.nodes[1] })

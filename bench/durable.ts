@@ -56,6 +56,9 @@ export interface DurableCounts {
   /** Warm-up and measuring windows of the replicated writes (the plan's, shortened in quick runs). */
   loadWarmupMs: number
   loadMs: number
+  /** Sequential increments: warm-up calls, then measured ones. */
+  seqWarmup: number
+  seqCalls: number
   /** Raw 64 MiB transfers: warm-up, then measured. */
   warmup: number
   transfers: number
@@ -63,12 +66,12 @@ export interface DurableCounts {
 
 export function durableCounts (plan: Plan): DurableCounts {
   return plan.iterations < 20_000
-    ? { sizes: [STATE_BYTES], cycles: 3, migrations: 1, callers: 8, leadMs: 200, settleMs: 1000, loadWarmupMs: plan.throughputWarmupMs, loadMs: plan.throughputMs, warmup: 1, transfers: 3 }
-    : { sizes: [1 * MIB, 8 * MIB, STATE_BYTES], cycles: 5, migrations: 4, callers: 8, leadMs: 300, settleMs: 2000, loadWarmupMs: plan.throughputWarmupMs, loadMs: plan.throughputMs, warmup: 2, transfers: 6 }
+    ? { sizes: [STATE_BYTES], cycles: 3, migrations: 1, callers: 8, leadMs: 200, settleMs: 1000, loadWarmupMs: plan.throughputWarmupMs, loadMs: plan.throughputMs, seqWarmup: 500, seqCalls: 3000, warmup: 1, transfers: 3 }
+    : { sizes: [1 * MIB, 8 * MIB, STATE_BYTES], cycles: 5, migrations: 4, callers: 8, leadMs: 300, settleMs: 2000, loadWarmupMs: plan.throughputWarmupMs, loadMs: plan.throughputMs, seqWarmup: 2000, seqCalls: 10_000, warmup: 2, transfers: 6 }
 }
 
 /** The metric names of these sources, for report.ts. */
-export const isDurableMetric = (metric: string): boolean => /^(swap\.|migrate\.|invoke\.replicated)/.test(metric)
+export const isDurableMetric = (metric: string): boolean => /^(swap\.|migrate\.|invoke\.replicated|send\.queued)/.test(metric)
 
 /** `bench` is the compiled bench folder (dist/bench), `root` the repository. */
 export async function durable (source: DurableSource, bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
@@ -86,7 +89,8 @@ function clientTimeout (plan: Plan, modes: Mode[]): number {
   const swaps = modes.includes('swapout') || modes.includes('swapin') ? counts.cycles * counts.sizes.length * 30_000 : 0
   const migrations = (modes.includes('pause') ? counts.migrations * 30_000 : 0) + (modes.includes('pauseconc') ? counts.migrations * 30_000 : 0)
   const load = modes.includes('replicated') ? counts.loadWarmupMs + counts.loadMs + 10_000 : 0
-  return CLIENT_SETUP_MS + swaps + migrations + load
+  const sequential = (modes.includes('replseq') ? 2 * plan.maxPhaseMs + 10_000 : 0) + (modes.includes('sendseq') ? 2 * plan.maxPhaseMs + 10_000 : 0)
+  return CLIENT_SETUP_MS + swaps + migrations + load + sequential
 }
 
 async function praas (source: DurableSource, replicas: number, bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
@@ -137,7 +141,8 @@ const GOALS: Array<{ metric: string, baseline: string, max: number, text: string
   { metric: 'swap.in', baseline: 'disk.io', max: 2, text: 'at least half the local disk bandwidth' },
   { metric: 'migrate.pause', baseline: 'libp2p.bulk.64', max: 1.5, text: 'within 1.5x one raw 64 MiB transfer' },
   { metric: 'migrate.pause.concurrent', baseline: 'libp2p.bulk.64', max: 1.5, text: 'within 1.5x one raw 64 MiB transfer' },
-  { metric: 'invoke.replicated', baseline: 'praas.durable.r1', max: 1.5, text: 'p50 within 1.5x of one copy (`--replicas 1`)' }
+  { metric: 'invoke.replicated', baseline: 'praas.durable.r1', max: 1.5, text: 'p50 within 1.5x of one copy (`--replicas 1`)' },
+  { metric: 'invoke.replicated.seq', baseline: 'praas.durable.r1', max: 1.5, text: 'p50 within 1.5x of one copy (`--replicas 1`)' }
 ]
 
 /** MB/s (10^6 B/s) of `bytes` in `ms`. */
@@ -180,7 +185,11 @@ export function durableNotes (rows: Row[], reports: Map<string, ClientReport>): 
       'invokes by another client, that overlaps the migration; `.concurrent`: the same with 8 loops. Baseline `libp2p.bulk.64`: one ' +
       '64 MiB message and its 4-byte ack on a raw libp2p stream (TCP + Noise + praasYamux) between two OS processes. ' +
       '`invoke.replicated` (us, p50 per call): `put` of 64 B into state by 64 callers at once, process on a non-bootstrap node, ' +
-      '`--replicas 2`; baseline `praas.durable.r1`: the same cluster with `--replicas 1` (its own row: `invoke.replicated.r1`).',
+      '`--replicas 2`; baseline `praas.durable.r1`: the same cluster with `--replicas 1` (its own row: `invoke.replicated.r1`). ' +
+      '`invoke.replicated.seq` (us, p50): sequential `incr` (a get and a put of the count) by one caller, the same process placement; ' +
+      'baseline the same with `--replicas 1` (own row `invoke.replicated.seq.r1`). `send.queued` (us, p50): sequential 64 B ' +
+      '`client.send`s to a process there that reads none of them, so each waits for its message to be on the replica; ' +
+      'baseline the same with `--replicas 1` (own row `send.queued.r1`).',
     '',
     ...figures,
     '',

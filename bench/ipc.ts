@@ -1,7 +1,9 @@
 // Process-to-process messages (issue 4) as benchmark sources, and their part of the report.
 //   ipc.remote   two `praas node` OS processes (the second bootstraps from the first), one
 //                process on each: ping-pong (`oneway`) and 8 MiB messages (`bulk`), timed
-//                inside the functions (apps/ipc.js, client ipc-client.ts)
+//                inside the functions (apps/ipc.js, client ipc-client.ts); `--replicas 2`, so
+//                each process's messages are durable on the other node
+//   ipc.remote.r1  the same ping-pong with `--replicas 1`: the baseline of `ipc.durable`
 //   ipc.local    the same ping-pong between two processes of one node
 //   redis.relay  a real redis-server on a free loopback port and two client OS processes
 //                playing the same ping-pong through LPUSH/BLPOP (baselines/redis-relay.ts)
@@ -24,7 +26,7 @@ import { startPraasNode, type PraasNode } from './praas-node.js'
 import { answersPing, freePort } from './redis-probe.js'
 import { isSweepMetric } from './sweeps.js'
 
-export type IpcSource = 'ipc.remote' | 'ipc.local' | 'redis.relay' | 'libp2p.bulk'
+export type IpcSource = 'ipc.remote' | 'ipc.remote.r1' | 'ipc.local' | 'redis.relay' | 'libp2p.bulk'
 
 const NODE_READY_MS = 60_000
 const SERVER_READY_MS = 20_000
@@ -39,17 +41,18 @@ function clientTimeout (plan: Plan, modes: Mode[]): number {
 /** `bench` is the compiled bench folder (dist/bench), `root` the repository. */
 export async function ipc (source: IpcSource, bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
   switch (source) {
-    case 'ipc.remote': case 'ipc.local': return await praas(source, bench, root, modes, plan)
+    case 'ipc.remote': case 'ipc.remote.r1': case 'ipc.local': return await praas(source, bench, root, modes, plan)
     case 'redis.relay': return await redisRelay(bench, modes, plan)
     case 'libp2p.bulk': return await libp2pBulk(bench, modes, plan)
   }
 }
 
-async function praas (source: 'ipc.remote' | 'ipc.local', bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
+async function praas (source: 'ipc.remote' | 'ipc.remote.r1' | 'ipc.local', bench: string, root: string, modes: Mode[], plan: Plan): Promise<ClientReport> {
   const nodes: PraasNode[] = []
+  const replicas = ['--replicas', source === 'ipc.remote.r1' ? '1' : '2']
   try {
-    nodes.push(await startPraasNode(root, NODE_READY_MS))
-    if (source === 'ipc.remote') nodes.push(await startPraasNode(root, NODE_READY_MS, ['--bootstrap', nodes[0].info.addrs[0]]))
+    nodes.push(await startPraasNode(root, NODE_READY_MS, replicas))
+    if (source !== 'ipc.local') nodes.push(await startPraasNode(root, NODE_READY_MS, [...replicas, '--bootstrap', nodes[0].info.addrs[0]]))
     const target: IpcTarget = { addrs: nodes[0].info.addrs, nodes: nodes.map(n => n.info.peerId), app: join(root, 'bench', 'apps', 'ipc.js') }
     return await runClient(`${source} client`, join(bench, 'ipc-client.js'), { source, target: JSON.stringify(target), plan, modes }, clientTimeout(plan, modes))
   } finally {
@@ -117,7 +120,8 @@ async function redisRelay (bench: string, modes: Mode[], plan: Plan): Promise<Cl
 const GOALS: Array<{ metric: string, baseline: string, max?: number, min?: number }> = [
   { metric: 'ipc.oneway.remote', baseline: 'libp2p.echo.half', max: 1.2 },
   { metric: 'ipc.oneway.local', baseline: 'redis.relay', max: 0.5 },
-  { metric: 'ipc.bulk', baseline: 'libp2p.bulk', min: 0.8 }
+  { metric: 'ipc.bulk', baseline: 'libp2p.bulk', min: 0.8 },
+  { metric: 'ipc.durable', baseline: 'ipc.remote.r1', max: 1.5 }
 ]
 
 /** Lines for latest.md: what the ipc rows mean, and each goal with whether this run met it. */
@@ -137,9 +141,11 @@ export function ipcNotes (rows: Row[]): string[] {
       'between two OS processes through a redis-server (LPUSH + BLPOP, pipelined). `ipc.bulk` (MB/s = 10^6 B/s, higher is ' +
       'better): 8 MiB messages between processes on two nodes, one at a time, each timed from the start of the send until ' +
       'the receiving function\'s 4-byte ack is back; value = 8 MiB / the p50 transfer time, p50/p99 = transfer times in us. ' +
-      'Baseline `libp2p.bulk`: the same on one raw libp2p stream (TCP + Noise + praasYamux) between two OS processes.',
+      'Baseline `libp2p.bulk`: the same on one raw libp2p stream (TCP + Noise + praasYamux) between two OS processes. ' +
+      '`ipc.durable` (us): `ipc.oneway.remote` (both nodes `--replicas 2`: a message is durable on the other node before ' +
+      'its send resolves) against `ipc.remote.r1`, the same ping-pong on two nodes started with `--replicas 1`.',
     '',
-    ...(goals.length > 0 ? ['Goals (issue 4):', '', ...goals, ''] : [])
+    ...(goals.length > 0 ? ['Goals (issues 4 and 16):', '', ...goals, ''] : [])
   ]
 }
 

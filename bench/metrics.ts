@@ -93,6 +93,8 @@ export const METRICS: MetricDef[] = [
   { metric: 'ipc.oneway.remote', unit: 'us', source: 'ipc.remote', mode: 'oneway', baselines: ['libp2p.echo.half', 'redis.relay'] },
   ...SWEEP_SIZES.map((bytes): MetricDef => ({ metric: `ipc.oneway.remote.${sizeLabel(bytes)}`, unit: 'us', source: 'ipc.remote', mode: 'onewaysizes', bytes, baselines: ['libp2p.echo.half'] })),
   { metric: 'ipc.oneway.local', unit: 'us', source: 'ipc.local', mode: 'oneway', baselines: ['redis.relay', 'libp2p.echo.half'] },
+  // Durable messages: the same remote ping-pong with --replicas 2 (ipc.remote) against --replicas 1.
+  { metric: 'ipc.durable', unit: 'us', source: 'ipc.remote', mode: 'oneway', baselines: ['ipc.remote.r1'] },
   { metric: 'ipc.oneway.libp2p', unit: 'us', source: 'libp2p.echo.half', mode: 'oneway', baselines: [] },
   { metric: 'ipc.oneway.redis', unit: 'us', source: 'redis.relay', mode: 'oneway', baselines: [] },
   { metric: 'ipc.bulk', unit: 'MB/s', source: 'ipc.remote', mode: 'bulk', baselines: ['libp2p.bulk'] },
@@ -115,7 +117,13 @@ export const METRICS: MetricDef[] = [
   { metric: 'migrate.pause', unit: 'ms', source: 'praas.durable', mode: 'pause', baselines: ['libp2p.bulk.64'] },
   { metric: 'migrate.pause.concurrent', unit: 'ms', source: 'praas.durable', mode: 'pauseconc', baselines: ['libp2p.bulk.64'] },
   { metric: 'invoke.replicated', unit: 'us', source: 'praas.durable', mode: 'replicated', baselines: ['praas.durable.r1'] },
-  { metric: 'invoke.replicated.r1', unit: 'us', source: 'praas.durable.r1', mode: 'replicated', baselines: [] }
+  { metric: 'invoke.replicated.r1', unit: 'us', source: 'praas.durable.r1', mode: 'replicated', baselines: [] },
+  // one caller: the replication round trip of each call is not shared
+  { metric: 'invoke.replicated.seq', unit: 'us', source: 'praas.durable', mode: 'replseq', baselines: ['praas.durable.r1'] },
+  { metric: 'invoke.replicated.seq.r1', unit: 'us', source: 'praas.durable.r1', mode: 'replseq', baselines: [] },
+  // a message nobody takes at once waits for the replica's round trip (a ping-pong's do not: ipc.durable)
+  { metric: 'send.queued', unit: 'us', source: 'praas.durable', mode: 'sendseq', baselines: ['praas.durable.r1'] },
+  { metric: 'send.queued.r1', unit: 'us', source: 'praas.durable.r1', mode: 'sendseq', baselines: [] }
 ]
 
 /** The row format of latest.json (SPEC.md, Benchmarks). */
@@ -197,6 +205,10 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
   if (mode === 'failover') return ms(report?.failover)
   if (mode === 'unavailable') return ms(report?.partition?.unavailable)
   if (mode === 'swapout' || mode === 'swapin' || mode === 'pause' || mode === 'pauseconc') return ms(report?.[mode])
+  if ((mode === 'replseq' || mode === 'sendseq') && report?.[mode] != null && report[mode].n > 0) {
+    const { p50, p99, n } = report[mode]
+    return { value: p50, n, p50, p99 }
+  }
   if (mode === 'replicated' && report?.replicated != null) {
     // under 64 callers the figure is the per-call p50; the calls per second go to the notes
     const { p50, p99, n } = report.replicated.latency
@@ -235,6 +247,8 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     pauseconc: median(reports.flatMap(r => r.pauseconc ?? []), s => s.p50),
     migrate: median(reports.flatMap(r => r.migrate ?? []), s => s.p50),
     replicated: median(reports.flatMap(r => r.replicated ?? []), t => t.latency.p50),
+    replseq: median(reports.flatMap(r => r.replseq ?? []), s => s.p50),
+    sendseq: median(reports.flatMap(r => r.sendseq ?? []), s => s.p50),
     parallel: median(reports.flatMap(r => r.parallel ?? []), p => p.two / p.one)
   }
 }

@@ -61,11 +61,13 @@ async function untilTrue (ms: number, check: () => Promise<boolean> | boolean): 
 }
 
 async function meshWhole (clients: NetnsClient[], ms: number): Promise<void> {
+  let seen = ''
   const ok = await untilTrue(ms, async () => {
-    const views = await Promise.all(clients.map(async c => await c.request<{ leader: string | null, nodes: unknown[] }>({ op: 'status' }, 5000)))
-    return views.every(v => v.nodes.length === HOSTS.length && v.leader != null && v.leader === views[0].leader)
+    const views = await Promise.all(clients.map(async c => await c.request<{ leader: string | null, term: number, nodes: unknown[] }>({ op: 'status' }, 5000).catch((err: Error) => err)))
+    seen = views.map(v => v instanceof Error ? v.message.slice(0, 80) : `${v.nodes.length} nodes, leader ${v.leader?.slice(-6) ?? 'none'} (term ${v.term})`).join('; ')
+    return views.every(v => !(v instanceof Error) && v.nodes.length === HOSTS.length && v.leader != null && v.leader === (views[0] as { leader: string | null }).leader)
   })
-  if (!ok) throw new Error(`the mesh was not whole within ${ms} ms`)
+  if (!ok) throw new Error(`the mesh was not whole within ${ms} ms (each client's node: ${seen})`)
 }
 
 /** The first call of `client` begun at or after `from()` that was acknowledged; stop() ends the watch. */

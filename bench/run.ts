@@ -48,7 +48,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
 
 /** Sources run in this order: the floors first, so their figures are in hand if praas fails. */
 const ORDER: SourceName[] = ['net.echo', 'http.echo', 'libp2p.echo', 'libp2p.echo.batched', 'praas.invoke', 'praas.incr', 'praas.parallel', 'latex.stateless', 'latex.praas',
-  'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote', 'praas.cli', 'praas.connect', 'praas.cluster', 'disk.io', 'libp2p.bulk.64', 'praas.durable.r1', 'praas.durable',
+  'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote.r1', 'ipc.remote', 'praas.cli', 'praas.connect', 'praas.cluster', 'disk.io', 'libp2p.bulk.64', 'praas.durable.r1', 'praas.durable',
   'praas.partition']
 /**
  * Sources a quick run leaves out unless asked for by name (`--only partition`): a partition

@@ -56,7 +56,7 @@ export async function runSource (name: SourceName, modes: Mode[], plan: Plan, be
     case 'libp2p.echo.batched': return await echo(name, 'libp2p', true, bench, modes, plan)
     case 'praas.invoke': case 'praas.incr': case 'praas.parallel': return await praas(name, bench, root, modes, plan)
     case 'latex.stateless': case 'latex.praas': return await latex(name, bench, root, modes, plan)
-    case 'ipc.remote': case 'ipc.local': case 'redis.relay': case 'libp2p.bulk': return await ipc(name, bench, root, modes, plan)
+    case 'ipc.remote': case 'ipc.remote.r1': case 'ipc.local': case 'redis.relay': case 'libp2p.bulk': return await ipc(name, bench, root, modes, plan)
     case 'praas.cluster': return await cluster(bench, root, modes, plan)
     case 'praas.cli': return await cli(root, plan)
     case 'praas.connect': return await connect(bench, root, plan)

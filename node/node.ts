@@ -4,7 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
+import { CHANNEL_PROTOCOL, CTL_PROTOCOL, CtlRequest, INVOKE_PROTOCOL, REPLICATE_PROTOCOL, RESULT_PROTOCOL, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, PraasError, serveCtlStream, serveInvokeStream } from '../protocol/index.js'
 import { ByteBudget } from '../protocol/budget.js'
 import { authorize, tokenCluster } from '../protocol/token.js'
 import { createCluster, readClusterConfig } from './trust/cluster-files.js'
@@ -16,13 +16,15 @@ import type { Connection } from '@libp2p/interface'
 import type { InvokeHandler } from '../protocol/index.js'
 import { serveChannelRequest } from './services/channel-service.js'
 import { Router } from './services/router.js'
+import { ResultStreams } from './services/results.js'
 import { ControlService } from './services/control.js'
 import { AppSync } from './services/app-sync.js'
 import { createHost } from './host/host.js'
 import { loadOrCreateIdentity } from './host/identity.js'
 import { Peers } from './services/peers.js'
 import { AppRegistry, Runtime } from './runtime/index.js'
-import { Lifecycle, Replicator, StateClient, StateService, receiveChunks } from './durability/index.js'
+import type { Forwarding } from './runtime/index.js'
+import { Lifecycle, Replicator, StateClient, StateService, receiveChunks, serveReplicateStream } from './durability/index.js'
 import { ImageStore, ReplicaStore } from './storage/index.js'
 import type { Host } from './host/host.js'
 import { NodeOps, parseHttpAddress } from './http/index.js'
@@ -150,7 +152,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     listen: options.listen ?? DEFAULT_LISTEN,
     swarmKey: options.swarmKey,
     bootstrap,
-    cluster: { roster: { dataDir, config, memberProtocols: [STATS_PROTOCOL] }, election: { stateFile: join(dataDir, 'election.json') } }
+    cluster: { roster: { dataDir, config, memberProtocols: [STATS_PROTOCOL, REPLICATE_PROTOCOL] }, election: { stateFile: join(dataDir, 'election.json') } }
   })
   const { directory, allocator, election, membership, roster, leases } = host.services
   const selfId = host.peerId.toString()
@@ -251,6 +253,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     clusterMembers: () => roster.members(),
     log: logger('praas:lifecycle')
   })
+  const resultStreams = new ResultStreams()
   const stateService = new StateService({
     runtime,
     images,
@@ -260,6 +263,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     copyHere: (pid) => lifecycle!.copyHere(pid),
     fence: async (pid, epoch) => { await lifecycle!.fence(pid, epoch) },
     stepDown,
+    pushResult: (client, pushed) => { resultStreams.push(client, pushed) },
     log: logger('praas:state')
   })
   const appSync = new AppSync({ apps, owners: appOwners, peers, live: members, log: logger('praas:apps') })
@@ -312,9 +316,19 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   // reads included, can contradict an activation elsewhere.
   const invoke: InvokeHandler = async (request, options) => {
     const lease = leases.check()
-    const out = await runtime.invoke(request.pid, request.fn, request.payload, options)
+    // a client's call: the replicas that hold its writes push its result to the client (protocol/results.ts)
+    const forward: Forwarding | undefined = options.caller == null
+      ? undefined
+      : { client: options.caller, call: options.call, answerable: () => leases.heldSince(lease) }
+    const out = await runtime.invoke(request.pid, request.fn, request.payload, options, forward)
     leases.checkSince(lease)
+    if (forward?.to != null) options.pushedFrom = forward.to
     return out
+  }
+  /** How a client reaches the replicas that push its results: an address of each, with /p2p/. */
+  const replicaAddrs = (peers: string[]): string[] | undefined => {
+    const addrs = peers.map(id => membership.get(id)?.addrs[0]?.toString())
+    return addrs.every(a => a != null) ? addrs as string[] : undefined
   }
   // A lease that ran out may have let the process be activated elsewhere meanwhile: with copies on
   // other nodes, this node's activations step down when the lease comes back, and the next call
@@ -328,7 +342,9 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const invokeHandler = ops == null ? invoke : ops.countCalls(invoke, pid => runtime.get(pid)?.app)
   await host.handle(INVOKE_PROTOCOL, (stream, connection) => {
     // the options go on as they are: their signal is made only if something reads it
-    serveInvokeStream(stream, invokeHandler, limitsFor(connection, () => 'invoke'))
+    // members' calls (ctx.invoke of their processes) are answered by the host alone
+    const caller = grants.isMember(connection) ? undefined : connection.remotePeer.toString()
+    serveInvokeStream(stream, invokeHandler, limitsFor(connection, () => 'invoke'), { caller, replicaAddrs })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
   await host.handle(CHANNEL_PROTOCOL, (stream, connection) => {
     const remote = connection.remotePeer.toString()
@@ -362,6 +378,25 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   await host.handle(STATE_PROTOCOL, (stream, connection) => {
     serveInvokeStream(stream, async (request) => await stateService.handle(request), { budget: budgetOf(connection) })
   }, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+
+  // members only too (roster memberProtocols above)
+  await host.handle(REPLICATE_PROTOCOL, (stream, connection) => {
+    const from = connection.remotePeer.toString()
+    serveReplicateStream(stream, (request) => stateService.replicateLater(request, from))
+  }, { maxInboundStreams: 64, maxOutboundStreams: 64 })
+
+  // a client's stream for the results of its calls that this node, as a replica, may push
+  await host.handle(RESULT_PROTOCOL, (stream, connection) => {
+    let allowed = false
+    try {
+      allowed = grants.of(connection) != null
+    } catch {}
+    if (!allowed) {
+      stream.abort(new PraasError('UNAUTHORIZED', 'a result stream needs a token presented on its connection'))
+      return
+    }
+    resultStreams.add(connection.remotePeer.toString(), stream)
+  }, { maxInboundStreams: 4, maxOutboundStreams: 1 })
 
   await host.handle(STATE_CHUNKS_PROTOCOL, (stream) => {
     receiveChunks(stream, (chunk) => { stateService.stageChunk(chunk) }, { signal: AbortSignal.timeout(CHUNK_STREAM_TIMEOUT_MS), maxBytes: stateService.stageRoom })
@@ -423,6 +458,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       await apps.stop()
       state.close()
       stateService.stop()
+      resultStreams.closeAll()
       await replicaStore.close()
     }
   }

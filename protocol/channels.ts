@@ -21,7 +21,8 @@ export class InvokeChannels {
   private readonly open = new Map<string, InvokeChannel>()
   private readonly opening = new SingleFlight<InvokeChannel>()
 
-  constructor (private readonly openStream: StreamOpener, private readonly protocol: string = INVOKE_PROTOCOL) {}
+  /** `onReplicas`: a host named the replicas that push its calls' results (InvokeChannel). */
+  constructor (private readonly openStream: StreamOpener, private readonly protocol: string = INVOKE_PROTOCOL, private readonly onReplicas?: (addrs: string[]) => void) {}
 
   /** The open channel to a peer, if there is one (the hot path: no promise, no await). */
   current (peerId: string): InvokeChannel | undefined {
@@ -47,7 +48,7 @@ export class InvokeChannels {
     }
     const channel = new InvokeChannel(stream, () => {
       if (this.open.get(peerId) === channel) this.open.delete(peerId)
-    })
+    }, this.onReplicas)
     this.open.set(peerId, channel)
     return channel
   }

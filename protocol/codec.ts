@@ -2,7 +2,7 @@ import * as varint from 'uint8-varint'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { PraasError } from './errors.js'
 import {
-  CHUNK_BYTES, MAX_APP_SOURCE_BYTES, MAX_HOLDERS, MAX_KEY_LENGTH, MAX_ERROR_MESSAGE_LENGTH, MAX_LIST_ENTRIES, MAX_NAME_LENGTH, MAX_PID_LENGTH
+  CHUNK_BYTES, MAX_APP_SOURCE_BYTES, MAX_HOLDERS, MAX_KEY_LENGTH, MAX_ERROR_MESSAGE_LENGTH, MAX_LIST_ENTRIES, MAX_NAME_LENGTH, MAX_PID_LENGTH, MAX_REPLICAS_PUSHING
 } from './limits.js'
 import { CtlRequest, CtlResponse, InvokeFrame, ProcessStatus } from './pb/messages.js'
 import type { ErrorInfo, ProcessInfo } from './pb/messages.js'
@@ -54,7 +54,7 @@ export function encodeInvokeFrame (frame: InvokeFrameInit): Uint8Array {
 
 /** Decodes and validates one invoke frame; anything malformed is a BAD_REQUEST PraasError. */
 export function decodeInvokeFrame (bytes: Uint8Array | Uint8ArrayList): InvokeFrame {
-  const frame = decodeWith('invoke frame', () => InvokeFrame.decode(bytes, { limits: {} }))
+  const frame = decodeWith('invoke frame', () => InvokeFrame.decode(bytes, { limits: { replicas: MAX_REPLICAS_PUSHING } }))
   if (frame.id === 0) throw bad('invoke frame without a request id')
   checkString(frame.pid, MAX_PID_LENGTH, 'pid')
   checkString(frame.fn, MAX_NAME_LENGTH, 'function name')
@@ -63,6 +63,7 @@ export function decodeInvokeFrame (bytes: Uint8Array | Uint8ArrayList): InvokeFr
   if (frame.chunk.byteLength > CHUNK_BYTES) throw bad(`chunk of ${frame.chunk.byteLength} bytes exceeds ${CHUNK_BYTES}`)
   if (frame.chunk.byteLength > frame.size) throw bad('chunk is larger than the declared size')
   checkError(frame.error)
+  for (const addr of frame.replicas) checkString(addr, 1024, 'replica address')
   return frame
 }
 

@@ -482,7 +482,7 @@ export function writerFor (stream: MessageStream): FrameWriter {
  * `{ ...head }`: the spread measured about 5 us per frame here, five times the encoding.
  */
 function firstFrame (head: InvokeFrameInit, size: number, chunk: Uint8Array, more: boolean): InvokeFrameInit {
-  return { id: head.id, kind: head.kind, pid: head.pid, fn: head.fn, timeoutMs: head.timeoutMs, size, chunk, more, error: head.error, key: head.key, from: head.from }
+  return { id: head.id, kind: head.kind, pid: head.pid, fn: head.fn, timeoutMs: head.timeoutMs, size, chunk, more, error: head.error, key: head.key, from: head.from, replicas: head.replicas }
 }
 
 /**

@@ -11,6 +11,12 @@ export const CHANNEL_PROTOCOL = '/praas/channel/1.0.0'
 export const STATE_PROTOCOL = '/praas/state/1.0.0'
 
 /**
+ * Replication batches from a host to one replica (node/durability/replica-channel.ts): a stream of
+ * their own, length-prefixed ReplicateRequests answered in order, leaner than a state call.
+ */
+export const REPLICATE_PROTOCOL = '/praas/replicate/1.0.0'
+
+/**
  * The bulk leg of the state protocol: one stream per image, carrying its chunks back to back at
  * the speed of a raw stream (no call framing); the call on /praas/state/1.0.0 that uses them follows.
  */
@@ -18,3 +24,9 @@ export const STATE_CHUNKS_PROTOCOL = '/praas/state/1.0.0/chunks'
 
 /** A client presents its token here, once per connection (protocol/auth.ts). */
 export const AUTH_PROTOCOL = '/praas/auth/1.0.0'
+
+/**
+ * Results of a client's replicated calls, pushed to it by the replicas that hold their writes
+ * (protocol/results.ts): the client opens one stream to each replica its hosts name.
+ */
+export const RESULT_PROTOCOL = '/praas/result/1.0.0'

@@ -35,6 +35,17 @@ export interface InvokeCallOptions extends AbortOptions {
 interface Pending {
   resolve(payload: Uint8Array): void
   reject(err: PraasError): void
+  /** The replicas that pushed this call's result so far (protocol/results.ts). */
+  pushedBy?: Set<string>
+}
+
+/** Calls settled by their replicas' pushes whose host answer is still to come, at most (the oldest are forgotten). */
+const MAX_EARLY = 4096
+
+/** The peer id at the end of a multiaddr string (`…/p2p/ID`), or undefined. */
+function peerOfAddr (addr: string): string | undefined {
+  const at = addr.lastIndexOf('/p2p/')
+  return at < 0 ? undefined : addr.slice(at + 5)
 }
 
 /**
@@ -42,18 +53,34 @@ interface Pending {
  * stream dies, every call on it fails with UNAVAILABLE and the next call opens a new one.
  */
 export class InvokeChannel {
-  private nextId = 1
+  /**
+   * Ids start anywhere below 2^24 (a result pushed for a call of an earlier stream to the same
+   * host names an id this one is unlikely to use) and stay below 2^30, where V8 keeps integers
+   * unboxed (map keys of larger ones cost an allocation per call).
+   */
+  private nextId = 1 + Math.floor(Math.random() * 0xffffff)
   private readonly pending = new Map<number, Pending>()
+  /** Calls settled by their replicas' pushes whose answer from the host is still due (then dropped). */
+  private readonly early = new Set<number>()
+  /** The replicas the host named: only their pushes count. */
+  private readonly pushers = new Set<string>()
   private closed = false
 
-  constructor (readonly stream: Stream, private readonly onClose?: () => void) {
+  /**
+   * `onReplicas`: the host named the replicas that push results of this stream's calls
+   * (multiaddrs with /p2p/); the caller opens a result stream to each (protocol/results.ts).
+   */
+  constructor (readonly stream: Stream, private readonly onClose?: () => void, private readonly onReplicas?: (addrs: string[]) => void) {
     stream.inactivityTimeout = STREAM_INACTIVITY_TIMEOUT_MS
     const reader = new FrameReader(stream, {
-      onMessage: (message) => { this.settle(message.head.id, message) },
+      onMessage: (message) => {
+        if (message.head.replicas.length > 0) this.named(message.head.replicas)
+        this.settle(message.head.id, message)
+      },
       onRefused: (head, error) => { this.settle(head.id, error) },
       onControl: () => {},
       onMalformed: () => {},
-      expects: (id) => this.pending.has(id)
+      expects: (id) => this.pending.has(id) || this.early.has(id)
     })
     stream.addEventListener('close', (evt) => {
       this.closed = true
@@ -73,9 +100,38 @@ export class InvokeChannel {
     return this.pending.size
   }
 
+  private named (addrs: string[]): void {
+    this.pushers.clear()
+    for (const addr of addrs) {
+      const peer = peerOfAddr(addr)
+      if (peer != null) this.pushers.add(peer)
+    }
+    this.onReplicas?.(addrs)
+  }
+
+  /**
+   * A replica `from` pushed the result of call `id`: the call is settled once `copies` of the
+   * replicas the host named pushed it (each holds the call's writes), before the host's answer.
+   */
+  pushed (id: number, from: string, copies: number, result: Uint8Array): boolean {
+    const pending = this.pending.get(id)
+    if (pending == null || !this.pushers.has(from)) return false
+    pending.pushedBy ??= new Set()
+    pending.pushedBy.add(from)
+    if (pending.pushedBy.size < copies) return false
+    this.pending.delete(id)
+    if (this.early.size >= MAX_EARLY) this.early.delete(this.early.values().next().value!)
+    this.early.add(id)
+    pending.resolve(result)
+    return true
+  }
+
   private settle (id: number, outcome: InvokeMessage | PraasError): void {
     const pending = this.pending.get(id)
-    if (pending == null) return
+    if (pending == null) {
+      this.early.delete(id)
+      return
+    }
     this.pending.delete(id)
     if (outcome instanceof PraasError) {
       pending.reject(outcome)
@@ -102,7 +158,7 @@ export class InvokeChannel {
     const cancelledBy = options.cancel ?? options
     if (isAborted(cancelledBy)) throw toPraasError(cancelledBy instanceof Cancellation ? cancelledBy.reason : cancelledBy.signal?.reason, 'TIMEOUT')
     const id = this.nextId
-    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1
+    this.nextId = this.nextId >= 0x3ffffff0 ? 1 : this.nextId + 1
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
     this.pending.set(id, { resolve, reject })
     // Only a payload of several chunks can wait for drain long enough to need its own signal.
@@ -149,7 +205,14 @@ export class InvokeChannel {
  * AbortSignal.
  */
 export class InboundCallOptions extends Cancellation {
-  constructor (readonly timeoutMs: number) {
+  /**
+   * Set by the handler: the replicas that were handed this call's result to push to the caller
+   * (peer ids); the response names them once per stream (ServeOptions `replicaAddrs`).
+   */
+  pushedFrom?: string[]
+
+  /** `caller`: the caller's peer id, on a stream whose results replicas may push (ServeOptions `caller`). */
+  constructor (readonly timeoutMs: number, readonly call = 0, readonly caller?: string) {
     super()
   }
 }
@@ -165,6 +228,10 @@ export interface ServeOptions {
    * the end of this burst of work.
    */
   lazyAcks?: boolean
+  /** The caller's peer id, when replicas may push results to it (a client; protocol/results.ts). */
+  caller?: string
+  /** Multiaddrs (with /p2p/) to name replicas by in a response, or undefined if unknown. */
+  replicaAddrs?: (peers: string[]) => string[] | undefined
 }
 
 /**
@@ -176,6 +243,17 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limit
   stream.inactivityTimeout = STREAM_INACTIVITY_TIMEOUT_MS
   const running = new Map<number, Cancellation>()
   let paused = false
+  /** The replicas last named to the caller on this stream (peer ids, joined). */
+  let named = ''
+  /** The replicas to name in a response: once per stream and set of replicas. */
+  const replicasToName = (pushedFrom: string[] | undefined): string[] | undefined => {
+    if (pushedFrom == null || options.replicaAddrs == null) return undefined
+    const key = pushedFrom.join(' ')
+    if (key === named) return undefined
+    const addrs = options.replicaAddrs(pushedFrom)
+    if (addrs != null) named = key
+    return addrs
+  }
 
   const respondError = (id: number, err: unknown): void => {
     if (stream.status !== 'open') return
@@ -184,7 +262,7 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limit
 
   const run = async (message: InvokeMessage): Promise<void> => {
     const { head, payload } = message
-    const cancellation = new InboundCallOptions(head.timeoutMs)
+    const cancellation = new InboundCallOptions(head.timeoutMs, head.id, options.caller)
     running.set(head.id, cancellation)
     if (running.size >= MAX_INFLIGHT_PER_STREAM && !paused) {
       paused = true
@@ -197,7 +275,8 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limit
         respondError(head.id, new PraasError('TOO_LARGE', `result of ${result.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`))
         return
       }
-      const respond = async (): Promise<void> => { await writeMessage(stream, { id: head.id, kind: InvokeFrame.Kind.RESPONSE }, result, cancellation) }
+      const replicas = replicasToName(cancellation.pushedFrom)
+      const respond = async (): Promise<void> => { await writeMessage(stream, { id: head.id, kind: InvokeFrame.Kind.RESPONSE, replicas }, result, cancellation) }
       await (options.lazyAcks === true && result.byteLength === 0 ? sendLazily(respond) : respond())
     } catch (err) {
       if (!cancellation.aborted) respondError(head.id, err)

@@ -40,3 +40,6 @@ export const MAX_HOLDERS = 64
 /** Write batches in one replication call, at most, and the bytes one call carries before the rest waits for the next. */
 export const MAX_BATCHES_PER_CALL = 4096
 export const MAX_REPLICATE_CALL_BYTES = 8 * 1024 * 1024
+
+/** Replicas that push one call's result to its caller (protocol/results.ts), at most: R - 1. */
+export const MAX_REPLICAS_PUSHING = 16

@@ -157,13 +157,35 @@ function decodeShape (value: Uint8Array): Decoded {
   return { envelope, record, peerId }
 }
 
+/**
+ * The address lists of locations, shared: every record of one node names the same few addresses,
+ * and a decoded multiaddr costs about a kilobyte (its components, each with bytes of its own), so
+ * a node's cache and table of thousands of pids would hold thousands of copies of the same
+ * list. Lists are read, never changed in place. Bounded: past MAX_SHARED_ADDR_LISTS the oldest go.
+ */
+const sharedAddrLists = new Map<string, Multiaddr[]>()
+const MAX_SHARED_ADDR_LISTS = 4096
+
+function addrsOf (node: string, addrs: Uint8Array[]): Multiaddr[] {
+  let key = node
+  for (const bytes of addrs) key += '|' + uint8ArrayToString(bytes, 'base64')
+  const shared = sharedAddrLists.get(key)
+  if (shared != null) return shared
+  const list = addrs.map(bytes => multiaddr(bytes).encapsulate(`/p2p/${node}`))
+  if (sharedAddrLists.size >= MAX_SHARED_ADDR_LISTS) sharedAddrLists.delete(sharedAddrLists.keys().next().value!)
+  sharedAddrLists.set(key, list)
+  return list
+}
+
 function toLocation ({ record, peerId }: Decoded): Location {
   const node = peerId.toString()
   return {
     pid: record.pid,
     node,
-    addrs: record.addrs.map(bytes => multiaddr(bytes).encapsulate(`/p2p/${node}`)),
-    epoch: { term: record.term, counter: record.counter, grant: record.grant },
+    addrs: addrsOf(node, record.addrs),
+    // a buffer of its own: the decoded grant is a view into the whole record's bytes (or the
+    // network buffer they came in), which a cached location would otherwise keep alive
+    epoch: { term: record.term, counter: record.counter, grant: record.grant.slice() },
     seq: record.seq,
     status: STATUS_FROM_WIRE[record.status],
     app: record.app

@@ -2,12 +2,15 @@ import { checkCount } from './codec.js'
 import { PraasError } from './errors.js'
 import { MAX_BATCHES_PER_CALL, MAX_HOLDERS, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH } from './limits.js'
 import { ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch } from './pb/state.js'
+import { checkForwarded } from './results.js'
 
 export { ReplicateRequest, ReplicateResponse, StateRequest, WriteBatch }
-export type { WriteOp } from './pb/state.js'
+export type { Forward, MailMessage, WriteOp } from './pb/state.js'
 
-/** Writes in one batch, at most (a batch is one commit of one process). */
+/** Writes in one batch, at most (a batch is one commit of one process); as many messages put, and as many taken. */
 const MAX_OPS_PER_BATCH = 1_000_000
+/** What a batch may hold, per repeated field. */
+const BATCH_LIMITS = { ops: MAX_OPS_PER_BATCH, puts: MAX_OPS_PER_BATCH, takes: MAX_OPS_PER_BATCH }
 /** A manifest lists a few thousand chunk hashes at most (see node/storage). */
 const MAX_MANIFEST_BYTES = 1024 * 1024
 /** Chunks one state call may carry inline (a small image's). */
@@ -30,6 +33,12 @@ function checkBatch (batch: WriteBatch): void {
   if (batch.app.length > MAX_NAME_LENGTH) throw bad('app name too long')
   if (batch.appHash.length > 64) throw bad('app hash too long')
   for (const op of batch.ops) if (op.key.length > MAX_KEY_LENGTH) throw bad('state key too long')
+  for (const m of batch.puts) {
+    checkCount(m.id, 'message id')
+    if (m.key.length === 0 || m.key.length > MAX_KEY_LENGTH) throw bad('a message key is 1 to 1024 characters')
+    if (m.from.length === 0 || m.from.length > MAX_PID_LENGTH) throw bad('a message names its sender')
+  }
+  for (const id of batch.takes) checkCount(id, 'message id')
   checkCount(batch.term, 'term')
   checkCount(batch.counter, 'counter')
   checkCount(batch.seq, 'batch number')
@@ -37,15 +46,19 @@ function checkBatch (batch: WriteBatch): void {
 
 export function decodeReplicateRequest (bytes: Uint8Array): ReplicateRequest {
   const request = decodeWith('replicate request', () => ReplicateRequest.decode(bytes, {
-    limits: { batches: MAX_BATCHES_PER_CALL, batches$: { ops: MAX_OPS_PER_BATCH } }
+    limits: { batches: MAX_BATCHES_PER_CALL, batches$: BATCH_LIMITS, forwards: MAX_BATCHES_PER_CALL }
   }))
   for (const batch of request.batches) checkBatch(batch)
+  for (const forward of request.forwards) {
+    if (forward.batch >= request.batches.length) throw bad('a forward of a batch the call does not carry')
+    checkForwarded('a forward', forward.client, forward)
+  }
   return request
 }
 
 /** A probe's answer: which activation and batch of a pid a node holds (a batch without ops). */
 export function decodeWriteBatch (bytes: Uint8Array): WriteBatch {
-  const batch = decodeWith('write batch', () => WriteBatch.decode(bytes, { limits: { ops: MAX_OPS_PER_BATCH } }))
+  const batch = decodeWith('write batch', () => WriteBatch.decode(bytes, { limits: BATCH_LIMITS }))
   checkBatch(batch)
   return batch
 }

@@ -7,8 +7,8 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import {
-  AUTH_PROTOCOL, CHANNEL_PROTOCOL, CtlChannels, CtlRequest, INVOKE_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid, toBytes, toPraasError,
-  wasUnsent
+  AUTH_PROTOCOL, CHANNEL_PROTOCOL, CtlChannels, CtlRequest, INVOKE_PROTOCOL, RESULT_PROTOCOL, praasYamux, InvokeChannels, SingleFlight, PraasError, ProcessStatus, checkKey, checkName, checkPid,
+  readPushedResults, toBytes, toPraasError, wasUnsent
 } from '../protocol/index.js'
 import { presentToken } from '../protocol/auth.js'
 import type { CtlResponse, DialTarget, InvokeChannel, ProcessInfo } from '../protocol/index.js'
@@ -93,6 +93,11 @@ const RELOCATE_RETRY_MS = [250, 750, 1500, 1500]
 const DEFAULT_CTL_TIMEOUT_MS = 30_000
 /** A call without its own limit still ends: the node's limit (60 s default) plus slack. */
 const DEFAULT_INVOKE_TIMEOUT_MS = 65_000
+/** Result streams (to replicas that push results, protocol/results.ts) a client keeps, at most. */
+const MAX_RESULT_STREAMS = 64
+const RESULT_STREAM_OPEN_TIMEOUT_MS = 10_000
+/** A result stream stays open while the client runs (libp2p's default inactivity timeout is 2 min). */
+const RESULT_STREAM_INACTIVITY_TIMEOUT_MS = 24 * 60 * 60 * 1000
 
 interface Location {
   node: string
@@ -119,7 +124,7 @@ export class Client {
     const token = options.token ?? process.env.PRAAS_TOKEN
     this.token = token == null || token.trim() === '' ? undefined : token.trim()
     const open = async (target: DialTarget, protocol: string, opts: AbortOptions): Promise<Stream> => await this.open(target, protocol, opts)
-    this.channels = new InvokeChannels(open, INVOKE_PROTOCOL)
+    this.channels = new InvokeChannels(open, INVOKE_PROTOCOL, (addrs) => { this.openResultStreams(addrs) })
     this.mailChannels = new InvokeChannels(open, CHANNEL_PROTOCOL)
     this.ctlChannels = new CtlChannels(open)
     peer.addEventListener('connection:close', (evt) => { this.presented.delete(evt.detail.id) })
@@ -149,6 +154,39 @@ export class Client {
   }
 
   private readonly ctlTimeoutMs: number
+
+  /** The result streams to replicas (protocol/results.ts), by the replica's peer id, while open or opening. */
+  private readonly resultStreams = new Map<string, Promise<void>>()
+  /** Calls settled by their replicas' pushes, before their hosts answered (for tests and benchmarks). */
+  pushedResults = 0
+
+  /**
+   * A host named the replicas of its processes: each pushes the results of this client's calls
+   * whose writes it holds, one hop before the host's answer. The client opens a result stream
+   * to each (a call is answered by its host either way: a stream that fails costs nothing).
+   */
+  private openResultStreams (addrs: string[]): void {
+    for (const text of addrs) {
+      let addr: Multiaddr
+      try {
+        addr = multiaddr(text)
+      } catch {
+        continue
+      }
+      const replica = peerIdOf(addr)
+      if (replica == null || this.resultStreams.has(replica) || this.resultStreams.size >= MAX_RESULT_STREAMS) continue
+      const opening = (async () => {
+        const stream = await this.open([addr], RESULT_PROTOCOL, { signal: AbortSignal.timeout(RESULT_STREAM_OPEN_TIMEOUT_MS) })
+        stream.inactivityTimeout = RESULT_STREAM_INACTIVITY_TIMEOUT_MS
+        readPushedResults(stream, (pushed) => {
+          if (this.channels.current(pushed.host)?.pushed(pushed.call, replica, pushed.copies, pushed.result) === true) this.pushedResults++
+        })
+        stream.addEventListener('close', () => { if (this.resultStreams.get(replica) === opening) this.resultStreams.delete(replica) })
+      })()
+      this.resultStreams.set(replica, opening)
+      opening.catch(() => { if (this.resultStreams.get(replica) === opening) this.resultStreams.delete(replica) })
+    }
+  }
 
   /** Starts the client's peer and checks that at least one bootstrap node answers. */
   static async connect (options: ClientOptions): Promise<Client> {
@@ -184,14 +222,26 @@ export class Client {
    * Sends a control request to the first node that answers: the nodes given first (if any),
    * then the bootstrap nodes, then the nodes this client has met hosting processes.
    */
-  private async ctl (request: Partial<CtlRequest>, first: Multiaddr[] = []): Promise<CtlResponse> {
+  private async ctl (request: Partial<CtlRequest>, first: Multiaddr[] = [], lastTried?: string): Promise<CtlResponse> {
     let last: PraasError = new PraasError('UNAVAILABLE', 'no bootstrap node answered')
     const met = [...this.nodes.values()].slice(-MAX_FALLBACK_NODES).flat()
-    for (const addr of [...first, ...this.bootstrap, ...met]) {
+    // and last the nodes this client is connected to now (its bootstrap nodes may all be gone)
+    const connected = this.peer.getConnections().slice(0, MAX_FALLBACK_NODES).map(c => peerIdOf(c.remoteAddr) != null ? c.remoteAddr : c.remoteAddr.encapsulate(`/p2p/${c.remotePeer.toString()}`))
+    const tried = new Set<string>()
+    let addrs = [...first, ...this.bootstrap, ...met, ...connected]
+    // a node that did not answer a call is asked last: it may be cut off, and would hold the request until its timeout
+    if (lastTried != null) {
+      const isLast = (a: Multiaddr): boolean => peerIdOf(a) === lastTried
+      addrs = [...addrs.filter(a => !isLast(a)), ...addrs.filter(isLast)]
+    }
+    for (const addr of addrs) {
+      const key = addr.toString()
+      if (tried.has(key)) continue
+      tried.add(key)
       const options = { timeoutMs: this.ctlTimeoutMs }
       let channel
       try {
-        channel = await this.ctlChannels.channel(addr.getComponents().find(c => c.name === 'p2p')?.value ?? addr.toString(), [addr], options)
+        channel = await this.ctlChannels.channel(peerIdOf(addr) ?? addr.toString(), [addr], options)
       } catch (err) {
         // a node that refused the token refuses it everywhere in the cluster
         if ((err as PraasError).code === 'UNAUTHORIZED') throw err
@@ -263,7 +313,7 @@ export class Client {
     this.locations.delete(pid)
     return await this.locating.run(pid, async () => {
       // a node that answered MOVED knows where its process went; one that did not answer is asked last
-      const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid, suspect: suspect.node }, askSuspect ? suspect.addrs : [])
+      const response = await this.ctl({ op: CtlRequest.Op.LOCATE, pid, suspect: suspect.node }, askSuspect ? suspect.addrs : [], askSuspect ? undefined : suspect.node)
       const info = response.processes[0]
       if (info == null) throw new PraasError('NOT_FOUND', `no process ${pid}`)
       return this.remember(info)
@@ -492,4 +542,9 @@ export class Client {
     this.ctlChannels.closeAll()
     await this.peer.stop()
   }
+}
+
+/** The peer id a multiaddr names (its /p2p/ part), if any. */
+function peerIdOf (addr: Multiaddr): string | undefined {
+  return addr.getComponents().find(c => c.name === 'p2p')?.value
 }

@@ -1,6 +1,7 @@
 // The app of the durability benchmarks (bench/durable.ts): a process that holds a given amount of
-// state, a function that reads one small key (what a swapped process is brought back with), and
-// a 64 B state write (what replication must acknowledge). Deployed as it is (plain ESM, no imports).
+// state, a function that reads one small key (what a swapped process is brought back with), a
+// 64 B state write and an increment (what replication must acknowledge). Deployed as it is
+// (plain ESM, no imports).
 const decoder = new TextDecoder()
 
 const VALUE_BYTES = 1024 * 1024
@@ -30,6 +31,13 @@ export async function fill (input, ctx) {
 /** Returns the small `probe` key: a call whose own work is nothing next to a restore. */
 export async function probe (_input, ctx) {
   return (await ctx.state.get('probe')) ?? ''
+}
+
+/** Adds one to the count under `n` (a get and a put) and returns the new count. */
+export async function incr (_input, ctx) {
+  const n = Number(decoder.decode((await ctx.state.get('n')) ?? new Uint8Array())) + 1
+  await ctx.state.put('n', String(n))
+  return String(n)
 }
 
 /** Puts the input (64 B in the bench) under one key and returns it, as the echo the load loop checks. */

@@ -141,6 +141,11 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     return this.generation
   }
 
+  /** Whether this node has held its lease without a break since `check` returned `generation`. */
+  heldSince (generation: number): boolean {
+    return this.valid() && this.generation === generation
+  }
+
   /** Throws UNAVAILABLE unless this node has held its lease without a break since `check` returned `generation`. */
   checkSince (generation: number): void {
     if (this.check() !== generation) throw new PraasError('UNAVAILABLE', 'this node\'s lease ran out during the call')

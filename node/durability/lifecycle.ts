@@ -1,14 +1,14 @@
 import { CtlRequest, PraasError, ProcessStatus, SingleFlight, StateRequest, decodeWriteBatch, toPraasError } from '../../protocol/index.js'
 import { compareVersion, imageFromChunks, imagePieces } from '../storage/index.js'
 import { inParallel } from './state-client.js'
-import { RESULT_GAP, RESULT_OK } from './replicator.js'
+import { RESULT_GAP } from './replicator.js'
 import type { Replicator } from './replicator.js'
 import type { StateClient } from './state-client.js'
 import type { Allocator } from '../cluster/index.js'
 import type { Directory } from '../directory/index.js'
 import type { Peers } from '../services/peers.js'
 import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
-import type { ImageManifest, ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
+import type { ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
 import type { ProcessInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -24,8 +24,13 @@ export interface CopyHere {
 }
 /** How long a swap or a migration waits for the running invocations of a process to end. */
 const DRAIN_TIMEOUT_MS = 30_000
-/** How long a node asked about a copy of a process may take to answer. */
-const PROBE_TIMEOUT_MS = 3_000
+/**
+ * How long a node asked about a copy of a process may take to answer. One that does not answer
+ * counts as silent: the leader waits for its lease, and the restore needs enough others.
+ */
+const PROBE_TIMEOUT_MS = 1_500
+/** The same for the target's second probe, once the epoch is granted (the silent ones were waited for already). */
+const REPROBE_TIMEOUT_MS = 750
 /** Processes swapped at once when the node stops or the idle policy runs. */
 const SWAPS_IN_PARALLEL = 8
 
@@ -103,31 +108,25 @@ export class Lifecycle {
       epoch: record.epoch,
       seq: record.seq,
       state: record.state,
-      messages: withMessages ? record.mailbox.unread().map(({ key, message }) => ({ key, from: message.from, data: message.data })) : []
+      messages: withMessages ? record.mailbox.unread().map(({ id, key, message }) => ({ id, key, from: message.from, data: message.data })) : []
     }
   }
 
   /**
    * Swaps a process out: new calls wait, running ones end, the image (state and unread
-   * messages) goes to local disk (synced) and to the replicas, the directory says `swapped`,
-   * and the process leaves the runtime. The held calls then restore it, wherever the allocator says.
+   * messages) goes to local disk (synced), the directory says `swapped`, and the process leaves
+   * the runtime. The replicas hold the same version already: its last writes and mailbox changes
+   * are committed first. The held calls then restore it, wherever the allocator says.
    */
   async swap (pid: string): Promise<void> {
     const t0 = performance.now()
     const record = await this.init.runtime.freeze(pid, DRAIN_TIMEOUT_MS)
     try {
-      // The replicas then hold every write, at record.seq: only the unread mail is not there yet.
+      // The replicas then hold every write and every message, at record.seq, as the image does.
       await this.init.replicator.commit(record)
       await this.init.replicator.ensureReplicas(record)
       const t1 = performance.now()
-      const image = this.image(record, true)
-      const stored = this.init.images.saveImage(image)
-      const sealed = this.seal(record, image, stored).catch(async (err) => {
-        // the process stays: its image would bring back mail that it reads from now on
-        await stored.then(async () => { await this.init.images.delete(pid) }, () => {})
-        throw err
-      })
-      await Promise.all([stored, sealed])
+      await this.init.images.saveImage(this.image(record, true))
       this.init.log('swapping %s: drain and commit %d ms, image stored %d ms', pid, Math.round(t1 - t0), Math.round(performance.now() - t1))
     } catch (err) {
       this.init.runtime.thaw(pid)
@@ -139,28 +138,6 @@ export class Lifecycle {
     })
     this.init.runtime.release(pid, new PraasError('MOVED', `process ${pid} was swapped`))
     this.init.log('swapped %s', pid)
-  }
-
-  /**
-   * Puts a swapped process's unread mail beside its state on each replica (a full copy where that
-   * copy is missing); fails if a replica does not take it.
-   */
-  private async seal (record: ProcessRecord, image: ProcessImage, stored: Promise<{ manifest: ImageManifest, chunks: () => Uint8Array[] }>): Promise<void> {
-    if (!this.init.replicator.tracking || image.messages.length === 0) return
-    const basis = { epoch: record.epoch, seq: record.seq }
-    await Promise.all(this.init.replicator.replicasOf(record).map(async peer => {
-      try {
-        if (await this.init.replicator.rebase(peer, record, basis, image.messages) !== RESULT_OK) {
-          // the stored image's manifest, hashed once; its chunks made from the same pieces
-          const { manifest, chunks } = await stored
-          await this.init.state.pushImage(peer, 'install', manifest, chunks(), {})
-        }
-      } catch (err) {
-        // Its copy would look as new as the image, without the mail: a restore from it (it holds
-        // it in memory, so it is preferred) would lose messages. The swap fails; the process stays.
-        throw new PraasError('UNAVAILABLE', `replica ${peer} did not take the unread mail of ${record.pid}: ${(err as Error).message}`)
-      }
-    }))
   }
 
   /** Swaps every process idle for longer than the policy allows. */
@@ -210,24 +187,24 @@ export class Lifecycle {
    * the allocator where to run it and for a new epoch, and activates it there. One restore per
    * pid at a time from this node; an older activation that still runs somewhere is fenced.
    */
-  async restore (pid: string, options: AbortOptions = {}): Promise<ProcessInfo> {
-    return await this.restoring.run(pid, async () => await this.restoreOnce(pid, options))
+  async restore (pid: string, options: AbortOptions = {}, silent: string[] = []): Promise<ProcessInfo> {
+    return await this.restoring.run(pid, async () => await this.restoreOnce(pid, options, silent))
   }
 
-  private async restoreOnce (pid: string, options: AbortOptions): Promise<ProcessInfo> {
-    const { copies, unanswered } = await this.probe(pid)
+  /** `silent`: nodes that failed to answer the caller just now, counted silent without being asked again. */
+  private async restoreOnce (pid: string, options: AbortOptions, silent: string[]): Promise<ProcessInfo> {
+    const { copies, unanswered } = await this.probe(pid, PROBE_TIMEOUT_MS, silent)
     // Only when every node said it holds none is there no such process; otherwise this node cannot tell yet.
     if (copies.length === 0 && unanswered.length > 0) throw new PraasError('UNAVAILABLE', `no copy of ${pid} on the nodes that answered; ${unanswered.length} did not`)
     if (copies.length === 0) throw new PraasError('NOT_FOUND', `no process ${pid}`)
-    if (copies.every(c => !c.active)) this.checkAnswers(pid, unanswered)
     // It runs somewhere after all (the directory was behind): one activation per pid, so that one it is.
     const live = copies.find(c => c.active)
     if (live != null) {
       const running = this.init.runtime.get(pid)
-      if (running != null) return this.info(running)
-      return { pid, app: live.version.app, status: ProcessStatus.ACTIVE, node: live.node, addrs: this.init.peers.addrsOf(live.node).map(a => a.toString()) }
+      return running != null ? this.info(running) : this.runningAt(live)
     }
-    const best = copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
+    this.checkAnswers(pid, unanswered)
+    const best = newestOf(copies)
     const holders = copies.map(c => c.node)
     const { epoch, seq } = best.version
     // Where the newest copy is, nothing has to travel: the allocator prefers those nodes, and of
@@ -289,6 +266,11 @@ export class Lifecycle {
     }
   }
 
+  /** Where a probe found the process running. */
+  private runningAt (copy: { node: string } & CopyHere): ProcessInfo {
+    return { pid: copy.version.pid, app: copy.version.app, status: ProcessStatus.ACTIVE, node: copy.node, addrs: this.init.peers.addrsOf(copy.node).map(a => a.toString()) }
+  }
+
   /** Whether `node` runs the pid with `epoch` or a newer one (false when it cannot say: unreachable). */
   private async runsAt (node: string, pid: string, epoch: Epoch): Promise<boolean> {
     try {
@@ -308,14 +290,14 @@ export class Lifecycle {
    * Asks every live node (and this one) which copy of `pid` it holds; `unanswered` counts the
    * nodes that could not say (unreachable, too slow, or failing), as opposed to holding none.
    */
-  private async probe (pid: string): Promise<{ copies: Array<{ node: string } & CopyHere>, unanswered: string[] }> {
+  private async probe (pid: string, timeoutMs = PROBE_TIMEOUT_MS, silent: string[] = []): Promise<{ copies: Array<{ node: string } & CopyHere>, unanswered: string[] }> {
     const found: Array<{ node: string } & CopyHere> = []
-    const unanswered: string[] = []
+    const unanswered: string[] = [...silent]
     const local = this.copyHere(pid)
     if (local != null) found.push({ node: this.init.selfId, ...local })
-    await Promise.all(this.init.members().map(async node => {
+    await Promise.all(this.init.members().filter(node => !silent.includes(node)).map(async node => {
       try {
-        const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs: PROBE_TIMEOUT_MS })
+        const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs })
         const b = decodeWriteBatch(answer)
         found.push({ node, active: b.active, inMemory: b.inMemory, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq } })
       } catch (err) {
@@ -323,7 +305,7 @@ export class Lifecycle {
       }
     }))
     // members this node does not see could run it too: the restore waits for their leases
-    const asked = new Set([this.init.selfId, ...this.init.members()])
+    const asked = new Set([this.init.selfId, ...this.init.members(), ...silent])
     for (const member of this.init.clusterMembers?.() ?? []) if (!asked.has(member)) unanswered.push(member)
     return { copies: found, unanswered }
   }
@@ -336,12 +318,12 @@ export class Lifecycle {
     // the allocator waited for the leases of the members it could not reach, and one of those may
     // have served (and replicated) meanwhile, or another restore may have activated it since.
     if (this.init.replicator.tracking) {
-      const { copies, unanswered } = await this.probe(pid)
+      const { copies, unanswered } = await this.probe(pid, REPROBE_TIMEOUT_MS)
       const live = copies.find(c => c.active && c.node !== this.init.selfId)
-      if (live != null) return { pid, app: live.version.app, status: ProcessStatus.ACTIVE, node: live.node, addrs: this.init.peers.addrsOf(live.node).map(a => a.toString()) }
+      if (live != null) return this.runningAt(live)
       this.checkAnswers(pid, unanswered)
       if (copies.length > 0) {
-        const best = copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
+        const best = newestOf(copies)
         const atHolder = copies.find(c => c.node === holder)
         if (atHolder == null || compareVersion(best.version, atHolder.version) > 0) {
           this.init.log('a newer copy of %s than the restore found is on %s (epoch %d.%d, batch %d)', pid, best.node, best.version.epoch.term, best.version.epoch.counter, best.version.seq)
@@ -469,13 +451,13 @@ export class Lifecycle {
       // keeps a copy and stands in.
       const replicas = (record.replicas ?? []).filter(peer => peer !== target)
       keep = replicator.tracking && replicas.length < replicator.copies - 1
-      if (keep) this.init.replicas.install({ ...image, messages: [] })
+      if (keep) this.init.replicas.install(image)
       const holders = keep ? [...replicas, this.init.selfId] : replicas
       const activation = { term: placement.epoch.term, counter: placement.epoch.counter, grant: placement.epoch.grant as Uint8Array<ArrayBuffer> | undefined, holders }
       let whole = !precopied || record.replicas?.includes(target) !== true
       if (!whole) {
-        // the target's replica holds the state at exactly this epoch and seq: only the mail travels
-        const answer = await this.init.state.pushSerialized(target, 'activate', imagePieces({ ...image, state: new Map() }), { ...activation, fromReplica: true }, options)
+        // the target's replica holds the state and the mail at exactly this epoch and seq: nothing else travels
+        const answer = await this.init.state.pushSerialized(target, 'activate', imagePieces({ ...image, state: new Map(), messages: [] }), { ...activation, fromReplica: true }, options)
         whole = answer[0] === RESULT_GAP
         if (whole) this.init.log('the copy of %s on %s fell behind: moving it whole', pid, target)
       }
@@ -507,4 +489,9 @@ export class Lifecycle {
     this.init.replicas.drop(pid)
     return deleted || replica
   }
+}
+
+/** The copy with the highest version (epoch, then batch); the first of equals. */
+function newestOf<T extends { version: ProcessVersion }> (copies: T[]): T {
+  return copies.reduce((a, b) => compareVersion(b.version, a.version) > 0 ? b : a)
 }

@@ -1,10 +1,10 @@
 import { MAX_BATCHES_PER_CALL, MAX_REPLICATE_CALL_BYTES, PraasError, ReplicateRequest, decodeReplicateResponse, toPraasError } from '../../protocol/index.js'
 import { imagePieces, imageToChunks } from '../storage/index.js'
 import { chooseReplicas } from './replica-set.js'
+import { NO_WRITES } from '../runtime/index.js'
 import type { StateClient } from './state-client.js'
-import type { WriteBatch } from '../../protocol/index.js'
-import type { Committer, ProcessRecord } from '../runtime/index.js'
-import type { ProcessImage } from '../storage/index.js'
+import type { Forward, WriteBatch } from '../../protocol/index.js'
+import type { Committer, Forwarding, ProcessRecord } from '../runtime/index.js'
 import type { Logger } from '@libp2p/interface'
 
 export const RESULT_OK = 0
@@ -50,7 +50,7 @@ export interface Basis {
 
 /** What a replica link sends: a batch of writes, or a full copy. */
 type Work =
-  | { kind: 'batch', batch: WriteBatch, bytes: number, record: ProcessRecord }
+  | { kind: 'batch', batch: WriteBatch, bytes: number, record: ProcessRecord, forwards?: Array<Omit<Forward, 'batch'>> }
   | { kind: 'install', record: ProcessRecord, basis?: Basis }
 
 type Item = Work & { resolve(): void, reject(err: PraasError): void }
@@ -66,8 +66,11 @@ export class Replicator implements Committer {
   readonly tracking: boolean
   private readonly links = new Map<string, ReplicaLink>()
   private readonly suspects = new Map<string, number>()
-  /** Processes whose writes wait to be cut into a batch at the end of this event-loop turn. */
-  private readonly pendingCuts = new Map<ProcessRecord, PromiseWithResolvers<void>>()
+  /**
+   * Processes whose writes wait to be cut into a batch at the end of this event-loop turn, or
+   * (`turns` left: only deliveries wait) a turn later.
+   */
+  private readonly pendingCuts = new Map<ProcessRecord, PromiseWithResolvers<void> & { turns: number }>()
   /** Full copies on their way to new replicas, per process and replica: a write is durable only once they are in. */
   private readonly installing = new WeakMap<ProcessRecord, Map<string, Promise<void>>>()
   /** The batches cut while a live migration's pre-copy travels, kept for its target (`precopy`). */
@@ -119,19 +122,34 @@ export class Replicator implements Committer {
   /**
    * Resolves once every write of the process so far is on its replicas. Writes are cut into a
    * batch once per event-loop turn, so that the invocations that end together share one batch.
+   * `lazy` (a delivery, runtime.ts): cut one turn later, unless another commit of the process
+   * comes first, so that a message a recv takes at once (its sender is then acknowledged without
+   * waiting) never needs to travel.
    */
-  async commit (record: ProcessRecord): Promise<void> {
-    if (this.tracking) await this.ensureCopies(record)
-    if (record.dirty.size > 0) {
+  async commit (record: ProcessRecord, options: { lazy?: boolean, forward?: Forwarding } = {}): Promise<void> {
+    // a call that ran alone (a sequential caller's): its result may be pushed by the replicas
+    const alone = record.running === 0
+    if (this.tracking && this.replicasOf(record).length < this.needed()) await this.ensureCopies(record)
+    if (record.dirty.size > 0 || record.mailbox.journaled) {
+      const lazy = options.lazy === true
       let pending = this.pendingCuts.get(record)
+      if (pending == null && ((!lazy && (record.committing == null || record.running === 0)) || this.replicasOf(record).length === 0)) {
+        // nothing of the process on its way, or no other call of it running (a sequential
+        // caller's call), or no other node holds a copy (a mesh of one): the batch is cut at
+        // once (behind the one on its way, if any), and the calls that end meanwhile ride the
+        // next one together (group commit). Only the result of a call that ran alone is handed
+        // to the replicas to push (`forward`): under concurrent callers a push would split the
+        // answers that leave together into more writes and wake-ups than the hops it saves
+        await this.cut(record, options.forward != null && alone ? [options.forward] : [])
+        return
+      }
       if (pending == null) {
-        pending = Promise.withResolvers<void>()
+        pending = { ...Promise.withResolvers<void>(), turns: lazy ? 1 : 0 }
         pending.promise.catch(() => {})
         this.pendingCuts.set(record, pending)
-        if (!this.cutScheduled) {
-          this.cutScheduled = true
-          setImmediate(() => { this.cutAll() })
-        }
+        this.scheduleCuts()
+      } else if (!lazy) {
+        pending.turns = 0
       }
       await pending.promise
       return
@@ -139,30 +157,61 @@ export class Replicator implements Committer {
     await record.committing
   }
 
-  private cutAll (): void {
-    this.cutScheduled = false
-    const pending = [...this.pendingCuts]
-    this.pendingCuts.clear()
-    for (const [record, { resolve, reject }] of pending) this.cut(record).then(resolve, reject)
+  private scheduleCuts (): void {
+    if (this.cutScheduled) return
+    this.cutScheduled = true
+    setImmediate(() => { this.cutAll() })
   }
 
-  /** Cuts the process's writes so far into one numbered batch and sends it to each replica. */
-  private cut (record: ProcessRecord): Promise<void> {
-    if (record.dirty.size === 0) return record.committing ?? Promise.resolve()
-    const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
-    record.dirty = new Map()
-    const batch: WriteBatch = {
-      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), term: record.epoch.term, counter: record.epoch.counter, seq: ++record.seq, ops, active: false, inMemory: false
+  private cutAll (): void {
+    this.cutScheduled = false
+    for (const [record, pending] of [...this.pendingCuts]) {
+      if (pending.turns-- > 0) continue
+      this.pendingCuts.delete(record)
+      this.cut(record).then(pending.resolve, pending.reject)
     }
-    const bytes = ops.reduce((sum, op) => sum + op.key.length + (op.value?.byteLength ?? 0) + 8, 64)
+    if (this.pendingCuts.size > 0) this.scheduleCuts()
+  }
+
+  /**
+   * Cuts the process's writes and mailbox changes so far into one numbered batch and sends it to
+   * each replica. A version (epoch, seq) thus names one state and one mailbox on every copy.
+   */
+  private cut (record: ProcessRecord, forwarding: Forwarding[] = []): Promise<void> {
+    if (record.dirty.size === 0 && !record.mailbox.journaled) return record.committing ?? Promise.resolve()
+    const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
+    record.dirty = NO_WRITES
+    const { puts, takes } = record.mailbox.cutJournal()
+    const batch: WriteBatch = {
+      pid: record.pid,
+      app: record.app,
+      appHash: this.init.appHash(record.app),
+      term: record.epoch.term,
+      counter: record.epoch.counter,
+      seq: ++record.seq,
+      ops,
+      active: false,
+      inMemory: false,
+      puts: puts as WriteBatch['puts'],
+      takes
+    }
+    const bytes = ops.reduce((sum, op) => sum + op.key.length + (op.value?.byteLength ?? 0) + 8, 64) +
+      puts.reduce((sum, m) => sum + m.key.length + m.from.length + m.data.byteLength + 16, 8 * takes.length)
     const tap = this.taps.get(record)
     if (tap != null && !tap.overflow) {
       tap.bytes += bytes
       if (tap.bytes > MAX_TAP_BYTES) tap.overflow = true
       tap.batches.push({ batch, bytes })
     }
-    const done = Promise.all(this.replicasOf(record).map(async peer => {
-      await this.queue(peer, { kind: 'batch', batch, bytes, record })
+    const replicas = this.replicasOf(record)
+    // the results of the calls whose writes this is, for the replicas to push to their callers:
+    // given away now, as an answer would leave now (the lease held since each call came)
+    const forwards = forwarding.filter(f => f.result != null && replicas.length > 0 && f.answerable()).map(f => {
+      f.to = replicas
+      return { client: f.client, call: f.call, result: f.result as Uint8Array<ArrayBuffer>, copies: replicas.length }
+    })
+    const done = Promise.all(replicas.map(async peer => {
+      await this.queue(peer, { kind: 'batch', batch, bytes, record, forwards })
     })).then(() => {})
     record.committing = done
     const clear = (): void => { if (record.committing === done) record.committing = undefined }
@@ -219,10 +268,9 @@ export class Replicator implements Committer {
     if (replicas.includes(target)) return true
     const tap = { batches: [] as Array<{ batch: WriteBatch, bytes: number }>, bytes: 0, overflow: false }
     this.taps.set(record, tap)
-    const from = record.seq
+    let from: number
     try {
-      // the image at `from`: later batches re-apply absolute values, so writes not cut yet may be in it too
-      await this.install(target, record)
+      from = await this.install(target, record)
     } finally {
       this.taps.delete(record)
     }
@@ -239,25 +287,39 @@ export class Replicator implements Committer {
   }
 
   /**
-   * Asks a replica to make the copy it holds at `basis` the copy of the process's current
-   * activation, with `messages` as its unread mail. Answers RESULT_OK, or RESULT_GAP if it holds another copy.
+   * Asks a replica to make the copy it holds at `basis` (state and mail) the copy of the
+   * process's current activation. Answers RESULT_OK, or RESULT_GAP if it holds another copy.
    */
-  async rebase (peer: string, record: ProcessRecord, basis: Basis, messages: ProcessImage['messages'] = []): Promise<number> {
+  async rebase (peer: string, record: ProcessRecord, basis: Basis): Promise<number> {
     const { manifest, chunks } = imageToChunks({
-      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), epoch: basis.epoch, seq: basis.seq, state: new Map(), messages
+      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), epoch: basis.epoch, seq: basis.seq, state: new Map(), messages: []
     })
     const answer = await this.init.state.pushImage(peer, 'rebase', manifest, chunks, { term: record.epoch.term, counter: record.epoch.counter })
     if (answer[0] === RESULT_STALE) throw this.stale(record)
     return answer[0]
   }
 
-  /** Sends the full state of a process to one replica, as content-addressed chunks. */
-  async install (peer: string, record: ProcessRecord): Promise<void> {
+  /**
+   * Sends a full copy of a process (state and unread mail) to one replica, as content-addressed
+   * chunks; resolves with the batch it holds up to. What changed since the last batch is cut
+   * first (and sent to the replicas behind this copy), so that the copy is exactly one version.
+   */
+  async install (peer: string, record: ProcessRecord): Promise<number> {
+    if (record.dirty.size > 0 || record.mailbox.journaled) this.cut(record).catch(() => {})
+    const seq = record.seq
+    // the pieces refer to the values as they are now (a value is never changed in place), and the mail is numbered
     const image = imagePieces({
-      pid: record.pid, app: record.app, appHash: this.init.appHash(record.app), epoch: record.epoch, seq: record.seq, state: record.state, messages: []
+      pid: record.pid,
+      app: record.app,
+      appHash: this.init.appHash(record.app),
+      epoch: record.epoch,
+      seq,
+      state: record.state,
+      messages: record.mailbox.unread().map(({ id, key, message }) => ({ id, key, from: message.from, data: message.data }))
     })
     const answer = await this.init.state.pushSerialized(peer, 'install', image, {})
     if (answer[0] === RESULT_STALE) throw this.stale(record)
+    return seq
   }
 
   stale (record: ProcessRecord): PraasError {
@@ -392,8 +454,9 @@ class ReplicaLink {
   private async sendBatches (group: Array<Item & { kind: 'batch' }>): Promise<void> {
     let results: number[]
     try {
-      const payload = ReplicateRequest.encode({ batches: group.map(item => item.batch) })
-      results = decodeReplicateResponse(await this.replicator.state.call(this.peer, 'replicate', '', payload), group.length).results
+      const forwards = group.flatMap((item, i) => item.forwards?.map(f => ({ ...f, batch: i })) ?? [])
+      const payload = ReplicateRequest.encode({ batches: group.map(item => item.batch), forwards })
+      results = decodeReplicateResponse(await this.replicator.state.replicate(this.peer, payload), group.length).results
     } catch (err) {
       await this.failed(group, err)
       return

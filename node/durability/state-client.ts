@@ -1,5 +1,6 @@
-import { InvokeChannels, MAX_INLINE_CHUNKS, PraasError, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, StateRequest } from '../../protocol/index.js'
+import { InvokeChannels, MAX_INLINE_CHUNKS, PraasError, REPLICATE_PROTOCOL, SingleFlight, STATE_CHUNKS_PROTOCOL, STATE_PROTOCOL, StateRequest, toPraasError } from '../../protocol/index.js'
 import { sendChunks } from './chunk-stream.js'
+import { ReplicaChannel } from './replica-channel.js'
 import { chunkLengths, chunksOf, decodeManifest, encodeManifest, hashChunk, hashPiecesOffThread, sha256 } from '../storage/index.js'
 import type { ImageManifest, ImagePieces } from '../storage/index.js'
 import type { Host } from '../host/host.js'
@@ -35,6 +36,9 @@ export type ImageCall = Omit<Partial<StateRequest>, 'manifest'>
  */
 export class StateClient {
   private readonly channels: InvokeChannels
+  /** Replication calls, one stream per replica (replica-channel.ts). */
+  private readonly replicaChannels = new Map<string, ReplicaChannel>()
+  private readonly opening = new SingleFlight<ReplicaChannel>()
 
   constructor (private readonly host: Host, private readonly peers: Peers) {
     // The channel is keyed by peer id; where to dial it is the peers' business (see Peers.target).
@@ -49,6 +53,28 @@ export class StateClient {
       channel = await this.channels.get(peer, this.peers.target(peer), { signal: AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])]) })
     }
     return await channel.call({ pid, fn, payload, key: options.key, timeoutMs: 0 }, { signal: options.signal, timeoutMs: options.timeoutMs ?? STATE_CALL_TIMEOUT_MS })
+  }
+
+  /** One replication call (a ReplicateRequest) to a replica; resolves with its ReplicateResponse. */
+  async replicate (peer: string, request: Uint8Array, options: AbortOptions = {}): Promise<Uint8Array> {
+    let channel = this.replicaChannels.get(peer)
+    if (channel?.isOpen !== true) channel = await this.opening.run(peer, async () => await this.openReplicaChannel(peer, options))
+    return await channel.call(request)
+  }
+
+  private async openReplicaChannel (peer: string, options: AbortOptions): Promise<ReplicaChannel> {
+    const signal = AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
+    let stream
+    try {
+      stream = await this.host.dialProtocol(this.peers.target(peer), REPLICATE_PROTOCOL, { signal })
+    } catch (err) {
+      throw toPraasError(err, 'UNAVAILABLE')
+    }
+    const channel: ReplicaChannel = new ReplicaChannel(stream, STATE_CALL_TIMEOUT_MS, () => {
+      if (this.replicaChannels.get(peer) === channel) this.replicaChannels.delete(peer)
+    })
+    this.replicaChannels.set(peer, channel)
+    return channel
   }
 
   /** Sends an image's chunks (content-addressed: the peer checks each), then the call that uses them. */
@@ -124,10 +150,14 @@ export class StateClient {
 
   drop (peer: string): void {
     this.channels.drop(peer)
+    this.replicaChannels.get(peer)?.close()
+    this.replicaChannels.delete(peer)
   }
 
   close (): void {
     this.channels.closeAll()
+    for (const channel of this.replicaChannels.values()) channel.close()
+    this.replicaChannels.clear()
   }
 }
 

@@ -2,7 +2,7 @@ import { PraasError, WriteBatch, decodeReplicateRequest, decodeStateRequest, Rep
 import { exactBytes, storedBytes } from '../runtime/index.js'
 import { checkChunk, compareEpoch, compareVersion, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256 } from '../storage/index.js'
 import { RESULT_GAP, RESULT_OK, RESULT_REFUSED, RESULT_STALE } from './replicator.js'
-import type { InvokeRequest } from '../../protocol/index.js'
+import type { InvokeRequest, PushedResult } from '../../protocol/index.js'
 import type { ActivationEpoch, ApplyResult, ImageManifest, ImageStore, ProcessImage, ReplicaStore } from '../storage/index.js'
 import type { Runtime } from '../runtime/index.js'
 import type { CopyHere } from './lifecycle.js'
@@ -30,6 +30,8 @@ export interface StateServiceInit {
   fence(pid: string, epoch: { term: number, counter: number }): Promise<void>
   /** The activation of `pid` here is older than one elsewhere: stop serving and advertising it. */
   stepDown(pid: string): void
+  /** Pushes a call's result to its client, if the client opened a result stream here (protocol/results.ts). */
+  pushResult?(client: string, pushed: PushedResult): void
   log: Logger
 }
 
@@ -76,12 +78,12 @@ export class StateService {
         return Uint8Array.of(this.init.replicas.install(image) === 'stale' ? RESULT_STALE : RESULT_OK)
       }
       case 'rebase': {
-        // the image carries only the mail; its epoch and seq name the copy it applies to
+        // the image carries nothing but its epoch and seq: they name the copy to take over
         const { image, state } = this.assemble(request.payload)
         const basis = { epoch: image.epoch, seq: image.seq }
         const to = { term: state.term, counter: state.counter }
-        let result = this.init.replicas.rebase(image.pid, basis, to, image.messages)
-        if (result === 'gap') result = await this.rebaseFromImage(image.pid, basis, to, image.messages)
+        let result = this.init.replicas.rebase(image.pid, basis, to)
+        if (result === 'gap') result = await this.rebaseFromImage(image.pid, basis, to)
         return Uint8Array.of(result === 'ok' ? RESULT_OK : result === 'stale' ? RESULT_STALE : RESULT_GAP)
       }
       case 'activate': {
@@ -104,13 +106,13 @@ export class StateService {
   }
 
   /**
-   * A migrating process's image from this node's replica of exactly the version `mail` names
-   * (the pre-copy), with the unread mail of `mail`; undefined if the replica is another version.
+   * A migrating process's image from this node's replica of exactly the version `head` names
+   * (the pre-copy): its state and its unread mail; undefined if the replica is another version.
    */
-  private withReplicaState (mail: ProcessImage): ProcessImage | undefined {
-    const replica = this.init.replicas.get(mail.pid)
-    if (replica == null || compareVersion(replica, mail) !== 0) return undefined
-    return { ...replica, messages: mail.messages }
+  private withReplicaState (head: ProcessImage): ProcessImage | undefined {
+    const replica = this.init.replicas.get(head.pid)
+    if (replica == null || compareVersion(replica, head) !== 0) return undefined
+    return replica
   }
 
   /**
@@ -119,12 +121,12 @@ export class StateService {
    * becomes the replica (read and checked here), rather than the same bytes crossing the network
    * as a full copy; once the replica log holds it, synced, the image goes.
    */
-  private async rebaseFromImage (pid: string, basis: { epoch: ActivationEpoch, seq: number }, to: ActivationEpoch, messages: ProcessImage['messages']): Promise<ApplyResult> {
+  private async rebaseFromImage (pid: string, basis: { epoch: ActivationEpoch, seq: number }, to: ActivationEpoch): Promise<ApplyResult> {
     const stored = this.init.images.manifest(pid)
     if (stored == null || compareVersion(stored, basis) !== 0 || compareEpoch(to, basis.epoch) < 0) return 'gap'
     const image = await this.init.images.load(pid).catch(() => undefined)
     if (image == null || compareVersion(image, basis) !== 0) return 'gap'
-    const result = this.init.replicas.install({ ...image, epoch: to, messages })
+    const result = this.init.replicas.install({ ...image, epoch: to })
     if (result === 'ok') {
       this.init.log('the swap image of %s here is its replica now', pid)
       void this.init.replicas.flush().then(async () => {
@@ -135,37 +137,71 @@ export class StateService {
     return result
   }
 
+  /** A replication call (a ReplicateRequest, as a state call): one result per batch. */
   private replicate (payload: Uint8Array): Uint8Array {
-    const { batches } = decodeReplicateRequest(payload)
-    const results = batches.map(batch => this.applyOne(batch))
-    return ReplicateResponse.encode({ results })
+    const { answer, apply } = this.replicateLater(payload)
+    apply()
+    return answer
   }
 
-  private applyOne (batch: WriteBatch): number {
+  /**
+   * A replication call (/praas/replicate/1.0.0): its answer, one result per batch, and the changes
+   * the answer promises, to make before anything else touches the replica store (the channel makes
+   * them just after the answer left, in the same turn). Batches of one call that follow one another
+   * see each other's changes: only the last one waits.
+   */
+  replicateLater (payload: Uint8Array, host?: string): { answer: Uint8Array, apply: () => void } {
+    const { batches, forwards } = decodeReplicateRequest(payload)
+    let last: (() => void) | undefined
+    const results = batches.map((batch, i) => {
+      const { result, commit } = this.prepareOne(batch)
+      if (i < batches.length - 1) commit?.()
+      else last = commit
+      return result
+    })
+    // this node holds these calls' writes now: their callers hear it from here first, one hop
+    // before the host, which hears it from this answer
+    if (host != null && this.init.pushResult != null) {
+      for (const f of forwards) {
+        if (results[f.batch] === RESULT_OK) this.init.pushResult(f.client, { host, call: f.call, result: f.result, copies: f.copies })
+      }
+    }
+    return { answer: ReplicateResponse.encode({ results }), apply: () => { last?.() } }
+  }
+
+  private prepareOne (batch: WriteBatch): { result: number, commit?: () => void } {
     const epoch = { term: batch.term, counter: batch.counter }
     // One activation per pid: a batch of a newer activation than one running here means this one is stale.
     const running = this.init.runtime.get(batch.pid)
     if (running != null && running.gate == null) {
       const order = compareEpoch(epoch, running.epoch)
-      if (order < 0) return RESULT_STALE
+      if (order < 0) return { result: RESULT_STALE }
       if (order > 0) {
         this.init.log('process %s runs with epoch %d.%d elsewhere: stepping down', batch.pid, batch.term, batch.counter)
         this.init.stepDown(batch.pid)
       }
     }
-    let result
+    let prepared
     try {
-      result = this.init.replicas.apply({
-        pid: batch.pid, app: batch.app, appHash: batch.appHash, epoch, seq: batch.seq, ops: batch.ops.map(op => ({ key: op.key, value: op.value == null ? undefined : storedBytes(op.value) }))
+      prepared = this.init.replicas.prepare({
+        pid: batch.pid,
+        app: batch.app,
+        appHash: batch.appHash,
+        epoch,
+        seq: batch.seq,
+        ops: batch.ops.map(op => ({ key: op.key, value: op.value == null ? undefined : storedBytes(op.value) })),
+        puts: batch.puts.map(m => ({ id: m.id, key: m.key, from: m.from, data: storedBytes(m.data) })),
+        takes: batch.takes
       })
     } catch (err) {
       // A process grown past what a replica holds: this batch only, the others of the call stand.
       // Anything else (the replica log cannot write) fails the call: the host finds another replica.
       if ((err as PraasError).code !== 'TOO_LARGE') throw err
       this.init.log('batch %d of %s refused: %s', batch.seq, batch.pid, (err as Error).message)
-      return RESULT_REFUSED
+      return { result: RESULT_REFUSED }
     }
-    return result === 'ok' ? RESULT_OK : result === 'stale' ? RESULT_STALE : RESULT_GAP
+    const { result, commit } = prepared
+    return { result: result === 'ok' ? RESULT_OK : result === 'stale' ? RESULT_STALE : RESULT_GAP, commit }
   }
 
   /** Keeps a received chunk (checked against its hash) until the call that uses it arrives. */

@@ -6,6 +6,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { praasYamux } from '../../protocol/index.js'
 import { clusterServices } from '../cluster/index.js'
+import { CompactDatastore } from './datastore.js'
 import type { ClusterOptions, ClusterServices } from '../cluster/index.js'
 import type { ComponentLogger, Libp2p, Metrics, PrivateKey, Transport } from '@libp2p/interface'
 
@@ -42,6 +43,7 @@ export async function createHost (init: HostInit): Promise<Host> {
   const listen = quic == null ? init.listen.filter(addr => !addr.includes('/quic')) : init.listen
   const cluster = clusterServices({ ...init.cluster, bootstrap: init.bootstrap ?? [] })
   return await createLibp2p({
+    datastore: new CompactDatastore(),
     privateKey: init.privateKey,
     addresses: { listen },
     transports: quic == null ? [tcp()] : [tcp(), quic],

@@ -8,7 +8,7 @@ export interface Instrumented {
     migrate(pid: string, target: string, ...rest: any[]): Promise<unknown>
   }
   state: {
-    call(peer: string, fn: string, ...rest: any[]): Promise<Uint8Array>
+    replicate(peer: string, ...rest: any[]): Promise<Uint8Array>
   }
 }
 
@@ -39,13 +39,12 @@ function wrap<T extends object, K extends keyof T> (object: T, name: K, done: (o
  * methods that do them on the node's own instances. The durability layer has no events for
  * these yet; wrapping the public methods (which call one another through `this`, so a swap of
  * an idle process counts too) keeps the metrics out of that code. Replication round trips are
- * the state protocol's `replicate` calls: one batch group to one replica and its answer.
+ * the state client's `replicate` calls (/praas/replicate/1.0.0): one batch group to one replica
+ * and its answer.
  */
 export function instrument (parts: Instrumented, metrics: NodeMetrics): void {
   wrap(parts.lifecycle, 'swap', (outcome, started) => { metrics.timed('swap', outcome, started) })
   wrap(parts.lifecycle, 'restore', (outcome, started) => { metrics.timed('restore', outcome, started) })
   wrap(parts.lifecycle, 'migrate', (outcome, started) => { metrics.timed('migration', outcome, started) })
-  wrap(parts.state, 'call', (outcome, started, args) => {
-    if (args[1] === 'replicate') metrics.timed('replication', outcome, started)
-  })
+  wrap(parts.state, 'replicate', (outcome, started) => { metrics.timed('replication', outcome, started) })
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { checkPid, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES, PraasError } from '../../protocol/index.js'
+import { checkPid, MAX_FORWARDED_RESULT_BYTES, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES, PraasError } from '../../protocol/index.js'
 import { isWholeBuffer } from '../../protocol/fresh-bytes.js'
 import { ANY_SENDER, Mailbox } from './mailbox.js'
 import { Transactions } from './transactions.js'
@@ -7,6 +7,13 @@ import type { AppRegistry } from './apps.js'
 import type { Message } from './mailbox.js'
 import type { CallContext, ProcessOp, SandboxHost } from './sandbox.js'
 import type { AbortOptions } from '@libp2p/interface'
+
+/**
+ * The writes of a process that wrote nothing since its last batch: one shared empty map, never
+ * written (a node holds thousands of idle processes; an empty Map costs about 200 bytes).
+ */
+export const NO_WRITES = new Map<string, Uint8Array | undefined>()
+NO_WRITES.set = () => { throw new Error('the shared empty map of writes is never written') }
 
 /** A process hosted here: the node is its controller and owns its state. */
 export interface ProcessRecord {
@@ -21,7 +28,7 @@ export interface ProcessRecord {
   lastActive: number
   /** Invocations running now. */
   running: number
-  /** Writes since the last replicated batch (absolute values; undefined: deleted). */
+  /** Writes since the last replicated batch (absolute values; undefined: deleted); NO_WRITES until the first. */
   dirty: Map<string, Uint8Array | undefined>
   /** The number of the last batch cut from `dirty`. */
   seq: number
@@ -49,7 +56,26 @@ export interface Gate {
 export interface Committer {
   /** Whether writes are replicated at all (R > 1): the runtime tracks them only then. */
   readonly tracking: boolean
-  commit(record: ProcessRecord): Promise<void>
+  /**
+   * `lazy`: for a delivery, which a recv may settle first (`Mailbox.settled`). `forward`: the
+   * call's result, for the replicas to push to its caller as soon as they hold its writes.
+   */
+  commit(record: ProcessRecord, options?: { lazy?: boolean, forward?: Forwarding }): Promise<void>
+}
+
+/**
+ * A client's call whose result the replicas that hold its writes may push to the client
+ * (protocol/results.ts). The runtime sets `result` (if small enough to forward); the committer
+ * sets `to`: the replicas it handed the result to.
+ */
+export interface Forwarding {
+  /** The client's peer id, and the call's id on its invoke stream. */
+  client: string
+  call: number
+  /** Whether the result may still be answered now (the node's lease has held since the call came). */
+  answerable(): boolean
+  result?: Uint8Array
+  to?: string[]
 }
 
 export interface InvokeOptions extends AbortOptions {
@@ -160,7 +186,7 @@ export class Runtime implements SandboxHost {
     if (this.processes.size >= this.init.maxProcesses) throw new PraasError('UNAVAILABLE', `this node hosts its limit of ${this.init.maxProcesses} processes`)
     const now = Date.now()
     const record: ProcessRecord = {
-      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes), epoch, createdAt: now, lastActive: now, running: 0, dirty: new Map(), seq: 0
+      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes, { journaled: this.tracking }), epoch, createdAt: now, lastActive: now, running: 0, dirty: NO_WRITES, seq: 0
     }
     this.processes.set(pid, record)
     this.moved.delete(pid)
@@ -171,11 +197,11 @@ export class Runtime implements SandboxHost {
    * Activates a process from a copy of its state (a swap image, a replica, a migration): the
    * state, the unread messages in order, the batch number it was replicated up to.
    */
-  adopt (image: { pid: string, app: string, seq: number, state: Map<string, Uint8Array>, messages: Array<{ key: string, from: string, data: Uint8Array }> }, epoch: { term: number, counter: number }): ProcessRecord {
+  adopt (image: { pid: string, app: string, seq: number, state: Map<string, Uint8Array>, messages: Array<{ id: number, key: string, from: string, data: Uint8Array }> }, epoch: { term: number, counter: number }): ProcessRecord {
     const record = this.create(image.app, image.pid, epoch)
     record.state = image.state
     record.seq = image.seq
-    for (const m of image.messages) record.mailbox.restore(m.key, { from: m.from, data: m.data })
+    for (const m of image.messages) record.mailbox.restore(m.key, { from: m.from, data: m.data }, m.id)
     return record
   }
 
@@ -251,7 +277,21 @@ export class Runtime implements SandboxHost {
       return await this.afterGate(record, async () => await this.deliver(pid, key, message, options),
         async () => { await this.init.remoteSend(pid, key, message, options) })
     }
-    await record.mailbox.put(key, message, options)
+    await this.acknowledged(record, key, await record.mailbox.put(key, message, options))
+  }
+
+  /** Resolves once message `id`, put into `record`'s mailbox under `key`, may be acknowledged to its sender. */
+  private async acknowledged (record: ProcessRecord, key: string, id: number): Promise<void> {
+    // Acknowledged means durable: a queued message is on the replicas first, unless a recv takes it
+    // sooner. One handed to a recv is in a call of this (leased, hence current) activation.
+    if (!record.mailbox.uncut(id)) return
+    try {
+      await record.mailbox.settled(id, this.init.committer!.commit(record, { lazy: true }))
+    } catch (err) {
+      // not acknowledged: taken back, so that the sender (or its router) may send it again without a copy left here
+      record.mailbox.withdraw(key, id)
+      throw err
+    }
   }
 
   /** The mailbox on this node that holds what processes here sent to a client. */
@@ -265,8 +305,11 @@ export class Runtime implements SandboxHost {
     return mailbox
   }
 
-  /** Runs a function of a process hosted here. A pid hosted elsewhere is MOVED. */
-  async invoke (pid: string, fn: string, payload: Uint8Array, options: InvokeOptions = {}): Promise<Uint8Array> {
+  /**
+   * Runs a function of a process hosted here. A pid hosted elsewhere is MOVED. `forward`: a
+   * client's call, whose result the replicas that hold its writes may push to the client.
+   */
+  async invoke (pid: string, fn: string, payload: Uint8Array, options: InvokeOptions = {}, forward?: Forwarding): Promise<Uint8Array> {
     const record = this.processes.get(pid)
     if (record == null) throw new PraasError('MOVED', `process ${pid} is not hosted on this node`)
     const app = this.init.apps.get(record.app)
@@ -276,7 +319,7 @@ export class Runtime implements SandboxHost {
     const limit = this.init.functionTimeoutMs
     const timeoutMs = options.timeoutMs != null && options.timeoutMs > 0 ? Math.min(options.timeoutMs, limit) : limit
     if (record.gate != null) {
-      return await this.afterGate(record, async () => await this.invoke(pid, fn, payload, options),
+      return await this.afterGate(record, async () => await this.invoke(pid, fn, payload, options, forward),
         async () => await this.init.remoteInvoke(pid, fn, payload, { signal: options.signal }))
     }
     record.running++
@@ -287,7 +330,10 @@ export class Runtime implements SandboxHost {
       this.invocationEnded(record)
     }
     // Acknowledged means durable: the writes of this call (and of any call that ran beside it) are replicated first.
-    if (record.dirty.size > 0 || record.committing != null) await this.init.committer!.commit(record)
+    if (record.dirty.size > 0 || record.mailbox.journaled || record.committing != null) {
+      if (forward != null && result.byteLength <= MAX_FORWARDED_RESULT_BYTES) forward.result = result
+      await this.init.committer!.commit(record, { forward })
+    }
     return result
   }
 
@@ -307,7 +353,10 @@ export class Runtime implements SandboxHost {
   private write (record: ProcessRecord, key: string, value: Uint8Array | undefined): void {
     if (value === undefined) record.state.delete(key)
     else record.state.set(key, value)
-    if (this.tracking) record.dirty.set(key, value)
+    if (this.tracking) {
+      if (record.dirty === NO_WRITES) record.dirty = new Map()
+      record.dirty.set(key, value)
+    }
   }
 
   private transactions (record: ProcessRecord): Transactions {
@@ -362,8 +411,12 @@ export class Runtime implements SandboxHost {
         const target = this.processes.get(pid)
         if (target == null) return this.init.remoteSend(pid, checkKey(key), message, cancel)
         // a message that goes in at once answers at once (no promise: the call goes on without waiting a turn)
-        if (target.gate == null && target.mailbox.putNow(checkKey(key), message)) return undefined
-        return this.deliver(pid, checkKey(key), message, cancel)
+        const to = checkKey(key)
+        if (target.gate == null) {
+          const id = target.mailbox.putNow(to, message)
+          if (id != null) return target.mailbox.uncut(id) ? this.acknowledged(target, to, id) : undefined
+        }
+        return this.deliver(pid, to, message, cancel)
       }
       case 'recv': {
         const [from, key, timeoutMs] = args

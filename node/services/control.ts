@@ -1,4 +1,4 @@
-import { CtlRequest, PraasError, ProcessStatus, checkName, checkPid } from '../../protocol/index.js'
+import { CtlRequest, PraasError, ProcessStatus, checkName, checkPid, toPraasError } from '../../protocol/index.js'
 import { authorize, reaches, rightBit } from '../../protocol/token.js'
 import { newPid } from '../runtime/index.js'
 import type { Roster } from '../cluster/roster.js'
@@ -163,7 +163,8 @@ export class ControlService {
     const info = await this.locate(pid, false, options).catch(() => undefined)
     if (info == null) return ''
     if (info.app !== '') return info.app
-    return (await this.askHost(info.node, pid))?.app ?? ''
+    const answer = await this.askHost(info.node, pid)
+    return answer === 'unreachable' ? '' : answer?.app ?? ''
   }
 
   /** Checks and stores the module here, then hands it to the other nodes (they check it too). */
@@ -351,16 +352,22 @@ export class ControlService {
     }
     if (swappedHere != null) return await this.init.lifecycle.restore(pid, options)
     // Where it moved, or the node that failed the caller, knows best where it went next.
+    let silent: string[] = []
     for (const start of [movedTo, suspect]) {
       if (start == null || start === '') continue
       const found = await this.follow(start, pid, suspect)
       if (found === 'swapped') return await this.init.lifecycle.restore(pid, options)
+      // the suspect did not answer just now: the restore counts it silent rather than wait for it again
+      if (found === 'unreachable') {
+        if (start === suspect) silent = [suspect]
+        continue
+      }
       if (found != null) return found
     }
     // The node that failed the caller does not answer for it: every member is asked which copy it
     // holds (a live one answers that it runs it), and the newest is brought back if none runs it.
     // The directory would ask the DHT peers near the key, the suspect among them, and wait for it.
-    if (suspect !== '') return await this.init.lifecycle.restore(pid, options)
+    if (suspect !== '') return await this.init.lifecycle.restore(pid, options, silent)
     const signal = AbortSignal.any([AbortSignal.timeout(DHT_RESOLVE_TIMEOUT_MS), ...(options.signal != null ? [options.signal] : [])])
     const where = await this.init.directory.resolve(pid, { signal, fresh: suspect !== '' }).catch(() => undefined)
     if (where != null && where.status === 'active') {
@@ -390,9 +397,10 @@ export class ControlService {
    * processes moved): the node that runs it, 'swapped', or undefined if the trail ends at a node
    * that is gone, knows nothing of it, or is the suspect.
    */
-  private async follow (node: string, pid: string, suspect: string): Promise<ProcessInfo | 'swapped' | undefined> {
+  private async follow (node: string, pid: string, suspect: string): Promise<ProcessInfo | 'swapped' | 'unreachable' | undefined> {
     for (let hop = 0; hop < MAX_MOVE_HOPS; hop++) {
       const answer = await this.askHost(node, pid)
+      if (answer === 'unreachable') return hop === 0 ? 'unreachable' : undefined
       if (answer == null) return undefined
       if (answer.status === ProcessStatus.SWAPPED) return 'swapped'
       if (answer.node === node) return node === suspect ? undefined : answer
@@ -402,13 +410,14 @@ export class ControlService {
   }
 
   /** What a node says of a pid from its own table; undefined if it cannot be reached. */
-  private async askHost (node: string, pid: string): Promise<ProcessInfo | undefined> {
+  private async askHost (node: string, pid: string): Promise<ProcessInfo | 'unreachable' | undefined> {
     if (node === this.init.selfId) return undefined
     try {
       const response = await this.init.peers.request(node, { op: CtlRequest.Op.LOCATE, pid, local: true }, { signal: AbortSignal.timeout(SUSPECT_CHECK_TIMEOUT_MS) })
       return response.processes[0]
-    } catch {
-      return undefined
+    } catch (err) {
+      const code = toPraasError(err).code
+      return code === 'TIMEOUT' || code === 'UNAVAILABLE' ? 'unreachable' : undefined
     }
   }
 

@@ -9,6 +9,8 @@ export type { ActivationEpoch }
 
 /** An unread mailbox message, as a swap image keeps it. */
 export interface StoredMessage {
+  /** Its number in the process's mailbox: unique within the process, growing in arrival order. */
+  id: number
   key: string
   from: string
   data: Uint8Array
@@ -29,7 +31,7 @@ export interface ProcessVersion {
 /** Everything a process needs to resume elsewhere: its state and its unread mail. */
 export interface ProcessImage extends ProcessVersion {
   state: Map<string, Uint8Array>
-  /** Unread mailbox messages, in order. */
+  /** Unread mailbox messages, in arrival order (by id). */
   messages: StoredMessage[]
 }
 
@@ -39,7 +41,12 @@ export interface ImageManifest extends ProcessVersion {
   size: number
   /** Hex sha256 of each chunk, in order. */
   chunks: string[]
+  /** How the body is laid out: IMAGE_FORMAT (messages with their ids), or 0 (without; written before ids existed). */
+  format?: number
 }
+
+/** The body layout `imagePieces` writes: each message starts with its id. */
+export const IMAGE_FORMAT = 1
 
 /** Images travel and rest in chunks of this size (the last one may be shorter). */
 export const IMAGE_CHUNK_BYTES = 1024 * 1024
@@ -86,6 +93,7 @@ export function checkManifest (m: ImageManifest): void {
   if (m.appHash !== '' && !HEX_SHA256.test(m.appHash)) throw corrupt('app hash')
   if (!isCount(m.epoch?.term) || !isCount(m.epoch.counter) || !isCount(m.seq)) throw corrupt('epoch or seq')
   if (!isCount(m.size) || m.size === 0) throw corrupt('size')
+  if (m.format != null && m.format !== 0 && m.format !== IMAGE_FORMAT) throw corrupt(`unknown body format ${m.format}`)
   if (!Array.isArray(m.chunks) || m.chunks.length > MAX_IMAGE_CHUNKS) throw corrupt('too many chunks')
   if (m.chunks.length !== Math.ceil(m.size / IMAGE_CHUNK_BYTES)) throw corrupt('size does not match the chunk count')
   for (const hash of m.chunks) {
@@ -103,7 +111,8 @@ export function encodeManifest (m: ImageManifest): Uint8Array {
     counter: m.epoch.counter,
     seq: m.seq,
     size: m.size,
-    chunks: m.chunks.map((hash) => Buffer.from(hash, 'hex'))
+    chunks: m.chunks.map((hash) => Buffer.from(hash, 'hex')),
+    format: m.format ?? 0
   })
 }
 
@@ -123,7 +132,8 @@ export function decodeManifest (bytes: Uint8Array): ImageManifest {
     epoch: { term: wire.term, counter: wire.counter },
     seq: wire.seq,
     size: wire.size,
-    chunks: wire.chunks.map((hash) => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex'))
+    chunks: wire.chunks.map((hash) => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')),
+    format: wire.format
   }
   checkManifest(manifest)
   return manifest
@@ -134,12 +144,13 @@ const PIECE_MIN_BYTES = 16 * 1024
 
 /** An image's serialized bytes as a list of pieces (see `imagePieces`), and its manifest without the chunk hashes. */
 export interface ImagePieces {
-  head: ProcessVersion & { size: number }
+  head: ProcessVersion & { size: number, format: number }
   pieces: Uint8Array[]
 }
 
 /**
- * Serializes an image (varint-prefixed keys, values and messages) as the pieces it is made of:
+ * Serializes an image (varint-prefixed keys, values and messages, each message after its id as a
+ * varint: IMAGE_FORMAT) as the pieces it is made of:
  * every value or message of PIECE_MIN_BYTES or more is a piece by itself, the very bytes the
  * process holds, not a copy; the prefixes and the small values between them are packed into one
  * buffer, cut where a big value stands. Written in order the pieces are the image's bytes, which
@@ -165,6 +176,9 @@ export function imagePieces (image: ProcessImage): ImagePieces {
   }
   const fields: Buffer[] = []
   for (const m of image.messages) {
+    const idLength = varint.encodingLength(m.id)
+    size += idLength
+    packedSize += idLength
     const k = Buffer.from(m.key, 'utf8')
     const f = Buffer.from(m.from, 'utf8')
     fields.push(k, f)
@@ -201,12 +215,13 @@ export function imagePieces (image: ProcessImage): ImagePieces {
   count(image.messages.length)
   i = 0
   for (const m of image.messages) {
+    count(m.id)
     put(fields[i++])
     put(fields[i++])
     put(m.data)
   }
   if (at > runStart) pieces.push(packed.subarray(runStart, at))
-  const head = { pid: image.pid, app: image.app, appHash: image.appHash, epoch: { term: image.epoch.term, counter: image.epoch.counter }, seq: image.seq, size }
+  const head = { pid: image.pid, app: image.app, appHash: image.appHash, epoch: { term: image.epoch.term, counter: image.epoch.counter }, seq: image.seq, size, format: IMAGE_FORMAT }
   return { head, pieces: pieces.filter(p => p.byteLength > 0) }
 }
 
@@ -230,7 +245,7 @@ export function chunksOf ({ pieces, head }: ImagePieces): Uint8Array[] {
  * Serializes an image into one buffer and cuts it into chunks that are views of that buffer:
  * values are copied once. The chunks are not hashed yet (see `hashChunks`).
  */
-export function serializeImage (image: ProcessImage): { head: ProcessVersion & { size: number }, chunks: Uint8Array[] } {
+export function serializeImage (image: ProcessImage): { head: ImagePieces['head'], chunks: Uint8Array[] } {
   const pieces = imagePieces(image)
   return { head: pieces.head, chunks: chunksOf(pieces) }
 }
@@ -359,6 +374,18 @@ export function imageFromChunks (manifest: ImageManifest, chunks: Uint8Array[], 
     if (n > body.byteLength - at) throw corrupt('a length runs past the end')
     return n
   }
+  const idAt = (): number => {
+    if (at >= body.byteLength) throw corrupt('truncated body')
+    let n: number
+    try {
+      n = varint.decodeUint8Array(body, at)
+    } catch {
+      throw corrupt('bad message id')
+    }
+    at += varint.encodingLength(n)
+    if (!isCount(n)) throw corrupt('bad message id')
+    return n
+  }
   const bytes = (): Uint8Array => {
     const n = count()
     at += n
@@ -379,8 +406,14 @@ export function imageFromChunks (manifest: ImageManifest, chunks: Uint8Array[], 
     state.set(key, bytes())
   }
   const messages: StoredMessage[] = []
-  for (let n = count(); n > 0; n--) {
-    messages.push({ key: text(), from: text(), data: bytes() })
+  const numbered = manifest.format === IMAGE_FORMAT
+  const ids = new Set<number>()
+  for (let n = count(), i = 1; n > 0; n--, i++) {
+    // an image of before messages were numbered: they are numbered in order
+    const id = numbered ? idAt() : i
+    if (ids.has(id)) throw corrupt('a message id appears twice')
+    ids.add(id)
+    messages.push({ id, key: text(), from: text(), data: bytes() })
   }
   if (at !== body.byteLength) throw corrupt('bytes after the body')
   return {

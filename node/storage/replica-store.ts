@@ -14,9 +14,15 @@ export interface WriteOp {
   value?: Uint8Array
 }
 
-/** The writes a host made to one process in one step, numbered by `seq` within the activation `epoch`. */
+/**
+ * What a host changed in one process in one step, numbered by `seq` within the activation
+ * `epoch`: its writes (absolute values), the messages put into its mailbox, and the ids of the
+ * messages taken from it.
+ */
 export interface WriteBatch extends ProcessVersion {
   ops: WriteOp[]
+  puts?: StoredMessage[]
+  takes?: number[]
 }
 
 /** 'stale': from an older activation, ignored; 'gap': this replica needs a full image first. */
@@ -35,9 +41,15 @@ export const MAX_REPLICA_BYTES = 512 * 1024 * 1024
 /** What a key, value or message is reckoned to cost in a record beyond its bytes. */
 const ENTRY_OVERHEAD_BYTES = 24
 
+/** A copy held here: its unread mail by id (in arrival order), so that a batch takes a message at once. */
+interface HeldCopy extends ProcessVersion {
+  state: Map<string, Uint8Array>
+  mail: Map<number, StoredMessage>
+}
+
 interface Replica {
-  image?: ProcessImage
-  /** The reckoned size of the image's state and mail. */
+  image?: HeldCopy
+  /** The reckoned size of the copy's state and mail. */
   bytes: number
   /** Batches and installs from before this epoch are stale. */
   fence?: ActivationEpoch
@@ -49,6 +61,24 @@ function entryBytes (key: string, value: Uint8Array): number {
 
 function messageBytes (m: StoredMessage): number {
   return Buffer.byteLength(m.key, 'utf8') + Buffer.byteLength(m.from, 'utf8') + m.data.byteLength + ENTRY_OVERHEAD_BYTES
+}
+
+/** A message as a replica log record carries it (the wire types want ArrayBuffer-backed bytes; the encoder only reads them). */
+function wireMessage (m: StoredMessage): ReplicaRecord['messages'][number] {
+  return { id: m.id, key: m.key, from: m.from, data: m.data as Uint8Array<ArrayBuffer> }
+}
+
+function storedMessage (m: ReplicaRecord['messages'][number]): StoredMessage {
+  return { id: m.id, key: m.key, from: m.from, data: m.data }
+}
+
+/** A record's messages by id; a record of before messages were numbered (all 0) numbers them in order. */
+function mailOf (messages: ReplicaRecord['messages']): Map<number, StoredMessage> {
+  const numbered = messages.some((m) => m.id !== 0)
+  return new Map(messages.map((m, i) => {
+    const id = numbered ? m.id : i + 1
+    return [id, { ...storedMessage(m), id }]
+  }))
 }
 
 function checkHead (what: Omit<ProcessVersion, 'appHash'>): void {
@@ -90,14 +120,25 @@ export class ReplicaStore {
   }
 
   apply (batch: WriteBatch): ApplyResult {
+    const { result, commit } = this.prepare(batch)
+    commit?.()
+    return result
+  }
+
+  /**
+   * `apply` in two steps: what it answers (every check done, TOO_LARGE thrown), and the change
+   * itself (`commit`), which the caller makes before anything else touches the store; a replica
+   * makes it just after its answer left (replica-channel.ts), off the host's round trip.
+   */
+  prepare (batch: WriteBatch): { result: ApplyResult, commit?: () => void } {
     this.checkOpen()
     checkHead(batch)
     const replica = this.replicas.get(batch.pid)
-    if (this.isStale(replica, batch.epoch)) return 'stale'
+    if (this.isStale(replica, batch.epoch)) return { result: 'stale' }
     const image = replica?.image
-    if (replica == null || image == null || compareEpoch(batch.epoch, image.epoch) > 0) return 'gap'
-    if (batch.seq <= image.seq) return 'ok'
-    if (batch.seq !== image.seq + 1) return 'gap'
+    if (replica == null || image == null || compareEpoch(batch.epoch, image.epoch) > 0) return { result: 'gap' }
+    if (batch.seq <= image.seq) return { result: 'ok' }
+    if (batch.seq !== image.seq + 1) return { result: 'gap' }
 
     let bytes = replica.bytes
     const state = new Map(batch.ops.map((op) => [op.key, image.state.get(op.key)]))
@@ -107,9 +148,16 @@ export class ReplicaStore {
       if (op.value != null) bytes += entryBytes(op.key, op.value)
       state.set(op.key, op.value)
     }
+    const puts = batch.puts ?? []
+    const takes = batch.takes ?? []
+    for (const m of puts) bytes += messageBytes(m)
+    for (const id of takes) {
+      const taken = image.mail.get(id)
+      if (taken != null) bytes -= messageBytes(taken)
+    }
     if (bytes > MAX_REPLICA_BYTES) throw tooLarge(batch.pid, bytes)
-    this.record({ ...this.head(batch, ReplicaRecord.Kind.APPLY), ops: batch.ops as ReplicaRecord['ops'], messages: [] })
-    return 'ok'
+    const commit = (): void => { this.record({ ...this.head(batch, ReplicaRecord.Kind.APPLY), ops: batch.ops as ReplicaRecord['ops'], messages: puts.map(wireMessage), taken: takes }) }
+    return { result: 'ok', commit }
   }
 
   install (image: ProcessImage): ApplyResult {
@@ -130,26 +178,18 @@ export class ReplicaStore {
   }
 
   /**
-   * Makes the copy held at `from` (epoch and seq) the copy of activation `to`, with `messages`
-   * as its unread mail: a process that moved or was restored from this very copy, or that was
-   * swapped (same epoch, its mail sealed in), needs no full copy. 'gap' unless exactly `from` is held.
+   * Makes the copy held at `from` (epoch and seq) the copy of activation `to`, state and unread
+   * mail as they are: a process that moved or was restored from this very copy needs no full
+   * copy (a version names one state and one mailbox). 'gap' unless exactly `from` is held.
    */
-  rebase (pid: string, from: { epoch: ActivationEpoch, seq: number }, to: ActivationEpoch, messages: StoredMessage[] = []): ApplyResult {
+  rebase (pid: string, from: { epoch: ActivationEpoch, seq: number }, to: ActivationEpoch): ApplyResult {
     this.checkOpen()
     checkHead({ pid, app: '', epoch: to, seq: from.seq })
     const replica = this.replicas.get(pid)
     if (this.isStale(replica, to)) return 'stale'
     const image = replica?.image
     if (image == null || compareEpoch(image.epoch, from.epoch) !== 0 || image.seq !== from.seq || compareEpoch(to, from.epoch) < 0) return 'gap'
-    let bytes = replica!.bytes
-    for (const m of image.messages) bytes -= messageBytes(m)
-    for (const m of messages) bytes += messageBytes(m)
-    if (bytes > MAX_REPLICA_BYTES) throw tooLarge(pid, bytes)
-    this.record({
-      ...this.head({ pid, app: image.app, appHash: image.appHash, epoch: to, seq: from.seq }, ReplicaRecord.Kind.REBASE),
-      ops: [],
-      messages: messages.map((m) => ({ key: m.key, from: m.from, data: m.data })) as ReplicaRecord['messages']
-    })
+    this.record({ ...this.head({ pid, app: image.app, appHash: image.appHash, epoch: to, seq: from.seq }, ReplicaRecord.Kind.REBASE), ops: [], messages: [], taken: [] })
     return 'ok'
   }
 
@@ -158,7 +198,7 @@ export class ReplicaStore {
     checkHead({ pid, app: '', epoch, seq: 0 })
     const fence = this.replicas.get(pid)?.fence
     if (fence != null && compareEpoch(epoch, fence) <= 0) return
-    this.record({ ...this.head({ pid, app: '', appHash: '', epoch, seq: 0 }, ReplicaRecord.Kind.FENCE), ops: [], messages: [] })
+    this.record({ ...this.head({ pid, app: '', appHash: '', epoch, seq: 0 }, ReplicaRecord.Kind.FENCE), ops: [], messages: [], taken: [] })
   }
 
   /** Which copy of `pid` this store holds (its activation and last batch), without copying it. */
@@ -171,14 +211,15 @@ export class ReplicaStore {
   get (pid: string): ProcessImage | undefined {
     const image = this.replicas.get(pid)?.image
     if (image == null) return undefined
-    return { ...image, epoch: { ...image.epoch }, state: new Map(image.state), messages: image.messages.map((m) => ({ ...m })) }
+    const messages = [...image.mail.values()].map((m) => ({ ...m })).sort((a, b) => a.id - b.id)
+    return { pid: image.pid, app: image.app, appHash: image.appHash, epoch: { ...image.epoch }, seq: image.seq, state: new Map(image.state), messages }
   }
 
   /** Forgets a replica; its fence stays, so a late batch from an old activation is still stale. */
   drop (pid: string): void {
     this.checkOpen()
     if (this.replicas.get(pid)?.image == null) return
-    this.record({ ...this.head({ pid, app: '', appHash: '', epoch: { term: 0, counter: 0 }, seq: 0 }, ReplicaRecord.Kind.DROP), ops: [], messages: [] })
+    this.record({ ...this.head({ pid, app: '', appHash: '', epoch: { term: 0, counter: 0 }, seq: 0 }, ReplicaRecord.Kind.DROP), ops: [], messages: [], taken: [] })
   }
 
   pids (): string[] {
@@ -207,16 +248,17 @@ export class ReplicaStore {
     return replica?.image != null && compareEpoch(epoch, replica.image.epoch) < 0
   }
 
-  private head (what: ProcessVersion, kind: ReplicaRecord.Kind): Omit<ReplicaRecord, 'ops' | 'messages'> {
+  private head (what: ProcessVersion, kind: ReplicaRecord.Kind): Omit<ReplicaRecord, 'ops' | 'messages' | 'taken'> {
     return { kind, pid: what.pid, app: what.app, appHash: what.appHash, term: what.epoch.term, counter: what.epoch.counter, seq: what.seq }
   }
 
-  private installRecord (image: ProcessImage): ReplicaRecord {
+  private installRecord (image: ProcessImage | HeldCopy): ReplicaRecord {
     return {
       ...this.head(image, ReplicaRecord.Kind.INSTALL),
       // the wire types want ArrayBuffer-backed bytes; the encoder only reads them
       ops: [...image.state].map(([key, value]) => ({ key, value })) as ReplicaRecord['ops'],
-      messages: image.messages.map((m) => ({ key: m.key, from: m.from, data: m.data })) as ReplicaRecord['messages']
+      messages: ('mail' in image ? [...image.mail.values()] : image.messages).map(wireMessage),
+      taken: []
     }
   }
 
@@ -240,6 +282,16 @@ export class ReplicaStore {
     switch (r.kind) {
       case ReplicaRecord.Kind.APPLY: {
         if (image == null) break
+        for (const id of r.taken) {
+          const taken = image.mail.get(id)
+          if (taken == null) continue
+          image.mail.delete(id)
+          replica.bytes -= messageBytes(taken)
+        }
+        for (const m of r.messages) {
+          image.mail.set(m.id, storedMessage(m))
+          replica.bytes += messageBytes(m)
+        }
         for (const op of r.ops) {
           const before = image.state.get(op.key)
           if (before != null) replica.bytes -= entryBytes(op.key, before)
@@ -263,16 +315,19 @@ export class ReplicaStore {
           state.set(op.key, value)
           replica.bytes += entryBytes(op.key, value)
         }
-        const messages = r.messages.map((m) => ({ key: m.key, from: m.from, data: m.data }))
-        for (const m of messages) replica.bytes += messageBytes(m)
-        replica.image = { pid: r.pid, app: r.app, appHash: r.appHash, epoch, seq: r.seq, state, messages }
+        const mail = mailOf(r.messages)
+        for (const m of mail.values()) replica.bytes += messageBytes(m)
+        replica.image = { pid: r.pid, app: r.app, appHash: r.appHash, epoch, seq: r.seq, state, mail }
         break
       }
       case ReplicaRecord.Kind.REBASE: {
         if (image == null || image.seq !== r.seq) throw new PraasError('BAD_REQUEST', `replica log: a rebase of ${r.pid}, which is not held at batch ${r.seq}`)
-        for (const m of image.messages) replica.bytes -= messageBytes(m)
-        image.messages = r.messages.map((m) => ({ key: m.key, from: m.from, data: m.data }))
-        for (const m of image.messages) replica.bytes += messageBytes(m)
+        if (r.messages.length > 0) {
+          // a record of before the mail travelled with the batches: its mail replaces the held one
+          for (const m of image.mail.values()) replica.bytes -= messageBytes(m)
+          image.mail = mailOf(r.messages)
+          for (const m of image.mail.values()) replica.bytes += messageBytes(m)
+        }
         image.epoch = epoch
         break
       }
@@ -299,7 +354,7 @@ export class ReplicaStore {
       if (replica.image != null) payloads.push(recordPieces(this.installRecord(replica.image)))
       if (replica.fence != null) {
         payloads.push(ReplicaRecord.encode({
-          ...this.head({ pid, app: '', appHash: '', epoch: replica.fence, seq: 0 }, ReplicaRecord.Kind.FENCE), ops: [], messages: []
+          ...this.head({ pid, app: '', appHash: '', epoch: replica.fence, seq: 0 }, ReplicaRecord.Kind.FENCE), ops: [], messages: [], taken: []
         }))
       }
     }

@@ -159,6 +159,7 @@ export interface InvokeFrame {
   error?: ErrorInfo
   key: string
   from: string
+  replicas: string[]
 }
 
 export namespace InvokeFrame {
@@ -244,6 +245,13 @@ export namespace InvokeFrame {
           w.string(obj.from)
         }
 
+        if (obj.replicas != null && obj.replicas.length > 0) {
+          for (const value of obj.replicas) {
+            w.uint32(98)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -258,7 +266,8 @@ export namespace InvokeFrame {
           chunk: uint8ArrayAlloc(0),
           more: false,
           key: '',
-          from: ''
+          from: '',
+          replicas: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -313,6 +322,14 @@ export namespace InvokeFrame {
               obj.from = reader.string()
               break
             }
+            case 12: {
+              if (opts.limits?.replicas != null && obj.replicas.length === opts.limits.replicas) {
+                throw new MaxLengthError('Decode error - repeated field "replicas" had too many elements')
+              }
+
+              obj.replicas.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -322,6 +339,10 @@ export namespace InvokeFrame {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          replicas: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -405,6 +426,21 @@ export namespace InvokeFrame {
               }
               break
             }
+            case 12: {
+              if (opts.limits?.replicas != null && obj.replicas === opts.limits.replicas) {
+                throw new MaxLengthError('Streaming decode error - repeated field "replicas" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.replicas[]`,
+                index: obj.replicas,
+                value: reader.string()
+              }
+
+              obj.replicas++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -477,6 +513,12 @@ export namespace InvokeFrame {
     value: string
   }
 
+  export interface InvokeFrameReplicasFieldEvent {
+    field: '$.replicas[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<InvokeFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeFrame.codec())
   }
@@ -485,8 +527,166 @@ export namespace InvokeFrame {
     return decodeMessage(buf, InvokeFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeFrame>): Generator<InvokeFrameIdFieldEvent | InvokeFrameKindFieldEvent | InvokeFramePidFieldEvent | InvokeFrameFnFieldEvent | InvokeFrameTimeoutMsFieldEvent | InvokeFrameSizeFieldEvent | InvokeFrameChunkFieldEvent | InvokeFrameMoreFieldEvent | InvokeFrameErrorCodeFieldEvent | InvokeFrameErrorMessageFieldEvent | InvokeFrameKeyFieldEvent | InvokeFrameFromFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeFrame>): Generator<InvokeFrameIdFieldEvent | InvokeFrameKindFieldEvent | InvokeFramePidFieldEvent | InvokeFrameFnFieldEvent | InvokeFrameTimeoutMsFieldEvent | InvokeFrameSizeFieldEvent | InvokeFrameChunkFieldEvent | InvokeFrameMoreFieldEvent | InvokeFrameErrorCodeFieldEvent | InvokeFrameErrorMessageFieldEvent | InvokeFrameKeyFieldEvent | InvokeFrameFromFieldEvent | InvokeFrameReplicasFieldEvent> {
     return streamMessage(buf, InvokeFrame.codec(), opts)
+  }
+}
+
+export interface PushedResult {
+  host: string
+  call: number
+  result: Uint8Array<ArrayBuffer>
+  copies: number
+}
+
+export namespace PushedResult {
+  let _codec: Codec<PushedResult>
+
+  export const codec = (): Codec<PushedResult> => {
+    if (_codec == null) {
+      _codec = message<PushedResult>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.host != null && obj.host !== '')) {
+          w.uint32(10)
+          w.string(obj.host)
+        }
+
+        if ((obj.call != null && obj.call !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.call)
+        }
+
+        if ((obj.result != null && obj.result.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.result)
+        }
+
+        if ((obj.copies != null && obj.copies !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.copies)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          host: '',
+          call: 0,
+          result: uint8ArrayAlloc(0),
+          copies: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.host = reader.string()
+              break
+            }
+            case 2: {
+              obj.call = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.result = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.copies = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.host`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.call`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.result`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.copies`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PushedResultHostFieldEvent {
+    field: '$.host'
+    value: string
+  }
+
+  export interface PushedResultCallFieldEvent {
+    field: '$.call'
+    value: number
+  }
+
+  export interface PushedResultResultFieldEvent {
+    field: '$.result'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PushedResultCopiesFieldEvent {
+    field: '$.copies'
+    value: number
+  }
+
+  export function encode (obj: Partial<PushedResult>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PushedResult.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushedResult>): PushedResult {
+    return decodeMessage(buf, PushedResult.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PushedResult>): Generator<PushedResultHostFieldEvent | PushedResultCallFieldEvent | PushedResultResultFieldEvent | PushedResultCopiesFieldEvent> {
+    return streamMessage(buf, PushedResult.codec(), opts)
   }
 }
 

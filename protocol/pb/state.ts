@@ -116,6 +116,164 @@ export namespace WriteOp {
   }
 }
 
+export interface MailMessage {
+  id: number
+  key: string
+  from: string
+  data: Uint8Array<ArrayBuffer>
+}
+
+export namespace MailMessage {
+  let _codec: Codec<MailMessage>
+
+  export const codec = (): Codec<MailMessage> => {
+    if (_codec == null) {
+      _codec = message<MailMessage>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.id != null && obj.id !== 0)) {
+          w.uint32(9)
+          w.double(obj.id)
+        }
+
+        if ((obj.key != null && obj.key !== '')) {
+          w.uint32(18)
+          w.string(obj.key)
+        }
+
+        if ((obj.from != null && obj.from !== '')) {
+          w.uint32(26)
+          w.string(obj.from)
+        }
+
+        if ((obj.data != null && obj.data.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.data)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: 0,
+          key: '',
+          from: '',
+          data: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.id = reader.double()
+              break
+            }
+            case 2: {
+              obj.key = reader.string()
+              break
+            }
+            case 3: {
+              obj.from = reader.string()
+              break
+            }
+            case 4: {
+              obj.data = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.double()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.from`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.data`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface MailMessageIdFieldEvent {
+    field: '$.id'
+    value: number
+  }
+
+  export interface MailMessageKeyFieldEvent {
+    field: '$.key'
+    value: string
+  }
+
+  export interface MailMessageFromFieldEvent {
+    field: '$.from'
+    value: string
+  }
+
+  export interface MailMessageDataFieldEvent {
+    field: '$.data'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<MailMessage>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, MailMessage.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MailMessage>): MailMessage {
+    return decodeMessage(buf, MailMessage.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MailMessage>): Generator<MailMessageIdFieldEvent | MailMessageKeyFieldEvent | MailMessageFromFieldEvent | MailMessageDataFieldEvent> {
+    return streamMessage(buf, MailMessage.codec(), opts)
+  }
+}
+
 export interface WriteBatch {
   pid: string
   app: string
@@ -126,6 +284,8 @@ export interface WriteBatch {
   ops: WriteOp[]
   active: boolean
   inMemory: boolean
+  puts: MailMessage[]
+  takes: number[]
 }
 
 export namespace WriteBatch {
@@ -185,6 +345,20 @@ export namespace WriteBatch {
           w.bool(obj.inMemory)
         }
 
+        if (obj.puts != null && obj.puts.length > 0) {
+          for (const value of obj.puts) {
+            w.uint32(82)
+            MailMessage.codec().encode(value, w)
+          }
+        }
+
+        if (obj.takes != null && obj.takes.length > 0) {
+          for (const value of obj.takes) {
+            w.uint32(89)
+            w.double(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -198,7 +372,9 @@ export namespace WriteBatch {
           seq: 0,
           ops: [],
           active: false,
-          inMemory: false
+          inMemory: false,
+          puts: [],
+          takes: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -249,6 +425,24 @@ export namespace WriteBatch {
               obj.inMemory = reader.bool()
               break
             }
+            case 10: {
+              if (opts.limits?.puts != null && obj.puts.length === opts.limits.puts) {
+                throw new MaxLengthError('Decode error - repeated field "puts" had too many elements')
+              }
+
+              obj.puts.push(MailMessage.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.puts$
+              }))
+              break
+            }
+            case 11: {
+              if (opts.limits?.takes != null && obj.takes.length === opts.limits.takes) {
+                throw new MaxLengthError('Decode error - repeated field "takes" had too many elements')
+              }
+
+              obj.takes.push(reader.double())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -259,7 +453,9 @@ export namespace WriteBatch {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          ops: 0
+          ops: 0,
+          puts: 0,
+          takes: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -342,6 +538,39 @@ export namespace WriteBatch {
               }
               break
             }
+            case 10: {
+              if (opts.limits?.puts != null && obj.puts === opts.limits.puts) {
+                throw new MaxLengthError('Streaming decode error - repeated field "puts" had too many elements')
+              }
+
+              for (const evt of MailMessage.codec().stream(reader, reader.uint32(), `${prefix}.puts[]`, {
+                limits: opts.limits?.puts$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.puts
+                }
+              }
+
+              obj.puts++
+
+              break
+            }
+            case 11: {
+              if (opts.limits?.takes != null && obj.takes === opts.limits.takes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "takes" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.takes[]`,
+                index: obj.takes,
+                value: reader.double()
+              }
+
+              obj.takes++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -406,6 +635,36 @@ export namespace WriteBatch {
     value: boolean
   }
 
+  export interface WriteBatchPutsIdFieldEvent {
+    field: '$.puts[].id'
+    value: number
+    index: number
+  }
+
+  export interface WriteBatchPutsKeyFieldEvent {
+    field: '$.puts[].key'
+    value: string
+    index: number
+  }
+
+  export interface WriteBatchPutsFromFieldEvent {
+    field: '$.puts[].from'
+    value: string
+    index: number
+  }
+
+  export interface WriteBatchPutsDataFieldEvent {
+    field: '$.puts[].data'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface WriteBatchTakesFieldEvent {
+    field: '$.takes[]'
+    index: number
+    value: number
+  }
+
   export function encode (obj: Partial<WriteBatch>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WriteBatch.codec())
   }
@@ -414,13 +673,14 @@ export namespace WriteBatch {
     return decodeMessage(buf, WriteBatch.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WriteBatch>): Generator<WriteBatchPidFieldEvent | WriteBatchAppFieldEvent | WriteBatchAppHashFieldEvent | WriteBatchTermFieldEvent | WriteBatchCounterFieldEvent | WriteBatchSeqFieldEvent | WriteBatchOpsKeyFieldEvent | WriteBatchOpsValueFieldEvent | WriteBatchActiveFieldEvent | WriteBatchInMemoryFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WriteBatch>): Generator<WriteBatchPidFieldEvent | WriteBatchAppFieldEvent | WriteBatchAppHashFieldEvent | WriteBatchTermFieldEvent | WriteBatchCounterFieldEvent | WriteBatchSeqFieldEvent | WriteBatchOpsKeyFieldEvent | WriteBatchOpsValueFieldEvent | WriteBatchActiveFieldEvent | WriteBatchInMemoryFieldEvent | WriteBatchPutsIdFieldEvent | WriteBatchPutsKeyFieldEvent | WriteBatchPutsFromFieldEvent | WriteBatchPutsDataFieldEvent | WriteBatchTakesFieldEvent> {
     return streamMessage(buf, WriteBatch.codec(), opts)
   }
 }
 
 export interface ReplicateRequest {
   batches: WriteBatch[]
+  forwards: Forward[]
 }
 
 export namespace ReplicateRequest {
@@ -440,12 +700,20 @@ export namespace ReplicateRequest {
           }
         }
 
+        if (obj.forwards != null && obj.forwards.length > 0) {
+          for (const value of obj.forwards) {
+            w.uint32(18)
+            Forward.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          batches: []
+          batches: [],
+          forwards: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -464,6 +732,16 @@ export namespace ReplicateRequest {
               }))
               break
             }
+            case 2: {
+              if (opts.limits?.forwards != null && obj.forwards.length === opts.limits.forwards) {
+                throw new MaxLengthError('Decode error - repeated field "forwards" had too many elements')
+              }
+
+              obj.forwards.push(Forward.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.forwards$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -474,7 +752,8 @@ export namespace ReplicateRequest {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          batches: 0
+          batches: 0,
+          forwards: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -498,6 +777,24 @@ export namespace ReplicateRequest {
               }
 
               obj.batches++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.forwards != null && obj.forwards === opts.limits.forwards) {
+                throw new MaxLengthError('Streaming decode error - repeated field "forwards" had too many elements')
+              }
+
+              for (const evt of Forward.codec().stream(reader, reader.uint32(), `${prefix}.forwards[]`, {
+                limits: opts.limits?.forwards$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.forwards
+                }
+              }
+
+              obj.forwards++
 
               break
             }
@@ -573,6 +870,66 @@ export namespace ReplicateRequest {
     index: number
   }
 
+  export interface ReplicateRequestBatchesPutsIdFieldEvent {
+    field: '$.batches[].puts[].id'
+    value: number
+    index: number
+  }
+
+  export interface ReplicateRequestBatchesPutsKeyFieldEvent {
+    field: '$.batches[].puts[].key'
+    value: string
+    index: number
+  }
+
+  export interface ReplicateRequestBatchesPutsFromFieldEvent {
+    field: '$.batches[].puts[].from'
+    value: string
+    index: number
+  }
+
+  export interface ReplicateRequestBatchesPutsDataFieldEvent {
+    field: '$.batches[].puts[].data'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ReplicateRequestBatchesTakesFieldEvent {
+    field: '$.batches[].takes[]'
+    index: number
+    value: number
+  }
+
+  export interface ReplicateRequestForwardsBatchFieldEvent {
+    field: '$.forwards[].batch'
+    value: number
+    index: number
+  }
+
+  export interface ReplicateRequestForwardsClientFieldEvent {
+    field: '$.forwards[].client'
+    value: string
+    index: number
+  }
+
+  export interface ReplicateRequestForwardsCallFieldEvent {
+    field: '$.forwards[].call'
+    value: number
+    index: number
+  }
+
+  export interface ReplicateRequestForwardsResultFieldEvent {
+    field: '$.forwards[].result'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ReplicateRequestForwardsCopiesFieldEvent {
+    field: '$.forwards[].copies'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<ReplicateRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ReplicateRequest.codec())
   }
@@ -581,8 +938,189 @@ export namespace ReplicateRequest {
     return decodeMessage(buf, ReplicateRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReplicateRequest>): Generator<ReplicateRequestBatchesPidFieldEvent | ReplicateRequestBatchesAppFieldEvent | ReplicateRequestBatchesAppHashFieldEvent | ReplicateRequestBatchesTermFieldEvent | ReplicateRequestBatchesCounterFieldEvent | ReplicateRequestBatchesSeqFieldEvent | ReplicateRequestBatchesOpsKeyFieldEvent | ReplicateRequestBatchesOpsValueFieldEvent | ReplicateRequestBatchesActiveFieldEvent | ReplicateRequestBatchesInMemoryFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReplicateRequest>): Generator<ReplicateRequestBatchesPidFieldEvent | ReplicateRequestBatchesAppFieldEvent | ReplicateRequestBatchesAppHashFieldEvent | ReplicateRequestBatchesTermFieldEvent | ReplicateRequestBatchesCounterFieldEvent | ReplicateRequestBatchesSeqFieldEvent | ReplicateRequestBatchesOpsKeyFieldEvent | ReplicateRequestBatchesOpsValueFieldEvent | ReplicateRequestBatchesActiveFieldEvent | ReplicateRequestBatchesInMemoryFieldEvent | ReplicateRequestBatchesPutsIdFieldEvent | ReplicateRequestBatchesPutsKeyFieldEvent | ReplicateRequestBatchesPutsFromFieldEvent | ReplicateRequestBatchesPutsDataFieldEvent | ReplicateRequestBatchesTakesFieldEvent | ReplicateRequestForwardsBatchFieldEvent | ReplicateRequestForwardsClientFieldEvent | ReplicateRequestForwardsCallFieldEvent | ReplicateRequestForwardsResultFieldEvent | ReplicateRequestForwardsCopiesFieldEvent> {
     return streamMessage(buf, ReplicateRequest.codec(), opts)
+  }
+}
+
+export interface Forward {
+  batch: number
+  client: string
+  call: number
+  result: Uint8Array<ArrayBuffer>
+  copies: number
+}
+
+export namespace Forward {
+  let _codec: Codec<Forward>
+
+  export const codec = (): Codec<Forward> => {
+    if (_codec == null) {
+      _codec = message<Forward>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.batch != null && obj.batch !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.batch)
+        }
+
+        if ((obj.client != null && obj.client !== '')) {
+          w.uint32(18)
+          w.string(obj.client)
+        }
+
+        if ((obj.call != null && obj.call !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.call)
+        }
+
+        if ((obj.result != null && obj.result.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.result)
+        }
+
+        if ((obj.copies != null && obj.copies !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.copies)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          batch: 0,
+          client: '',
+          call: 0,
+          result: uint8ArrayAlloc(0),
+          copies: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.batch = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.client = reader.string()
+              break
+            }
+            case 3: {
+              obj.call = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.result = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.copies = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.batch`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.client`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.call`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.result`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.copies`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ForwardBatchFieldEvent {
+    field: '$.batch'
+    value: number
+  }
+
+  export interface ForwardClientFieldEvent {
+    field: '$.client'
+    value: string
+  }
+
+  export interface ForwardCallFieldEvent {
+    field: '$.call'
+    value: number
+  }
+
+  export interface ForwardResultFieldEvent {
+    field: '$.result'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ForwardCopiesFieldEvent {
+    field: '$.copies'
+    value: number
+  }
+
+  export function encode (obj: Partial<Forward>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Forward.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Forward>): Forward {
+    return decodeMessage(buf, Forward.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Forward>): Generator<ForwardBatchFieldEvent | ForwardClientFieldEvent | ForwardCallFieldEvent | ForwardResultFieldEvent | ForwardCopiesFieldEvent> {
+    return streamMessage(buf, Forward.codec(), opts)
   }
 }
 

@@ -14,6 +14,7 @@ export interface ImageManifest {
   seq: number
   size: number
   chunks: Uint8Array<ArrayBuffer>[]
+  format: number
 }
 
 export namespace ImageManifest {
@@ -68,6 +69,11 @@ export namespace ImageManifest {
           }
         }
 
+        if ((obj.format != null && obj.format !== 0)) {
+          w.uint32(72)
+          w.uint32(obj.format)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -80,7 +86,8 @@ export namespace ImageManifest {
           counter: 0,
           seq: 0,
           size: 0,
-          chunks: []
+          chunks: [],
+          format: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -123,6 +130,10 @@ export namespace ImageManifest {
               }
 
               obj.chunks.push(reader.bytes())
+              break
+            }
+            case 9: {
+              obj.format = reader.uint32()
               break
             }
             default: {
@@ -208,6 +219,13 @@ export namespace ImageManifest {
 
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.format`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -261,6 +279,11 @@ export namespace ImageManifest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ImageManifestFormatFieldEvent {
+    field: '$.format'
+    value: number
+  }
+
   export function encode (obj: Partial<ImageManifest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ImageManifest.codec())
   }
@@ -269,7 +292,7 @@ export namespace ImageManifest {
     return decodeMessage(buf, ImageManifest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageManifest>): Generator<ImageManifestPidFieldEvent | ImageManifestAppFieldEvent | ImageManifestAppHashFieldEvent | ImageManifestTermFieldEvent | ImageManifestCounterFieldEvent | ImageManifestSeqFieldEvent | ImageManifestSizeFieldEvent | ImageManifestChunksFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageManifest>): Generator<ImageManifestPidFieldEvent | ImageManifestAppFieldEvent | ImageManifestAppHashFieldEvent | ImageManifestTermFieldEvent | ImageManifestCounterFieldEvent | ImageManifestSeqFieldEvent | ImageManifestSizeFieldEvent | ImageManifestChunksFieldEvent | ImageManifestFormatFieldEvent> {
     return streamMessage(buf, ImageManifest.codec(), opts)
   }
 }
@@ -389,6 +412,7 @@ export interface MailboxMessage {
   key: string
   from: string
   data: Uint8Array<ArrayBuffer>
+  id: number
 }
 
 export namespace MailboxMessage {
@@ -416,6 +440,11 @@ export namespace MailboxMessage {
           w.bytes(obj.data)
         }
 
+        if ((obj.id != null && obj.id !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.id)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -423,7 +452,8 @@ export namespace MailboxMessage {
         const obj: any = {
           key: '',
           from: '',
-          data: uint8ArrayAlloc(0)
+          data: uint8ArrayAlloc(0),
+          id: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -442,6 +472,10 @@ export namespace MailboxMessage {
             }
             case 3: {
               obj.data = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.id = reader.uint64Number()
               break
             }
             default: {
@@ -480,6 +514,13 @@ export namespace MailboxMessage {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -507,6 +548,11 @@ export namespace MailboxMessage {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface MailboxMessageIdFieldEvent {
+    field: '$.id'
+    value: number
+  }
+
   export function encode (obj: Partial<MailboxMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, MailboxMessage.codec())
   }
@@ -515,7 +561,7 @@ export namespace MailboxMessage {
     return decodeMessage(buf, MailboxMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MailboxMessage>): Generator<MailboxMessageKeyFieldEvent | MailboxMessageFromFieldEvent | MailboxMessageDataFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MailboxMessage>): Generator<MailboxMessageKeyFieldEvent | MailboxMessageFromFieldEvent | MailboxMessageDataFieldEvent | MailboxMessageIdFieldEvent> {
     return streamMessage(buf, MailboxMessage.codec(), opts)
   }
 }
@@ -530,6 +576,7 @@ export interface ReplicaRecord {
   seq: number
   ops: StateOp[]
   messages: MailboxMessage[]
+  taken: number[]
 }
 
 export namespace ReplicaRecord {
@@ -613,6 +660,13 @@ export namespace ReplicaRecord {
           }
         }
 
+        if (obj.taken != null && obj.taken.length > 0) {
+          for (const value of obj.taken) {
+            w.uint32(80)
+            w.uint64Number(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -626,7 +680,8 @@ export namespace ReplicaRecord {
           counter: 0,
           seq: 0,
           ops: [],
-          messages: []
+          messages: [],
+          taken: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -683,6 +738,14 @@ export namespace ReplicaRecord {
               }))
               break
             }
+            case 10: {
+              if (opts.limits?.taken != null && obj.taken.length === opts.limits.taken) {
+                throw new MaxLengthError('Decode error - repeated field "taken" had too many elements')
+              }
+
+              obj.taken.push(reader.uint64Number())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -694,7 +757,8 @@ export namespace ReplicaRecord {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           ops: 0,
-          messages: 0
+          messages: 0,
+          taken: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -788,6 +852,21 @@ export namespace ReplicaRecord {
 
               break
             }
+            case 10: {
+              if (opts.limits?.taken != null && obj.taken === opts.limits.taken) {
+                throw new MaxLengthError('Streaming decode error - repeated field "taken" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.taken[]`,
+                index: obj.taken,
+                value: reader.uint64Number()
+              }
+
+              obj.taken++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -865,6 +944,18 @@ export namespace ReplicaRecord {
     index: number
   }
 
+  export interface ReplicaRecordMessagesIdFieldEvent {
+    field: '$.messages[].id'
+    value: number
+    index: number
+  }
+
+  export interface ReplicaRecordTakenFieldEvent {
+    field: '$.taken[]'
+    index: number
+    value: number
+  }
+
   export function encode (obj: Partial<ReplicaRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ReplicaRecord.codec())
   }
@@ -873,7 +964,7 @@ export namespace ReplicaRecord {
     return decodeMessage(buf, ReplicaRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReplicaRecord>): Generator<ReplicaRecordKindFieldEvent | ReplicaRecordPidFieldEvent | ReplicaRecordAppFieldEvent | ReplicaRecordAppHashFieldEvent | ReplicaRecordTermFieldEvent | ReplicaRecordCounterFieldEvent | ReplicaRecordSeqFieldEvent | ReplicaRecordOpsKeyFieldEvent | ReplicaRecordOpsValueFieldEvent | ReplicaRecordMessagesKeyFieldEvent | ReplicaRecordMessagesFromFieldEvent | ReplicaRecordMessagesDataFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReplicaRecord>): Generator<ReplicaRecordKindFieldEvent | ReplicaRecordPidFieldEvent | ReplicaRecordAppFieldEvent | ReplicaRecordAppHashFieldEvent | ReplicaRecordTermFieldEvent | ReplicaRecordCounterFieldEvent | ReplicaRecordSeqFieldEvent | ReplicaRecordOpsKeyFieldEvent | ReplicaRecordOpsValueFieldEvent | ReplicaRecordMessagesKeyFieldEvent | ReplicaRecordMessagesFromFieldEvent | ReplicaRecordMessagesDataFieldEvent | ReplicaRecordMessagesIdFieldEvent | ReplicaRecordTakenFieldEvent> {
     return streamMessage(buf, ReplicaRecord.codec(), opts)
   }
 }

@@ -42,13 +42,13 @@ const EXAMPLES = 3
 
 const show = (c: CounterCall): string => `${c.kind}=${c.value ?? c.ok} by ${c.client ?? '?'} [${c.start}, ${c.end}]`
 
-/** Index of the last element of ascending `sorted` (by `at`) with at(x) < bound, or -1. */
-function lastBefore<T> (sorted: T[], at: (x: T) => number, bound: number): number {
+/** Index of the last element of ascending `sorted` (by `at`) with at(x) < bound (or, `orAt`, at(x) <= bound), or -1. */
+function lastBefore<T> (sorted: T[], at: (x: T) => number, bound: number, orAt = false): number {
   let lo = 0
   let hi = sorted.length
   while (lo < hi) {
     const mid = (lo + hi) >> 1
-    if (at(sorted[mid]) < bound) lo = mid + 1; else hi = mid
+    if (at(sorted[mid]) < bound || (orAt && at(sorted[mid]) === bound)) lo = mid + 1; else hi = mid
   }
   return lo - 1
 }
@@ -127,7 +127,8 @@ function checkKey (key: string, calls: CounterCall[], final: number | undefined,
     if (before >= 0 && val(maxByEnd[before]) > val(r)) out.add('stale-read', key, () => `${show(r)} began after ${show(maxByEnd[before])} was acknowledged`)
     const earlier = lastBefore(readsByEnd, c => c.end, r.start)
     if (earlier >= 0 && val(maxReadByEnd[earlier]) > val(r)) out.add('stale-read', key, () => `${show(r)} began after ${show(maxReadByEnd[earlier])} ended`)
-    const begun = lastBefore(attemptsByStart, c => c.start, r.end) + 1
+    // an increment that began the moment the read ended may have counted before the read
+    const begun = lastBefore(attemptsByStart, c => c.start, r.end, true) + 1
     if (val(r) > begun) out.add('future-read', key, () => `${show(r)} but only ${begun} increments had begun`)
     const after = lastBefore(ackedByStart, c => c.start, r.end + 1) + 1
     if (after < ackedByStart.length && val(minByStart[after]) <= val(r)) out.add('future-read', key, () => `${show(minByStart[after])} began after ${show(r)} ended`)

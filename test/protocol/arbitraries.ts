@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import {
-  CHUNK_BYTES, CtlRequest, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH, ProcessStatus, WireErrorCode
+  CHUNK_BYTES, CtlRequest, InvokeFrame, MAX_ERROR_MESSAGE_LENGTH, MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_PID_LENGTH, MAX_REPLICAS_PUSHING, ProcessStatus, WireErrorCode
 } from '../../protocol/index.js'
 import type { CtlResponse, ErrorInfo, PeerInfo, ProcessInfo } from '../../protocol/index.js'
 import type { AppEntry } from '../../protocol/pb/messages.js'
@@ -52,7 +52,8 @@ export function invokeFrame (maxChunk = CHUNK_BYTES): fc.Arbitrary<InvokeFrame> 
     chunk: blob(maxChunk),
     extra: fc.oneof(fc.constant(0), fc.nat(1024), fc.integer({ min: 0, max: UINT32_MAX })),
     more: fc.boolean(),
-    error: fc.option(errorInfo, { nil: undefined })
+    error: fc.option(errorInfo, { nil: undefined }),
+    replicas: fc.array(text(1024), { maxLength: MAX_REPLICAS_PUSHING })
   }).map(({ extra, error, ...rest }) => {
     const frame: InvokeFrame = { ...rest, chunk: rest.chunk as Uint8Array<ArrayBuffer>, size: Math.min(UINT32_MAX, rest.chunk.byteLength + extra) }
     if (error != null) frame.error = error

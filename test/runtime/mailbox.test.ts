@@ -123,7 +123,7 @@ describe('Mailbox', function () {
     const share = senderShare(limit)
     const big = new Uint8Array(4 * 1024 * 1024)
     const mailbox = new Mailbox(limit)
-    const flood: Array<Promise<void>> = []
+    const flood: Array<Promise<number>> = []
     // the flooder fills its share (16 MiB and a bit) and then waits
     for (let i = 0; i < 8; i++) flood.push(mailbox.put('k', { from: 'flooder', data: big }))
     const waiting = await Promise.all(flood.map(settled))
@@ -136,5 +136,90 @@ describe('Mailbox', function () {
     for (let i = 0; i < 8; i++) assert.equal((await mailbox.take('flooder', 'k')).data.byteLength, big.byteLength)
     await Promise.all(flood)
     assert.equal(mailbox.size, 0)
+  })
+
+  it('journals what a replica needs: after every cut, a copy built from the cuts alone holds exactly the unread mail (model)', async function () {
+    // Puts, takes (some waiting first, so that a put goes straight to a waiting recv) and cuts in
+    // any order; a replica applies each cut in order: takes by id, then puts.
+    type JournalStep = { op: 'put', key: string, from: string } | { op: 'take', key: string, from: string } | { op: 'cut' }
+    const step: fc.Arbitrary<JournalStep> = fc.oneof(
+      fc.record({ op: fc.constant('put' as const), key: fc.constantFrom(...KEYS), from: fc.constantFrom(...SENDERS) }),
+      fc.record({ op: fc.constant('take' as const), key: fc.constantFrom(...KEYS), from: fc.constantFrom(ANY_SENDER, ...SENDERS) }),
+      fc.constant({ op: 'cut' as const })
+    )
+    await fc.assert(fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
+      const mailbox = new Mailbox(1024 * 1024, { journaled: true })
+      const replica = new Map<number, { key: string, from: string, text: string }>()
+      const taken: Array<Promise<Message>> = []
+      let n = 0
+      // what the journal should hold: queued messages not cut yet, and ids taken that were cut
+      const uncut = new Set<number>()
+      let takenCut = 0
+      const ids = (): number[] => mailbox.unread().map(u => u.id)
+      const cut = (): void => {
+        assert.equal(mailbox.journaled, uncut.size > 0 || takenCut > 0, 'journaled says whether a replica must hear of anything')
+        const { puts, takes } = mailbox.cutJournal()
+        for (const id of takes) assert.ok(replica.delete(id), `take of ${id}, which the replica does not hold`)
+        for (const m of puts) {
+          assert.ok(!replica.has(m.id), `id ${m.id} put twice`)
+          replica.set(m.id, { key: m.key, from: m.from, text: new TextDecoder().decode(m.data) })
+        }
+        assert.equal(mailbox.journaled, false)
+        uncut.clear()
+        takenCut = 0
+        const unread = mailbox.unread().map(u => ({ id: u.id, key: u.key, from: u.message.from, text: textOf(u.message) }))
+        assert.deepEqual([...replica].map(([id, m]) => ({ id, ...m })).sort((a, b) => a.id - b.id), unread)
+      }
+      for (const s of steps) {
+        if (s.op === 'put') {
+          const before = ids().length
+          const id = await mailbox.put(s.key, message(s.from, `m${n++}`))
+          // queued, unless a waiting take got it
+          if (ids().length > before) uncut.add(id)
+          assert.equal(mailbox.uncut(id), uncut.has(id))
+        } else if (s.op === 'take') {
+          const before = ids()
+          const got = mailbox.take(s.from, s.key)
+          got.catch(() => {})
+          taken.push(got)
+          const after = new Set(ids())
+          for (const id of before.filter(id => !after.has(id))) {
+            if (!uncut.delete(id)) takenCut++
+          }
+        } else {
+          cut()
+        }
+      }
+      cut()
+      mailbox.close(new PraasError('NOT_FOUND', 'closed'))
+      await Promise.allSettled(taken)
+    }))
+  })
+
+  it('numbers restored messages as they were, and goes on after the highest', async function () {
+    const mailbox = new Mailbox(1024, { journaled: true })
+    mailbox.restore('k', message('p1', 'a'), 4)
+    mailbox.restore('k', message('p1', 'b'), 9)
+    assert.equal(mailbox.journaled, false, 'a restored message is on the replicas already')
+    await mailbox.put('k', message('p2', 'c'))
+    assert.deepEqual(mailbox.unread().map(u => u.id), [4, 9, 10])
+    assert.deepEqual(mailbox.cutJournal().puts.map(m => m.id), [10])
+    assert.equal(textOf(await mailbox.take(ANY_SENDER, 'k')), 'a')
+    assert.deepEqual(mailbox.cutJournal().takes, [4])
+  })
+
+  it('journals nothing for a message handed to a waiting take, or taken before its cut', async function () {
+    const mailbox = new Mailbox(1024, { journaled: true })
+    const waiting = mailbox.take(ANY_SENDER, 'k')
+    const handed = await mailbox.put('k', message('p1', 'x'))
+    assert.equal(textOf(await waiting), 'x')
+    assert.equal(mailbox.uncut(handed), false)
+    assert.equal(mailbox.journaled, false)
+    const queued = await mailbox.put('k', message('p1', 'y'))
+    assert.equal(mailbox.uncut(queued), true, 'a queued message waits for its cut')
+    assert.equal(textOf(await mailbox.take(ANY_SENDER, 'k')), 'y')
+    assert.equal(mailbox.uncut(queued), false)
+    assert.equal(mailbox.journaled, false)
+    assert.deepEqual(mailbox.cutJournal(), { puts: [], takes: [] })
   })
 })

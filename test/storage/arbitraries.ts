@@ -21,7 +21,7 @@ export const image: fc.Arbitrary<ProcessImage> = fc.record({
   epoch: fc.record({ term: fc.nat(), counter: fc.nat() }),
   seq: fc.nat(),
   state: fc.array(fc.tuple(text(40), fc.uint8Array({ maxLength: 200 })), { maxLength: 12 }).map((entries) => new Map(entries)),
-  messages: fc.array(fc.record({ key: text(20), from: text(20), data: fc.uint8Array({ maxLength: 100 }) }), { maxLength: 5 })
+  messages: fc.uniqueArray(fc.record({ id: fc.maxSafeNat(), key: text(20), from: text(20), data: fc.uint8Array({ maxLength: 100 }) }), { maxLength: 5, selector: (m) => m.id })
 })
 
 /** An image as plain data, its bytes as Buffers, so deepStrictEqual compares contents. */
@@ -31,7 +31,7 @@ export function plain (image: ProcessImage | undefined): unknown {
     ...image,
     epoch: { term: image.epoch.term, counter: image.epoch.counter },
     state: [...image.state].map(([k, v]) => [k, buf(v)]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-    messages: image.messages.map((m) => ({ key: m.key, from: m.from, data: buf(m.data) }))
+    messages: image.messages.map((m) => ({ id: m.id, key: m.key, from: m.from, data: buf(m.data) }))
   }
 }
 

@@ -58,7 +58,7 @@ describe('storage/image-store', () => {
     this.timeout(20_000)
     await withDir(async (dir) => {
       const value = bytes(3 * 1024 * 1024 + 17, 5)
-      const swapped = { ...small('p', 2, 3), state: new Map([['big', value], ['k', bytes(10, 1)]]), messages: [{ key: 'm', from: 'q', data: bytes(3, 2) }] }
+      const swapped = { ...small('p', 2, 3), state: new Map([['big', value], ['k', bytes(10, 1)]]), messages: [{ id: 1, key: 'm', from: 'q', data: bytes(3, 2) }] }
       const store = new ImageStore(dir)
       await store.open()
       const { manifest } = await store.saveImage(swapped)

@@ -5,6 +5,7 @@ import {
   IMAGE_CHUNK_BYTES, checkChunk, decodeManifest, encodeManifest, imageFromChunks, imageToChunks, sha256
 } from '../../node/storage/index.js'
 import { chunksOf, hashPiecesBeside, hashPiecesOffThread, imagePieces } from '../../node/storage/image.js'
+import * as varint from 'uint8-varint'
 import { assertBytesEqual, bytes, throwsCode } from '../protocol/helpers.js'
 import { image, plain } from './arbitraries.js'
 import type { ProcessImage } from '../../node/storage/index.js'
@@ -17,7 +18,7 @@ function big (values: number[]): ProcessImage {
     epoch: { term: 1, counter: 2 },
     seq: 3,
     state: new Map(values.map((n, i) => [`k${i}`, randomBytes(n)])),
-    messages: [{ key: 'inbox', from: 'p2', data: bytes(10, 9) }]
+    messages: [{ id: 7, key: 'inbox', from: 'p2', data: bytes(10, 9) }]
   }
 }
 
@@ -113,7 +114,7 @@ describe('storage/image', () => {
     epoch: { term: 1, counter: 1 },
     seq: 1,
     state: new Map(sizes.map((n, i) => [`k${i}`, Buffer.alloc(n, i + 1)])),
-    messages: mail.map((n, i) => ({ key: `m${i}`, from: 'q', data: Buffer.alloc(n, 100 + i) }))
+    messages: mail.map((n, i) => ({ id: 3 * i + 1, key: `m${i}`, from: 'q', data: Buffer.alloc(n, 100 + i) }))
   }))
 
   it('makes the same bytes and chunk hashes from pieces as from one buffer, big values uncopied', async function () {
@@ -138,5 +139,26 @@ describe('storage/image', () => {
     await assert.rejects(hashPiecesBeside(pieces, head.size + IMAGE_CHUNK_BYTES), (err: any) => err.code === 'BAD_REQUEST')
     await assert.rejects(hashPiecesOffThread(pieces, head.size + IMAGE_CHUNK_BYTES), (err: any) => err.code === 'BAD_REQUEST')
     await assert.rejects(hashPiecesOffThread(pieces, head.size - 5), (err: any) => err.code === 'BAD_REQUEST')
+  })
+
+  it('reads an image written before messages were numbered (format 0): its messages are numbered in order', () => {
+    const field = (b: Uint8Array): Uint8Array[] => [varint.encode(b.byteLength), b]
+    const text = (t: string): Uint8Array => new TextEncoder().encode(t)
+    const body = Buffer.concat([
+      varint.encode(1), ...field(text('k')), ...field(bytes(3, 1)),
+      varint.encode(2), ...field(text('m')), ...field(text('p2')), ...field(text('one')), ...field(text('m')), ...field(text('p3')), ...field(text('two'))
+    ])
+    const manifest = { pid: 'old', app: 'a', appHash: '', epoch: { term: 1, counter: 1 }, seq: 4, size: body.byteLength, chunks: [sha256(body)], format: 0 }
+    const decoded = imageFromChunks(decodeManifest(encodeManifest(manifest)), [body])
+    assert.deepEqual(decoded.messages.map(m => [m.id, m.from, new TextDecoder().decode(m.data)]), [[1, 'p2', 'one'], [2, 'p3', 'two']])
+    // and an image of the current format carries the ids it was given
+    const { manifest: current, chunks } = imageToChunks({ ...decoded, messages: decoded.messages.map((m, i) => ({ ...m, id: 10 + i })) })
+    assert.equal(current.format, 1)
+    assert.deepEqual(imageFromChunks(current, chunks).messages.map(m => m.id), [10, 11])
+  })
+
+  it('refuses an image whose messages repeat an id', () => {
+    const { manifest, chunks } = imageToChunks({ ...big([]), messages: [{ id: 2, key: 'k', from: 'q', data: bytes(1, 1) }, { id: 2, key: 'k', from: 'q', data: bytes(1, 2) }] })
+    throwsCode(() => imageFromChunks(manifest, chunks), 'BAD_REQUEST')
   })
 })

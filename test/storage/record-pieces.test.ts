@@ -40,8 +40,8 @@ describe('replica log records as pieces', function () {
 
   it('leaves every value of 16 KiB or more uncopied, as a piece of its own', function () {
     const big = new Uint8Array(64 * 1024).fill(7)
-    const pieces = recordPieces({ kind: ReplicaRecord.Kind.INSTALL, pid: 'p', app: 'a', appHash: '', term: 1, counter: 1, seq: 3, ops: [{ key: 'small', value: Uint8Array.of(1, 2) }, { key: 'big', value: big as Uint8Array<ArrayBuffer> }], messages: [] })
+    const pieces = recordPieces({ kind: ReplicaRecord.Kind.INSTALL, pid: 'p', app: 'a', appHash: '', term: 1, counter: 1, seq: 3, ops: [{ key: 'small', value: Uint8Array.of(1, 2) }, { key: 'big', value: big as Uint8Array<ArrayBuffer> }], messages: [], taken: [] })
     assert.ok(pieces.includes(big))
-    assert.equal(pieces.reduce((n, p) => n + p.byteLength, 0), ReplicaRecord.encode({ kind: ReplicaRecord.Kind.INSTALL, pid: 'p', app: 'a', appHash: '', term: 1, counter: 1, seq: 3, ops: [{ key: 'small', value: Uint8Array.of(1, 2) }, { key: 'big', value: big as Uint8Array<ArrayBuffer> }], messages: [] }).byteLength)
+    assert.equal(pieces.reduce((n, p) => n + p.byteLength, 0), ReplicaRecord.encode({ kind: ReplicaRecord.Kind.INSTALL, pid: 'p', app: 'a', appHash: '', term: 1, counter: 1, seq: 3, ops: [{ key: 'small', value: Uint8Array.of(1, 2) }, { key: 'big', value: big as Uint8Array<ArrayBuffer> }], messages: [], taken: [] }).byteLength)
   })
 })
