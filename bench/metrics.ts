@@ -4,14 +4,15 @@ import { ELECTION_TIMEOUT_MS, LEASE_MS } from '../node/cluster/constants.js'
 import type { ClientReport, Mode } from './client-main.js'
 import type { ClusterSource } from './cluster.js'
 import type { DurableSource } from './durable.js'
+import type { IdleSource } from './idle.js'
 import type { IpcSource } from './ipc.js'
 import { SWEEP_SIZES, sizeLabel, type SizePoint } from './load.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | 'praas.connect' | 'praas.partition' | IpcSource | ClusterSource | DurableSource
+export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | 'praas.connect' | 'praas.partition' | IpcSource | ClusterSource | DurableSource | IdleSource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
-export type DerivedName = 'libp2p.echo.half' | 'latex.echo' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0' | 'libp2p.dial' | 'lease.plus.2s'
+export type DerivedName = 'libp2p.echo.half' | 'latex.echo' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0' | 'libp2p.dial' | 'lease.plus.2s' | 'idle.4'
 
 const constant = (x: number): Summary => ({ n: 1, p50: x, p99: x, mean: x, min: x, max: x })
 const halve = (s: Summary): Summary => ({ n: s.n, p50: s.p50 / 2, p99: s.p99 / 2, mean: s.mean / 2, min: s.min / 2, max: s.max / 2 })
@@ -40,6 +41,8 @@ const DERIVED: Record<DerivedName, { from: SourceName, mode: Mode, modes?: Parti
   // `node -e 0`, timed in turns with the CLI's commands (cli.ts): the floor of any command
   'node.e0': { from: 'praas.cli', mode: 'cli', derive: r => ({ cli: r.cli != null ? { status: r.cli.nodeE0, ps: r.cli.nodeE0, invoke: r.cli.nodeE0, nodeE0: r.cli.nodeE0 } : undefined }) },
   // a raw libp2p dial and first stream, timed in turns with Client.connect (connect.ts)
+  // the mesh of 4 of the same run (idle.ts): what a node costs there, against the mesh of 16
+  'idle.4': { from: 'praas.idle', mode: 'idlecpu', modes: { idlerss: 'idlecpu' }, derive: r => ({ idle: r.idle != null ? { ...r.idle, cpu16: r.idle.cpu4, rss16: r.idle.rss4 } : undefined }) },
   'libp2p.dial': { from: 'praas.connect', mode: 'connect', derive: r => ({ connect: r.connect != null ? { connect: r.connect.dial, dial: r.connect.dial } : undefined }) }
 }
 
@@ -108,6 +111,12 @@ export const METRICS: MetricDef[] = [
   // deploy + create + first invoke of an app new to the cluster (a new name, the same module), on the same node
   { metric: 'deploy.cold', unit: 'ms', source: 'praas.cluster', mode: 'deploycold', baselines: ['invoke.warm'] },
   { metric: 'leader.failover', unit: 'ms', source: 'praas.cluster', mode: 'failover', baselines: ['election.timeout'] },
+  // An idle mesh (idle.ts): CPU (mean % of a core per node) and RSS (mean MiB per node) in a mesh of 16 against the same mesh at 4;
+  // in the mesh of 16, a SIGKILLed member until no survivor lists it, the SIGKILLed leader until a survivor names another (one sample each).
+  { metric: 'idle.cpu', unit: '% core', source: 'praas.idle', mode: 'idlecpu', baselines: ['idle.4'] },
+  { metric: 'idle.rss', unit: 'MiB', source: 'praas.idle', mode: 'idlerss', baselines: ['idle.4'] },
+  { metric: 'member.detect', unit: 'ms', source: 'praas.idle', mode: 'detect', baselines: [] },
+  { metric: 'leader.failover.16', unit: 'ms', source: 'praas.idle', mode: 'failover16', baselines: [] },
   // A host cut off from the others (network namespaces, partition.ts): until its process serves again on the majority side.
   { metric: 'partition.unavailable', unit: 'ms', source: 'praas.partition', mode: 'unavailable', baselines: ['lease.plus.2s'] },
   // Durability (durable.ts): swap and restore of a 64 MiB process against the local disk, the longest call during a
@@ -204,6 +213,12 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
   if (mode === 'deploycold') return ms(report?.cold?.deploy)
   if (mode === 'failover') return ms(report?.failover)
   if (mode === 'unavailable') return ms(report?.partition?.unavailable)
+  if (mode === 'detect') return ms(report?.idle?.detect)
+  if (mode === 'failover16') return ms(report?.idle?.failover)
+  if ((mode === 'idlecpu' || mode === 'idlerss') && report?.idle != null) {
+    const s = mode === 'idlecpu' ? report.idle.cpu16 : report.idle.rss16
+    return { value: s.mean, n: s.n, p50: s.p50, p99: s.max }
+  }
   if (mode === 'swapout' || mode === 'swapin' || mode === 'pause' || mode === 'pauseconc') return ms(report?.[mode])
   if ((mode === 'replseq' || mode === 'sendseq') && report?.[mode] != null && report[mode].n > 0) {
     const { p50, p99, n } = report[mode]
@@ -238,6 +253,7 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     cold: median(reports.flatMap(r => r.cold ?? []), x => x.cold.p50),
     failover: median(reports.flatMap(r => r.failover ?? []), s => s.p50),
     partition: median(reports.flatMap(r => r.partition ?? []), p => p.unavailable.p50),
+    idle: median(reports.flatMap(r => r.idle ?? []), x => x.cpu16.mean),
     cli: median(reports.flatMap(r => r.cli ?? []), c => c.status.p50),
     connect: median(reports.flatMap(r => r.connect ?? []), c => c.connect.p50),
     swapout: median(reports.flatMap(r => r.swapout ?? []), s => s.p50),

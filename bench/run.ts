@@ -49,13 +49,14 @@ const PLANS: Record<'quick' | 'full', Plan> = {
 /** Sources run in this order: the floors first, so their figures are in hand if praas fails. */
 const ORDER: SourceName[] = ['net.echo', 'http.echo', 'libp2p.echo', 'libp2p.echo.batched', 'praas.invoke', 'praas.incr', 'praas.parallel', 'latex.stateless', 'latex.praas',
   'redis.relay', 'libp2p.bulk', 'ipc.local', 'ipc.remote.r1', 'ipc.remote', 'praas.cli', 'praas.connect', 'praas.cluster', 'disk.io', 'libp2p.bulk.64', 'praas.durable.r1', 'praas.durable',
-  'praas.partition']
+  'praas.partition', 'praas.idle']
 /**
  * Sources a quick run leaves out unless asked for by name (`--only partition`): a partition
  * sample takes a cut, a takeover and a heal (tens of seconds), and needs root for its network
- * namespaces.
+ * namespaces; the idle mesh grows to 16 node processes and watches each size for a window (about
+ * 2 minutes in a quick run).
  */
-const FULL_ONLY = new Set<SourceName>(['praas.partition'])
+const FULL_ONLY = new Set<SourceName>(['praas.partition', 'praas.idle'])
 
 /** The first line of an error, plus the first line of a child's output that names an error. */
 function summary (message: string): string {

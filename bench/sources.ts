@@ -9,6 +9,7 @@ import { connect } from './connect.js'
 import { partition } from './partition.js'
 import { netnsUnsupported } from '../test/helpers/netns.js'
 import { durable } from './durable.js'
+import { idle } from './idle.js'
 import { ipc } from './ipc.js'
 import { latex } from './latex.js'
 import { sweepBoundMs, type Plan } from './load.js'
@@ -66,6 +67,7 @@ export async function runSource (name: SourceName, modes: Mode[], plan: Plan, be
       process.stderr.write(`  praas.partition: skipped: ${reason}\n`)
       return {}
     }
+    case 'praas.idle': return { idle: await idle(root, plan) }
     case 'praas.durable': case 'praas.durable.r1': case 'disk.io': case 'libp2p.bulk.64': return await durable(name, bench, root, modes, plan)
   }
 }

@@ -48,6 +48,24 @@ export function renderTable (results: SizeResult[], config: SwimConfig, seed: nu
     '![messages](sim-messages.svg) ![bytes](sim-bytes.svg)',
     '',
     '![detection](sim-detection.svg) ![false positives](sim-false-positives.svg)',
+    '',
+    '## The election, and a pid\'s lookup',
+    '',
+    'The real election (node/cluster/election.ts) and membership (membership.ts) run on every simulated node over its SWIM, with vote ' +
+      'requests and answers carried by the simulated network; nodes start within 1 s of each other. A first leader: from the first ' +
+      'start until every node follows one leader that holds itself leader. A failover: the leader killed (after 5 s of quiet), until ' +
+      `every live node follows one new leader of a higher term; ${first.election.failoverMs.length} in a row. DHT hops: rounds of a ` +
+      'lookup of a random key from a random node until a peer holding the record answers, in a model of kad-dht\'s routing ' +
+      '(k = 20, alpha = 3, XOR metric, the record on the 20 closest peers; bench/sim/kademlia.ts), 500 lookups per size.',
+    '',
+    '| N | first leader | new leader after the leader\'s death, mean (max) | DHT hops, mean (max) | peers asked per lookup, mean (max) |',
+    '|---:|---:|---:|---:|---:|',
+    ...results.map(r => {
+      const failovers = defined(r.election.failoverMs)
+      return `| ${r.n} | ${ms(r.election.firstMs)} | ${ms(mean(failovers))} (${ms(Math.max(...failovers))}) | ${r.dht.hops.mean.toFixed(2)} (${r.dht.hops.max}) | ${r.dht.queries.mean.toFixed(1)} (${r.dht.queries.max}) |`
+    }),
+    '',
+    '![election](sim-election.svg) ![dht](sim-dht.svg)',
     '')
   return lines.join('\n')
 }
@@ -71,6 +89,16 @@ export function renderPlots (results: SizeResult[]): Record<string, string> {
       { label: 'dead everywhere', values: results.map(r => mean(allDead(r))) },
       { label: 'dead everyw., max', values: results.map(r => Math.max(...allDead(r))), dashed: true },
       { label: 'record everywhere', values: results.map(r => mean(defined(r.recordMs))) }
+    ]),
+    'sim-election.svg': lineChart('Time to elect vs N (real election on SWIM)', 'ms', xs, [
+      { label: 'first leader', values: results.map(r => r.election.firstMs ?? NaN) },
+      { label: 'after leader death', values: results.map(r => mean(defined(r.election.failoverMs))) },
+      { label: 'after death, max', values: results.map(r => Math.max(...defined(r.election.failoverMs))), dashed: true }
+    ]),
+    'sim-dht.svg': lineChart('DHT lookup of a pid vs N (kad-dht model)', 'count', xs, [
+      { label: 'hops, mean', values: results.map(r => r.dht.hops.mean) },
+      { label: 'hops, max', values: results.map(r => r.dht.hops.max), dashed: true },
+      { label: 'peers asked, mean', values: results.map(r => r.dht.queries.mean) }
     ]),
     'sim-false-positives.svg': lineChart('Suspicions of live nodes under loss vs N', 'per node per minute', xs, [
       { label: '1% loss', values: results.map(r => r.loss1.suspicionsPerNodeMinute) },

@@ -59,6 +59,8 @@ export interface MembershipRoster extends TypedEventTarget<{ change: CustomEvent
   readonly memberIds: ReadonlySet<string>
   readonly config: Pick<ClusterConfig, 'term' | 'version'> | undefined
   isMember(peerId: string): boolean
+  /** Where a member said it listens when it joined (each with /p2p/): its addresses until its record brings them. */
+  addrsOf?(peerId: string): Multiaddr[]
   /** Asks a member for its config (its record names a newer one). */
   pullFrom(peerId: string): Promise<void>
 }
@@ -302,7 +304,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
     const fresh = report != null && now - report.at < REPORT_FRESH_MS ? report : undefined
     return {
       peerId: id,
-      addrs: addrsOf(id, record),
+      // a member is often heard alive a moment before its record comes (the record travels apart)
+      addrs: record != null && record.addrs.length > 0 ? addrsOf(id, record) : this.components.roster.addrsOf?.(id) ?? [],
       load: fresh?.load ?? record?.load ?? 0,
       eventLoopDelayMs: fresh?.eventLoopDelayMs ?? (record?.eventLoopDelayUs ?? 0) / 1000,
       memory: fresh?.memory ?? record?.memory ?? 0,

@@ -3,7 +3,7 @@
  * Lifeguard as the anchor): which members are reachable now, and a small record per member
  * spread by piggybacking. The core (`Swim`) takes its transport, clock, random source and roster
  * as components, so it runs over libp2p (`swim()` service, `/praas/swim/1.0.0`) and in the
- * simulator (bench/sim/) alike. See docs/swim.md.
+ * simulator (bench/sim/) alike. See docs/cluster.md.
  */
 export { Swim } from './swim.js'
 export type { SwimStats } from './swim.js'

@@ -47,7 +47,7 @@ interface Outbound {
  * SWIM's datagrams over libp2p (`/praas/swim/1.0.0`): one long-lived outbound stream per peer,
  * opened on the first message and closed after a minute unused, carrying varint-length-prefixed
  * SwimMessages; what a peer sends arrives on its own outbound stream, our inbound one. Chosen
- * over a stream per message by measurement (bench/swim-transport.ts; docs/swim.md). Sends never
+ * over a stream per message by measurement (bench/swim-transport.ts; docs/cluster.md). Sends never
  * wait or throw: while a stream opens or drains, a bounded queue holds messages, and past it
  * (or when the peer cannot be reached) they are dropped, as UDP would drop them; SWIM expects
  * loss. Nothing is signed: the sender of what arrives is the connection's remote peer, which
