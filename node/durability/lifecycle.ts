@@ -290,14 +290,16 @@ export class Lifecycle {
    * Asks every live node (and this one) which copy of `pid` it holds; `unanswered` counts the
    * nodes that could not say (unreachable, too slow, or failing), as opposed to holding none.
    */
-  private async probe (pid: string, timeoutMs = PROBE_TIMEOUT_MS, silent: string[] = []): Promise<{ copies: Array<{ node: string } & CopyHere>, unanswered: string[] }> {
+  private async probe (pid: string, timeoutMs = PROBE_TIMEOUT_MS, silent: string[] = [], fence?: Epoch): Promise<{ copies: Array<{ node: string } & CopyHere>, unanswered: string[] }> {
     const found: Array<{ node: string } & CopyHere> = []
     const unanswered: string[] = [...silent]
     const local = this.copyHere(pid)
+    if (local != null && fence != null && !local.active) this.init.replicas.fence(pid, fence)
     if (local != null) found.push({ node: this.init.selfId, ...local })
+    const request = fence == null ? new Uint8Array(0) : StateRequest.encode({ term: fence.term, counter: fence.counter })
     await Promise.all(this.init.members().filter(node => !silent.includes(node)).map(async node => {
       try {
-        const answer = await this.init.state.call(node, 'probe', pid, new Uint8Array(0), { timeoutMs })
+        const answer = await this.init.state.call(node, 'probe', pid, request, { timeoutMs })
         const b = decodeWriteBatch(answer)
         found.push({ node, active: b.active, inMemory: b.inMemory, version: { pid, app: b.app, appHash: b.appHash, epoch: { term: b.term, counter: b.counter }, seq: b.seq } })
       } catch (err) {
@@ -317,8 +319,12 @@ export class Lifecycle {
     // The copies are asked again now that the epoch is granted: the restoring node asked before
     // the allocator waited for the leases of the members it could not reach, and one of those may
     // have served (and replicated) meanwhile, or another restore may have activated it since.
+    // Each holder that answers is fenced with the new epoch first: a batch of the old activation
+    // that reaches it later (a cut host's, buffered in the network) is refused, so that no replica
+    // takes, and pushes to a client as acknowledged (protocol/results.ts), a write this restore
+    // does not see. A quorum answers, so one of the old activation's replicas is among them.
     if (this.init.replicator.tracking) {
-      const { copies, unanswered } = await this.probe(pid, REPROBE_TIMEOUT_MS)
+      const { copies, unanswered } = await this.probe(pid, REPROBE_TIMEOUT_MS, [], epoch)
       const live = copies.find(c => c.active && c.node !== this.init.selfId)
       if (live != null) return this.runningAt(live)
       this.checkAnswers(pid, unanswered)

@@ -93,7 +93,7 @@ export class StateService {
         await this.init.activate(whole, { term: state.term, counter: state.counter, grant: state.grant }, state.holders, { seedFirst: true })
         return EMPTY
       }
-      case 'probe': return await this.probe(request.pid)
+      case 'probe': return await this.probe(request.pid, request.payload.byteLength > 0 ? decodeStateRequest(request.payload) : undefined)
       case 'fetch': return await this.export(request.pid)
       case 'fetch-chunk': return this.exported(request.pid, request.key ?? '')
       case 'fence': {
@@ -268,10 +268,15 @@ export class StateService {
   }
 
   /** Which activation and batch of `pid` this node holds (NOT_FOUND: none). */
-  private async probe (pid: string): Promise<Uint8Array> {
+  /**
+   * Which copy of `pid` this node holds. With `fence` (a restore's new epoch), a copy that is not
+   * active here is fenced first: batches of older activations are refused from then on.
+   */
+  private async probe (pid: string, fence?: { term: number, counter: number }): Promise<Uint8Array> {
     const here = this.init.copyHere(pid)
     if (here == null) throw new PraasError('NOT_FOUND', `no copy of ${pid} here`)
     const { version: copy, active, inMemory } = here
+    if (fence != null && !active) this.init.replicas.fence(pid, fence)
     return WriteBatch.encode({ pid, app: copy.app, appHash: copy.appHash, term: copy.epoch.term, counter: copy.epoch.counter, seq: copy.seq, ops: [], active, inMemory })
   }
 

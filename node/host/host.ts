@@ -38,6 +38,9 @@ async function loadQuic (): Promise<((components: any) => Transport) | undefined
   }
 }
 
+/** How often libp2p's connection monitor pings each connection. */
+const CONNECTION_PING_MS = 60_000
+
 export async function createHost (init: HostInit): Promise<Host> {
   const quic = init.swarmKey == null ? await loadQuic() : undefined
   const listen = quic == null ? init.listen.filter(addr => !addr.includes('/quic')) : init.listen
@@ -51,6 +54,10 @@ export async function createHost (init: HostInit): Promise<Host> {
     streamMuxers: [praasYamux()],
     connectionProtector: init.swarmKey == null ? undefined : preSharedKey({ psk: init.swarmKey }),
     metrics: init.metrics,
+    // libp2p pings every connection every 10 s by default, a new stream each time (the largest
+    // part of an idle node's traffic in a mesh of 16): SWIM probes every member already, and closes
+    // connections to members it declares dead, so once a minute is enough for the rest (clients)
+    connectionMonitor: { pingInterval: CONNECTION_PING_MS },
     connectionManager: {
       inboundConnectionThreshold: 10_000,
       maxIncomingPendingConnections: 1_000

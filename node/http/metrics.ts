@@ -8,6 +8,9 @@ const LIFECYCLE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 /** The window over which calls per second are averaged, in one-second samples. */
 const RATE_WINDOW_S = 5
 
+/** How often the `nodejs_eventloop_lag_*` metrics sample the event loop (prom-client's resolution). */
+const EVENT_LOOP_SAMPLE_MS = 1_000
+
 /** The figures of a node that are read when scraped rather than counted as they happen. */
 export interface NodeGauges {
   processes(): { active: number, swapped: number }
@@ -53,7 +56,9 @@ export class NodeMetrics {
 
   /** libp2p's own metrics (connections, streams, bytes per protocol, DHT, pubsub), into this registry: the host's `metrics`. */
   libp2p (): (components: { logger: ComponentLogger }) => Metrics {
-    return prometheusMetrics({ registry: this.registry })
+    // prom-client samples the event-loop lag with a timer of this resolution (default 10 ms): it
+    // woke an idle node a hundred times a second. Once a second is what the web view samples too.
+    return prometheusMetrics({ registry: this.registry, defaultMetrics: { eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS } })
   }
 
   /** Registers the gauges read at each scrape, and starts the calls-per-second sampler. */

@@ -7,7 +7,7 @@ import { Swim } from './swim.js'
 import type { SwimInit } from './config.js'
 import type { SwimTransportComponents, SwimTransportInit } from './libp2p.js'
 import type { SwimNodeRecord } from './record.js'
-import type { MemberStatus, RecordChange, Roster } from './types.js'
+import type { MemberStatus, RecordChange, Roster, StatusChange } from './types.js'
 import type { Connection, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -70,6 +70,7 @@ export class SwimService implements Startable {
       logger: components.logger
     }, { initialIncarnation: Date.now(), ...config })
     this.swim.addEventListener('member:record', this.onRecord)
+    this.swim.addEventListener('member:status', this.onStatus)
   }
 
   readonly [Symbol.toStringTag] = 'praas:swim'
@@ -142,6 +143,26 @@ export class SwimService implements Startable {
   /** The last connection to a peer closed (a crashed process's close at once): SWIM probes it now. */
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     this.swim.probeNow(evt.detail.toString())
+  }
+
+  /**
+   * A member declared dead: its connections go. If it is alive after all (a cut that healed), a
+   * connection across the cut can stay open and silent for minutes (TCP backing off) and carry
+   * SWIM's reconnect pings into nothing; closed, the next ping dials afresh.
+   */
+  private readonly onStatus = (evt: CustomEvent<StatusChange>): void => {
+    const { id, status, left } = evt.detail
+    if (status !== 'dead' || left || id === this.components.peerId.toString()) return
+    let peer: PeerId
+    try {
+      peer = peerIdFromString(id)
+    } catch {
+      return
+    }
+    for (const connection of this.components.connectionManager.getConnections(peer)) {
+      this.log('member %s declared dead: closing its connection %s', id, connection.id)
+      connection.abort(new Error('SWIM declared the member dead'))
+    }
   }
 
   /** Members whose join addresses went into the peer store (at most the roster's size). */
