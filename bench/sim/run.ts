@@ -83,7 +83,7 @@ async function main (): Promise<void> {
   const results: SizeResult[] = []
   if (values.part === 'election') {
     const previous = JSON.parse(readFileSync(new URL('sim.json', out), 'utf8')) as { results: SizeResult[] }
-    for (const r of previous.results.filter(r => sizes.includes(r.n))) results.push({ ...r, ...await electionAndDht(r.n, seed, log) })
+    for (const r of previous.results) results.push(sizes.includes(r.n) ? { ...r, ...await electionAndDht(r.n, seed, log) } : r)
   } else {
     for (const n of sizes) results.push(await simulate(n, seed, log))
   }
