@@ -53,10 +53,9 @@ const ORDER: SourceName[] = ['net.echo', 'http.echo', 'libp2p.echo', 'libp2p.ech
 /**
  * Sources a quick run leaves out unless asked for by name (`--only partition`): a partition
  * sample takes a cut, a takeover and a heal (tens of seconds), and needs root for its network
- * namespaces; the idle mesh grows to 16 node processes and watches each size for a window (about
- * 2 minutes in a quick run).
+ * namespaces.
  */
-const FULL_ONLY = new Set<SourceName>(['praas.partition', 'praas.idle'])
+const FULL_ONLY = new Set<SourceName>(['praas.partition'])
 
 /** The first line of an error, plus the first line of a child's output that names an error. */
 function summary (message: string): string {
