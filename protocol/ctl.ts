@@ -1,3 +1,4 @@
+import { withTimeout } from './cancellation.js'
 import { InvokeChannels } from './channels.js'
 import { decodeCtlRequest, decodeCtlResponse, encodeCtlRequest, encodeCtlResponse } from './codec.js'
 import { errorFromWire, PraasError, toPraasError } from './errors.js'
@@ -87,7 +88,7 @@ export function serveCtlStream (stream: Stream, handler: CtlHandler, options: { 
     const request = decodeCtlRequest(call.payload)
     let response: Partial<CtlResponse>
     try {
-      response = await handler(request, { signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]) })
+      response = await withTimeout(options.timeoutMs, [signal], async (signal) => await handler(request, { signal }))
     } catch (err) {
       throw toPraasError(err, 'UNAVAILABLE')
     }

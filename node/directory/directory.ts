@@ -1,4 +1,5 @@
 import { TypedEventEmitter } from 'main-event'
+import { withTimeout } from '../../protocol/cancellation.js'
 import { PraasError } from '../../protocol/errors.js'
 import { compareLocations, locationKey, signLocation, verifyLocation } from '../../protocol/location.js'
 import { fetchLocation, fetchLocationFast } from '../../protocol/resolve.js'
@@ -146,11 +147,9 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
     return this.lastSeq
   }
 
-  private signal (options: AbortOptions): AbortSignal {
-    const signals = [AbortSignal.timeout(this.timeoutMs)]
-    if (options.signal != null) signals.push(options.signal)
-    if (this.controller != null) signals.push(this.controller.signal)
-    return AbortSignal.any(signals)
+  /** Runs one DHT operation within this directory's limit, the caller's signal and this service's stop. */
+  private async timed<T> (options: AbortOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return await withTimeout(this.timeoutMs, [options.signal, this.controller?.signal], fn)
   }
 
   /** Signs this node's current record for an owned pid and puts it in the DHT. */
@@ -160,11 +159,14 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
     const value = await signLocation({ ...owned, addrs, seq: this.nextSeq() }, privateKey, peerId, options)
     const location = await verifyLocation(value, owned.pid)
     this.cache.set(location)
-    let stored = 0
-    for await (const event of dht.put(locationKey(owned.pid), value, { signal: this.signal(options) })) {
-      if (event.name === 'PEER_RESPONSE') stored++
-      else if (event.name === 'QUERY_ERROR') stored--
-    }
+    const stored = await this.timed(options, async (signal) => {
+      let stored = 0
+      for await (const event of dht.put(locationKey(owned.pid), value, { signal })) {
+        if (event.name === 'PEER_RESPONSE') stored++
+        else if (event.name === 'QUERY_ERROR') stored--
+      }
+      return stored
+    })
     if (stored > 0 || owned.status === 'deleted') this.unreplicated.delete(owned.pid)
     else this.unreplicated.add(owned.pid)
     return location
@@ -292,11 +294,10 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   }
 
   private async lookup (pid: string, full: boolean, options: AbortOptions): Promise<Location | undefined> {
-    const signal = this.signal(options)
     const started = performance.now()
-    const found = full
+    const found = await this.timed(options, async (signal) => full
       ? await fetchLocation(this.components.contentRouting, pid, { signal, isMember: this.isMember })
-      : await fetchLocationFast(this.components.dht, pid, { signal, isMember: this.isMember })
+      : await fetchLocationFast(this.components.dht, pid, { signal, isMember: this.isMember }))
     if (full) this.suspect.delete(pid)
     this.log.trace('looked %s up in %d ms: %s', pid, Math.round(performance.now() - started), found?.node ?? 'nothing')
     if (found == null) return undefined
@@ -338,7 +339,7 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   private async refresh (owned: Owned, options: AbortOptions): Promise<void> {
     if (this.owned.get(owned.pid) !== owned) return
-    const found = await fetchLocation(this.components.contentRouting, owned.pid, { signal: this.signal(options), isMember: this.isMember })
+    const found = await this.timed(options, async (signal) => await fetchLocation(this.components.contentRouting, owned.pid, { signal, isMember: this.isMember }))
     if (found != null && found.node !== this.components.peerId.toString() &&
         compareLocations(found, { epoch: owned.epoch, seq: Number.MAX_SAFE_INTEGER }) > 0) {
       this.log('%s moved to %s with a newer epoch; this node steps down', owned.pid, found.node)

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict'
+import { withTimeout } from '../../protocol/cancellation.js'
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/** Resolves with the signal's reason once it aborts. */
+const untilAborted = async (signal: AbortSignal): Promise<unknown> => await new Promise(resolve => {
+  signal.addEventListener('abort', () => { resolve(signal.reason) }, { once: true })
+})
+
+describe('withTimeout', () => {
+  it('aborts the signal with a TimeoutError once the limit passes', async () => {
+    const reason = await withTimeout(20, [], untilAborted)
+    assert.ok(reason instanceof DOMException)
+    assert.equal(reason.name, 'TimeoutError')
+  })
+
+  it('clears its timer when the work settles first: the signal never aborts afterwards', async () => {
+    let seen: AbortSignal | undefined
+    assert.equal(await withTimeout(20, [], async (signal) => { seen = signal; return 7 }), 7)
+    await sleep(60)
+    assert.equal(seen?.aborted, false)
+  })
+
+  it('clears its timer when the work throws, and passes the error on', async () => {
+    let seen: AbortSignal | undefined
+    await assert.rejects(withTimeout(20, [], async (signal) => { seen = signal; throw new Error('boom') }), /boom/)
+    await sleep(60)
+    assert.equal(seen?.aborted, false)
+  })
+
+  it('aborts with the reason of any other signal given, ignoring missing ones', async () => {
+    const outer = new AbortController()
+    const running = withTimeout(10_000, [undefined, outer.signal], untilAborted)
+    outer.abort(new Error('stopped'))
+    assert.equal(((await running) as Error).message, 'stopped')
+  })
+})
