@@ -1,6 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import { InvokeChannels } from '../../protocol/channels.js'
+import { withTimeout } from '../../protocol/cancellation.js'
 import { PraasError } from '../../protocol/errors.js'
 import { serveInvokeStream } from '../../protocol/invoke.js'
 import { LeaseAnswer, LeaseRequest } from '../../protocol/pb/cluster.js'
@@ -208,18 +209,20 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     const asked = this.now()
     try {
       // a busy leader may answer late: a renewal may take half a lease (the lease still counts from the ask)
+      // (timers cleared when done: AbortSignal.timeout's would wake the node once more per renewal)
       const limitMs = this.leaseMs / 2
-      const signal = AbortSignal.timeout(limitMs)
-      const channel = this.channels.current(leader) ?? await this.channels.get(leader, this.targetOf(leader), { signal })
+      const channel = this.channels.current(leader) ??
+        await withTimeout(limitMs, [], async (signal) => await this.channels.get(leader, this.targetOf(leader), { signal }))
       // the figures ride the renewal: the leader places by them, and nobody else needs them every second
-      const me = this.components.membership.self()
+      const me = this.components.membership.figures()
       const request: Partial<LeaseRequest> = {
         term: election.term,
         load: Math.min(me.load, 0xffffffff),
         eventLoopDelayUs: Math.min(Math.round(me.eventLoopDelayMs * 1000), 0xffffffff),
         memory: Math.round(me.memory)
       }
-      const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode(request), timeoutMs: 0 }, { signal, timeoutMs: limitMs }))
+      const leftMs = Math.max(1, limitMs - (this.now() - asked))
+      const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode(request), timeoutMs: 0 }, { timeoutMs: leftMs }))
       this.failures = 0
       if (answer.granted && answer.term === election.term && election.leader === leader) {
         this.extend(leaseEnd(asked, answer.validForMs, { leaseMs: this.leaseMs, marginMs: this.marginMs }))

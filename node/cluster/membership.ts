@@ -118,7 +118,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
   private sample?: () => { eventLoopDelayMs: number, memory: number }
   /** How late the last sample's timer fired: the event-loop delay, measured without a timer of its own. */
   private lateMs = 0
-  private figures: Figures = { load: 0, eventLoopDelayMs: 0, memory: 0 }
+  private ownFigures: Figures = { load: 0, eventLoopDelayMs: 0, memory: 0 }
   /** The figures in this node's record, and when they were put there. */
   private recorded?: Figures & { at: number }
   /** The term this node leads (0: none), as its record says. */
@@ -202,13 +202,18 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
     return {
       peerId: this.selfId,
       addrs: this.components.addressManager.getAddresses(),
-      ...this.figures,
+      ...this.ownFigures,
       load: this.load(),
       term: this.leading,
       leader: this.leading > 0 ? this.selfId : '',
       status: 'alive',
       lastSeen: this.clock.now()
     }
+  }
+
+  /** This node's figures of the last second (what `self()` carries, without its addresses). */
+  figures (): Figures {
+    return { ...this.ownFigures, load: this.load() }
   }
 
   /** @internal Leader side: a member's figures, sent with its lease renewal. */
@@ -225,13 +230,13 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
   private tick (): void {
     if (!this.started) return
     const { eventLoopDelayMs, memory } = this.sample!()
-    this.figures = { load: this.load(), eventLoopDelayMs, memory }
+    this.ownFigures = { load: this.load(), eventLoopDelayMs, memory }
     this.safeDispatchEvent('published', { detail: this.self() })
     const now = this.clock.now()
-    if (this.recorded == null || (now - this.recorded.at >= this.figuresIntervalMs && moved(this.figures, this.recorded))) {
-      this.recorded = { ...this.figures, at: now }
+    if (this.recorded == null || (now - this.recorded.at >= this.figuresIntervalMs && moved(this.ownFigures, this.recorded))) {
+      this.recorded = { ...this.ownFigures, at: now }
       this.components.swim.setRecord({
-        load: Math.min(this.figures.load, 0xffffffff),
+        load: Math.min(this.ownFigures.load, 0xffffffff),
         eventLoopDelayUs: Math.min(Math.round(eventLoopDelayMs * 1000), 0xffffffff),
         memory: Math.round(memory)
       })
@@ -327,9 +332,16 @@ function addrsOf (id: string, record: SwimNodeRecord | undefined): Multiaddr[] {
   })
 }
 
+/**
+ * A change of event-loop delay worth a record change: the leader gets fresh figures with every
+ * lease renewal, and a node's timers run a few ms late on a busy machine all the time (at 5 ms,
+ * every node of a mesh of 16 on two cores changed its record every 30 s).
+ */
+const RECORD_DELAY_STEP_MS = 20
+
 /** Whether figures moved enough to be worth a record change (each reaches every node). */
 function moved (now: Figures, before: Figures): boolean {
   return now.load !== before.load ||
     Math.abs(now.memory - before.memory) > before.memory / 8 ||
-    Math.abs(now.eventLoopDelayMs - before.eventLoopDelayMs) > Math.max(5, before.eventLoopDelayMs / 2)
+    Math.abs(now.eventLoopDelayMs - before.eventLoopDelayMs) > Math.max(RECORD_DELAY_STEP_MS, before.eventLoopDelayMs / 2)
 }

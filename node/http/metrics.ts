@@ -32,7 +32,6 @@ export class NodeMetrics {
   private readonly calls = new CallMetrics()
   private readonly lifecycle: Record<'swap' | 'restore' | 'migration' | 'replication', { count: Counter<'outcome'>, seconds: Histogram }>
   private readonly rateSamples: Array<{ at: number, total: number }> = []
-  private rateTimer?: ReturnType<typeof setInterval>
 
   constructor () {
     const registers = [this.registry]
@@ -86,20 +85,29 @@ export class NodeMetrics {
     ]
     for (const metric of all) this.registry.registerMetric(metric)
     this.rateSamples.length = 0
-    this.rateTimer = setInterval(() => {
-      this.rateSamples.push({ at: performance.now(), total: this.calls.calls })
-      if (this.rateSamples.length > RATE_WINDOW_S + 1) this.rateSamples.shift()
-    }, 1000)
-    this.rateTimer.unref()
   }
 
   stop (): void {
-    clearInterval(this.rateTimer)
+    this.rateSamples.length = 0
+  }
+
+  /**
+   * Takes a sample of the call count at most once a second, when a call comes or the rate is
+   * read (a timer of its own would wake an idle node every second for nothing), and keeps the
+   * samples of the window plus one older one, the baseline.
+   */
+  private sampleRate (now: number): void {
+    const samples = this.rateSamples
+    const last = samples[samples.length - 1]
+    if (last == null || now - last.at >= 1000) samples.push({ at: now, total: this.calls.calls })
+    while (samples.length > 1 && (now - samples[1].at >= RATE_WINDOW_S * 1000 || samples.length > RATE_WINDOW_S + 2)) samples.shift()
   }
 
   /** One call served: its app ('' when the process is not here), function, outcome, and when it arrived (performance.now()). */
   call (app: string, fn: string, outcome: Outcome, startedMs: number): void {
-    this.calls.record(app, fn, outcome, (performance.now() - startedMs) / 1000)
+    const now = performance.now()
+    this.calls.record(app, fn, outcome, (now - startedMs) / 1000)
+    this.sampleRate(now)
   }
 
   /** One swap, restore, migration or replication round trip, and when it started (performance.now()). */
@@ -111,8 +119,10 @@ export class NodeMetrics {
 
   /** Calls served since start, and per second over the last few seconds. */
   callRate (): { total: number, perSecond: number } {
+    const now = performance.now()
+    this.sampleRate(now)
     const first = this.rateSamples[0]
-    const seconds = first == null ? 0 : (performance.now() - first.at) / 1000
+    const seconds = (now - first.at) / 1000
     const total = this.calls.calls
     return { total, perSecond: seconds > 0 ? (total - first.total) / seconds : 0 }
   }

@@ -45,6 +45,9 @@ function tuneWindowUpdates (): void {
   }
 }
 
+/** How often yamux pings each connection (also what keeps a NAT's mapping of a quiet client connection). */
+const KEEP_ALIVE_MS = 90_000
+
 /**
  * The stream muxer of every praas peer (nodes and clients): yamux with lazy window updates. Each
  * connection it runs over is tuned first (connection-tuning.ts: one socket write per Noise
@@ -52,7 +55,9 @@ function tuneWindowUpdates (): void {
  */
 export function praasYamux (): ReturnType<typeof yamux> {
   tuneWindowUpdates()
-  const stock = yamux()
+  // yamux pings every connection every 30 s by default: between nodes SWIM probes each member
+  // several times a minute already, and a ping wakes both ends of every connection of an idle mesh
+  const stock = yamux({ keepAliveInterval: KEEP_ALIVE_MS })
   return () => {
     const factory = stock()
     const create = factory.createStreamMuxer.bind(factory)

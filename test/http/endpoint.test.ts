@@ -74,4 +74,22 @@ describe('node/http endpoint', () => {
       blocker.close()
     }
   })
+
+  it('reports calls per second over the last seconds without a timer of its own, and 0 once they stop', async function () {
+    this.timeout(20_000)
+    const metrics = new NodeMetrics()
+    assert.equal(metrics.callRate().perSecond, 0)
+    // 20 calls in each of three seconds
+    for (let second = 0; second < 3; second++) {
+      for (let i = 0; i < 20; i++) metrics.call('app', 'fn', 'ok', performance.now())
+      await new Promise(resolve => setTimeout(resolve, 1000))
+    }
+    const busy = metrics.callRate()
+    assert.equal(busy.total, 60)
+    assert.ok(busy.perSecond > 10 && busy.perSecond < 40, `${busy.perSecond} calls per second`)
+    // six quiet seconds later the window holds no call
+    await new Promise(resolve => setTimeout(resolve, 6000))
+    assert.equal(metrics.callRate().perSecond, 0)
+    assert.equal(metrics.callRate().total, 60)
+  })
 })

@@ -1,4 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { equals } from 'uint8arrays/equals'
 import { multiaddr } from '@multiformats/multiaddr'
 import { systemClock, systemRandom } from './clock.js'
 import { Libp2pDatagrams } from './libp2p.js'
@@ -30,6 +31,9 @@ export interface SwimServiceInit extends SwimInit {
   transport?: SwimTransportInit
 }
 
+/** How often every member's recorded addresses go into the peer store again (libp2p's forgets them after an hour). */
+const PEER_STORE_REFRESH_MS = 10 * 60_000
+
 /** The fields of this node's record that it sets (its addresses are filled in). */
 export type NodeRecordFields = Partial<Omit<SwimNodeRecord, 'addrs'>>
 
@@ -44,6 +48,7 @@ export class SwimService implements Startable {
   readonly transport: Libp2pDatagrams
   private readonly log: Logger
   private readonly records = new Map<string, SwimNodeRecord>()
+  private refresher?: ReturnType<typeof setInterval>
   private fields: NodeRecordFields = {}
   private started = false
 
@@ -86,6 +91,8 @@ export class SwimService implements Startable {
 
   /** Starts probing once the node listens, with a record that has its addresses. */
   afterStart (): void {
+    this.refresher = setInterval(this.refresh, PEER_STORE_REFRESH_MS)
+    this.refresher.unref()
     this.swim.start()
     this.publish()
     this.components.events?.addEventListener('self:peer:update', this.onSelfUpdate)
@@ -106,6 +113,7 @@ export class SwimService implements Startable {
     this.swim.stop()
     await this.transport.stop()
     this.records.clear()
+    clearInterval(this.refresher)
   }
 
   /** Reachability of a member (see Swim.status). */
@@ -195,9 +203,25 @@ export class SwimService implements Startable {
       this.log('record of %s ignored: %s', id, (err as Error).message)
       return
     }
+    const before = this.records.get(id)
     this.records.set(id, decoded)
-    if (addrs.length > 0) {
-      void this.components.peerStore.merge(peerId, { multiaddrs: addrs }).catch((err: Error) => { this.log('addresses of %s not stored: %s', id, err.message) })
+    // a record changes for its figures far more often than for its addresses: the peer store
+    // (a locked read, an encode and a datastore write) is touched only when they change (and by
+    // the refresh, as libp2p's peer store forgets addresses not refreshed within an hour)
+    if (addrs.length > 0 && (before == null || !sameAddrs(before.addrs, decoded.addrs))) this.store(peerId, addrs)
+  }
+
+  private store (peerId: PeerId, addrs: Multiaddr[]): void {
+    void this.components.peerStore.merge(peerId, { multiaddrs: addrs }).catch((err: Error) => { this.log('addresses of %s not stored: %s', peerId, err.message) })
+  }
+
+  /** Puts every member's recorded addresses into the peer store again. */
+  private readonly refresh = (): void => {
+    for (const [id, record] of this.records) {
+      try {
+        const addrs = record.addrs.map(bytes => multiaddr(bytes))
+        if (addrs.length > 0) this.store(peerIdFromString(id), addrs)
+      } catch {}
     }
   }
 }
@@ -205,4 +229,8 @@ export class SwimService implements Startable {
 /** The libp2p service factory: `services: { swim: swim({ roster }) }`. */
 export function swim (init: SwimServiceInit): (components: SwimServiceComponents) => SwimService {
   return (components) => new SwimService(components, init)
+}
+
+function sameAddrs (a: Uint8Array[], b: Uint8Array[]): boolean {
+  return a.length === b.length && a.every((bytes, i) => equals(bytes, b[i]))
 }
