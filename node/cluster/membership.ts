@@ -202,8 +202,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
     return {
       peerId: this.selfId,
       addrs: this.components.addressManager.getAddresses(),
-      ...this.ownFigures,
-      load: this.load(),
+      ...this.figures(),
       term: this.leading,
       leader: this.leading > 0 ? this.selfId : '',
       status: 'alive',
