@@ -152,6 +152,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     listen: options.listen ?? DEFAULT_LISTEN,
     swarmKey: options.swarmKey,
     bootstrap,
+    recordsDir: join(dataDir, 'dht-records'),
     cluster: { roster: { dataDir, config, memberProtocols: [STATS_PROTOCOL, REPLICATE_PROTOCOL] }, election: { stateFile: join(dataDir, 'election.json') } }
   })
   const { directory, allocator, election, membership, roster, leases } = host.services
@@ -260,7 +261,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     replicas: replicaStore,
     activate: async (image, epoch, holders, opts) => { await lifecycle!.activate(image, epoch, holders, opts) },
     newestCopy: async (pid) => await lifecycle!.newestCopy(pid),
-    copyHere: (pid) => lifecycle!.copyHere(pid),
+    copyHere: async (pid, fence) => await lifecycle!.copyHere(pid, fence),
     fence: async (pid, epoch) => { await lifecycle!.fence(pid, epoch) },
     stepDown,
     pushResult: (client, pushed) => { resultStreams.push(client, pushed) },
@@ -303,6 +304,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   membership.addEventListener('member:join', (evt) => { void appSync.sync({ from: [evt.detail.peerId] }) })
   peers.announced = (id) => membership.get(id)?.addrs
   // One activation per pid: a newer epoch elsewhere means this one steps down.
+  // the records of swapped processes are refreshed from their images on disk, not kept in memory
+  directory.swappedRecords = () => lifecycle!.swappedRecords()
   directory.addEventListener('superseded', (evt) => {
     log('process %s is active elsewhere with a newer epoch: dropping it here', evt.detail.pid)
     runtime.delete(evt.detail.pid)

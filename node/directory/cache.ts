@@ -5,9 +5,14 @@ interface Entry {
   expires: number
 }
 
+/** Expired entries dropped at most per `sweep`, so that one call stays short. */
+const SWEEP_BATCH = 1_000
+
 /**
  * pid -> location, bounded (least recently used out first) and with a time to live, so that a
- * process that moved without anyone telling this node is found again within the TTL.
+ * process that moved without anyone telling this node is found again within the TTL. Expired
+ * entries go on `sweep` (and as new ones come), not only when looked up: the locations of
+ * processes nobody calls any more (swapped, say) do not stay in memory.
  */
 export class LocationCache {
   private readonly entries = new Map<string, Entry>()
@@ -28,6 +33,7 @@ export class LocationCache {
   }
 
   set (location: Location): void {
+    this.sweep(2)
     this.entries.delete(location.pid)
     this.entries.set(location.pid, { location, expires: Date.now() + this.ttlMs })
     while (this.entries.size > this.maxEntries) {
@@ -35,6 +41,22 @@ export class LocationCache {
       if (oldest == null) break
       this.entries.delete(oldest)
     }
+  }
+
+  /**
+   * Drops expired entries from the least recently used end, up to `max`. Entries expire in about
+   * the order they were set (one TTL for all); one refreshed by a lookup moves to the other end
+   * and waits for its turn there.
+   */
+  sweep (max = SWEEP_BATCH): number {
+    const now = Date.now()
+    let dropped = 0
+    for (const [pid, entry] of this.entries) {
+      if (dropped >= max || entry.expires > now) break
+      this.entries.delete(pid)
+      dropped++
+    }
+    return dropped
   }
 
   delete (pid: string): void {

@@ -34,6 +34,15 @@ export interface DirectoryInit {
   operationTimeoutMs?: number
   /** How long the record of a process just created waits before its DHT put (`publishSoon`). Default 100 ms. */
   publishDelayMs?: number
+  /** How often this node re-puts the records of the processes swapped out here (read from disk). Default 6 h. */
+  swappedRefreshIntervalMs?: number
+}
+
+/** What the record of a process swapped out on this node says; `Directory.swappedRecords` reads them from disk. */
+export interface SwappedRecord {
+  pid: string
+  epoch: ActivationEpoch
+  app: string
 }
 
 export interface PublishOptions extends AbortOptions {
@@ -71,6 +80,8 @@ export const DEFAULT_CACHE_SIZE = 10_000
 export const DEFAULT_CACHE_TTL_MS = 60_000
 export const DEFAULT_OPERATION_TIMEOUT_MS = 10_000
 export const DEFAULT_PUBLISH_DELAY_MS = 100
+/** Stored DHT records live 48 h; a swapped process's record changes only when it comes back. */
+export const DEFAULT_SWAPPED_REFRESH_INTERVAL_MS = 6 * 60 * 60_000
 const UNREPLICATED_RETRY_MS = 1_000
 const MAX_RETRIES_PER_TICK = 64
 const MAX_SUSPECTS = 10_000
@@ -100,6 +111,13 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   private deferring: Promise<void> = Promise.resolve()
   private lastSeq = 0
   private timer?: ReturnType<typeof setTimeout>
+  private swappedTimer?: ReturnType<typeof setTimeout>
+  private readonly swappedRefreshIntervalMs: number
+  /**
+   * The records of the processes swapped out on this node, for their refresh. A swapped process
+   * leaves `owned` once its record is put: 100,000 of them cost the node files, not memory.
+   */
+  swappedRecords?: () => AsyncIterable<SwappedRecord>
   private retryTimer?: ReturnType<typeof setInterval>
   private controller?: AbortController
   private retrying = false
@@ -112,6 +130,7 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
     this.refreshConcurrency = init.refreshConcurrency ?? DEFAULT_REFRESH_CONCURRENCY
     this.timeoutMs = init.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS
     this.publishDelayMs = init.publishDelayMs ?? DEFAULT_PUBLISH_DELAY_MS
+    this.swappedRefreshIntervalMs = init.swappedRefreshIntervalMs ?? DEFAULT_SWAPPED_REFRESH_INTERVAL_MS
   }
 
   readonly [Symbol.toStringTag] = 'praas:directory'
@@ -124,12 +143,14 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
     if (this.controller != null) return
     this.controller = new AbortController()
     this.schedule()
+    this.scheduleSwapped()
     this.retryTimer = setInterval(() => { void this.retryUnreplicated() }, UNREPLICATED_RETRY_MS)
     this.retryTimer.unref?.()
   }
 
   stop (): void {
     clearTimeout(this.timer)
+    clearTimeout(this.swappedTimer)
     clearInterval(this.retryTimer)
     clearTimeout(this.deferTimer)
     this.deferTimer = undefined
@@ -174,6 +195,7 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   /** Puts again, a bounded number at a time, the owned records that no other peer holds yet. */
   private async retryUnreplicated (): Promise<void> {
+    this.cache.sweep()
     // with no DHT peer yet (a node alone) there is nobody to put to
     if (this.retrying || this.unreplicated.size === 0 || this.components.dht.routingTable?.size === 0) return
     this.retrying = true
@@ -242,18 +264,29 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   /**
    * States that the process is swapped out (its image is in storage) under the epoch it had.
-   * The record stays refreshed until a newer activation supersedes it.
+   * The pid then leaves `owned`: its record is refreshed from disk (`swappedRecords`), rarely,
+   * until a newer activation supersedes it.
    */
   async markSwapped (pid: string, options: AbortOptions = {}): Promise<Location> {
     const owned = this.owned.get(pid)
     if (owned == null) throw new PraasError('NOT_FOUND', `this node publishes no record for ${pid}`)
     owned.status = 'swapped'
-    return await this.put(owned, options)
+    try {
+      return await this.put(owned, options)
+    } finally {
+      if (this.owned.get(pid) === owned) {
+        this.owned.delete(pid)
+        this.unreplicated.delete(pid)
+      }
+    }
   }
 
-  /** States that the process is deleted (a tombstone, so stale copies lose) and stops refreshing it. */
-  async unpublish (pid: string, options: AbortOptions = {}): Promise<void> {
-    const owned = this.owned.get(pid)
+  /**
+   * States that the process is deleted (a tombstone, so stale copies lose) and stops refreshing
+   * it. A process swapped out here is not owned any more: `swapped` gives its record (from disk).
+   */
+  async unpublish (pid: string, options: AbortOptions & { swapped?: SwappedRecord } = {}): Promise<void> {
+    const owned = this.owned.get(pid) ?? (options.swapped?.pid === pid ? { ...options.swapped, status: 'swapped' as const } : undefined)
     if (owned == null) return
     this.owned.delete(pid)
     this.cache.delete(pid)
@@ -339,15 +372,57 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   private async refresh (owned: Owned, options: AbortOptions): Promise<void> {
     if (this.owned.get(owned.pid) !== owned) return
-    const found = await this.timed(options, async (signal) => await fetchLocation(this.components.contentRouting, owned.pid, { signal, isMember: this.isMember }))
-    if (found != null && found.node !== this.components.peerId.toString() &&
-        compareLocations(found, { epoch: owned.epoch, seq: Number.MAX_SAFE_INTEGER }) > 0) {
+    const found = await this.newer(owned, options)
+    if (found != null) {
       this.log('%s moved to %s with a newer epoch; this node steps down', owned.pid, found.node)
       this.owned.delete(owned.pid)
-      this.cache.set(found)
       this.safeDispatchEvent('superseded', { detail: found })
       return
     }
     if (this.owned.get(owned.pid) === owned) await this.put(owned, options)
+  }
+
+  /** A record of a newer activation elsewhere than `owned`'s, if the DHT has one. */
+  private async newer (owned: Owned, options: AbortOptions): Promise<Location | undefined> {
+    const found = await this.timed(options, async (signal) => await fetchLocation(this.components.contentRouting, owned.pid, { signal, isMember: this.isMember }))
+    if (found == null || found.node === this.components.peerId.toString() ||
+        compareLocations(found, { epoch: owned.epoch, seq: Number.MAX_SAFE_INTEGER }) <= 0) return undefined
+    this.cache.set(found)
+    return found
+  }
+
+  private scheduleSwapped (): void {
+    if (this.controller == null) return
+    this.swappedTimer = setTimeout(() => {
+      void this.refreshSwapped().finally(() => { this.scheduleSwapped() })
+    }, this.swappedRefreshIntervalMs)
+    this.swappedTimer.unref?.()
+  }
+
+  /**
+   * Re-puts the records of the processes swapped out here, read from disk a few at a time; one
+   * that came back here (owned again) or has a newer activation elsewhere is left alone (the
+   * activation that superseded it fences the image here).
+   */
+  async refreshSwapped (options: AbortOptions = {}): Promise<number> {
+    const source = this.swappedRecords?.()
+    if (source == null) return 0
+    const records = source[Symbol.asyncIterator]()
+    let put = 0
+    const worker = async (): Promise<void> => {
+      for (let next = await records.next(); next.done !== true && this.controller != null; next = await records.next()) {
+        const owned: Owned = { ...next.value, status: 'swapped' }
+        try {
+          if (this.owned.has(owned.pid) || await this.newer(owned, options) != null || this.owned.has(owned.pid)) continue
+          await this.put(owned, options)
+          this.unreplicated.delete(owned.pid)
+          put++
+        } catch (err) {
+          this.log('refreshing the record of swapped %s failed: %s', owned.pid, (err as Error).message)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: this.refreshConcurrency }, worker))
+    return put
   }
 }

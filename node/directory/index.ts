@@ -10,7 +10,7 @@ import { Directory } from './directory.js'
 import type { DirectoryComponents, DirectoryInit } from './directory.js'
 
 export { Directory } from './directory.js'
-export type { DirectoryComponents, DirectoryInit, DirectoryEvents, PublishOptions, ResolveOptions } from './directory.js'
+export type { DirectoryComponents, DirectoryInit, DirectoryEvents, PublishOptions, ResolveOptions, SwappedRecord } from './directory.js'
 export {
   compareLocations, locationKey, signLocation, verifyLocation, validateLocationRecord, selectLocationRecord,
   LOCATION_NAMESPACE, MAX_LOCATION_RECORD_BYTES

@@ -5,10 +5,10 @@ import { RESULT_GAP } from './replicator.js'
 import type { Replicator } from './replicator.js'
 import type { StateClient } from './state-client.js'
 import type { Allocator } from '../cluster/index.js'
-import type { Directory } from '../directory/index.js'
+import type { Directory, SwappedRecord } from '../directory/index.js'
 import type { Peers } from '../services/peers.js'
 import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
-import type { ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
+import type { ImageManifest, ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
 import type { ProcessInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -94,10 +94,41 @@ export class Lifecycle {
     return { pid: record.pid, app: record.app, status: ProcessStatus.ACTIVE, node: this.init.selfId, addrs: this.init.selfAddrs() }
   }
 
-  /** The swap images this node holds for processes that are not running anywhere it knows. */
-  swapped (): ProcessInfo[] {
-    return this.init.images.list().filter(m => this.init.runtime.get(m.pid) == null)
-      .map(m => ({ pid: m.pid, app: m.app, status: ProcessStatus.SWAPPED, node: this.init.selfId, addrs: this.init.selfAddrs() }))
+  /** The processes swapped out with their image on this node's disk (read from disk, one at a time). */
+  async * swapped (): AsyncGenerator<ProcessInfo> {
+    for await (const m of this.init.images.list()) {
+      if (this.init.runtime.get(m.pid) == null) yield this.swappedInfo(m)
+    }
+  }
+
+  /** How many swap images this node holds (after a restore here, its image goes once the new activation is settled). */
+  swappedCount (): number {
+    return this.init.images.size
+  }
+
+  /** `pid` if it is swapped out with its image here. */
+  async swappedHere (pid: string): Promise<ProcessInfo | undefined> {
+    if (this.init.runtime.get(pid) != null) return undefined
+    const m = await this.init.images.manifest(pid)
+    return m == null || this.init.runtime.get(pid) != null ? undefined : this.swappedInfo(m)
+  }
+
+  /** What the directory record of `pid` says if it is swapped out with its image here. */
+  async swappedRecord (pid: string): Promise<SwappedRecord | undefined> {
+    if (this.init.runtime.get(pid) != null) return undefined
+    const m = await this.init.images.manifest(pid)
+    return m == null || this.init.runtime.get(pid) != null ? undefined : { pid: m.pid, epoch: m.epoch, app: m.app }
+  }
+
+  /** The records of every process swapped out here, read from disk one at a time (the directory refreshes them). */
+  async * swappedRecords (): AsyncGenerator<SwappedRecord> {
+    for await (const m of this.init.images.list()) {
+      if (this.init.runtime.get(m.pid) == null) yield { pid: m.pid, epoch: m.epoch, app: m.app }
+    }
+  }
+
+  private swappedInfo (m: ImageManifest): ProcessInfo {
+    return { pid: m.pid, app: m.app, status: ProcessStatus.SWAPPED, node: this.init.selfId, addrs: this.init.selfAddrs() }
   }
 
   private image (record: ProcessRecord, withMessages: boolean): ProcessImage {
@@ -163,20 +194,25 @@ export class Lifecycle {
    * newer of its swap image (by its manifest) and its replica; `inMemory` when it is the live
    * process or the replica (activating it reads nothing from disk). What probes answer.
    */
-  copyHere (pid: string): CopyHere | undefined {
+  async copyHere (pid: string, fence?: Epoch): Promise<CopyHere | undefined> {
+    const stored = this.init.runtime.get(pid) == null ? await this.init.images.manifest(pid) : undefined
+    // From here on nothing waits: the live process is looked up again after the read, and the
+    // fence is in place before the answer leaves.
     const live = this.init.runtime.get(pid)
     if (live != null) return { version: { pid, app: live.app, appHash: this.init.apps.get(live.app)?.hash ?? '', epoch: live.epoch, seq: live.seq }, active: true, inMemory: true }
-    const stored = this.init.images.manifest(pid)
     const replica = this.init.replicas.version(pid)
-    if (stored != null && (replica == null || compareVersion(stored, replica) > 0)) return { version: stored, active: false, inMemory: false }
-    return replica != null ? { version: replica, active: false, inMemory: true } : undefined
+    const copy: CopyHere | undefined = stored != null && (replica == null || compareVersion(stored, replica) > 0)
+      ? { version: stored, active: false, inMemory: false }
+      : replica != null ? { version: replica, active: false, inMemory: true } : undefined
+    if (copy != null && fence != null) this.init.replicas.fence(pid, fence)
+    return copy
   }
 
   /** The newest copy of a process on this node: the live process, a swap image, or a replica. */
   async newestCopy (pid: string): Promise<ProcessImage | undefined> {
     const live = this.init.runtime.get(pid)
     if (live != null) return this.image(live, true)
-    const stored = this.init.images.manifest(pid)
+    const stored = await this.init.images.manifest(pid)
     const replica = this.init.replicas.get(pid)
     if (stored != null && (replica == null || compareVersion(stored, replica) >= 0)) return await this.init.images.load(pid)
     return replica
@@ -293,8 +329,7 @@ export class Lifecycle {
   private async probe (pid: string, timeoutMs = PROBE_TIMEOUT_MS, silent: string[] = [], fence?: Epoch): Promise<{ copies: Array<{ node: string } & CopyHere>, unanswered: string[] }> {
     const found: Array<{ node: string } & CopyHere> = []
     const unanswered: string[] = [...silent]
-    const local = this.copyHere(pid)
-    if (local != null && fence != null && !local.active) this.init.replicas.fence(pid, fence)
+    const local = await this.copyHere(pid, fence)
     if (local != null) found.push({ node: this.init.selfId, ...local })
     const request = fence == null ? new Uint8Array(0) : StateRequest.encode({ term: fence.term, counter: fence.counter })
     await Promise.all(this.init.members().filter(node => !silent.includes(node)).map(async node => {
@@ -404,7 +439,7 @@ export class Lifecycle {
       runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
       this.init.directory.release(pid)
     }
-    const stored = images.manifest(pid)
+    const stored = await images.manifest(pid)
     if (stored != null && older(stored.epoch, epoch)) await images.delete(pid)
     const replica = replicas.get(pid)
     if (replica != null && older(replica.epoch, epoch)) replicas.drop(pid)

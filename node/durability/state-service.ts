@@ -25,7 +25,8 @@ export interface StateServiceInit {
   /** The newest copy of a process this node holds (swap image, replica, or the live process). */
   newestCopy(pid: string): Promise<ProcessImage | undefined>
   /** Which copy that is, without reading it. */
-  copyHere(pid: string): CopyHere | undefined
+  /** Which copy of `pid` is here; with `fence`, a copy not active here is fenced before this answers. */
+  copyHere(pid: string, fence?: { term: number, counter: number }): Promise<CopyHere | undefined>
   /** A newer activation of `pid` exists: drop older copies here, and step down if it runs here. */
   fence(pid: string, epoch: { term: number, counter: number }): Promise<void>
   /** The activation of `pid` here is older than one elsewhere: stop serving and advertising it. */
@@ -122,7 +123,7 @@ export class StateService {
    * as a full copy; once the replica log holds it, synced, the image goes.
    */
   private async rebaseFromImage (pid: string, basis: { epoch: ActivationEpoch, seq: number }, to: ActivationEpoch): Promise<ApplyResult> {
-    const stored = this.init.images.manifest(pid)
+    const stored = await this.init.images.manifest(pid)
     if (stored == null || compareVersion(stored, basis) !== 0 || compareEpoch(to, basis.epoch) < 0) return 'gap'
     const image = await this.init.images.load(pid).catch(() => undefined)
     if (image == null || compareVersion(image, basis) !== 0) return 'gap'
@@ -130,7 +131,7 @@ export class StateService {
     if (result === 'ok') {
       this.init.log('the swap image of %s here is its replica now', pid)
       void this.init.replicas.flush().then(async () => {
-        const still = this.init.images.manifest(pid)
+        const still = await this.init.images.manifest(pid)
         if (still != null && compareVersion(still, basis) === 0) await this.init.images.delete(pid)
       }).catch((err: Error) => { this.init.log('keeping the swap image of %s: %s', pid, err.message) })
     }
@@ -273,10 +274,9 @@ export class StateService {
    * active here is fenced first: batches of older activations are refused from then on.
    */
   private async probe (pid: string, fence?: { term: number, counter: number }): Promise<Uint8Array> {
-    const here = this.init.copyHere(pid)
+    const here = await this.init.copyHere(pid, fence)
     if (here == null) throw new PraasError('NOT_FOUND', `no copy of ${pid} here`)
     const { version: copy, active, inMemory } = here
-    if (fence != null && !active) this.init.replicas.fence(pid, fence)
     return WriteBatch.encode({ pid, app: copy.app, appHash: copy.appHash, term: copy.epoch.term, counter: copy.epoch.counter, seq: copy.seq, ops: [], active, inMemory })
   }
 

@@ -6,7 +6,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { praasYamux } from '../../protocol/index.js'
 import { clusterServices } from '../cluster/index.js'
-import { CompactDatastore } from './datastore.js'
+import { nodeDatastore } from './datastore.js'
 import type { ClusterOptions, ClusterServices } from '../cluster/index.js'
 import type { ComponentLogger, Libp2p, Metrics, PrivateKey, Transport } from '@libp2p/interface'
 
@@ -20,6 +20,8 @@ export interface HostInit {
   swarmKey?: Uint8Array
   /** libp2p's metrics (node/http: @libp2p/prometheus-metrics into the node's registry). */
   metrics?: (components: { logger: ComponentLogger }) => Metrics
+  /** A folder for the DHT records this node stores (emptied at start); in memory without one. */
+  recordsDir?: string
 }
 
 export type Host = Libp2p<{ identify: unknown, identifyPush: unknown, ping: unknown } & ClusterServices>
@@ -46,7 +48,7 @@ export async function createHost (init: HostInit): Promise<Host> {
   const listen = quic == null ? init.listen.filter(addr => !addr.includes('/quic')) : init.listen
   const cluster = clusterServices({ ...init.cluster, bootstrap: init.bootstrap ?? [] })
   return await createLibp2p({
-    datastore: new CompactDatastore(),
+    datastore: await nodeDatastore(init.recordsDir),
     privateKey: init.privateKey,
     addresses: { listen },
     transports: quic == null ? [tcp()] : [tcp(), quic],

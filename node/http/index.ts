@@ -30,7 +30,7 @@ export interface OpsParts extends Instrumented {
   selfId: string
   selfAddrs(): string[]
   runtime: { load: number, list(): Array<{ mailbox: { size: number } }> }
-  lifecycle: Instrumented['lifecycle'] & { swapped(): unknown[] }
+  lifecycle: Instrumented['lifecycle'] & { swappedCount(): number }
   membership: EventTarget & { members(): MemberView[], get(peerId: string): unknown }
   election: EventTarget & { term: number, leader: string | undefined }
 }
@@ -88,7 +88,7 @@ export class NodeOps {
     const { host, membership, election, runtime, lifecycle } = parts
     instrument(parts, metrics)
     metrics.observe({
-      processes: () => ({ active: runtime.load, swapped: lifecycle.swapped().length }),
+      processes: () => ({ active: runtime.load, swapped: lifecycle.swappedCount() }),
       mailboxBytes: () => this.mailboxBytes(),
       leader: () => ({ term: election.term, self: election.leader === parts.selfId }),
       members: () => membership.members().length + 1,
@@ -149,7 +149,7 @@ export class NodeOps {
     const { total, perSecond } = this.metrics.callRate()
     return {
       active: parts.runtime.load,
-      swapped: parts.lifecycle.swapped().length,
+      swapped: parts.lifecycle.swappedCount(),
       callsTotal: total,
       callsPerSecond: perSecond,
       mailboxBytes: this.mailboxBytes(),

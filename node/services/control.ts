@@ -8,7 +8,7 @@ import type { ActivationEpoch } from '../../protocol/location.js'
 import type { ConnectionGrants } from '../trust/grants.js'
 import type { AppOwners, ProcessOwners } from '../trust/quotas.js'
 import type { Allocator, LeaderElection, Membership } from '../cluster/index.js'
-import type { Directory } from '../directory/index.js'
+import type { Directory, SwappedRecord } from '../directory/index.js'
 import type { Lifecycle } from '../durability/index.js'
 import type { Peers } from './peers.js'
 import type { AppSync } from './app-sync.js'
@@ -158,7 +158,7 @@ export class ControlService {
 
   /** The app of a process: from this node, else from where it runs. */
   private async appOf (pid: string, options: AbortOptions): Promise<string> {
-    const here = this.init.runtime.get(pid)?.app ?? this.init.lifecycle.swapped().find(p => p.pid === pid)?.app
+    const here = this.init.runtime.get(pid)?.app ?? (await this.init.lifecycle.swappedHere(pid))?.app
     if (here != null && here !== '') return here
     const info = await this.locate(pid, false, options).catch(() => undefined)
     if (info == null) return ''
@@ -311,7 +311,8 @@ export class ControlService {
   }
 
   private async list (request: CtlRequest, caller: Caller): Promise<Partial<CtlResponse>> {
-    const processes = [...this.init.runtime.list().map(r => this.info(r)), ...this.init.lifecycle.swapped()]
+    const processes = this.init.runtime.list().map(r => this.info(r))
+    for await (const info of this.init.lifecycle.swapped()) processes.push(info)
     if (request.local) return { processes }
     const { grant } = caller
     if (!caller.member && grant != null && (grant.apps != null || grant.pids != null)) {
@@ -345,7 +346,7 @@ export class ControlService {
     const movedTo = this.init.runtime.movedTo(pid)
     // A caller with no trouble takes the hint as it is; one that failed somewhere gets it checked.
     if (movedTo != null && (local || suspect === '')) return { pid, app: '', status: ProcessStatus.ACTIVE, node: movedTo, addrs: this.addrsOf(movedTo) }
-    const swappedHere = this.init.lifecycle.swapped().find(p => p.pid === pid)
+    const swappedHere = await this.init.lifecycle.swappedHere(pid)
     if (local) {
       if (swappedHere != null) return swappedHere
       throw new PraasError('NOT_FOUND', `no process ${pid}`)
@@ -433,7 +434,7 @@ export class ControlService {
       if (this.init.runtime.get(request.pid) != null) return await here(request.pid)
       if (request.local) throw new PraasError('MOVED', `process ${request.pid} is not hosted on this node`)
       let where: ProcessInfo
-      if (request.op === CtlRequest.Op.SWAP && this.init.lifecycle.swapped().some(p => p.pid === request.pid)) {
+      if (request.op === CtlRequest.Op.SWAP && (await this.init.lifecycle.swappedHere(request.pid)) != null) {
         // swapped here, unless it was brought back elsewhere since (its image here is then older)
         const node = await this.init.lifecycle.runningOn(request.pid)
         if (node == null) return {}
@@ -479,9 +480,12 @@ export class ControlService {
   private async delete (request: CtlRequest, options: AbortOptions): Promise<Partial<CtlResponse>> {
     checkPid(request.pid)
     let found = false
-    if (this.init.runtime.delete(request.pid)) {
-      found = true
-      await this.init.directory.unpublish(request.pid, options).catch((err: Error) => {
+    // a process swapped out here: its record comes from its image, as the directory keeps none in memory
+    let swapped: SwappedRecord | undefined
+    if (this.init.runtime.delete(request.pid)) found = true
+    else swapped = await this.init.lifecycle.swappedRecord(request.pid)
+    if (found || swapped != null) {
+      await this.init.directory.unpublish(request.pid, { ...options, swapped }).catch((err: Error) => {
         this.init.log.error('could not withdraw the record of %s: %s', request.pid, err.message)
       })
     }

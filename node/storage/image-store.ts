@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
+import { access, mkdir, open, opendir, readdir, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PraasError } from '../../protocol/errors.js'
 import {
@@ -41,13 +41,21 @@ async function readManifest (fh: FileHandle, name: string): Promise<{ manifest: 
   return { manifest, bodyAt: HEAD_BYTES + length }
 }
 
+/** Whether an error says the file is not there. */
+function missing (err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT'
+}
+
 /**
  * One node's swap images on local disk, one file per pid. A file is written whole under a
  * temporary name, synced once and renamed into place, so a crash leaves the old image or the new.
+ * Nothing of an image stays in memory: a swapped process costs its node a file, not RSS (the
+ * manifest is read from the file's head when asked for, from the page cache when it is warm).
  */
 export class ImageStore {
   private readonly dir: string
-  private readonly index = new Map<string, ImageManifest>()
+  /** Image files present. */
+  private count = 0
   /** The last operation queued per pid: saves and deletes of one pid run one after another. */
   private readonly tails = new Map<string, Promise<unknown>>()
 
@@ -55,32 +63,25 @@ export class ImageStore {
     this.dir = dir
   }
 
-  /** Creates the folder, removes half-written files and indexes the images present. */
+  /** Creates the folder, removes half-written files and counts the images present. */
   async open (): Promise<void> {
     await mkdir(this.dir, { recursive: true })
-    this.index.clear()
+    this.count = 0
     for (const entry of await readdir(this.dir)) {
-      if (entry.endsWith('.tmp')) {
-        await unlink(join(this.dir, entry)).catch(() => {})
-        continue
-      }
-      if (!FILE_NAME.test(entry)) continue
-      const fh = await open(join(this.dir, entry), 'r')
-      try {
-        const { manifest } = await readManifest(fh, entry)
-        this.index.set(manifest.pid, manifest)
-      } catch {
-        // an unreadable file is not indexed; the next save of its pid replaces it
-      } finally {
-        await fh.close()
-      }
+      if (entry.endsWith('.tmp')) await unlink(join(this.dir, entry)).catch(() => {})
+      else if (FILE_NAME.test(entry)) this.count++
     }
+  }
+
+  /** How many images this node holds. */
+  get size (): number {
+    return this.count
   }
 
   /** Writes an image unless a newer one (by epoch, then seq) is stored; returns the manifest kept. */
   async save (image: ProcessImage): Promise<ImageManifest> {
     return await this.serialize(image.pid, async () => {
-      const stored = this.index.get(image.pid)
+      const stored = await this.manifest(image.pid)
       if (stored != null && compareVersion(image, stored) < 0) return stored
       return await this.writeImage(imagePieces(image))
     })
@@ -90,7 +91,7 @@ export class ImageStore {
   async saveChunks (manifest: ImageManifest, chunks: Uint8Array[], hashed = false): Promise<void> {
     checkChunks(manifest, chunks, hashed)
     await this.serialize(manifest.pid, async () => {
-      const stored = this.index.get(manifest.pid)
+      const stored = await this.manifest(manifest.pid)
       if (stored != null && compareVersion(manifest, stored) < 0) return
       await this.write(manifest, chunks, manifest.chunks)
     })
@@ -120,21 +121,52 @@ export class ImageStore {
     return read
   }
 
-  manifest (pid: string): ImageManifest | undefined {
-    return this.index.get(pid)
+  /** The manifest of the image stored for `pid`; undefined if there is none, or its file is unreadable (the next save replaces it). */
+  async manifest (pid: string): Promise<ImageManifest | undefined> {
+    const name = fileName(pid)
+    let fh: FileHandle
+    try {
+      fh = await open(join(this.dir, name), 'r')
+    } catch (err) {
+      if (missing(err)) return undefined
+      throw err
+    }
+    try {
+      return (await readManifest(fh, name)).manifest
+    } catch (err) {
+      if (err instanceof PraasError) return undefined
+      throw err
+    } finally {
+      await fh.close()
+    }
   }
 
-  list (): ImageManifest[] {
-    return [...this.index.values()]
+  /** The manifests of every image held, read one file at a time (unreadable files are left out). */
+  async * list (): AsyncGenerator<ImageManifest> {
+    for await (const entry of await opendir(this.dir)) {
+      if (!FILE_NAME.test(entry.name)) continue
+      const fh = await open(join(this.dir, entry.name), 'r').catch((err) => { if (missing(err)) return undefined; throw err })
+      if (fh == null) continue
+      try {
+        yield (await readManifest(fh, entry.name)).manifest
+      } catch (err) {
+        if (!(err instanceof PraasError)) throw err
+      } finally {
+        await fh.close()
+      }
+    }
   }
 
   /** Removes a pid's image; false if there was none. */
   async delete (pid: string): Promise<boolean> {
     return this.serialize(pid, async () => {
-      if (!this.index.delete(pid)) return false
-      await unlink(join(this.dir, fileName(pid))).catch((err) => {
-        if (err.code !== 'ENOENT') throw err
-      })
+      try {
+        await unlink(join(this.dir, fileName(pid)))
+      } catch (err) {
+        if (missing(err)) return false
+        throw err
+      }
+      this.count--
       return true
     })
   }
@@ -182,9 +214,10 @@ export class ImageStore {
       throw err
     }
     await fh.close()
+    const replacing = await access(path).then(() => true, () => false)
     await rename(tmp, path)
+    if (!replacing) this.count++
     await syncDir(this.dir)
-    this.index.set(manifest.pid, manifest)
     return manifest
   }
 
@@ -195,7 +228,7 @@ export class ImageStore {
   async saveImage (image: ProcessImage): Promise<{ manifest: ImageManifest, chunks: () => Uint8Array[] }> {
     const serialized = imagePieces(image)
     return await this.serialize(image.pid, async () => {
-      const stored = this.index.get(image.pid)
+      const stored = await this.manifest(image.pid)
       if (stored != null && compareVersion(image, stored) < 0) throw new PraasError('BAD_REQUEST', `a newer image of ${image.pid} is stored`)
       // the chunks only for whoever needs them as chunks (a copy): the file is written from the pieces
       return { manifest: await this.writeImage(serialized), chunks: () => chunksOf(serialized) }
@@ -208,13 +241,12 @@ export class ImageStore {
 
   /** The raw file of a pid, split into manifest and chunks; chunk hashes are not checked here. */
   private async read (pid: string): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] } | undefined> {
-    if (!this.index.has(pid)) return undefined
     const name = fileName(pid)
     let fh: FileHandle
     try {
       fh = await open(join(this.dir, name), 'r')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      if (missing(err)) return undefined
       throw err
     }
     try {

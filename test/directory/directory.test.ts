@@ -177,9 +177,36 @@ describe('directory', function () {
     const swapped = await b.services.directory.resolve('lifecycle', { fresh: true, signal: AbortSignal.timeout(10_000) })
     assert.equal(swapped?.status, 'swapped')
     assert.equal(swapped?.app, 'chat')
-    await a.services.directory.unpublish('lifecycle')
+    // swapped, the pid is not owned in memory: its record comes from its image
+    await a.services.directory.unpublish('lifecycle', { swapped: { pid: 'lifecycle', epoch: granted(a, 'lifecycle', 1, 9), app: 'chat' } })
     assert.equal(await b.services.directory.resolve('lifecycle', { fresh: true, signal: AbortSignal.timeout(10_000) }), undefined)
     assert.equal(a.services.directory.owns('lifecycle'), undefined)
+  })
+
+  it('keeps nothing of a swapped pid in memory, refreshes its record from disk, and leaves it once superseded', async () => {
+    const [a, b] = nodes
+    const epoch = granted(a, 'on-disk', 1, 3)
+    const first = await a.services.directory.publish('on-disk', { epoch, app: 'chat' })
+    await a.services.directory.markSwapped('on-disk')
+    assert.equal(a.services.directory.owns('on-disk'), undefined, 'no longer owned in memory')
+    const onDisk = [{ pid: 'on-disk', epoch, app: 'chat' }]
+    a.services.directory.swappedRecords = async function * () { yield * onDisk }
+    try {
+      assert.equal(await a.services.directory.refreshSwapped(), 1)
+      const found = await b.services.directory.resolve('on-disk', { fresh: true, signal: AbortSignal.timeout(10_000) })
+      assert.equal(found?.status, 'swapped')
+      assert.equal(found?.node, a.peerId.toString())
+      assert.equal(found?.app, 'chat')
+      assert.ok(found.seq > first.seq, `seq ${found.seq} > ${first.seq}`)
+      // brought back on b with a newer epoch: a's refresh leaves b's record alone
+      await b.services.directory.publish('on-disk', { epoch: granted(b, 'on-disk', 2, 1), app: 'chat' })
+      assert.equal(await a.services.directory.refreshSwapped(), 0)
+      const now = await a.services.directory.resolve('on-disk', { fresh: true, signal: AbortSignal.timeout(10_000) })
+      assert.equal(now?.node, b.peerId.toString())
+      assert.equal(now?.status, 'active')
+    } finally {
+      a.services.directory.swappedRecords = undefined
+    }
   })
 
   it('hands a record published while alone to the peers that join later', async () => {

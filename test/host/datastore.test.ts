@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { Key } from 'interface-datastore'
-import { CompactDatastore } from '../../node/host/datastore.js'
+import { CompactDatastore, nodeDatastore } from '../../node/host/datastore.js'
 
 describe('host/datastore: values kept in buffers of their own', () => {
   it('stores a view into a larger buffer as a copy of exactly its bytes, and a whole buffer as it is', async () => {
@@ -18,5 +21,30 @@ describe('host/datastore: values kept in buffers of their own', () => {
       await store.put(new Key('/whole'), whole)
       assert.equal(await store.get(new Key('/whole')), whole)
     }), { numRuns: 50 })
+  })
+})
+
+describe('host/datastore: the DHT records in files', () => {
+  it('keeps DHT records in files of the records folder and the rest in memory, and starts empty', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'praas-records-'))
+    try {
+      const records = join(dir, 'records')
+      const store = await nodeDatastore(records)
+      const record = new Key('/dht/record/AFKREIG')
+      const peer = new Key('/peers/12D3KooW')
+      await store.put(record, Uint8Array.of(1, 2, 3))
+      await store.put(peer, Uint8Array.of(4))
+      assert.deepEqual([...await store.get(record)], [1, 2, 3])
+      assert.deepEqual(await readdir(records, { recursive: true }), ['dht', join('dht', 'record'), join('dht', 'record', 'AFKREIG.data')], 'one file per record, nothing else on disk')
+      assert.equal(await store.has(peer), true)
+      await store.delete(record)
+      assert.equal(await store.has(record), false)
+      await store.put(record, Uint8Array.of(9))
+      const next = await nodeDatastore(records)
+      assert.equal(await next.has(record), false, 'a record of an earlier run is not served')
+      assert.deepEqual(await readdir(records), [])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
