@@ -8,9 +8,10 @@ import type { CliFigures } from './cli.js'
 import type { ConnectFigures } from './connect.js'
 import type { PartitionReport } from './partition.js'
 import type { IdleReport } from './idle.js'
+import type { MemoryReport } from './memory.js'
 
 /** The echo load shapes (load.ts), their sweeps over payload sizes and calls in flight, and the LaTeX example's calls (latex.ts). */
-export type Mode = 'rtt' | 'cpu' | 'throughput' | 'sizes' | 'inflight' | 'getfile' | 'compile' | 'parallel' | 'cli' | 'connect' | IpcMode | ClusterMode | DurableMode | IdleMode
+export type Mode = 'rtt' | 'cpu' | 'throughput' | 'sizes' | 'inflight' | 'getfile' | 'compile' | 'parallel' | 'cli' | 'connect' | IpcMode | ClusterMode | DurableMode | IdleMode | MemoryMode
 /** Process-to-process messages (ipc.ts): one-way times of a ping-pong (64 B, and per payload size), and 8 MiB transfers. */
 export type IpcMode = 'oneway' | 'onewaysizes' | 'bulk'
 /** The cluster layer (cluster.ts): a fresh client's first invoke, create + first invoke, leader fail-over. */
@@ -18,6 +19,8 @@ export type ClusterMode = 'resolve' | 'cold' | 'deploycold' | 'failover' | 'unav
 /** Durability (durable.ts): swap out, the restoring invoke, the longest call during a live migration (one / several callers), replicated writes (64 callers, one). */
 /** An idle mesh of 4 and of 16 (idle.ts): CPU and RSS per node; a member's death and the leader's, noticed. */
 export type IdleMode = 'idlecpu' | 'idlerss' | 'detect' | 'failover16'
+/** Memory per process on one node (memory.ts): active, swapped. */
+export type MemoryMode = 'procmem' | 'swapmem'
 export type DurableMode = 'swapout' | 'swapin' | 'pause' | 'pauseconc' | 'replicated' | 'replseq' | 'sendseq'
 
 export interface Transport {
@@ -87,6 +90,8 @@ export interface ClientReport {
   failover?: Summary
   /** An idle mesh of 4 and of 16 node processes (idle.ts). */
   idle?: IdleReport
+  /** RSS of one node at two counts of small processes, active and swapped (memory.ts). */
+  memory?: MemoryReport
   /** In us: swap out and restore (or write + fsync and read of a file) of `bytes` of state; `sweep` = the same per state size. */
   swapout?: Summary
   swapin?: Summary

@@ -5,11 +5,12 @@ import type { ClientReport, Mode } from './client-main.js'
 import type { ClusterSource } from './cluster.js'
 import type { DurableSource } from './durable.js'
 import type { IdleSource } from './idle.js'
+import { perProcess, type MemorySource } from './memory.js'
 import type { IpcSource } from './ipc.js'
 import { SWEEP_SIZES, sizeLabel, type SizePoint } from './load.js'
 import { round, type Summary } from './stats.js'
 
-export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | 'praas.connect' | 'praas.partition' | IpcSource | ClusterSource | DurableSource | IdleSource
+export type SourceName = 'net.echo' | 'http.echo' | 'libp2p.echo' | 'libp2p.echo.batched' | 'praas.invoke' | 'praas.incr' | 'praas.parallel' | 'latex.stateless' | 'latex.praas' | 'praas.cli' | 'praas.connect' | 'praas.partition' | IpcSource | ClusterSource | DurableSource | IdleSource | MemorySource
 
 /** Baselines computed from another source's figures of the same round, never run on their own. */
 export type DerivedName = 'libp2p.echo.half' | 'latex.echo' | 'resolve.host' | 'invoke.warm' | 'election.timeout' | 'invoke.parallel.one' | 'node.e0' | 'libp2p.dial' | 'lease.plus.2s' | 'idle.4'
@@ -117,6 +118,9 @@ export const METRICS: MetricDef[] = [
   { metric: 'idle.rss', unit: 'MiB', source: 'praas.idle', mode: 'idlerss', baselines: ['idle.4'] },
   { metric: 'member.detect', unit: 'ms', source: 'praas.idle', mode: 'detect', baselines: [] },
   { metric: 'leader.failover.16', unit: 'ms', source: 'praas.idle', mode: 'failover16', baselines: [] },
+  // Memory per process (memory.ts): RSS growth of one node per small process, active or swapped (bytes).
+  { metric: 'process.overhead', unit: 'B', source: 'praas.memory', mode: 'procmem', baselines: [] },
+  { metric: 'swapped.overhead', unit: 'B', source: 'praas.memory', mode: 'swapmem', baselines: [] },
   // A host cut off from the others (network namespaces, partition.ts): until its process serves again on the majority side.
   { metric: 'partition.unavailable', unit: 'ms', source: 'praas.partition', mode: 'unavailable', baselines: ['lease.plus.2s'] },
   // Durability (durable.ts): swap and restore of a 64 MiB process against the local disk, the longest call during a
@@ -215,6 +219,11 @@ function figures (report: ClientReport | undefined, mode: Mode, bytes?: number):
   if (mode === 'unavailable') return ms(report?.partition?.unavailable)
   if (mode === 'detect') return ms(report?.idle?.detect)
   if (mode === 'failover16') return ms(report?.idle?.failover)
+  if (mode === 'procmem' || mode === 'swapmem') {
+    const point = mode === 'procmem' ? report?.memory?.active : report?.memory?.swapped
+    const bytes = perProcess(point)
+    return bytes == null || point == null ? undefined : { value: bytes, n: point.to - point.from, p50: bytes, p99: bytes }
+  }
   if ((mode === 'idlecpu' || mode === 'idlerss') && report?.idle != null) {
     const s = mode === 'idlecpu' ? report.idle.cpu16 : report.idle.rss16
     return { value: s.mean, n: s.n, p50: s.p50, p99: s.max }
@@ -254,6 +263,7 @@ export function medianRound (reports: ClientReport[]): ClientReport {
     failover: median(reports.flatMap(r => r.failover ?? []), s => s.p50),
     partition: median(reports.flatMap(r => r.partition ?? []), p => p.unavailable.p50),
     idle: median(reports.flatMap(r => r.idle ?? []), x => x.cpu16.mean),
+    memory: reports.find(r => r.memory != null)?.memory,
     cli: median(reports.flatMap(r => r.cli ?? []), c => c.status.p50),
     connect: median(reports.flatMap(r => r.connect ?? []), c => c.connect.p50),
     swapout: median(reports.flatMap(r => r.swapout ?? []), s => s.p50),

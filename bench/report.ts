@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { ClientReport } from './client-main.js'
 import { clusterNotes, clusterPlots, isClusterMetric } from './cluster.js'
 import { durableNotes, durablePlots, isDurableMetric } from './durable.js'
+import { memoryNotes } from './memory.js'
 import { ipcNotes, ipcPlots } from './ipc.js'
 import { sandboxNotes } from './sandbox-goals.js'
 import type { Row } from './metrics.js'
@@ -97,6 +98,7 @@ export async function writeReport (dir: string, rows: Row[], host: Machine, fail
     ...ipcNotes(rows),
     ...clusterNotes(rows),
     ...durableNotes(rows, reports),
+    ...memoryNotes(rows, reports),
     ...(failures.length > 0 ? ['**Failed in this run:**', '', ...failures.map(f => `- ${f}`), ''] : []),
     ...images.flatMap(i => [i, '']),
     `Machine: Node ${host.node}, ${host.cpus} CPUs (${host.cpuModel}), ${host.platform}; ${host.mode} run, ${host.rounds} round(s) (figures from the median round), on ${host.date}; 1-minute load average at the end: ${host.load}.`,

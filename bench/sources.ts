@@ -10,6 +10,7 @@ import { partition } from './partition.js'
 import { netnsUnsupported } from '../test/helpers/netns.js'
 import { durable } from './durable.js'
 import { idle } from './idle.js'
+import { memory } from './memory.js'
 import { ipc } from './ipc.js'
 import { latex } from './latex.js'
 import { sweepBoundMs, type Plan } from './load.js'
@@ -68,6 +69,7 @@ export async function runSource (name: SourceName, modes: Mode[], plan: Plan, be
       return {}
     }
     case 'praas.idle': return { idle: await idle(root, plan) }
+    case 'praas.memory': return { memory: await memory(root, plan) }
     case 'praas.durable': case 'praas.durable.r1': case 'disk.io': case 'libp2p.bulk.64': return await durable(name, bench, root, modes, plan)
   }
 }

@@ -46,6 +46,16 @@ function missing (err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT'
 }
 
+/** The file opened for reading; undefined if it is not there. */
+async function openIfPresent (path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, 'r')
+  } catch (err) {
+    if (missing(err)) return undefined
+    throw err
+  }
+}
+
 /**
  * One node's swap images on local disk, one file per pid. A file is written whole under a
  * temporary name, synced once and renamed into place, so a crash leaves the old image or the new.
@@ -124,13 +134,8 @@ export class ImageStore {
   /** The manifest of the image stored for `pid`; undefined if there is none, or its file is unreadable (the next save replaces it). */
   async manifest (pid: string): Promise<ImageManifest | undefined> {
     const name = fileName(pid)
-    let fh: FileHandle
-    try {
-      fh = await open(join(this.dir, name), 'r')
-    } catch (err) {
-      if (missing(err)) return undefined
-      throw err
-    }
+    const fh = await openIfPresent(join(this.dir, name))
+    if (fh == null) return undefined
     try {
       return (await readManifest(fh, name)).manifest
     } catch (err) {
@@ -145,7 +150,7 @@ export class ImageStore {
   async * list (): AsyncGenerator<ImageManifest> {
     for await (const entry of await opendir(this.dir)) {
       if (!FILE_NAME.test(entry.name)) continue
-      const fh = await open(join(this.dir, entry.name), 'r').catch((err) => { if (missing(err)) return undefined; throw err })
+      const fh = await openIfPresent(join(this.dir, entry.name))
       if (fh == null) continue
       try {
         yield (await readManifest(fh, entry.name)).manifest
@@ -242,13 +247,8 @@ export class ImageStore {
   /** The raw file of a pid, split into manifest and chunks; chunk hashes are not checked here. */
   private async read (pid: string): Promise<{ manifest: ImageManifest, chunks: Uint8Array[] } | undefined> {
     const name = fileName(pid)
-    let fh: FileHandle
-    try {
-      fh = await open(join(this.dir, name), 'r')
-    } catch (err) {
-      if (missing(err)) return undefined
-      throw err
-    }
+    const fh = await openIfPresent(join(this.dir, name))
+    if (fh == null) return undefined
     try {
       const { manifest, bodyAt } = await readManifest(fh, name)
       const body = await readFully(fh, manifest.size + 1, bodyAt)
