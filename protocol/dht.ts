@@ -19,6 +19,9 @@ export const DHT_PROTOCOL = '/praas/kad/1.0.0'
  *
  * Each call makes a fresh stale-record guard (see `locationValidator`): call it once per peer.
  */
+/** Where the DHT keeps its data in the node's datastore; its stored records are under `${DHT_DATASTORE_PREFIX}/record`. */
+export const DHT_DATASTORE_PREFIX = '/praas-dht'
+
 export function praasDhtInit (mode: 'server' | 'client', isMember?: (peerId: string) => boolean): KadDHTInit {
   return {
     protocol: DHT_PROTOCOL,
@@ -29,7 +32,7 @@ export function praasDhtInit (mode: 'server' | 'client', isMember?: (peerId: str
     initialQuerySelfInterval: 0,
     allowQueryWithZeroPeers: mode === 'server',
     logPrefix: 'praas:dht',
-    datastorePrefix: '/praas-dht',
+    datastorePrefix: DHT_DATASTORE_PREFIX,
     metricsPrefix: 'praas_dht'
   }
 }

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises'
 import { MemoryDatastore, MountDatastore } from 'datastore-core'
 import { FsDatastore } from 'datastore-fs'
 import { Key } from 'interface-datastore'
+import { DHT_DATASTORE_PREFIX } from '../../protocol/dht.js'
 import type { Datastore } from 'interface-datastore'
 
 type Put = MemoryDatastore['put']
@@ -19,8 +20,8 @@ export class CompactDatastore extends MemoryDatastore {
   }
 }
 
-/** Where kad-dht keeps the records it stores (`/dht/record/<base32 key>`). */
-export const DHT_RECORDS = new Key('/dht/record')
+/** Where kad-dht keeps the records it stores (`<prefix>/record/<base32 key>`, protocol/dht.ts). */
+export const DHT_RECORDS = new Key(`${DHT_DATASTORE_PREFIX}/record`)
 
 /**
  * The node's datastore: the DHT's records in files under `recordsDir` (one per record), the rest

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { Key } from 'interface-datastore'
-import { CompactDatastore, nodeDatastore } from '../../node/host/datastore.js'
+import { CompactDatastore, DHT_RECORDS, nodeDatastore } from '../../node/host/datastore.js'
 
 describe('host/datastore: values kept in buffers of their own', () => {
   it('stores a view into a larger buffer as a copy of exactly its bytes, and a whole buffer as it is', async () => {
@@ -30,12 +30,12 @@ describe('host/datastore: the DHT records in files', () => {
     try {
       const records = join(dir, 'records')
       const store = await nodeDatastore(records)
-      const record = new Key('/dht/record/AFKREIG')
+      const record = DHT_RECORDS.child(new Key('AFKREIG'))
       const peer = new Key('/peers/12D3KooW')
       await store.put(record, Uint8Array.of(1, 2, 3))
       await store.put(peer, Uint8Array.of(4))
       assert.deepEqual([...await store.get(record)], [1, 2, 3])
-      assert.deepEqual(await readdir(records, { recursive: true }), ['dht', join('dht', 'record'), join('dht', 'record', 'AFKREIG.data')], 'one file per record, nothing else on disk')
+      assert.deepEqual(await readdir(records, { recursive: true }), ['praas-dht', join('praas-dht', 'record'), join('praas-dht', 'record', 'AFKREIG.data')], 'one file per record, nothing else on disk')
       assert.equal(await store.has(peer), true)
       await store.delete(record)
       assert.equal(await store.has(record), false)

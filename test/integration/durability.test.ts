@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Client } from '../../sdk/index.js'
 import { dumpOnFailure, eventually, placeOnEvery, startCluster, startNode, stopCluster, waitForMesh } from '../helpers/cluster.js'
 import { fixture } from '../helpers/paths.js'
@@ -29,6 +30,18 @@ describe('durable processes on node processes: swap, restore, migration, failure
   after(async function () {
     await client?.close()
     if (nodes != null) await stopCluster(nodes)
+  })
+
+  it('keeps what the directory and the DHT hold of a swapped process in files, on every node', async function () {
+    const pid = await client.create('kit', { node: nodes[2].peerId })
+    await client.invoke(pid, 'put', JSON.stringify({ key: 'k', value: 'kept' }))
+    await client.swap(pid)
+    assert.equal((await statusOf(client, pid))?.status, 'swapped')
+    // the swap image on the host, and the pid's DHT record in the record files of the nodes nearest its key (all five here)
+    assert.equal((await readdir(join(nodes[2].dataDir, 'images'))).length > 0, true)
+    const withRecords = await Promise.all(nodes.map(async n => (await readdir(join(n.dataDir, 'dht-records', 'praas-dht', 'record')).catch(() => [])).length))
+    assert.equal(withRecords.every(count => count > 0), true, `record files per node: ${withRecords.join(' ')}`)
+    assert.equal(text(await client.invoke(pid, 'get', 'k')), 'kept')
   })
 
   it('swaps out 8 MiB of state and restores it byte for byte', async function () {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import { withTimeout } from '../../protocol/cancellation.js'
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -34,5 +35,13 @@ describe('withTimeout', () => {
     const running = withTimeout(10_000, [undefined, outer.signal], untilAborted)
     outer.abort(new Error('stopped'))
     assert.equal(((await running) as Error).message, 'stopped')
+  })
+  it('leaves nothing behind on a long-lived signal once it settles, and starts aborted if one is', async () => {
+    const service = new AbortController()
+    for (let i = 0; i < 100; i++) assert.equal(await withTimeout(10_000, [service.signal], async () => i), i)
+    assert.equal(getEventListeners(service.signal, 'abort').length, 0)
+    const stopped = new AbortController()
+    stopped.abort(new Error('stopped before'))
+    assert.equal(((await withTimeout(10_000, [stopped.signal], async (signal) => signal.aborted ? signal.reason : undefined)) as Error).message, 'stopped before')
   })
 })
