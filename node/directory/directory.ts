@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { TypedEventEmitter } from 'main-event'
 import { withTimeout } from '../../protocol/cancellation.js'
 import { PraasError } from '../../protocol/errors.js'
@@ -142,6 +143,8 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   start (): void {
     if (this.controller != null) return
     this.controller = new AbortController()
+    // each DHT operation in flight listens to it (withTimeout) until it settles: not a leak
+    setMaxListeners(Infinity, this.controller.signal)
     this.schedule()
     this.scheduleSwapped()
     this.retryTimer = setInterval(() => { void this.retryUnreplicated() }, UNREPLICATED_RETRY_MS)
