@@ -5,8 +5,6 @@ interface Entry {
   expires: number
 }
 
-/** Expired entries dropped at most per `sweep`, so that one call stays short. */
-const SWEEP_BATCH = 1_000
 
 /**
  * pid -> location, bounded (least recently used out first) and with a time to live, so that a
@@ -44,11 +42,12 @@ export class LocationCache {
   }
 
   /**
-   * Drops expired entries from the least recently used end, up to `max`. Entries expire in about
+   * Drops expired entries from the least recently used end, up to `max` (all by default: the
+   * cache holds at most `maxEntries`, a few milliseconds of work). Entries expire in about
    * the order they were set (one TTL for all); one refreshed by a lookup moves to the other end
    * and waits for its turn there.
    */
-  sweep (max = SWEEP_BATCH): number {
+  sweep (max = Infinity): number {
     const now = Date.now()
     let dropped = 0
     for (const [pid, entry] of this.entries) {
