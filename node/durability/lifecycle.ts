@@ -439,11 +439,13 @@ export class Lifecycle {
       runtime.release(pid, new PraasError('MOVED', `process ${pid} has a newer activation`))
       this.init.directory.release(pid)
     }
-    const stored = await images.manifest(pid)
-    if (stored != null && older(stored.epoch, epoch)) await images.delete(pid)
+    // the fence first, before anything waits: a batch of the older activation that comes
+    // meanwhile must find it (docs/durability.md, the restore's fence)
     const replica = replicas.get(pid)
     if (replica != null && older(replica.epoch, epoch)) replicas.drop(pid)
     replicas.fence(pid, epoch)
+    const stored = await images.manifest(pid)
+    if (stored != null && older(stored.epoch, epoch)) await images.delete(pid)
   }
 
   /**
