@@ -9,7 +9,7 @@ import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startab
 export interface SwimTransportComponents {
   logger: ComponentLogger
   connectionManager: {
-    openConnection(peer: PeerId, options?: AbortOptions): Promise<Connection>
+    openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
   }
   registrar: {
     handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
@@ -36,8 +36,6 @@ export interface SwimTransportInit {
 
 interface Outbound {
   stream?: Stream
-  /** The connection the stream rides on. */
-  connection?: Connection
   opening: boolean
   queue: Array<Uint8Array | Uint8ArrayList>
   queuedBytes: number
@@ -141,27 +139,6 @@ export class Libp2pDatagrams implements Datagrams, Startable {
     if (stream == null && !out.opening) void this.open(to, out)
   }
 
-  /**
-   * The peer's stream came on a newer connection than ours to it rides on: after a cut heals, the
-   * side that declared this node dead aborted its end of the old connection (the abort never
-   * crossed the cut) and dialled anew, while this end still writes into the old one, where
-   * everything is lost until TCP gives up or SWIM declares the peer dead (seconds: its ping
-   * answers went nowhere, and records and refutations with them). Ours moves to the newer
-   * connection; the old one is left to its other streams. Only ever to a newer one, so two sides
-   * with two good connections settle on the newest.
-   */
-  private follow (from: string, connection: Connection): void {
-    const out = this.outbound.get(from)
-    if (out?.stream == null || out.connection == null || out.connection === connection || out.opening) return
-    if (connection.status !== 'open' || connection.timeline.open <= out.connection.timeline.open) return
-    this.log('%s speaks on a newer connection %s: swim stream moves there from %s', from, connection.id, out.connection.id)
-    const old = out.stream
-    out.stream = undefined
-    out.connection = undefined
-    old.abort(new Error('swim stream moved to a newer connection'))
-    void this.open(from, out, connection)
-  }
-
   private write (out: Outbound, stream: Stream, frame: Uint8Array | Uint8ArrayList): void {
     try {
       stream.send(frame)
@@ -171,25 +148,17 @@ export class Libp2pDatagrams implements Datagrams, Startable {
     }
   }
 
-  private async open (to: string, out: Outbound, via?: Connection): Promise<void> {
+  private async open (to: string, out: Outbound): Promise<void> {
     out.opening = true
     this.evictIfFull()
     try {
-      const signal = AbortSignal.timeout(this.init.openTimeoutMs)
-      const connection = via ?? await this.components.connectionManager.openConnection(peerIdFromString(to), { signal })
-      const stream = await connection.newStream(SWIM_PROTOCOL, { signal })
+      const stream = await this.components.connectionManager.openStream(peerIdFromString(to), SWIM_PROTOCOL, { signal: AbortSignal.timeout(this.init.openTimeoutMs) })
       if (!this.started || this.outbound.get(to) !== out) {
         stream.abort(new Error('swim transport stopped'))
         return
       }
-      if (stream.status !== 'open') throw new Error(`stream ${stream.status} as it opened`)
       out.stream = stream
-      out.connection = connection
-      stream.addEventListener('close', () => {
-        if (out.stream !== stream) return
-        out.stream = undefined
-        out.connection = undefined
-      })
+      stream.addEventListener('close', () => { if (out.stream === stream) out.stream = undefined })
       stream.addEventListener('drain', () => { this.flush(out) })
       // nothing is read on an outbound stream; the remote answers on its own
       this.flush(out)
@@ -219,7 +188,6 @@ export class Libp2pDatagrams implements Datagrams, Startable {
       return
     }
     const from = connection.remotePeer.toString()
-    this.follow(from, connection)
     const decoder = new FrameDecoder(MAX_MESSAGE_BYTES)
     this.inbound.add(stream)
     stream.addEventListener('close', () => { this.inbound.delete(stream) })

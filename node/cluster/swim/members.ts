@@ -18,8 +18,8 @@ export interface TableHost {
   broadcast(update: SwimUpdate): void
   /** A member left the roster: drop what is queued about it. */
   forget(id: string): void
-  /** This node had to refute a suspicion or a death of itself (a sign of its own ill health, or of a cut). */
-  refuted(status: 'suspect' | 'dead'): void
+  /** This node had to refute a suspicion of itself (a sign of its own ill health). */
+  refuted(): void
   emit(type: 'member:status', detail: StatusChange): void
   emit(type: 'member:record', detail: RecordChange): void
 }
@@ -155,10 +155,7 @@ export class MemberTable {
     this.entries.set(id, next)
     if (merged.liveness) this.onLiveness(next, previous, update.from)
     if (merged.record) this.host.emit('member:record', { id, record: next.record, version: next.recordVersion })
-    // a member heard alive again (a refutation) goes on with its record: a node that held it
-    // suspect or dead was likely cut off from it, and missed the record changes made meanwhile
-    // (a new leader's claim), which would otherwise reach it only with a push-pull, up to 30 s later
-    this.host.broadcast(this.toUpdate(next, update.from, merged.record || (merged.liveness && next.status === 'alive')))
+    this.host.broadcast(this.toUpdate(next, update.from, merged.record))
   }
 
   /** This node's probe of `id` failed, or it confirms another's suspicion. */
@@ -220,12 +217,10 @@ export class MemberTable {
     if (this.left) return
     const status = statusFromWire(update.status)
     if ((status !== 'alive' && update.incarnation >= this.incarnation) || update.incarnation > this.incarnation) {
-      // refute: only this node raises its incarnation, past anything said of it; with the record,
-      // as memberlist's alive messages carry their meta: whoever held this node suspect or dead
-      // may have been cut off from it and missed record changes
+      // refute: only this node raises its incarnation, past anything said of it
       this.incarnation = update.incarnation + 1
-      if (status !== 'alive') this.host.refuted(status)
-      this.host.broadcast(this.selfUpdate(true))
+      if (status !== 'alive') this.host.refuted()
+      this.host.broadcast(this.selfUpdate(false))
     }
     if (update.recordVersion > 0 && compareRecords(update.recordVersion, update.record, this.recordVersion, this.record) > 0) {
       // a record of a previous life of this node: outrank it

@@ -50,8 +50,6 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
   private readonly timers = new Set<Timer>()
   private readonly counters: Omit<SwimStats, 'queued'> = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, rejected: 0 }
   private started = false
-  /** Set while a message is applied: it made this node refute its own death. */
-  private declaredDead = false
   private pendingRecord?: Uint8Array<ArrayBuffer>
   private recordTimer?: Timer
 
@@ -73,10 +71,7 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
         this.armGossip()
       },
       forget: (id) => { this.broadcasts.forget(id) },
-      refuted: (status) => {
-        this.awareness.apply(1)
-        if (status === 'dead') this.declaredDead = true
-      },
+      refuted: () => { this.awareness.apply(1) },
       emit: (type, detail) => { this.safeDispatchEvent(type, { detail } as any) }
     })
     const config = this.config
@@ -216,15 +211,7 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
     this.counters.messagesReceived++
     this.counters.bytesReceived += data.byteLength
     // updates first, so that an answer already carries a refutation they caused
-    this.declaredDead = false
     for (const update of message.updates) this.table.apply(update)
-    // Told it was declared dead: this node was cut off (or restarted), and missed what changed
-    // meanwhile, record changes above all (a leader elected without it: it would not know the
-    // claim, and nobody would vote for it either). They were gossiped a bounded number of times,
-    // all into the cut, and would otherwise come with the next push-pull, up to 30 s later. A
-    // full exchange with the member that told it catches up at once, both ways; refuted once per
-    // incarnation, so once per cut, not once per member that says so.
-    if (this.declaredDead && message.kind !== Kind.PUSH) this.pushState(from, true)
     switch (message.kind) {
       case Kind.PING:
         if (message.target !== this.self) return
