@@ -5,7 +5,6 @@ interface Entry {
   expires: number
 }
 
-
 /**
  * pid -> location, bounded (least recently used out first) and with a time to live, so that a
  * process that moved without anyone telling this node is found again within the TTL. Expired
