@@ -121,6 +121,11 @@ export class Libp2pDatagrams implements Datagrams, Startable {
     }
     out.lastUsed = now
     const frame = new Uint8ArrayList(varintEncode(data.byteLength), data)
+    // a stream that ended without its close event reaching us (one already closed as its open
+    // resolved) is dropped here: kept, every message to the peer queued behind it for good while
+    // the node's other protocols reached the peer (a partition test: two nodes each held the
+    // other dead for two minutes while their votes went through)
+    if (out.stream != null && out.stream.status !== 'open') out.stream = undefined
     const stream = out.stream
     if (stream?.status === 'open' && !stream.writableNeedsDrain && out.queue.length === 0) {
       this.write(out, stream, frame)
@@ -157,6 +162,7 @@ export class Libp2pDatagrams implements Datagrams, Startable {
         stream.abort(new Error('swim transport stopped'))
         return
       }
+      if (stream.status !== 'open') throw new Error(`stream ${stream.status} as it opened`)
       out.stream = stream
       stream.addEventListener('close', () => { if (out.stream === stream) out.stream = undefined })
       stream.addEventListener('drain', () => { this.flush(out) })
