@@ -195,6 +195,9 @@ export class Lifecycle {
    * process or the replica (activating it reads nothing from disk). What probes answer.
    */
   async copyHere (pid: string, fence?: Epoch): Promise<CopyHere | undefined> {
+    // A replica here is fenced the moment the probe arrives, as before the image store was on
+    // disk: no batch of an older activation gets in while the image's manifest is read.
+    if (fence != null && this.init.runtime.get(pid) == null && this.init.replicas.version(pid) != null) this.init.replicas.fence(pid, fence)
     const stored = this.init.runtime.get(pid) == null ? await this.init.images.manifest(pid) : undefined
     // From here on nothing waits: the live process is looked up again after the read, and the
     // fence is in place before the answer leaves.
