@@ -39,8 +39,9 @@ describe('durable processes on node processes: swap, restore, migration, failure
     assert.equal((await statusOf(client, pid))?.status, 'swapped')
     // the swap image on the host, and the pid's DHT record in the record files of the nodes nearest its key (all five here)
     assert.equal((await readdir(join(nodes[2].dataDir, 'images'))).length > 0, true)
-    const withRecords = await Promise.all(nodes.map(async n => (await readdir(join(n.dataDir, 'dht-records', 'praas-dht', 'record')).catch(() => [])).length))
-    assert.equal(withRecords.every(count => count > 0), true, `record files per node: ${withRecords.join(' ')}`)
+    // (the record's DHT put follows the create and the swap by a moment)
+    const recordFiles = async (): Promise<number[]> => await Promise.all(nodes.map(async n => (await readdir(join(n.dataDir, 'dht-records', 'praas-dht', 'record')).catch(() => [])).length))
+    await eventually(async () => (await recordFiles()).every(count => count > 0), 15_000, `record files on every node (now ${(await recordFiles()).join(' ')})`)
     assert.equal(text(await client.invoke(pid, 'get', 'k')), 'kept')
   })
 
