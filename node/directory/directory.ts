@@ -67,12 +67,38 @@ export interface DirectoryEvents {
   superseded: CustomEvent<Location>
 }
 
+/**
+ * A record this node publishes. The epoch's fields are its own (one object per pid, not two),
+ * and its grant is a one-byte string: a Uint8Array of its own costs about 450 bytes per process
+ * (its array buffer and backing store), and one decoded from the allocator's answer is a view
+ * that kept a whole pooled 8 KiB buffer alive.
+ */
 interface Owned {
   pid: string
-  epoch: ActivationEpoch
+  term: number
+  counter: number
+  grant?: string
   app: string
   status: LocationStatus
   addrs?: Multiaddr[]
+}
+
+function owning (pid: string, epoch: ActivationEpoch, app: string, status: LocationStatus, addrs?: Multiaddr[]): Owned {
+  const grant = epoch.grant == null ? undefined : Buffer.from(epoch.grant.buffer, epoch.grant.byteOffset, epoch.grant.byteLength).toString('latin1')
+  return { pid, term: epoch.term, counter: epoch.counter, grant, app, status, addrs }
+}
+
+function epochOf (owned: Owned): ActivationEpoch {
+  return { term: owned.term, counter: owned.counter, grant: owned.grant == null ? undefined : Buffer.from(owned.grant, 'latin1') }
+}
+
+/** Runs `task` for each item, `limit` at a time, until the items end or `going` says no (`task` handles its own failures). */
+async function eachInParallel<T> (items: Iterable<T> | AsyncIterable<T>, limit: number, going: () => boolean, task: (item: T) => Promise<void>): Promise<void> {
+  const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]()
+  const worker = async (): Promise<void> => {
+    for (let next = await iterator.next(); next.done !== true && going(); next = await iterator.next()) await task(next.value)
+  }
+  await Promise.all(Array.from({ length: limit }, worker))
 }
 
 export const DEFAULT_REFRESH_INTERVAL_MS = 15 * 60_000
@@ -103,8 +129,13 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   private readonly refreshIntervalMs: number
   private readonly refreshConcurrency: number
   private readonly timeoutMs: number
-  /** Owned pids whose last put reached no other peer (say, before the DHT had any): retried soon. */
+  /** Owned pids whose last put reached no other peer of a DHT that had some: retried soon. */
   private readonly unreplicated = new Set<string>()
+  /**
+   * Set when a put found no DHT peer at all (a node alone): once it has peers, every owned record
+   * is put again. A node alone would otherwise hold each of its pids in \`unreplicated\` too.
+   */
+  private alone = false
   /** Owned pids whose first put waits (`publishSoon`); a subset of `owned`, so bounded as it is. */
   private readonly deferred = new Set<string>()
   private readonly publishDelayMs: number
@@ -139,6 +170,8 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   isStarted (): boolean {
     return this.controller != null
   }
+
+  private readonly running = (): boolean => this.controller != null
 
   start (): void {
     if (this.controller != null) return
@@ -180,7 +213,7 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   private async put (owned: Owned, options: AbortOptions): Promise<Location> {
     const { peerId, privateKey, addressManager, dht } = this.components
     const addrs = owned.addrs ?? addressManager.getAddresses()
-    const value = await signLocation({ ...owned, addrs, seq: this.nextSeq() }, privateKey, peerId, options)
+    const value = await signLocation({ pid: owned.pid, epoch: epochOf(owned), app: owned.app, status: owned.status, addrs, seq: this.nextSeq() }, privateKey, peerId, options)
     const location = await verifyLocation(value, owned.pid)
     this.cache.set(location)
     const stored = await this.timed(options, async (signal) => {
@@ -192,6 +225,7 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
       return stored
     })
     if (stored > 0 || owned.status === 'deleted') this.unreplicated.delete(owned.pid)
+    else if (dht.routingTable?.size === 0) this.alone = true
     else this.unreplicated.add(owned.pid)
     return location
   }
@@ -200,10 +234,22 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   private async retryUnreplicated (): Promise<void> {
     this.cache.sweep()
     // with no DHT peer yet (a node alone) there is nobody to put to
-    if (this.retrying || this.unreplicated.size === 0 || this.components.dht.routingTable?.size === 0) return
+    if (this.retrying || this.components.dht.routingTable?.size === 0) return
+    if (!this.alone && this.unreplicated.size === 0) return
     this.retrying = true
     try {
-      for (const pid of [...this.unreplicated].slice(0, MAX_RETRIES_PER_TICK)) {
+      if (this.alone) {
+        // peers at last: every record put while there were none
+        this.alone = false
+        this.log('the DHT has peers now: putting the records of %d processes', this.owned.size)
+        await this.refreshAll()
+        return
+      }
+      const pids: string[] = []
+      for (const pid of this.unreplicated) {
+        if (pids.push(pid) === MAX_RETRIES_PER_TICK) break
+      }
+      for (const pid of pids) {
         const owned = this.owned.get(pid)
         if (owned == null) {
           this.unreplicated.delete(pid)
@@ -224,7 +270,7 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   async publish (pid: string, options: PublishOptions): Promise<Location> {
     this.deferred.delete(pid)
-    const owned: Owned = { pid, epoch: options.epoch, app: options.app ?? this.owned.get(pid)?.app ?? '', status: 'active', addrs: options.addrs }
+    const owned = owning(pid, options.epoch, options.app ?? this.owned.get(pid)?.app ?? '', 'active', options.addrs)
     this.owned.set(pid, owned)
     return await this.put(owned, options)
   }
@@ -238,7 +284,7 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
    * the process is, and other nodes that miss in the DHT ask their peers.
    */
   publishSoon (pid: string, options: Omit<PublishOptions, keyof AbortOptions>): void {
-    this.owned.set(pid, { pid, epoch: options.epoch, app: options.app ?? '', status: 'active', addrs: options.addrs })
+    this.owned.set(pid, owning(pid, options.epoch, options.app ?? '', 'active', options.addrs))
     this.deferred.add(pid)
     if (this.deferTimer != null) return
     this.deferTimer = setTimeout(() => {
@@ -251,18 +297,15 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   }
 
   private async putDeferred (pids: string[]): Promise<void> {
-    const worker = async (): Promise<void> => {
-      for (let pid = pids.pop(); pid != null; pid = pids.pop()) {
-        const owned = this.owned.get(pid)
-        // released, or published again (by then with a put of its own) meanwhile
-        if (owned == null || this.deferred.has(pid)) continue
-        await this.put(owned, {}).catch((err: Error) => {
-          this.log('putting the record of %s failed: %s', pid, err.message)
-          if (this.owned.get(pid) === owned) this.unreplicated.add(pid)
-        })
-      }
-    }
-    await Promise.all(Array.from({ length: this.refreshConcurrency }, worker))
+    await eachInParallel(pids, this.refreshConcurrency, () => true, async (pid) => {
+      const owned = this.owned.get(pid)
+      // released, or published again (by then with a put of its own) meanwhile
+      if (owned == null || this.deferred.has(pid)) return
+      await this.put(owned, {}).catch((err: Error) => {
+        this.log('putting the record of %s failed: %s', pid, err.message)
+        if (this.owned.get(pid) === owned) this.unreplicated.add(pid)
+      })
+    })
   }
 
   /**
@@ -289,7 +332,8 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
    * it. A process swapped out here is not owned any more: `swapped` gives its record (from disk).
    */
   async unpublish (pid: string, options: AbortOptions & { swapped?: SwappedRecord } = {}): Promise<void> {
-    const owned = this.owned.get(pid) ?? (options.swapped?.pid === pid ? { ...options.swapped, status: 'swapped' as const } : undefined)
+    const swapped = options.swapped
+    const owned = this.owned.get(pid) ?? (swapped?.pid === pid ? owning(pid, swapped.epoch, swapped.app, 'swapped') : undefined)
     if (owned == null) return
     this.owned.delete(pid)
     this.cache.delete(pid)
@@ -305,7 +349,8 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   /** The epochs of the records this node publishes. */
   owns (pid: string): ActivationEpoch | undefined {
-    return this.owned.get(pid)?.epoch
+    const owned = this.owned.get(pid)
+    return owned == null ? undefined : epochOf(owned)
   }
 
   /**
@@ -360,17 +405,13 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   /** Re-puts every owned record, a few at a time; a record superseded by a newer activation is dropped. */
   async refreshAll (options: AbortOptions = {}): Promise<void> {
-    const queue = [...this.owned.values()]
-    const worker = async (): Promise<void> => {
-      for (let owned = queue.shift(); owned != null && this.controller != null; owned = queue.shift()) {
-        try {
-          await this.refresh(owned, options)
-        } catch (err) {
-          this.log('refreshing the record of %s failed: %s', owned.pid, (err as Error).message)
-        }
+    await eachInParallel([...this.owned.values()], this.refreshConcurrency, this.running, async (owned) => {
+      try {
+        await this.refresh(owned, options)
+      } catch (err) {
+        this.log('refreshing the record of %s failed: %s', owned.pid, (err as Error).message)
       }
-    }
-    await Promise.all(Array.from({ length: this.refreshConcurrency }, worker))
+    })
   }
 
   private async refresh (owned: Owned, options: AbortOptions): Promise<void> {
@@ -389,7 +430,7 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   private async newer (owned: Owned, options: AbortOptions): Promise<Location | undefined> {
     const found = await this.timed(options, async (signal) => await fetchLocation(this.components.contentRouting, owned.pid, { signal, isMember: this.isMember }))
     if (found == null || found.node === this.components.peerId.toString() ||
-        compareLocations(found, { epoch: owned.epoch, seq: Number.MAX_SAFE_INTEGER }) <= 0) return undefined
+        compareLocations(found, { epoch: { term: owned.term, counter: owned.counter }, seq: Number.MAX_SAFE_INTEGER }) <= 0) return undefined
     this.cache.set(found)
     return found
   }
@@ -410,22 +451,18 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
   async refreshSwapped (options: AbortOptions = {}): Promise<number> {
     const source = this.swappedRecords?.()
     if (source == null) return 0
-    const records = source[Symbol.asyncIterator]()
     let put = 0
-    const worker = async (): Promise<void> => {
-      for (let next = await records.next(); next.done !== true && this.controller != null; next = await records.next()) {
-        const owned: Owned = { ...next.value, status: 'swapped' }
-        try {
-          if (this.owned.has(owned.pid) || await this.newer(owned, options) != null || this.owned.has(owned.pid)) continue
-          await this.put(owned, options)
-          this.unreplicated.delete(owned.pid)
-          put++
-        } catch (err) {
-          this.log('refreshing the record of swapped %s failed: %s', owned.pid, (err as Error).message)
-        }
+    await eachInParallel(source, this.refreshConcurrency, this.running, async (record) => {
+      const owned = owning(record.pid, record.epoch, record.app, 'swapped')
+      try {
+        if (this.owned.has(owned.pid) || await this.newer(owned, options) != null || this.owned.has(owned.pid)) return
+        await this.put(owned, options)
+        this.unreplicated.delete(owned.pid)
+        put++
+      } catch (err) {
+        this.log('refreshing the record of swapped %s failed: %s', owned.pid, (err as Error).message)
       }
-    }
-    await Promise.all(Array.from({ length: this.refreshConcurrency }, worker))
+    })
     return put
   }
 }

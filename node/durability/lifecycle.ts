@@ -1,5 +1,5 @@
 import { CtlRequest, PraasError, ProcessStatus, SingleFlight, StateRequest, decodeWriteBatch, toPraasError } from '../../protocol/index.js'
-import { compareVersion, imageFromChunks, imagePieces } from '../storage/index.js'
+import { compareEpoch, compareVersion, imageFromChunks, imagePieces } from '../storage/index.js'
 import { inParallel } from './state-client.js'
 import { RESULT_GAP } from './replicator.js'
 import type { Replicator } from './replicator.js'
@@ -157,7 +157,10 @@ export class Lifecycle {
       await this.init.replicator.commit(record)
       await this.init.replicator.ensureReplicas(record)
       const t1 = performance.now()
-      await this.init.images.saveImage(this.image(record, true))
+      // the image keeps the allocator's grant of the epoch: the directory record is put again from it (refreshSwapped)
+      const published = this.init.directory.owns(pid)
+      const epoch = published != null && compareEpoch(published, record.epoch) === 0 ? published : record.epoch
+      await this.init.images.saveImage({ ...this.image(record, true), epoch })
       this.init.log('swapping %s: drain and commit %d ms, image stored %d ms', pid, Math.round(t1 - t0), Math.round(performance.now() - t1))
     } catch (err) {
       this.init.runtime.thaw(pid)

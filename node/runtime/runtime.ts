@@ -186,7 +186,8 @@ export class Runtime implements SandboxHost {
     if (this.processes.size >= this.init.maxProcesses) throw new PraasError('UNAVAILABLE', `this node hosts its limit of ${this.init.maxProcesses} processes`)
     const now = Date.now()
     const record: ProcessRecord = {
-      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes, { journaled: this.tracking }), epoch, createdAt: now, lastActive: now, running: 0, dirty: NO_WRITES, seq: 0
+      // the epoch alone: its grant (a caller's epoch may carry one) is the directory's to keep
+      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes, { journaled: this.tracking }), epoch: { term: epoch.term, counter: epoch.counter }, createdAt: now, lastActive: now, running: 0, dirty: NO_WRITES, seq: 0
     }
     this.processes.set(pid, record)
     this.moved.delete(pid)

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import * as varint from 'uint8-varint'
 import { PraasError } from '../../protocol/errors.js'
+import { MAX_GRANT_BYTES } from '../../protocol/grant.js'
 import { MAX_NAME_LENGTH, MAX_PID_LENGTH } from '../../protocol/limits.js'
 import { ImageManifest as WireManifest } from '../../protocol/pb/storage.js'
 import type { ActivationEpoch } from '../../protocol/location.js'
@@ -92,6 +93,7 @@ export function checkManifest (m: ImageManifest): void {
   if (typeof m.app !== 'string' || m.app.length > MAX_NAME_LENGTH) throw corrupt('app name')
   if (m.appHash !== '' && !HEX_SHA256.test(m.appHash)) throw corrupt('app hash')
   if (!isCount(m.epoch?.term) || !isCount(m.epoch.counter) || !isCount(m.seq)) throw corrupt('epoch or seq')
+  if (m.epoch.grant != null && m.epoch.grant.byteLength > MAX_GRANT_BYTES) throw corrupt('grant too large')
   if (!isCount(m.size) || m.size === 0) throw corrupt('size')
   if (m.format != null && m.format !== 0 && m.format !== IMAGE_FORMAT) throw corrupt(`unknown body format ${m.format}`)
   if (!Array.isArray(m.chunks) || m.chunks.length > MAX_IMAGE_CHUNKS) throw corrupt('too many chunks')
@@ -112,7 +114,8 @@ export function encodeManifest (m: ImageManifest): Uint8Array {
     seq: m.seq,
     size: m.size,
     chunks: m.chunks.map((hash) => Buffer.from(hash, 'hex')),
-    format: m.format ?? 0
+    format: m.format ?? 0,
+    grant: m.epoch.grant as Uint8Array<ArrayBuffer> | undefined
   })
 }
 
@@ -129,7 +132,8 @@ export function decodeManifest (bytes: Uint8Array): ImageManifest {
     pid: wire.pid,
     app: wire.app,
     appHash: wire.appHash,
-    epoch: { term: wire.term, counter: wire.counter },
+    // the grant in bytes of its own, not a view that keeps the whole read buffer
+    epoch: wire.grant.byteLength > 0 ? { term: wire.term, counter: wire.counter, grant: new Uint8Array(wire.grant) } : { term: wire.term, counter: wire.counter },
     seq: wire.seq,
     size: wire.size,
     chunks: wire.chunks.map((hash) => Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')),
@@ -221,7 +225,8 @@ export function imagePieces (image: ProcessImage): ImagePieces {
     put(m.data)
   }
   if (at > runStart) pieces.push(packed.subarray(runStart, at))
-  const head = { pid: image.pid, app: image.app, appHash: image.appHash, epoch: { term: image.epoch.term, counter: image.epoch.counter }, seq: image.seq, size, format: IMAGE_FORMAT }
+  const { term, counter, grant } = image.epoch
+  const head = { pid: image.pid, app: image.app, appHash: image.appHash, epoch: grant == null ? { term, counter } : { term, counter, grant }, seq: image.seq, size, format: IMAGE_FORMAT }
   return { head, pieces: pieces.filter(p => p.byteLength > 0) }
 }
 

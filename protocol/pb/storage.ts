@@ -15,6 +15,7 @@ export interface ImageManifest {
   size: number
   chunks: Uint8Array<ArrayBuffer>[]
   format: number
+  grant: Uint8Array<ArrayBuffer>
 }
 
 export namespace ImageManifest {
@@ -74,6 +75,11 @@ export namespace ImageManifest {
           w.uint32(obj.format)
         }
 
+        if ((obj.grant != null && obj.grant.byteLength > 0)) {
+          w.uint32(82)
+          w.bytes(obj.grant)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -87,7 +93,8 @@ export namespace ImageManifest {
           seq: 0,
           size: 0,
           chunks: [],
-          format: 0
+          format: 0,
+          grant: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -134,6 +141,10 @@ export namespace ImageManifest {
             }
             case 9: {
               obj.format = reader.uint32()
+              break
+            }
+            case 10: {
+              obj.grant = reader.bytes()
               break
             }
             default: {
@@ -226,6 +237,13 @@ export namespace ImageManifest {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.grant`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -284,6 +302,11 @@ export namespace ImageManifest {
     value: number
   }
 
+  export interface ImageManifestGrantFieldEvent {
+    field: '$.grant'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ImageManifest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ImageManifest.codec())
   }
@@ -292,7 +315,7 @@ export namespace ImageManifest {
     return decodeMessage(buf, ImageManifest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageManifest>): Generator<ImageManifestPidFieldEvent | ImageManifestAppFieldEvent | ImageManifestAppHashFieldEvent | ImageManifestTermFieldEvent | ImageManifestCounterFieldEvent | ImageManifestSeqFieldEvent | ImageManifestSizeFieldEvent | ImageManifestChunksFieldEvent | ImageManifestFormatFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ImageManifest>): Generator<ImageManifestPidFieldEvent | ImageManifestAppFieldEvent | ImageManifestAppHashFieldEvent | ImageManifestTermFieldEvent | ImageManifestCounterFieldEvent | ImageManifestSeqFieldEvent | ImageManifestSizeFieldEvent | ImageManifestChunksFieldEvent | ImageManifestFormatFieldEvent | ImageManifestGrantFieldEvent> {
     return streamMessage(buf, ImageManifest.codec(), opts)
   }
 }

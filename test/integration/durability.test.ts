@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Record } from '@libp2p/kad-dht'
+import { verifyLocation } from '../../protocol/location.js'
 import { Client } from '../../sdk/index.js'
 import { dumpOnFailure, eventually, placeOnEvery, startCluster, startNode, stopCluster, waitForMesh } from '../helpers/cluster.js'
 import { fixture } from '../helpers/paths.js'
@@ -43,6 +45,30 @@ describe('durable processes on node processes: swap, restore, migration, failure
     const recordFiles = async (): Promise<number[]> => await Promise.all(nodes.map(async n => (await readdir(join(n.dataDir, 'dht-records', 'praas-dht', 'record')).catch(() => [])).length))
     await eventually(async () => (await recordFiles()).every(count => count > 0), 15_000, `record files on every node (now ${(await recordFiles()).join(' ')})`)
     assert.equal(text(await client.invoke(pid, 'get', 'k')), 'kept')
+  })
+
+  it('puts a tombstone for a process deleted while swapped, from the record its image keeps', async function () {
+    const pid = await client.create('kit', { node: nodes[3].peerId })
+    await client.invoke(pid, 'put', JSON.stringify({ key: 'k', value: 'gone soon' }))
+    // what every node's DHT record files say of the pid
+    const statuses = async (): Promise<string[]> => (await Promise.all(nodes.map(async n => {
+      const dir = join(n.dataDir, 'dht-records', 'praas-dht', 'record')
+      const files = await readdir(dir).catch(() => [])
+      const found = await Promise.all(files.map(async f => {
+        const location = await verifyLocation(Record.deserialize(await readFile(join(dir, f))).value).catch(() => undefined)
+        return location?.pid === pid ? location.status : undefined
+      }))
+      return found.filter(s => s != null)
+    }))).flat()
+    const everywhere = async (status: string): Promise<void> => {
+      await eventually(async () => { const now = await statuses(); return now.length > 0 && now.every(s => s === status) }, 15_000, `every record file of the pid saying ${status}`)
+    }
+    await client.swap(pid)
+    // once the swapped record is put, its host keeps nothing of it in memory: the tombstone comes from the image
+    await everywhere('swapped')
+    await new Promise(resolve => setTimeout(resolve, 500))
+    await client.delete(pid)
+    await everywhere('deleted')
   })
 
   it('swaps out 8 MiB of state and restores it byte for byte', async function () {

@@ -18,7 +18,8 @@ export const image: fc.Arbitrary<ProcessImage> = fc.record({
   pid,
   app: text(32),
   appHash: fc.oneof(fc.constant(''), fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => buf(b).toString('hex'))),
-  epoch: fc.record({ term: fc.nat(), counter: fc.nat() }),
+  // a swap image keeps the allocator's grant of its epoch; images sent to replicas need none
+  epoch: fc.record({ term: fc.nat(), counter: fc.nat(), grant: fc.uint8Array({ minLength: 1, maxLength: 300 }) }, { requiredKeys: ['term', 'counter'] }),
   seq: fc.nat(),
   state: fc.array(fc.tuple(text(40), fc.uint8Array({ maxLength: 200 })), { maxLength: 12 }).map((entries) => new Map(entries)),
   messages: fc.uniqueArray(fc.record({ id: fc.maxSafeNat(), key: text(20), from: text(20), data: fc.uint8Array({ maxLength: 100 }) }), { maxLength: 5, selector: (m) => m.id })

@@ -92,6 +92,7 @@ describe('storage/image', () => {
     throwsCode(() => encodeManifest({ ...manifest, size: IMAGE_CHUNK_BYTES + 1 }), 'BAD_REQUEST')
     throwsCode(() => encodeManifest({ ...manifest, appHash: 'xyz' }), 'BAD_REQUEST')
     throwsCode(() => encodeManifest({ ...manifest, seq: -1 }), 'BAD_REQUEST')
+    throwsCode(() => encodeManifest({ ...manifest, epoch: { term: 1, counter: 1, grant: new Uint8Array(513) } }), 'BAD_REQUEST')
   })
 
   it('round-trips 64 MiB of state through its chunks', function () {
