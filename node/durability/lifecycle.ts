@@ -8,7 +8,7 @@ import type { Allocator } from '../cluster/index.js'
 import type { Directory, SwappedRecord } from '../directory/index.js'
 import type { Peers } from '../services/peers.js'
 import type { AppRegistry, ProcessRecord, Runtime } from '../runtime/index.js'
-import type { ImageManifest, ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
+import type { ImageStore, ProcessImage, ProcessVersion, ReplicaStore } from '../storage/index.js'
 import type { ProcessInfo } from '../../protocol/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -96,9 +96,7 @@ export class Lifecycle {
 
   /** The processes swapped out with their image on this node's disk (read from disk, one at a time). */
   async * swapped (): AsyncGenerator<ProcessInfo> {
-    for await (const m of this.init.images.list()) {
-      if (this.init.runtime.get(m.pid) == null) yield this.swappedInfo(m)
-    }
+    for await (const record of this.swappedRecords()) yield this.swappedInfo(record)
   }
 
   /** How many swap images this node holds (after a restore here, its image goes once the new activation is settled). */
@@ -108,12 +106,11 @@ export class Lifecycle {
 
   /** `pid` if it is swapped out with its image here. */
   async swappedHere (pid: string): Promise<ProcessInfo | undefined> {
-    if (this.init.runtime.get(pid) != null) return undefined
-    const m = await this.init.images.manifest(pid)
-    return m == null || this.init.runtime.get(pid) != null ? undefined : this.swappedInfo(m)
+    const record = await this.swappedRecord(pid)
+    return record == null ? undefined : this.swappedInfo(record)
   }
 
-  /** What the directory record of `pid` says if it is swapped out with its image here. */
+  /** What the directory record of `pid` says if it is swapped out with its image here (its manifest, read from disk). */
   async swappedRecord (pid: string): Promise<SwappedRecord | undefined> {
     if (this.init.runtime.get(pid) != null) return undefined
     const m = await this.init.images.manifest(pid)
@@ -127,8 +124,8 @@ export class Lifecycle {
     }
   }
 
-  private swappedInfo (m: ImageManifest): ProcessInfo {
-    return { pid: m.pid, app: m.app, status: ProcessStatus.SWAPPED, node: this.init.selfId, addrs: this.init.selfAddrs() }
+  private swappedInfo (record: SwappedRecord): ProcessInfo {
+    return { pid: record.pid, app: record.app, status: ProcessStatus.SWAPPED, node: this.init.selfId, addrs: this.init.selfAddrs() }
   }
 
   private image (record: ProcessRecord, withMessages: boolean): ProcessImage {
