@@ -195,9 +195,13 @@ export class Lifecycle {
    * process or the replica (activating it reads nothing from disk). What probes answer.
    */
   async copyHere (pid: string, fence?: Epoch): Promise<CopyHere | undefined> {
-    // A replica here is fenced the moment the probe arrives, as before the image store was on
-    // disk: no batch of an older activation gets in while the image's manifest is read.
-    if (fence != null && this.init.runtime.get(pid) == null && this.init.replicas.version(pid) != null) this.init.replicas.fence(pid, fence)
+    // This node is fenced the moment the probe arrives, whether or not it holds a copy: no batch
+    // of an older activation gets in while the image's manifest is read, and a node that holds
+    // none now takes none later. The older host may have chosen it as a replica while its lease
+    // still held, and its full copy and batches, held up by a cut, may arrive after this answer:
+    // taken, the batches' results would be pushed to their clients as acknowledged, and the
+    // restore asking now never sees them (the flapping-link test: counts acknowledged twice).
+    if (fence != null && this.init.runtime.get(pid) == null) this.init.replicas.fence(pid, fence)
     const stored = this.init.runtime.get(pid) == null ? await this.init.images.manifest(pid) : undefined
     // From here on nothing waits: the live process is looked up again after the read, and the
     // fence is in place before the answer leaves.
@@ -207,7 +211,7 @@ export class Lifecycle {
     const copy: CopyHere | undefined = stored != null && (replica == null || compareVersion(stored, replica) > 0)
       ? { version: stored, active: false, inMemory: false }
       : replica != null ? { version: replica, active: false, inMemory: true } : undefined
-    if (copy != null && fence != null) this.init.replicas.fence(pid, fence)
+    if (fence != null) this.init.replicas.fence(pid, fence)
     return copy
   }
 
