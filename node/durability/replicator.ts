@@ -210,9 +210,16 @@ export class Replicator implements Committer {
       f.to = replicas
       return { client: f.client, call: f.call, result: f.result as Uint8Array<ArrayBuffer>, copies: replicas.length }
     })
-    const done = Promise.all(replicas.map(async peer => {
-      await this.queue(peer, { kind: 'batch', batch, bytes, record, forwards })
-    })).then(() => {})
+    // Fewer replicas than an acknowledged write needs (a reseat found none after this batch's
+    // calls were waiting for it, the group commit's cut): their calls fail rather than resolve
+    // on no copy at all. They were acknowledged with the write on this node alone, which a
+    // restore from the replicas' older copy then counted again (the flapping-link test).
+    const needed = this.tracking ? this.needed() : 0
+    const done = replicas.length < needed
+      ? Promise.reject(new PraasError('UNAVAILABLE', `process ${record.pid} reaches ${replicas.length} of the ${needed} replicas an acknowledged write needs`))
+      : Promise.all(replicas.map(async peer => {
+        await this.queue(peer, { kind: 'batch', batch, bytes, record, forwards })
+      })).then(() => {})
     record.committing = done
     const clear = (): void => { if (record.committing === done) record.committing = undefined }
     done.then(clear, clear)
