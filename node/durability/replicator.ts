@@ -33,6 +33,11 @@ export interface ReplicatorInit {
   /** A replica holds a newer activation of `pid`: this one must step down. */
   onStale(pid: string): void
   /**
+   * Writes of `pid` that this activation holds (its state and mailbox have them, and its calls
+   * may read them) could not reach enough replicas: it must step down, and serve nothing more.
+   */
+  onUnreplicated?(pid: string, err: PraasError): void
+  /**
    * The members of the cluster, this node included. A write is acknowledged only once it is on
    * min(R, members) nodes: a host that cannot reach enough replicas fails its calls UNAVAILABLE
    * rather than acknowledge alone (issue 18). Without it, writes are acknowledged with the
@@ -129,7 +134,14 @@ export class Replicator implements Committer {
   async commit (record: ProcessRecord, options: { lazy?: boolean, forward?: Forwarding } = {}): Promise<void> {
     // a call that ran alone (a sequential caller's): its result may be pushed by the replicas
     const alone = record.running === 0
-    if (this.tracking && this.replicasOf(record).length < this.needed()) await this.ensureCopies(record)
+    if (this.tracking && this.replicasOf(record).length < this.needed()) {
+      try {
+        await this.ensureCopies(record)
+      } catch (err) {
+        if (record.dirty.size > 0 || record.mailbox.journaled) this.unreplicated(record, err)
+        throw err
+      }
+    }
     if (record.dirty.size > 0 || record.mailbox.journaled) {
       const lazy = options.lazy === true
       let pending = this.pendingCuts.get(record)
@@ -222,7 +234,10 @@ export class Replicator implements Committer {
       })).then(() => {})
     record.committing = done
     const clear = (): void => { if (record.committing === done) record.committing = undefined }
-    done.then(clear, clear)
+    done.then(clear, (err) => {
+      clear()
+      this.unreplicated(record, err)
+    })
     return done
   }
 
@@ -327,6 +342,20 @@ export class Replicator implements Committer {
     const answer = await this.init.state.pushSerialized(peer, 'install', image, {})
     if (answer[0] === RESULT_STALE) throw this.stale(record)
     return seq
+  }
+
+  /**
+   * A batch (or writes waiting to be cut) that cannot reach enough replicas: the calls that wrote
+   * it fail UNAVAILABLE, but the activation's state and mailbox hold it, and its next calls would
+   * read it. A restore from the replicas' older copy (a partition's other side) would then answer
+   * from a state that went back: reads of a count the process had shown as higher (the
+   * flapping-link test). So the activation steps down at once; what it held stays as a local copy,
+   * older than any activation restored meanwhile.
+   */
+  private unreplicated (record: ProcessRecord, err: unknown): void {
+    const error = toPraasError(err)
+    if (!this.tracking || error.code !== 'UNAVAILABLE') return
+    this.init.onUnreplicated?.(record.pid, error)
   }
 
   stale (record: ProcessRecord): PraasError {

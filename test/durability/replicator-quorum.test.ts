@@ -31,7 +31,8 @@ describe('durability/replicator: no write is acknowledged on fewer replicas than
       replicate: async () => { const call = Promise.withResolvers<Uint8Array>(); calls.push(call); return await call.promise },
       drop: () => {}
     } as unknown as StateClient
-    const replicator = new Replicator({ selfId: 'A', copies: 2, members: () => live, clusterSize: () => 3, appHash: () => '', state, onStale: () => {}, log })
+    const steppedDown: string[] = []
+    const replicator = new Replicator({ selfId: 'A', copies: 2, members: () => live, clusterSize: () => 3, appHash: () => '', state, onStale: () => {}, onUnreplicated: (pid) => { steppedDown.push(pid) }, log })
     const r = record()
     // a call ends: its batch goes to B at once
     r.dirty = new Map([['n', Uint8Array.of(1)]])
@@ -53,5 +54,21 @@ describe('durability/replicator: no write is acknowledged on fewer replicas than
     // the second call's write is on this node alone: it must not be acknowledged
     const outcome = await second.then(() => 'acknowledged', (err: PraasError) => err.code)
     assert.equal(outcome, 'UNAVAILABLE')
+    // and the activation, whose state holds those writes, steps down rather than serve them
+    assert.ok(steppedDown.includes('p'), 'the activation is told to step down')
+  })
+
+  it('steps an activation down when its writes wait for replicas that cannot be found, and not when it wrote nothing', async function () {
+    const state = { replicate: async () => await new Promise<Uint8Array>(() => {}), drop: () => {} } as unknown as StateClient
+    const steppedDown: string[] = []
+    // R = 2 in a cluster of three, and no other node live: no replica can be had
+    const replicator = new Replicator({ selfId: 'A', copies: 2, members: () => [], clusterSize: () => 3, appHash: () => '', state, onStale: () => {}, onUnreplicated: (pid) => { steppedDown.push(pid) }, log })
+    const reader = record()
+    await rejectsCode(replicator.commit(reader), 'UNAVAILABLE')
+    assert.deepEqual(steppedDown, [], 'a call that wrote nothing fails, and the activation serves on')
+    const writer = record()
+    writer.dirty = new Map([['n', Uint8Array.of(1)]])
+    await rejectsCode(replicator.commit(writer), 'UNAVAILABLE')
+    assert.deepEqual(steppedDown, ['p'])
   })
 })
