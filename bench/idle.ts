@@ -30,12 +30,14 @@ const NODE_READY_MS = 60_000
 const START_BATCH = 4
 const MESH_MS = 120_000
 /**
- * After the mesh agrees: joins, elections and first records settle before the window opens, and
- * V8 gives back what the burst of joins grew (its memory reducer shrinks the young generation
- * some seconds after allocation slows down). Measured 10 s after the 16th node agreed, most of
- * the nodes started last were at about 125 MiB; after 40 s, all at 96-103 MiB (2026-12-05).
+ * After the mesh agrees: joins, elections and first records settle before the window opens.
+ * Two transients of the joins pass in that time: the young generation the burst grew (an idle
+ * node gives it back with one full collection, node/host/idle-trim.ts; 10 s after the 16th node
+ * agreed, most late nodes were at about 125 MiB), and the streams the joins opened, which close
+ * after a minute idle (a window 45-60 s after agreement found every node at 1.2-2.7% of a core;
+ * 90 s after, members at 0.53-0.67%) (2026-12-05).
  */
-const SETTLE_MS = 30_000
+const SETTLE_MS = 90_000
 const POLL_MS = 50
 const DETECT_BOUND_MS = 30_000
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
