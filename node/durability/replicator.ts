@@ -47,6 +47,10 @@ export interface ReplicatorInit {
   log: Logger
 }
 
+function tooFewReplicas (pid: string, have: number, needed: number): PraasError {
+  return new PraasError('UNAVAILABLE', `process ${pid} reaches ${have} of the ${needed} replicas an acknowledged write needs`)
+}
+
 /** A copy a replica may hold already: the version a process was activated from. */
 export interface Basis {
   epoch: { term: number, counter: number }
@@ -228,7 +232,7 @@ export class Replicator implements Committer {
     // restore from the replicas' older copy then counted again (the flapping-link test).
     const needed = this.tracking ? this.needed() : 0
     const done = replicas.length < needed
-      ? Promise.reject(new PraasError('UNAVAILABLE', `process ${record.pid} reaches ${replicas.length} of the ${needed} replicas an acknowledged write needs`))
+      ? Promise.reject(tooFewReplicas(record.pid, replicas.length, needed))
       : Promise.all(replicas.map(async peer => {
         await this.queue(peer, { kind: 'batch', batch, bytes, record, forwards })
       })).then(() => {})
@@ -398,7 +402,7 @@ export class Replicator implements Committer {
     await Promise.all(record.replicas.flatMap(peer => installing.get(peer) ?? []))
     const needed = this.needed()
     if (record.replicas.length < needed) {
-      throw new PraasError('UNAVAILABLE', `process ${record.pid} reaches ${record.replicas.length} of the ${needed} replicas an acknowledged write needs`)
+      throw tooFewReplicas(record.pid, record.replicas.length, needed)
     }
   }
 

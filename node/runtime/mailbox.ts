@@ -1,5 +1,5 @@
 import { PraasError } from '../../protocol/index.js'
-import { MailChanges } from './mail-journal.js'
+import { MailChanges, neverWritten } from './mail-journal.js'
 import type { MailJournal } from './mail-journal.js'
 
 export type { MailJournal }
@@ -51,8 +51,7 @@ export function senderShare (limitBytes: number): number {
 }
 
 /** The maps of a mailbox that never held anything: shared, and never written (see Mailbox). */
-const NONE = new Map<never, never>()
-NONE.set = () => { throw new Error('the shared empty map of mailboxes is never written') }
+const NONE = neverWritten<never, never>('mailboxes')
 
 /**
  * A process's mailbox: unread messages by key, in arrival order. A message to a key that holds

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { checkPid, MAX_FORWARDED_RESULT_BYTES, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES, PraasError } from '../../protocol/index.js'
 import { isWholeBuffer } from '../../protocol/fresh-bytes.js'
 import { ANY_SENDER, Mailbox } from './mailbox.js'
+import { neverWritten } from './mail-journal.js'
 import { Transactions } from './transactions.js'
 import type { AppRegistry } from './apps.js'
 import type { Message } from './mailbox.js'
@@ -12,8 +13,7 @@ import type { AbortOptions } from '@libp2p/interface'
  * The writes of a process that wrote nothing since its last batch: one shared empty map, never
  * written (a node holds thousands of idle processes; an empty Map costs about 200 bytes).
  */
-export const NO_WRITES = new Map<string, Uint8Array | undefined>()
-NO_WRITES.set = () => { throw new Error('the shared empty map of writes is never written') }
+export const NO_WRITES = neverWritten<string, Uint8Array | undefined>('writes')
 
 /** A process hosted here: the node is its controller and owns its state. */
 export interface ProcessRecord {
