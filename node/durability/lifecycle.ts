@@ -299,11 +299,18 @@ export class Lifecycle {
    * An activation that steps down (its lease came back after it ran out, or a replica holds a
    * newer one) keeps its state here as a copy: its writes were acknowledged on this node and its
    * replicas, and a restore that cannot reach the replicas must still find them here.
+   *
+   * Writes and mail not cut into a batch yet are in the state too: the copy is then the version
+   * of the next batch (seq + 1), which, if it is ever cut (by a call of this activation that
+   * ends), holds exactly them (a released activation takes no more writes). Kept as `seq`, it
+   * would be a second state of one version: a restore from it would rebase a replica that holds
+   * `seq` without them, and serve writes that a later restore from that replica does not have.
    */
   keepCopy (record: ProcessRecord): void {
     if (!this.init.replicator.tracking) return
+    const uncut = record.dirty.size > 0 || record.mailbox.journaled
     try {
-      this.init.replicas.install(this.image(record, true))
+      this.init.replicas.install({ ...this.image(record, true), seq: record.seq + (uncut ? 1 : 0) })
     } catch (err) {
       this.init.log.error('could not keep the copy of %s that stepped down: %s', record.pid, (err as Error).message)
     }

@@ -168,7 +168,7 @@ export class IsolateSandbox implements Sandbox {
     }
   }
 
-  async run (pid: string, fn: string, input: Uint8Array, options: { timeoutMs: number, cancel?: AbortOptions }): Promise<Uint8Array> {
+  async run (pid: string, fn: string, input: Uint8Array, options: { timeoutMs: number, cancel?: AbortOptions, owner?: object }): Promise<Uint8Array> {
     if (this.retired) throw new PraasError('UNAVAILABLE', `app ${this.init.app} was replaced`)
     const cancel = options.cancel ?? {}
     throwIfAborted(cancel)
@@ -180,6 +180,7 @@ export class IsolateSandbox implements Sandbox {
     const call: Call = {
       id: nextCallId++,
       pid,
+      owner: options.owner,
       fn,
       input,
       lane,

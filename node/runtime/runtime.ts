@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { checkPid, MAX_FORWARDED_RESULT_BYTES, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES, PraasError } from '../../protocol/index.js'
+import { checkPid, MAX_FORWARDED_RESULT_BYTES, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES, PraasError, toPraasError } from '../../protocol/index.js'
 import { isWholeBuffer } from '../../protocol/fresh-bytes.js'
 import { ANY_SENDER, Mailbox } from './mailbox.js'
 import { neverWritten } from './mail-journal.js'
@@ -131,6 +131,19 @@ function checkBytes (value: unknown, what: string): Uint8Array {
 /** A value handed to the sandbox, which copies it: a view is copied alone, not with the buffer it sits in. */
 function whole (value: Uint8Array | undefined): Uint8Array | undefined {
   return value == null || isWholeBuffer(value) ? value : new Uint8Array(value)
+}
+
+/**
+ * The error of a call that ran (or of a message that went into a mailbox) whose commit failed.
+ * MOVED from a commit means that a newer activation exists (a replica was fenced by it), and the
+ * newer one may hold these writes: it may have come from the copy this activation kept when it
+ * stepped down, or from a replica that took the batch first. MOVED tells callers that the call
+ * provably did not run, and they send it again (the SDK, the router): counted twice. Such a
+ * call fails UNAVAILABLE, which promises nothing either way, like any call whose answer was lost.
+ */
+function mayHaveRun (err: unknown): PraasError {
+  const error = toPraasError(err)
+  return error.code === 'MOVED' ? new PraasError('UNAVAILABLE', `${error.message}; the call ran, and its writes may be there`) : error
 }
 
 /** A random pid: 16 base64url characters, never starting with '-' (a CLI would take it for an option). */
@@ -289,9 +302,9 @@ export class Runtime implements SandboxHost {
     try {
       await record.mailbox.settled(id, this.init.committer!.commit(record, { lazy: true }))
     } catch (err) {
-      // not acknowledged: taken back, so that the sender (or its router) may send it again without a copy left here
+      // not acknowledged: taken back, so that no copy is left here; a copy may be elsewhere all the same
       record.mailbox.withdraw(key, id)
-      throw err
+      throw mayHaveRun(err)
     }
   }
 
@@ -326,14 +339,14 @@ export class Runtime implements SandboxHost {
     record.running++
     let result: Uint8Array
     try {
-      result = await app.sandbox.run(pid, fn, payload, { timeoutMs, cancel: options })
+      result = await app.sandbox.run(pid, fn, payload, { timeoutMs, cancel: options, owner: record })
     } finally {
       this.invocationEnded(record)
     }
     // Acknowledged means durable: the writes of this call (and of any call that ran beside it) are replicated first.
     if (record.dirty.size > 0 || record.mailbox.journaled || record.committing != null) {
       if (forward != null && result.byteLength <= MAX_FORWARDED_RESULT_BYTES) forward.result = result
-      await this.init.committer!.commit(record, { forward })
+      await this.init.committer!.commit(record, { forward }).catch((err: unknown) => { throw mayHaveRun(err) })
     }
     return result
   }
@@ -374,7 +387,7 @@ export class Runtime implements SandboxHost {
    * thread, so each is atomic; the others answer with a promise.
    */
   op (call: CallContext, op: ProcessOp, args: unknown[]): unknown {
-    const record = this.processes.get(call.pid)
+    const record = this.activationOf(call)
     if (record == null) throw new PraasError('NOT_FOUND', `process ${call.pid} is gone`)
     const cancel = call.cancellation
     switch (op) {
@@ -431,16 +444,27 @@ export class Runtime implements SandboxHost {
 
   /** A write that the sandbox may hold for a moment and apply through `op` (SandboxHost.prepareWrite). */
   prepareWrite (call: CallContext, op: 'put' | 'delete', args: unknown[]): [string, Uint8Array | undefined] | undefined {
-    const record = this.processes.get(call.pid)
+    const record = this.activationOf(call)
     if (record == null || record.tx != null) return undefined
     return [checkKey(args[0]), op === 'put' ? checkBytes(args[1], 'a state value') : undefined]
   }
 
   /** A call is over: a transaction it left open is dropped. */
   ended (call: CallContext): void {
-    const tx = this.processes.get(call.pid)?.tx
+    const record = (call.owner as ProcessRecord | undefined) ?? this.processes.get(call.pid)
+    const tx = record?.tx
     if (tx == null) return
     tx.endCall(call.id)
-    if (tx.idle) this.processes.get(call.pid)!.tx = undefined
+    if (tx.idle) record!.tx = undefined
+  }
+
+  /**
+   * The activation a call runs in, while it is the one here: a call that outlived its activation
+   * (stepped down, swapped, moved) must not read or write the next one, which may have come back
+   * from another copy meanwhile.
+   */
+  private activationOf (call: CallContext): ProcessRecord | undefined {
+    const record = this.processes.get(call.pid)
+    return call.owner == null || call.owner === record ? record : undefined
   }
 }

@@ -24,6 +24,11 @@ export interface CallContext {
   readonly pid: string
   /** Aborted when the call ends early (time limit, caller gone): what it waits for stops. */
   readonly cancellation: Cancellation
+  /**
+   * The activation the call runs in (the runtime's record of the process): the operations of a
+   * call whose activation was let go are refused, even once the process is active here again.
+   */
+  readonly owner?: object
 }
 
 /** Operations on the process a call runs in, answered by the node (runtime.ts). */
@@ -51,7 +56,7 @@ export interface SandboxHost {
 /** The code of one app version, ready to run calls of any of its processes. */
 export interface Sandbox {
   readonly functions: string[]
-  run(pid: string, fn: string, input: Uint8Array, options: { timeoutMs: number, cancel?: AbortOptions }): Promise<Uint8Array>
+  run(pid: string, fn: string, input: Uint8Array, options: { timeoutMs: number, cancel?: AbortOptions, owner?: object }): Promise<Uint8Array>
   /** Stops taking calls; resolves once the running ones ended (or at the latest after `graceMs`), then frees everything. */
   retire(graceMs?: number): Promise<void>
   /** Frees everything now; running calls fail. */
