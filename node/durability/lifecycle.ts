@@ -2,6 +2,7 @@ import { CtlRequest, PraasError, ProcessStatus, SingleFlight, StateRequest, deco
 import { compareEpoch, compareVersion, imageFromChunks, imagePieces } from '../storage/index.js'
 import { inParallel } from './state-client.js'
 import { RESULT_GAP } from './replicator.js'
+import { activeNow } from '../runtime/index.js'
 import type { Replicator } from './replicator.js'
 import type { StateClient } from './state-client.js'
 import type { Allocator } from '../cluster/index.js'
@@ -173,7 +174,7 @@ export class Lifecycle {
 
   /** Swaps every process idle for longer than the policy allows. */
   private async swapIdle (): Promise<void> {
-    const cutoff = Date.now() - this.init.swapAfterMs
+    const cutoff = activeNow() - this.init.swapAfterMs
     const idle = this.init.runtime.list().filter(r => r.running === 0 && r.gate == null && r.lastActive < cutoff).map(r => r.pid)
     await this.swapMany(idle)
   }

@@ -23,8 +23,11 @@ export interface ProcessRecord {
   mailbox: Mailbox
   /** The activation epoch the allocator issued for this activation. */
   epoch: { term: number, counter: number }
-  createdAt: number
-  /** When an invocation last ended (the idle policy swaps processes idle for long). */
+  /**
+   * When an invocation last ended (the idle policy swaps processes idle for long): whole ms of
+   * `performance.now()`, a small integer that V8 keeps in the record itself for the first 12
+   * days of a node (a `Date.now()` is a boxed number of its own, per record).
+   */
   lastActive: number
   /** Invocations running now. */
   running: number
@@ -128,9 +131,38 @@ function checkBytes (value: unknown, what: string): Uint8Array {
   return value
 }
 
-/** A value handed to the sandbox, which copies it: a view is copied alone, not with the buffer it sits in. */
+/** The clock of `lastActive`. */
+export function activeNow (): number {
+  return Math.floor(performance.now())
+}
+
+/**
+ * Typed arrays up to this size V8 keeps on its heap, with no buffer of their own in native
+ * memory (V8's typed_array_max_size_in_heap), until something asks for their `.buffer`.
+ */
+const ON_HEAP_BYTES = 64
+
+/**
+ * A small state value as the state keeps it: a copy on V8's heap. The one the sandbox handed in
+ * has a buffer of its own in native memory (malloc'd, with V8's bookkeeping: about 190 B for a
+ * 1-byte value), kept as long as the value: most of a small process's state (a count, a flag).
+ */
+function kept (value: Uint8Array): Uint8Array {
+  if (value.byteLength > ON_HEAP_BYTES) return value
+  const copy = new Uint8Array(value.byteLength)
+  copy.set(value)
+  return copy
+}
+
+/**
+ * A value handed to the sandbox, which copies it: a view is copied alone, not with the buffer it
+ * sits in; a small value always (reading the `.buffer` of one kept on the heap would move it to
+ * native memory for good).
+ */
 function whole (value: Uint8Array | undefined): Uint8Array | undefined {
-  return value == null || isWholeBuffer(value) ? value : new Uint8Array(value)
+  if (value == null) return value
+  if (value.byteLength <= ON_HEAP_BYTES) return kept(value)
+  return isWholeBuffer(value) ? value : new Uint8Array(value)
 }
 
 /**
@@ -197,10 +229,9 @@ export class Runtime implements SandboxHost {
     if (this.init.apps.get(app) == null) throw new PraasError('NOT_FOUND', `no app named ${app}`)
     if (this.processes.has(pid)) throw new PraasError('BAD_REQUEST', `process ${pid} exists already`)
     if (this.processes.size >= this.init.maxProcesses) throw new PraasError('UNAVAILABLE', `this node hosts its limit of ${this.init.maxProcesses} processes`)
-    const now = Date.now()
     const record: ProcessRecord = {
       // the epoch alone: its grant (a caller's epoch may carry one) is the directory's to keep
-      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes, { journaled: this.tracking }), epoch: { term: epoch.term, counter: epoch.counter }, createdAt: now, lastActive: now, running: 0, dirty: NO_WRITES, seq: 0
+      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes, { journaled: this.tracking }), epoch: { term: epoch.term, counter: epoch.counter }, lastActive: activeNow(), running: 0, dirty: NO_WRITES, seq: 0
     }
     this.processes.set(pid, record)
     this.moved.delete(pid)
@@ -353,7 +384,7 @@ export class Runtime implements SandboxHost {
 
   private invocationEnded (record: ProcessRecord): void {
     record.running--
-    record.lastActive = Date.now()
+    record.lastActive = activeNow()
     if (record.running === 0) record.gate?.drained?.()
   }
 
@@ -366,7 +397,7 @@ export class Runtime implements SandboxHost {
   /** Writes a value (undefined: deletes it), tracked for replication. */
   private write (record: ProcessRecord, key: string, value: Uint8Array | undefined): void {
     if (value === undefined) record.state.delete(key)
-    else record.state.set(key, value)
+    else record.state.set(key, value = kept(value))
     if (this.tracking) {
       if (record.dirty === NO_WRITES) record.dirty = new Map()
       record.dirty.set(key, value)
