@@ -219,11 +219,6 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
       log('a replica holds a newer activation of %s: stepping down', pid)
       stepDown(pid)
     },
-    onUnreplicated: (pid, err) => {
-      if (runtime.get(pid) == null) return
-      log('writes of %s cannot reach enough replicas (%s): stepping down', pid, err.message)
-      stepDown(pid)
-    },
     log: logger('praas:replicator')
   })
 

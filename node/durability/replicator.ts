@@ -33,11 +33,6 @@ export interface ReplicatorInit {
   /** A replica holds a newer activation of `pid`: this one must step down. */
   onStale(pid: string): void
   /**
-   * Writes of `pid` that this activation holds (its state and mailbox have them, and its calls
-   * may read them) could not reach enough replicas: it must step down, and serve nothing more.
-   */
-  onUnreplicated?(pid: string, err: PraasError): void
-  /**
    * The members of the cluster, this node included. A write is acknowledged only once it is on
    * min(R, members) nodes: a host that cannot reach enough replicas fails its calls UNAVAILABLE
    * rather than acknowledge alone (issue 18). Without it, writes are acknowledged with the
@@ -105,10 +100,43 @@ export class Replicator implements Committer {
    * full copy, before any call of it is acknowledged: UNAVAILABLE while they stay out of reach.
    */
   private async ensureCopies (record: ProcessRecord): Promise<void> {
-    const needed = this.needed()
-    if (this.replicasOf(record).length >= needed) return
-    await this.reseat(record, '')
+    if (this.replicasOf(record).length < this.needed()) await this.reseat(record, '')
+    if (record.owes != null) await this.repay(record)
   }
+
+  /**
+   * An activation that owes its replicas writes (`unreplicated`) gives each of them a full copy
+   * of its state, which holds those writes; once every one holds it (and there are enough), it
+   * owes nothing, unless more writes failed meanwhile. One at a time per activation: the calls
+   * that come meanwhile wait for it.
+   */
+  private async repay (record: ProcessRecord): Promise<void> {
+    let repaying = this.repaying.get(record)
+    if (repaying == null) {
+      const owed = record.owes
+      repaying = (async () => {
+        // a replica chosen by a reseat since then got its full copy already
+        const repaid = this.repaid.get(record)
+        const owing = this.replicasOf(record).filter(peer => repaid?.get(peer) !== owed)
+        await Promise.all(owing.map(async peer => { await this.queue(peer, { kind: 'install', record }) }))
+        const needed = this.needed()
+        if (record.replicas!.length < needed) throw tooFewReplicas(record.pid, record.replicas!.length, needed)
+        if (record.owes === owed) {
+          record.owes = undefined
+          this.repaid.delete(record)
+        }
+      })()
+      this.repaying.set(record, repaying)
+      const done = (): void => { if (this.repaying.get(record) === repaying) this.repaying.delete(record) }
+      repaying.then(done, done)
+    }
+    await repaying
+  }
+
+  /** Full copies on their way to the replicas of activations that owe them writes (`repay`). */
+  private readonly repaying = new WeakMap<ProcessRecord, Promise<void>>()
+  /** The replicas that got a full copy from a reseat while their activation owed writes, with `owes` as it was then. */
+  private readonly repaid = new WeakMap<ProcessRecord, Map<string, number>>()
 
   /** The live nodes that keep this activation's replicas, chosen once (and again if one fails). */
   replicasOf (record: ProcessRecord): string[] {
@@ -138,7 +166,7 @@ export class Replicator implements Committer {
   async commit (record: ProcessRecord, options: { lazy?: boolean, forward?: Forwarding } = {}): Promise<void> {
     // a call that ran alone (a sequential caller's): its result may be pushed by the replicas
     const alone = record.running === 0
-    if (this.tracking && this.replicasOf(record).length < this.needed()) {
+    if (this.tracking && (record.owes != null || this.replicasOf(record).length < this.needed())) {
       try {
         await this.ensureCopies(record)
       } catch (err) {
@@ -351,15 +379,19 @@ export class Replicator implements Committer {
   /**
    * A batch (or writes waiting to be cut) that cannot reach enough replicas: the calls that wrote
    * it fail UNAVAILABLE, but the activation's state and mailbox hold it, and its next calls would
-   * read it. A restore from the replicas' older copy (a partition's other side) would then answer
-   * from a state that went back: reads of a count the process had shown as higher (the
-   * flapping-link test). So the activation steps down at once; what it held stays as a local copy,
-   * older than any activation restored meanwhile.
+   * read it. Answered at once, a read of it could be followed by a restore from the replicas'
+   * older copy (a partition's other side): a count the process had shown going back (the
+   * flapping-link test). So the activation owes its replicas those writes: every call of it,
+   * reads included, waits until each replica holds a full copy (`repay`), and fails UNAVAILABLE
+   * while they cannot be reached. It keeps serving once they can: a host on the majority side of
+   * a split that cut off its replica goes on with a new replica there, rather than step down
+   * (a restore would wait for the other side).
    */
   private unreplicated (record: ProcessRecord, err: unknown): void {
     const error = toPraasError(err)
     if (!this.tracking || error.code !== 'UNAVAILABLE') return
-    this.init.onUnreplicated?.(record.pid, error)
+    record.owes = (record.owes ?? 0) + 1
+    if (record.owes === 1) this.init.log('writes of %s did not reach enough replicas (%s): its calls wait for full copies on them', record.pid, error.message)
   }
 
   stale (record: ProcessRecord): PraasError {
@@ -392,10 +424,17 @@ export class Replicator implements Committer {
     record.replicas = this.choose(record.pid)
     if (record.replicas.length < this.init.copies - 1) this.init.log('process %s has %d of %d replicas', record.pid, record.replicas.length, this.init.copies - 1)
     for (const peer of record.replicas.filter(peer => !before.has(peer))) {
+      const owed = record.owes
       const copy = this.queue(peer, { kind: 'install', record })
       installing.set(peer, copy)
       const done = (): void => { if (installing.get(peer) === copy) installing.delete(peer) }
-      copy.then(done, done)
+      copy.then(() => {
+        done()
+        if (owed == null) return
+        let repaid = this.repaid.get(record)
+        if (repaid == null) this.repaid.set(record, repaid = new Map())
+        repaid.set(peer, owed)
+      }, done)
     }
     // Writes that failed on the same replica together all wait for the replacement's copy,
     // whichever of their reseats chose it.

@@ -45,6 +45,11 @@ export interface ProcessRecord {
   movedTo?: string
   /** Its transactions, once one began (transactions.ts). */
   tx?: Transactions
+  /**
+   * Set (and counted up) when writes it holds could not reach enough replicas: nothing it
+   * answers, reads included, leaves before its replicas hold a full copy (replicator.ts `repay`).
+   */
+  owes?: number
 }
 
 /** Holds the calls that arrive while a process is frozen, until it thaws or moves. */
@@ -375,7 +380,7 @@ export class Runtime implements SandboxHost {
       this.invocationEnded(record)
     }
     // Acknowledged means durable: the writes of this call (and of any call that ran beside it) are replicated first.
-    if (record.dirty.size > 0 || record.mailbox.journaled || record.committing != null) {
+    if (record.dirty.size > 0 || record.mailbox.journaled || record.committing != null || record.owes != null) {
       if (forward != null && result.byteLength <= MAX_FORWARDED_RESULT_BYTES) forward.result = result
       await this.init.committer!.commit(record, { forward }).catch((err: unknown) => { throw mayHaveRun(err) })
     }
