@@ -401,7 +401,8 @@ export class Client {
           continue
         }
         if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') this.doubt(pid, location, channels)
-        throw error.code === 'MOVED' ? new PraasError('NOT_FOUND', `process ${pid} could not be found`) : error
+        // it exists (a deleted one is NOT_FOUND where it is looked up), but moved on each time it was asked
+        throw error.code === 'MOVED' ? new PraasError('UNAVAILABLE', `process ${pid} moved each of the ${attempt} times it was called: not found running`) : error
       }
     }
   }

@@ -99,7 +99,8 @@ export class Router {
         this.locations.delete(pid)
         this.init.forget(pid)
         suspect = location.node
-        if (i >= MAX_ATTEMPTS) throw error.code === 'MOVED' ? new PraasError('NOT_FOUND', `process ${pid} could not be found`) : error
+        // it exists (a deleted one is NOT_FOUND where it is looked up), but moved on each time it was asked
+        if (i >= MAX_ATTEMPTS) throw error.code === 'MOVED' ? new PraasError('UNAVAILABLE', `process ${pid} moved each of the ${i} times it was called: not found running`) : error
       }
     }
   }
