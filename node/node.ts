@@ -287,7 +287,12 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     processOwners: new ProcessOwners((pid) => runtime.get(pid) != null),
     maxAppsPerClient: options.maxAppsPerClient ?? DEFAULT_MAX_APPS_PER_CLIENT,
     maxProcessesPerClient: options.maxProcessesPerClient ?? DEFAULT_MAX_PROCESSES_PER_CLIENT,
-    canServe: () => { leases.check() },
+    // right after a leader's failover the nodes renew with the new leader first (the mesh test's
+    // create a moment after the election failed UNAVAILABLE before)
+    canServe: async () => {
+      if (!leases.valid()) await leases.whenValid(LEASE_WAIT_MS)
+      leases.check()
+    },
     log: logger('praas:ctl')
   })
   router = new Router({
@@ -473,6 +478,8 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
 
 /** How long a node that starts in a cluster of several waits to be known to the leader before it says it is ready anyway. */
 const READY_WAIT_MS = 15_000
+/** How long a node without a lease waits for one before it refuses to activate a process. */
+const LEASE_WAIT_MS = 4_000
 /** How long a starting node waits for the members' apps before it says it is ready anyway (a later sync gets the rest). */
 const APP_SYNC_WAIT_MS = 20_000
 

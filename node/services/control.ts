@@ -36,8 +36,12 @@ export interface ControlInit {
   /** App names one client (token owner) may hold, and processes of one client this node hosts. */
   maxAppsPerClient: number
   maxProcessesPerClient: number
-  /** Throws UNAVAILABLE unless this node holds a lease: it activates nothing it could not serve. */
-  canServe(): void
+  /**
+   * Resolves once this node holds a lease, waiting a moment for one (a leader just elected grants
+   * leases only once a majority renewed with it); UNAVAILABLE if none comes: it activates nothing
+   * it could not serve.
+   */
+  canServe(): Promise<void>
   log: Logger
 }
 
@@ -248,7 +252,7 @@ export class ControlService {
     checkName(request.app, 'an app name')
     if (request.pid !== '') checkPid(request.pid)
     const owner = caller.member ? request.owner : (caller.grant?.owner ?? '')
-    if (request.local) this.init.canServe()
+    if (request.local) await this.init.canServe()
     if (request.local && request.restore) {
       const epoch = { term: request.term, counter: request.counter, grant: request.grant }
       return { processes: [await this.init.lifecycle.activateFrom(request.holder, request.pid, epoch, request.holders, options)] }
@@ -291,7 +295,7 @@ export class ControlService {
    * Its replicas get their (empty) copy first: a created process outlives its node, like its writes.
    */
   private async activate (app: string, pid: string, epoch: ActivationEpoch, owner: string): Promise<ProcessInfo> {
-    this.init.canServe()
+    await this.init.canServe()
     this.init.processOwners.admit(owner, pid, this.init.maxProcessesPerClient)
     const record = this.init.runtime.create(app, pid === '' ? undefined : pid, epoch)
     await this.init.lifecycle.seed(record)
