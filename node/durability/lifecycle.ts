@@ -2,7 +2,7 @@ import { CtlRequest, PraasError, ProcessStatus, SingleFlight, StateRequest, deco
 import { compareEpoch, compareVersion, imageFromChunks, imagePieces } from '../storage/index.js'
 import { inParallel } from './state-client.js'
 import { RESULT_GAP } from './replicator.js'
-import { activeNow } from '../runtime/index.js'
+import { activeNow, hasUncut } from '../runtime/index.js'
 import type { Replicator } from './replicator.js'
 import type { StateClient } from './state-client.js'
 import type { Allocator } from '../cluster/index.js'
@@ -309,9 +309,8 @@ export class Lifecycle {
    */
   keepCopy (record: ProcessRecord): void {
     if (!this.init.replicator.tracking) return
-    const uncut = record.dirty.size > 0 || record.mailbox.journaled
     try {
-      this.init.replicas.install({ ...this.image(record, true), seq: record.seq + (uncut ? 1 : 0) })
+      this.init.replicas.install({ ...this.image(record, true), seq: record.seq + (hasUncut(record) ? 1 : 0) })
     } catch (err) {
       this.init.log.error('could not keep the copy of %s that stepped down: %s', record.pid, (err as Error).message)
     }

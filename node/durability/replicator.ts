@@ -1,7 +1,7 @@
 import { MAX_BATCHES_PER_CALL, MAX_REPLICATE_CALL_BYTES, PraasError, ReplicateRequest, decodeReplicateResponse, toPraasError } from '../../protocol/index.js'
 import { imagePieces, imageToChunks } from '../storage/index.js'
 import { chooseReplicas } from './replica-set.js'
-import { NO_WRITES } from '../runtime/index.js'
+import { NO_WRITES, hasUncut } from '../runtime/index.js'
 import type { StateClient } from './state-client.js'
 import type { Forward, WriteBatch } from '../../protocol/index.js'
 import type { Committer, Forwarding, ProcessRecord } from '../runtime/index.js'
@@ -170,11 +170,11 @@ export class Replicator implements Committer {
       try {
         await this.ensureCopies(record)
       } catch (err) {
-        if (record.dirty.size > 0 || record.mailbox.journaled) this.unreplicated(record, err)
+        if (hasUncut(record)) this.unreplicated(record, err)
         throw err
       }
     }
-    if (record.dirty.size > 0 || record.mailbox.journaled) {
+    if (hasUncut(record)) {
       const lazy = options.lazy === true
       let pending = this.pendingCuts.get(record)
       if (pending == null && ((!lazy && (record.committing == null || record.running === 0)) || this.replicasOf(record).length === 0)) {
@@ -222,7 +222,7 @@ export class Replicator implements Committer {
    * each replica. A version (epoch, seq) thus names one state and one mailbox on every copy.
    */
   private cut (record: ProcessRecord, forwarding: Forwarding[] = []): Promise<void> {
-    if (record.dirty.size === 0 && !record.mailbox.journaled) return record.committing ?? Promise.resolve()
+    if (!hasUncut(record)) return record.committing ?? Promise.resolve()
     const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
     record.dirty = NO_WRITES
     const { puts, takes } = record.mailbox.cutJournal()
@@ -359,7 +359,7 @@ export class Replicator implements Committer {
    * first (and sent to the replicas behind this copy), so that the copy is exactly one version.
    */
   async install (peer: string, record: ProcessRecord): Promise<number> {
-    if (record.dirty.size > 0 || record.mailbox.journaled) this.cut(record).catch(() => {})
+    if (hasUncut(record)) this.cut(record).catch(() => {})
     const seq = record.seq
     // the pieces refer to the values as they are now (a value is never changed in place), and the mail is numbered
     const image = imagePieces({

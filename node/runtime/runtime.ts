@@ -136,6 +136,11 @@ function checkBytes (value: unknown, what: string): Uint8Array {
   return value
 }
 
+/** Whether a process holds writes or mailbox changes not cut into a batch yet. */
+export function hasUncut (record: ProcessRecord): boolean {
+  return record.dirty.size > 0 || record.mailbox.journaled
+}
+
 /** The clock of `lastActive`. */
 export function activeNow (): number {
   return Math.floor(performance.now())
@@ -380,7 +385,7 @@ export class Runtime implements SandboxHost {
       this.invocationEnded(record)
     }
     // Acknowledged means durable: the writes of this call (and of any call that ran beside it) are replicated first.
-    if (record.dirty.size > 0 || record.mailbox.journaled || record.committing != null || record.owes != null) {
+    if (hasUncut(record) || record.committing != null || record.owes != null) {
       if (forward != null && result.byteLength <= MAX_FORWARDED_RESULT_BYTES) forward.result = result
       await this.init.committer!.commit(record, { forward }).catch((err: unknown) => { throw mayHaveRun(err) })
     }
