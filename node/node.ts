@@ -21,7 +21,7 @@ import { ControlService } from './services/control.js'
 import { AppSync } from './services/app-sync.js'
 import { createHost } from './host/host.js'
 import { loadOrCreateIdentity } from './host/identity.js'
-import { trimWhenIdle } from './host/idle-trim.js'
+import { trimWhenIdle, unpooledBuffers } from './host/idle-trim.js'
 import { Peers } from './services/peers.js'
 import { AppRegistry, Runtime } from './runtime/index.js'
 import type { Forwarding } from './runtime/index.js'
@@ -441,8 +441,10 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   const fetched = await appSync.sync({ signal: AbortSignal.timeout(APP_SYNC_WAIT_MS) })
   if (fetched > 0) log('fetched %d apps from the members', fetched)
   appSync.start()
-  // an idle node gives back the young generation a burst of work grew (host/idle-trim.ts)
+  // an idle node gives back the young generation a burst of work grew, and small Buffers do not
+  // keep 8 KiB slabs alive until a full collection (host/idle-trim.ts)
   const stopTrim = trimWhenIdle()
+  unpooledBuffers()
   const http = await ops?.start({ host, selfId, selfAddrs, runtime, lifecycle, state, membership, election })
   await writeNodeJson(dataDir, { peerId: selfId, addrs, pid: process.pid, cluster: roster.clusterId ?? '', http })
   log('node %s ready on %s', selfId, addrs.join(' '))

@@ -214,8 +214,10 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
     const { peerId, privateKey, addressManager, dht } = this.components
     const addrs = owned.addrs ?? addressManager.getAddresses()
     const value = await signLocation({ pid: owned.pid, epoch: epochOf(owned), app: owned.app, status: owned.status, addrs, seq: this.nextSeq() }, privateKey, peerId, options)
+    // not cached: this node finds the processes it hosts or swapped without the directory
+    // (control.ts locate), and drops the entry when one leaves; an entry per process created
+    // lived a minute, long enough to wait for a full collection afterwards (issue 19)
     const location = await verifyLocation(value, owned.pid)
-    this.cache.set(location)
     const stored = await this.timed(options, async (signal) => {
       let stored = 0
       for await (const event of dht.put(locationKey(owned.pid), value, { signal })) {

@@ -137,7 +137,7 @@ export class Lifecycle {
       epoch: record.epoch,
       seq: record.seq,
       state: record.state,
-      messages: withMessages ? record.mailbox.unread().map(({ id, key, message }) => ({ id, key, from: message.from, data: message.data })) : []
+      messages: withMessages ? (record.mailbox?.unread() ?? []).map(({ id, key, message }) => ({ id, key, from: message.from, data: message.data })) : []
     }
   }
 

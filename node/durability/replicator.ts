@@ -225,7 +225,7 @@ export class Replicator implements Committer {
     if (!hasUncut(record)) return record.committing ?? Promise.resolve()
     const ops = [...record.dirty].map(([key, value]) => ({ key, value: value as Uint8Array<ArrayBuffer> | undefined }))
     record.dirty = NO_WRITES
-    const { puts, takes } = record.mailbox.cutJournal()
+    const { puts, takes } = record.mailbox?.cutJournal() ?? { puts: [], takes: [] }
     const batch: WriteBatch = {
       pid: record.pid,
       app: record.app,
@@ -369,7 +369,7 @@ export class Replicator implements Committer {
       epoch: record.epoch,
       seq,
       state: record.state,
-      messages: record.mailbox.unread().map(({ id, key, message }) => ({ id, key, from: message.from, data: message.data }))
+      messages: (record.mailbox?.unread() ?? []).map(({ id, key, message }) => ({ id, key, from: message.from, data: message.data }))
     })
     const answer = await this.init.state.pushSerialized(peer, 'install', image, {})
     if (answer[0] === RESULT_STALE) throw this.stale(record)

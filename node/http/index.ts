@@ -29,7 +29,7 @@ export interface OpsParts extends Instrumented {
   host: Libp2p
   selfId: string
   selfAddrs(): string[]
-  runtime: { load: number, list(): Array<{ mailbox: { size: number } }> }
+  runtime: { load: number, list(): Array<{ mailbox?: { size: number } }> }
   lifecycle: Instrumented['lifecycle'] & { swappedCount(): number }
   membership: EventTarget & { members(): MemberView[], get(peerId: string): unknown }
   election: EventTarget & { term: number, leader: string | undefined }
@@ -159,7 +159,7 @@ export class NodeOps {
 
   private mailboxBytes (): number {
     let bytes = 0
-    for (const record of this.parts!.runtime.list()) bytes += record.mailbox.size
+    for (const record of this.parts!.runtime.list()) bytes += record.mailbox?.size ?? 0
     return bytes
   }
 

@@ -3,6 +3,7 @@ import { checkPid, MAX_FORWARDED_RESULT_BYTES, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES
 import { isWholeBuffer } from '../../protocol/fresh-bytes.js'
 import { ANY_SENDER, Mailbox } from './mailbox.js'
 import { neverWritten } from './mail-journal.js'
+import { ProcessState } from './process-state.js'
 import { Transactions } from './transactions.js'
 import type { AppRegistry } from './apps.js'
 import type { Message } from './mailbox.js'
@@ -20,7 +21,8 @@ export interface ProcessRecord {
   pid: string
   app: string
   state: Map<string, Uint8Array>
-  mailbox: Mailbox
+  /** Made by its first message or recv (`Runtime.mailboxOf`): most processes never use one. */
+  mailbox?: Mailbox
   /** The activation epoch the allocator issued for this activation. */
   epoch: { term: number, counter: number }
   /**
@@ -138,7 +140,7 @@ function checkBytes (value: unknown, what: string): Uint8Array {
 
 /** Whether a process holds writes or mailbox changes not cut into a batch yet. */
 export function hasUncut (record: ProcessRecord): boolean {
-  return record.dirty.size > 0 || record.mailbox.journaled
+  return record.dirty.size > 0 || record.mailbox?.journaled === true
 }
 
 /** The clock of `lastActive`. */
@@ -236,12 +238,14 @@ export class Runtime implements SandboxHost {
 
   create (app: string, pid: string = newPid(), epoch = { term: 0, counter: 0 }): ProcessRecord {
     checkPid(pid)
-    if (this.init.apps.get(app) == null) throw new PraasError('NOT_FOUND', `no app named ${app}`)
+    const version = this.init.apps.get(app)
+    if (version == null) throw new PraasError('NOT_FOUND', `no app named ${app}`)
     if (this.processes.has(pid)) throw new PraasError('BAD_REQUEST', `process ${pid} exists already`)
     if (this.processes.size >= this.init.maxProcesses) throw new PraasError('UNAVAILABLE', `this node hosts its limit of ${this.init.maxProcesses} processes`)
     const record: ProcessRecord = {
       // the epoch alone: its grant (a caller's epoch may carry one) is the directory's to keep
-      pid, app, state: new Map(), mailbox: new Mailbox(this.init.mailboxBytes, { journaled: this.tracking }), epoch: { term: epoch.term, counter: epoch.counter }, lastActive: activeNow(), running: 0, dirty: NO_WRITES, seq: 0
+      // the app's name as the registry holds it: one string for all its processes, not one per record
+      pid, app: version.name, state: new ProcessState(), epoch: { term: epoch.term, counter: epoch.counter }, lastActive: activeNow(), running: 0, dirty: NO_WRITES, seq: 0
     }
     this.processes.set(pid, record)
     this.moved.delete(pid)
@@ -254,9 +258,10 @@ export class Runtime implements SandboxHost {
    */
   adopt (image: { pid: string, app: string, seq: number, state: Map<string, Uint8Array>, messages: Array<{ id: number, key: string, from: string, data: Uint8Array }> }, epoch: { term: number, counter: number }): ProcessRecord {
     const record = this.create(image.app, image.pid, epoch)
-    record.state = image.state
+    // a small state (a key, say) as a new process keeps it
+    record.state = image.state.size <= 1 ? new ProcessState(image.state) : image.state
     record.seq = image.seq
-    for (const m of image.messages) record.mailbox.restore(m.key, { from: m.from, data: m.data }, m.id)
+    for (const m of image.messages) this.mailboxOf(record).restore(m.key, { from: m.from, data: m.data }, m.id)
     return record
   }
 
@@ -310,7 +315,7 @@ export class Runtime implements SandboxHost {
       if (this.moved.size >= MAX_MOVED) this.moved.delete(this.moved.keys().next().value!)
       this.moved.set(pid, { node: movedTo, until: Date.now() + MOVED_TTL_MS })
     }
-    record.mailbox.close(reason)
+    this.mailboxOf(record).close(reason)
     this.thaw(pid, record)
     return record
   }
@@ -318,7 +323,7 @@ export class Runtime implements SandboxHost {
   delete (pid: string): boolean {
     const record = this.processes.get(pid)
     if (record == null) return false
-    record.mailbox.close(new PraasError('NOT_FOUND', `process ${pid} was deleted`))
+    this.mailboxOf(record).close(new PraasError('NOT_FOUND', `process ${pid} was deleted`))
     this.processes.delete(pid)
     this.thaw(pid, record)
     return true
@@ -332,21 +337,31 @@ export class Runtime implements SandboxHost {
       return await this.afterGate(record, async () => await this.deliver(pid, key, message, options),
         async () => { await this.init.remoteSend(pid, key, message, options) })
     }
-    await this.acknowledged(record, key, await record.mailbox.put(key, message, options))
+    await this.acknowledged(record, key, await this.mailboxOf(record).put(key, message, options))
   }
 
   /** Resolves once message `id`, put into `record`'s mailbox under `key`, may be acknowledged to its sender. */
   private async acknowledged (record: ProcessRecord, key: string, id: number): Promise<void> {
     // Acknowledged means durable: a queued message is on the replicas first, unless a recv takes it
     // sooner. One handed to a recv is in a call of this (leased, hence current) activation.
-    if (!record.mailbox.uncut(id)) return
+    const mailbox = this.mailboxOf(record)
+    if (!mailbox.uncut(id)) return
     try {
-      await record.mailbox.settled(id, this.init.committer!.commit(record, { lazy: true }))
+      await mailbox.settled(id, this.init.committer!.commit(record, { lazy: true }))
     } catch (err) {
       // not acknowledged: taken back, so that no copy is left here; a copy may be elsewhere all the same
-      record.mailbox.withdraw(key, id)
+      mailbox.withdraw(key, id)
       throw mayHaveRun(err)
     }
+  }
+
+  /**
+   * The mailbox of a process, made at its first use. One made for a process that left (to close
+   * it) refuses what comes after, as the process's own would have.
+   */
+  mailboxOf (record: ProcessRecord): Mailbox {
+    record.mailbox ??= new Mailbox(this.init.mailboxBytes, { journaled: this.tracking })
+    return record.mailbox
   }
 
   /** The mailbox on this node that holds what processes here sent to a client. */
@@ -468,16 +483,18 @@ export class Runtime implements SandboxHost {
         // a message that goes in at once answers at once (no promise: the call goes on without waiting a turn)
         const to = checkKey(key)
         if (target.gate == null) {
-          const id = target.mailbox.putNow(to, message)
-          if (id != null) return target.mailbox.uncut(id) ? this.acknowledged(target, to, id) : undefined
+          const mailbox = this.mailboxOf(target)
+          const id = mailbox.putNow(to, message)
+          if (id != null) return mailbox.uncut(id) ? this.acknowledged(target, to, id) : undefined
         }
         return this.deliver(pid, to, message, cancel)
       }
       case 'recv': {
         const [from, key, timeoutMs] = args
         checkFrom(from)
-        return record.mailbox.takeNow(from, checkKey(key)) ??
-          record.mailbox.take(from, checkKey(key), { signal: cancel.signal, timeoutMs: Number(timeoutMs) || 0 })
+        const mailbox = this.mailboxOf(record)
+        return mailbox.takeNow(from, checkKey(key)) ??
+          mailbox.take(from, checkKey(key), { signal: cancel.signal, timeoutMs: Number(timeoutMs) || 0 })
       }
       default: throw new PraasError('BAD_REQUEST', `no ctx operation ${String(op)}`)
     }

@@ -11,7 +11,7 @@ class Fenced implements Committer {
   readonly tracking = true
   async commit (record: ProcessRecord): Promise<void> {
     await new Promise(resolve => setImmediate(resolve))
-    if (record.dirty.size > 0 || record.mailbox.journaled) throw new PraasError('MOVED', `process ${record.pid} has a newer activation elsewhere`)
+    if (record.dirty.size > 0 || record.mailbox?.journaled === true) throw new PraasError('MOVED', `process ${record.pid} has a newer activation elsewhere`)
   }
 }
 
