@@ -41,6 +41,8 @@ interface Pending {
 
 /** Calls settled by their replicas' pushes whose host answer is still to come, at most (the oldest are forgotten). */
 const MAX_EARLY = 4096
+/** Replicas are named to the caller again after this long, so that a result stream that broke is opened again. */
+const RENAME_REPLICAS_MS = 1000
 
 /** The peer id at the end of a multiaddr string (`…/p2p/ID`), or undefined. */
 function peerOfAddr (addr: string): string | undefined {
@@ -243,15 +245,23 @@ export function serveInvokeStream (stream: Stream, handler: InvokeHandler, limit
   stream.inactivityTimeout = STREAM_INACTIVITY_TIMEOUT_MS
   const running = new Map<number, Cancellation>()
   let paused = false
-  /** The replicas last named to the caller on this stream (peer ids, joined). */
+  /** The replicas last named to the caller on this stream (peer ids, joined), and when. */
   let named = ''
-  /** The replicas to name in a response: once per stream and set of replicas. */
+  let namedAt = 0
+  /**
+   * The replicas to name in a response: once per stream and set of replicas, and again every
+   * RENAME_REPLICAS_MS (the caller opens a result stream to each it has none to).
+   */
   const replicasToName = (pushedFrom: string[] | undefined): string[] | undefined => {
     if (pushedFrom == null || options.replicaAddrs == null) return undefined
     const key = pushedFrom.join(' ')
-    if (key === named) return undefined
+    const now = performance.now()
+    if (key === named && now - namedAt < RENAME_REPLICAS_MS) return undefined
     const addrs = options.replicaAddrs(pushedFrom)
-    if (addrs != null) named = key
+    if (addrs != null) {
+      named = key
+      namedAt = now
+    }
     return addrs
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Client } from '../../sdk/index.js'
 import { presentToken } from '../../protocol/auth.js'
@@ -9,7 +10,7 @@ import { dumpOnFailure, eventually, startCluster, stopCluster } from '../helpers
 import { hostilePeer, outcome } from '../helpers/hostile.js'
 import { EXAMPLES } from '../helpers/paths.js'
 import type { TestNode } from '../helpers/cluster.js'
-import type { Stream } from '@libp2p/interface'
+import type { PeerId, Stream } from '@libp2p/interface'
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 
@@ -74,6 +75,29 @@ describe('results pushed by replicas, on node processes', function () {
     }
     assert.ok(acknowledged > 20, 'calls go on once the host chose another replica')
     assert.equal(await countAfterFailure(client, pid), acknowledged)
+  })
+
+  it('answers through the host while a result stream is broken, and opens it again', async () => {
+    const pid = await client.create('counter', { node: nodes[1].peerId })
+    for (let i = 1; i <= 20; i++) assert.equal(text(await client.invoke(pid, 'incr')), String(i))
+    const streams = (client as unknown as { resultStreams: Map<string, unknown> }).resultStreams
+    const replica = nodes.find(n => n !== nodes[1] && streams.has(n.peerId))
+    assert.ok(replica != null, 'the client holds a result stream to the replica')
+    // the client's connection to the replica goes, with its result stream: no push reaches it
+    await (client as unknown as { peer: { hangUp(peer: PeerId): Promise<void> } }).peer.hangUp(peerIdFromString(replica.peerId))
+    await eventually(async () => !streams.has(replica.peerId), 5_000, 'the result stream is gone')
+    const before = client.pushedResults
+    // every call is answered all the same (by the host), and within
+    // a few seconds the host names the replica again and the client opens a new result stream
+    let n = 20
+    const deadline = Date.now() + 10_000
+    while (client.pushedResults === before) {
+      assert.ok(Date.now() < deadline, 'pushes reach the client again within 10 s')
+      assert.equal(text(await client.invoke(pid, 'incr')), String(++n))
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    assert.ok(streams.has(replica.peerId))
+    assert.equal(await countAfterFailure(client, pid), n)
   })
 
   it('pushes nothing to another client, and refuses a result stream without a token', async () => {
