@@ -70,6 +70,8 @@ export class ProcessState implements Map<string, Uint8Array> {
   }
 
   clear (): void {
+    // an iteration under way ends, as a Map's would
+    this.map?.clear()
     this.key = this.value = this.map = undefined
   }
 

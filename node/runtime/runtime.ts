@@ -315,7 +315,7 @@ export class Runtime implements SandboxHost {
       if (this.moved.size >= MAX_MOVED) this.moved.delete(this.moved.keys().next().value!)
       this.moved.set(pid, { node: movedTo, until: Date.now() + MOVED_TTL_MS })
     }
-    this.mailboxOf(record).close(reason)
+    record.mailbox?.close(reason)
     this.thaw(pid, record)
     return record
   }
@@ -323,7 +323,7 @@ export class Runtime implements SandboxHost {
   delete (pid: string): boolean {
     const record = this.processes.get(pid)
     if (record == null) return false
-    this.mailboxOf(record).close(new PraasError('NOT_FOUND', `process ${pid} was deleted`))
+    record.mailbox?.close(new PraasError('NOT_FOUND', `process ${pid} was deleted`))
     this.processes.delete(pid)
     this.thaw(pid, record)
     return true
@@ -356,8 +356,8 @@ export class Runtime implements SandboxHost {
   }
 
   /**
-   * The mailbox of a process, made at its first use. One made for a process that left (to close
-   * it) refuses what comes after, as the process's own would have.
+   * The mailbox of a process, made at its first use (a message, a recv, a restored image's
+   * unread mail). A process without one has no waiter to fail when it leaves.
    */
   mailboxOf (record: ProcessRecord): Mailbox {
     record.mailbox ??= new Mailbox(this.init.mailboxBytes, { journaled: this.tracking })
