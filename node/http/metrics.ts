@@ -32,6 +32,8 @@ export class NodeMetrics {
   private readonly calls = new CallMetrics()
   private readonly lifecycle: Record<'swap' | 'restore' | 'migration' | 'replication', { count: Counter<'outcome'>, seconds: Histogram }>
   private readonly rateSamples: Array<{ at: number, total: number }> = []
+  /** When the last call was served (performance.now()), -Infinity before the first. */
+  private lastCallAt = -Infinity
 
   constructor () {
     const registers = [this.registry]
@@ -107,6 +109,7 @@ export class NodeMetrics {
   call (app: string, fn: string, outcome: Outcome, startedMs: number): void {
     const now = performance.now()
     this.calls.record(app, fn, outcome, (now - startedMs) / 1000)
+    this.lastCallAt = now
     this.sampleRate(now)
   }
 
@@ -124,6 +127,10 @@ export class NodeMetrics {
     const first = this.rateSamples[0]
     const seconds = (now - first.at) / 1000
     const total = this.calls.calls
+    // Samples are a second apart at best: calls made within a second after the last sample of a
+    // busy spell count in none, and the baseline can be that older sample. No call in the whole
+    // window is a rate of 0, however the samples fell.
+    if (now - this.lastCallAt >= RATE_WINDOW_S * 1000) return { total, perSecond: 0 }
     return { total, perSecond: seconds > 0 ? (total - first.total) / seconds : 0 }
   }
 

@@ -92,4 +92,18 @@ describe('node/http endpoint', () => {
     assert.equal(metrics.callRate().perSecond, 0)
     assert.equal(metrics.callRate().total, 60)
   })
+
+  it('reports 0 calls per second once the window holds no call, when the last calls came just after a sample', async function () {
+    this.timeout(20_000)
+    const metrics = new NodeMetrics()
+    metrics.callRate()
+    for (let i = 0; i < 20; i++) metrics.call('app', 'fn', 'ok', performance.now())
+    await new Promise(resolve => setTimeout(resolve, 1100))
+    // a sample is taken with the first of these, none with the rest or the read just after
+    for (let i = 0; i < 20; i++) metrics.call('app', 'fn', 'ok', performance.now())
+    await new Promise(resolve => setTimeout(resolve, 400))
+    assert.ok(metrics.callRate().perSecond > 0)
+    await new Promise(resolve => setTimeout(resolve, 6000))
+    assert.deepEqual(metrics.callRate(), { total: 40, perSecond: 0 })
+  })
 })
