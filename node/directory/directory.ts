@@ -340,7 +340,6 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
     this.owned.delete(pid)
     this.cache.delete(pid)
     await this.put({ ...owned, status: 'deleted' }, options)
-    this.cache.delete(pid)
   }
 
   /** Stops refreshing a pid without writing anything: its new host's record (a higher epoch) replaces ours. */
