@@ -13,7 +13,7 @@ import { AppOwners, DEFAULT_MAX_APPS_PER_CLIENT, DEFAULT_MAX_PROCESSES_PER_CLIEN
 import type { InboundLimits } from '../protocol/budget.js'
 import type { Right } from '../protocol/token.js'
 import type { Connection } from '@libp2p/interface'
-import type { InvokeHandler } from '../protocol/index.js'
+import type { InboundCallOptions, InvokeHandler } from '../protocol/index.js'
 import { serveChannelRequest } from './services/channel-service.js'
 import { Router } from './services/router.js'
 import { ResultStreams } from './services/results.js'
@@ -290,7 +290,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     // right after a leader's failover the nodes renew with the new leader first (the mesh test's
     // create a moment after the election failed UNAVAILABLE before)
     canServe: async () => {
-      if (!leases.valid()) await leases.whenValid(LEASE_WAIT_MS)
+      await leases.whenValid(LEASE_WAIT_MS)
       leases.check()
     },
     log: logger('praas:ctl')
@@ -323,8 +323,15 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   // A node serves only while it holds a lease (node/cluster/lease.ts): checked when a call comes
   // and again before its answer leaves, so that nothing it answers after its lease ran out,
   // reads included, can contradict an activation elsewhere.
+  // A call that comes while this node's lease is out (the leader failed over, and the members
+  // renew with the new one) waits for it a moment, within the call's own limit, rather than fail
+  // UNAVAILABLE at once (the mesh test's call right after a failover failed so in a CI run).
+  const leaseAfterWait = async (options: InboundCallOptions): Promise<number> => {
+    await leases.whenValid(Math.min(LEASE_WAIT_MS, options.timeoutMs > 0 ? options.timeoutMs : LEASE_WAIT_MS), options)
+    return leases.check()
+  }
   const invoke: InvokeHandler = async (request, options) => {
-    const lease = leases.check()
+    const lease = leases.valid() ? leases.check() : await leaseAfterWait(options)
     // a client's call: the replicas that hold its writes push its result to the client (protocol/results.ts)
     const forward: Forwarding | undefined = options.caller == null
       ? undefined
@@ -359,7 +366,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     const remote = connection.remotePeer.toString()
     serveInvokeStream(stream, async (request, options) => {
       if (request.fn !== 'send') return await serveChannelRequest(runtime, remote, grants.isMember(connection), request, options)
-      const lease = leases.check()
+      const lease = leases.valid() ? leases.check() : await leaseAfterWait(options)
       const out = await serveChannelRequest(runtime, remote, grants.isMember(connection), request, options)
       leases.checkSince(lease)
       return out
@@ -480,7 +487,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
 
 /** How long a node that starts in a cluster of several waits to be known to the leader before it says it is ready anyway. */
 const READY_WAIT_MS = 15_000
-/** How long a node without a lease waits for one before it refuses to activate a process. */
+/** How long a node without a lease waits for one before it refuses a call, or to create a process. */
 const LEASE_WAIT_MS = 4_000
 /** How long a starting node waits for the members' apps before it says it is ready anyway (a later sync gets the rest). */
 const APP_SYNC_WAIT_MS = 20_000

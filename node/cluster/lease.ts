@@ -2,6 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import { InvokeChannels } from '../../protocol/channels.js'
 import { withTimeout } from '../../protocol/cancellation.js'
+import type { Cancellation } from '../../protocol/cancellation.js'
 import { PraasError } from '../../protocol/errors.js'
 import { serveInvokeStream } from '../../protocol/invoke.js'
 import { LeaseAnswer, LeaseRequest } from '../../protocol/pb/cluster.js'
@@ -13,6 +14,8 @@ import type { Membership } from './membership.js'
 import type { Roster } from './roster.js'
 import type { Logger, Startable } from '@libp2p/interface'
 
+/** Calls that may wait for a lease at once (`whenValid`); more are refused at once. */
+const MAX_LEASE_WAITERS = 4_096
 /** A renewal the leader refused (it has not heard a majority in its term yet) is tried again this soon. */
 const RETRY_REFUSED_MS = 200
 
@@ -121,6 +124,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     this.started = false
     clearTimeout(this.timer)
     clearTimeout(this.watch)
+    this.wakeWaiters()
     this.components.election.removeEventListener('leader:change', this.onLeaderChange)
     this.channels.closeAll()
     await this.components.registrar.unhandle(LEASE_PROTOCOL).catch(() => {})
@@ -166,11 +170,32 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     }
   }
 
-  /** Resolves once this node holds a lease, or after `ms`. */
-  async whenValid (ms: number): Promise<boolean> {
-    const deadline = this.now() + ms
-    while (!this.valid() && this.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+  /**
+   * Resolves once this node holds a lease, or after `ms`, or when `cancel` fires (a call whose
+   * caller gave up): whether it holds one then. At most MAX_LEASE_WAITERS wait at once; more
+   * get an answer at once.
+   */
+  async whenValid (ms: number, cancel?: Cancellation): Promise<boolean> {
+    if (this.valid() || ms <= 0 || cancel?.aborted === true || this.waiters.size >= MAX_LEASE_WAITERS) return this.valid()
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        stop?.()
+        this.waiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      const stop = cancel?.listen(done)
+      this.waiters.add(done)
+    })
     return this.valid()
+  }
+
+  /** What waits in `whenValid`: each ends its wait. */
+  private readonly waiters = new Set<() => void>()
+
+  private wakeWaiters (): void {
+    for (const done of [...this.waiters]) done()
   }
 
   private readonly onLeaderChange = (): void => {
@@ -263,6 +288,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     this.until = until
     if (!this.held) {
       this.held = true
+      this.wakeWaiters()
       if (this.lapsedOnce) {
         this.log('lease regained')
         this.safeDispatchEvent('regain')
@@ -289,6 +315,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     this.relinquished = true
     this.until = -Infinity
     this.held = false
+    this.wakeWaiters()
     clearTimeout(this.timer)
     const { election } = this.components
     const leader = election.leader
