@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { TypedEventEmitter } from 'main-event'
 import {
-  ELECTION_JITTER_MS, ELECTION_RANK_STEP_MS, ELECTION_TIMEOUT_MS, LEADER_LOST_MS, STARTUP_GRACE_MS, VOTE_TIMEOUT_MS
+  ELECTION_JITTER_MS, ELECTION_RANK_STEP_MS, ELECTION_TIMEOUT_MS, LEADER_LOST_MS, PERIODIC_SLACK_MS, STARTUP_GRACE_MS, VOTE_TIMEOUT_MS
 } from './constants.js'
 import { newer } from './roster.js'
 import { systemClock, systemRandom } from './swim/clock.js'
@@ -65,7 +65,7 @@ type Role = 'follower' | 'candidate' | 'leader'
 
 /** While it waits to stand, a node looks this often; a follower of a reachable leader does not look at all. */
 const TICK_MS = 50
-/** How often a leader checks that it still holds a majority alive. */
+/** How often a leader checks that it still holds a majority alive (or up to PERIODIC_SLACK_MS later, with another timer). */
 const QUORUM_CHECK_MS = 500
 
 /**
@@ -255,7 +255,7 @@ export class LeaderElection extends TypedEventEmitter<LeaderElectionEvents> impl
       if (this.controller == null) return
       this.tick()
       this.wake()
-    })
+    }, this.role === 'leader' ? PERIODIC_SLACK_MS : 0)
   }
 
   /** A membership event: an idle follower last knew its leader alive just now. */

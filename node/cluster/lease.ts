@@ -6,12 +6,14 @@ import type { Cancellation } from '../../protocol/cancellation.js'
 import { PraasError } from '../../protocol/errors.js'
 import { serveInvokeStream } from '../../protocol/invoke.js'
 import { LeaseAnswer, LeaseRequest } from '../../protocol/pb/cluster.js'
-import { LEASE_MARGIN_MS, LEASE_MS, LEASE_PROTOCOL, LEASE_RENEW_MS, MAX_CLUSTER_MESSAGE_BYTES } from './constants.js'
+import { LEASE_MARGIN_MS, LEASE_MS, LEASE_PROTOCOL, LEASE_RENEW_MS, MAX_CLUSTER_MESSAGE_BYTES, PERIODIC_SLACK_MS } from './constants.js'
+import { systemClock } from './swim/clock.js'
 import { LeaseBook, leaseEnd } from './lease-book.js'
 import type { ClusterComponents } from './components.js'
 import type { LeaderElection } from './election.js'
 import type { Membership } from './membership.js'
 import type { Roster } from './roster.js'
+import type { Timer } from './swim/types.js'
 import type { Logger, Startable } from '@libp2p/interface'
 
 /** Calls that may wait for a lease at once (`whenValid`); more are refused at once. */
@@ -72,7 +74,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
   private until = -Infinity
   private held = false
   private lapsedOnce = false
-  private timer?: ReturnType<typeof setTimeout>
+  private timer?: Timer
   private watch?: ReturnType<typeof setTimeout>
   private started = false
   /** Leader side: renewals and grants (lease-book.ts). */
@@ -122,7 +124,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
 
   async stop (): Promise<void> {
     this.started = false
-    clearTimeout(this.timer)
+    this.timer?.cancel()
     clearTimeout(this.watch)
     this.wakeWaiters()
     this.components.election.removeEventListener('leader:change', this.onLeaderChange)
@@ -209,11 +211,12 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
   }
 
   private schedule (delayMs: number): void {
-    clearTimeout(this.timer)
+    this.timer?.cancel()
     if (!this.started || this.relinquished) return
-    this.timer = setTimeout(() => {
+    // the regular renewal rides on another timer's wake-up if one comes within PERIODIC_SLACK_MS (swim/clock.ts)
+    this.timer = systemClock.setTimer(delayMs, () => {
       void this.renew().then((next) => { this.schedule(next) }, () => { this.schedule(this.renewMs) })
-    }, delayMs)
+    }, delayMs >= this.renewMs ? PERIODIC_SLACK_MS : 0)
   }
 
   /**
@@ -316,7 +319,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     this.until = -Infinity
     this.held = false
     this.wakeWaiters()
-    clearTimeout(this.timer)
+    this.timer?.cancel()
     const { election } = this.components
     const leader = election.leader
     if (leader == null || leader === this.self) return

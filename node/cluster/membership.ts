@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import { MEMBER_FIGURES_INTERVAL_MS, REPORT_FRESH_MS, SAMPLE_INTERVAL_MS } from './constants.js'
+import { MEMBER_FIGURES_INTERVAL_MS, PERIODIC_SLACK_MS, REPORT_FRESH_MS, SAMPLE_INTERVAL_MS } from './constants.js'
 import { newer } from './roster.js'
 import { systemClock } from './swim/clock.js'
 import type { NodeRecordFields } from './swim/service.js'
@@ -71,6 +71,9 @@ export interface SwimView {
   record(peerId: string): SwimNodeRecord | undefined
   setRecord(fields: NodeRecordFields, options?: { urgent?: boolean }): void
 }
+
+/** How long this node's own addresses are taken as they were (they change only when a transport listens anew). */
+const ADDRS_TTL_MS = 5_000
 
 export interface MembershipComponents {
   peerId: { toString(): string }
@@ -201,7 +204,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
   self (): Member {
     return {
       peerId: this.selfId,
-      addrs: this.components.addressManager.getAddresses(),
+      addrs: this.ownAddrs(),
       ...this.figures(),
       term: this.leading,
       leader: this.leading > 0 ? this.selfId : '',
@@ -209,6 +212,19 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
       lastSeen: this.clock.now()
     }
   }
+
+  /**
+   * This node's addresses, asked of libp2p at most every ADDRS_TTL_MS: self() goes with the
+   * sample every second, and libp2p's address manager builds them anew each time (a tenth of the
+   * CPU of a sample, in an idle node's profile).
+   */
+  private ownAddrs (): Multiaddr[] {
+    const now = this.clock.now()
+    if (this.addrs == null || now - this.addrs.at >= ADDRS_TTL_MS) this.addrs = { at: now, list: this.components.addressManager.getAddresses() }
+    return this.addrs.list
+  }
+
+  private addrs?: { at: number, list: Multiaddr[] }
 
   /** This node's figures of the last second (what `self()` carries, without its addresses). */
   figures (): Figures {
@@ -241,10 +257,11 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
       })
     }
     const due = this.clock.now() + this.sampleIntervalMs
-    this.timer = this.clock.setTimer(this.sampleIntervalMs, () => {
-      this.lateMs = Math.max(0, this.clock.now() - due)
+    // with slack: the sample rides on another timer's wake-up (swim/clock.ts), which says how late it came itself
+    this.timer = this.clock.setTimer(this.sampleIntervalMs, (lateMs) => {
+      this.lateMs = lateMs ?? Math.max(0, this.clock.now() - due)
       this.tick()
-    })
+    }, PERIODIC_SLACK_MS)
   }
 
   private publishRoster (): void {

@@ -5,6 +5,8 @@ import { PraasError } from '../../protocol/errors.js'
 import { compareLocations, locationKey, signLocation, verifyLocation } from '../../protocol/location.js'
 import { fetchLocation, fetchLocationFast } from '../../protocol/resolve.js'
 import { LocationCache } from './cache.js'
+import { systemClock } from '../cluster/swim/clock.js'
+import type { Timer } from '../cluster/swim/types.js'
 import type { ActivationEpoch, Location, LocationStatus } from '../../protocol/location.js'
 import type { AbortOptions, ComponentLogger, ContentRouting, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -110,6 +112,7 @@ export const DEFAULT_PUBLISH_DELAY_MS = 100
 /** Stored DHT records live 48 h; a swapped process's record changes only when it comes back. */
 export const DEFAULT_SWAPPED_REFRESH_INTERVAL_MS = 6 * 60 * 60_000
 const UNREPLICATED_RETRY_MS = 1_000
+const UNREPLICATED_RETRY_SLACK_MS = 500
 const MAX_RETRIES_PER_TICK = 64
 const MAX_SUSPECTS = 10_000
 
@@ -150,7 +153,18 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
    * leaves `owned` once its record is put: 100,000 of them cost the node files, not memory.
    */
   swappedRecords?: () => AsyncIterable<SwappedRecord>
-  private retryTimer?: ReturnType<typeof setInterval>
+  private retryTimer?: Timer
+
+  /** Every second or so: with another timer's wake-up when one comes within UNREPLICATED_RETRY_SLACK_MS (swim/clock.ts). */
+  private armRetry (): void {
+    this.retryTimer = systemClock.setTimer(UNREPLICATED_RETRY_MS, () => {
+      if (this.controller == null) return
+      void this.retryUnreplicated()
+        .catch((err: Error) => { this.log('putting records again failed: %s', err.message) })
+        .finally(() => { if (this.controller != null) this.armRetry() })
+    }, UNREPLICATED_RETRY_SLACK_MS)
+  }
+
   private controller?: AbortController
   private retrying = false
 
@@ -180,14 +194,14 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
     setMaxListeners(Infinity, this.controller.signal)
     this.schedule()
     this.scheduleSwapped()
-    this.retryTimer = setInterval(() => { void this.retryUnreplicated() }, UNREPLICATED_RETRY_MS)
-    this.retryTimer.unref?.()
+    this.armRetry()
   }
 
   stop (): void {
     clearTimeout(this.timer)
     clearTimeout(this.swappedTimer)
-    clearInterval(this.retryTimer)
+    this.retryTimer?.cancel()
+    this.retryTimer = undefined
     clearTimeout(this.deferTimer)
     this.deferTimer = undefined
     this.deferred.clear()

@@ -104,6 +104,7 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
     this.table.announce()
     this.armGossip()
     this.join()
+    // these two need no precise period: each may come a quarter period late, with a probe's wake-up (clock.ts)
     this.every(config.reconnectIntervalMs * random(), () => config.reconnectIntervalMs, () => { this.reconnect() })
     // a random phase, so that the cluster's full syncs do not come in waves
     this.every(this.pushPullPeriod() * random(), () => this.pushPullPeriod(), () => {
@@ -348,19 +349,19 @@ export class Swim extends TypedEventEmitter<SwimEvents> implements Startable {
     this.components.transport.send(to, data)
   }
 
-  /** Runs `fn` after `first` ms, then every `period()` ms, until stop. */
+  /** Runs `fn` after `first` ms, then every `period()` ms (each up to a quarter period late), until stop. */
   private every (first: number, period: () => number, fn: () => void): void {
     this.after(first, () => {
       fn()
       if (this.started) this.every(period(), period, fn)
-    })
+    }, period() / 4)
   }
 
-  private after (ms: number, fn: () => void): void {
+  private after (ms: number, fn: () => void, slackMs = 0): void {
     const timer = this.clock.setTimer(ms, () => {
       this.timers.delete(timer)
       if (this.started) fn()
-    })
+    }, slackMs)
     this.timers.add(timer)
   }
 }

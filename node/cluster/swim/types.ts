@@ -14,8 +14,12 @@ export interface Timer {
 export interface Clock {
   /** Milliseconds on a monotonic scale (only differences matter). */
   now(): number
-  /** Runs `fn` once after `ms` milliseconds, unless cancelled first. */
-  setTimer(ms: number, fn: () => void): Timer
+  /**
+   * Runs `fn` once after `ms` milliseconds, unless cancelled first; given `slackMs`, it may run up
+   * to that much later, with another timer (clock.ts). `fn` may get how late the wake-up that
+   * ran it came after its own time (the event loop's delay), where the clock knows it.
+   */
+  setTimer(ms: number, fn: (lateMs?: number) => void, slackMs?: number): Timer
 }
 
 /**
