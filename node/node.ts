@@ -20,6 +20,7 @@ import { ResultStreams } from './services/results.js'
 import { ControlService } from './services/control.js'
 import { AppSync } from './services/app-sync.js'
 import { createHost } from './host/host.js'
+import { updateClosestPeersOnChange } from './directory/closest-peers.js'
 import { loadOrCreateIdentity } from './host/identity.js'
 import { trimWhenIdle, unpooledBuffers } from './host/idle-trim.js'
 import { Peers } from './services/peers.js'
@@ -157,6 +158,7 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
     cluster: { roster: { dataDir, config, memberProtocols: [STATS_PROTOCOL, REPLICATE_PROTOCOL] }, election: { stateFile: join(dataDir, 'election.json') } }
   })
   const { directory, allocator, election, membership, roster, leases } = host.services
+  if (!updateClosestPeersOnChange(host.services.dht)) log('kad-dht is not of the shape node/directory/closest-peers.ts expects: its closest peers are tagged every 5 s')
   const selfId = host.peerId.toString()
   const selfAddrs = (): string[] => host.getMultiaddrs().map(a => a.toString())
   if (!roster.isMember(selfId)) {

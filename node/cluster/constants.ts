@@ -7,10 +7,10 @@ export const ALLOC_PROTOCOL = '/praas/alloc/2.0.0'
 export const SAMPLE_INTERVAL_MS = 1_000
 /**
  * Timers that run about once a second (the sample, lease renewals) may run this much later, on
- * the wake-up of another timer (SWIM's probes come every 300 ms): an idle node wakes for them
+ * the wake-up of another timer (SWIM's probes come every 400 ms): an idle node wakes for them
  * all at once (swim/clock.ts).
  */
-export const PERIODIC_SLACK_MS = 350
+export const PERIODIC_SLACK_MS = 450
 /**
  * ...and into the node's SWIM record at most this often, only when they moved: every record
  * change reaches every node, so figures that change every second must not ride there.

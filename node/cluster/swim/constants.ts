@@ -8,9 +8,9 @@ export const SWIM_PROTOCOL = '/praas/swim/1.0.0'
  * that a dead node is known everywhere within about 2 s at 16 nodes, 4 s at 1,000 (docs/cluster.md
  * has the simulation).
  */
-export const PROBE_INTERVAL_MS = 300
+export const PROBE_INTERVAL_MS = 400
 /** A direct probe not answered in this long (times the local health multiplier) goes indirect. */
-export const PROBE_TIMEOUT_MS = 150
+export const PROBE_TIMEOUT_MS = 200
 /** Members asked to probe a target that did not answer (Lifeguard expects their NACKs). */
 export const INDIRECT_CHECKS = 3
 /** Suspicion timeout at least mult × max(1, log10 N) probe intervals... */
