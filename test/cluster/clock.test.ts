@@ -49,6 +49,18 @@ describe('cluster clock: one Node timer for the timers of the cluster layer', fu
     assert.equal(timers.size, 0)
   })
 
+  it('does not run a timer that one run before it in the same wake-up cancelled, as clearTimeout would', async function () {
+    const timers = new TimerCoalescer()
+    const ran: string[] = []
+    let second: { cancel(): void } | undefined
+    timers.schedule(20, () => { ran.push('first'); second?.cancel() }, 100)
+    second = timers.schedule(30, () => { ran.push('second') }, 100)
+    timers.schedule(60, () => { ran.push('third') })
+    await sleep(200)
+    assert.deepEqual(ran, ['first', 'third'])
+    assert.equal(timers.wakeups, 1)
+  })
+
   it('runs the same timers as plain setTimeout would, whatever the order they are set and cancelled in', async function () {
     const timers = new TimerCoalescer()
     const ran: number[] = []

@@ -83,11 +83,12 @@ export class TimerCoalescer {
     const due: Task[] = []
     for (const task of this.tasks) if (task.due <= now + EARLY_MS) due.push(task)
     due.sort((a, b) => a.due - b.due)
-    for (const task of due) this.tasks.delete(task)
     try {
-      for (let i = 0; i < due.length; i++) {
+      for (const task of due) {
+        // one that an earlier one cancelled does not run, as with clearTimeout
+        if (!this.tasks.delete(task)) continue
         try {
-          due[i].fn(lateMs)
+          task.fn(lateMs)
         } catch (err) {
           // as a throwing setTimeout callback does, without keeping the rest from running
           process.nextTick(() => { throw err })
