@@ -328,8 +328,9 @@ export async function startNode (options: NodeOptions = {}): Promise<PraasNode> 
   // A call that comes while this node's lease is out (the leader failed over, and the members
   // renew with the new one) waits for it a moment, within the call's own limit, rather than fail
   // UNAVAILABLE at once (the mesh test's call right after a failover failed so in a CI run).
+  // At most half the call's limit: the call itself needs the rest.
   const leaseAfterWait = async (options: InboundCallOptions): Promise<number> => {
-    await leases.whenValid(Math.min(LEASE_WAIT_MS, options.timeoutMs > 0 ? options.timeoutMs : LEASE_WAIT_MS), options)
+    await leases.whenValid(Math.min(LEASE_WAIT_MS, options.timeoutMs > 0 ? options.timeoutMs / 2 : LEASE_WAIT_MS), options)
     return leases.check()
   }
   const invoke: InvokeHandler = async (request, options) => {

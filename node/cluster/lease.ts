@@ -179,6 +179,8 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
    */
   async whenValid (ms: number, cancel?: Cancellation): Promise<boolean> {
     if (this.valid() || ms <= 0 || cancel?.aborted === true || this.waiters.size >= MAX_LEASE_WAITERS) return this.valid()
+    // a node that stops, or gave its lease up, gets none: the caller hears so at once
+    if (!this.started || this.relinquished) return false
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer)
@@ -213,10 +215,11 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
   private schedule (delayMs: number): void {
     this.timer?.cancel()
     if (!this.started || this.relinquished) return
-    // the regular renewal rides on another timer's wake-up if one comes within PERIODIC_SLACK_MS (swim/clock.ts)
+    // the regular renewal rides on another timer's wake-up if one comes within PERIODIC_SLACK_MS
+    // (swim/clock.ts); one after a failed renewal keeps to its time, as the lease runs out meanwhile
     this.timer = systemClock.setTimer(delayMs, () => {
       void this.renew().then((next) => { this.schedule(next) }, () => { this.schedule(this.renewMs) })
-    }, delayMs >= this.renewMs ? PERIODIC_SLACK_MS : 0)
+    }, delayMs >= this.renewMs && this.failures === 0 && !this.lastFailed ? PERIODIC_SLACK_MS : 0)
   }
 
   /**
@@ -252,6 +255,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
       const leftMs = Math.max(1, limitMs - (this.now() - asked))
       const answer = LeaseAnswer.decode(await channel.call({ pid: '', fn: 'renew', payload: LeaseRequest.encode(request), timeoutMs: 0 }, { timeoutMs: leftMs }))
       this.failures = 0
+      this.lastFailed = false
       if (answer.granted && answer.term === election.term && election.leader === leader) {
         this.extend(leaseEnd(asked, answer.validForMs, { leaseMs: this.leaseMs, marginMs: this.marginMs }))
         return this.renewMs
@@ -263,6 +267,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
       // backs its retransmissions off): after a failed renewal the next one opens a new stream,
       // and after a second one a new connection.
       this.channels.drop(leader)
+      this.lastFailed = true
       if (++this.failures >= 2) {
         this.failures = 0
         for (const connection of this.components.connectionManager.getConnections(peerIdFromString(leader))) {
@@ -275,6 +280,8 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
 
   /** Renewals in a row that failed. */
   private failures = 0
+  /** Whether the last renewal failed (no answer). */
+  private lastFailed = false
 
   private targetOf (peer: string): ReturnType<typeof peerIdFromString> | ReturnType<Roster['addrsOf']> {
     const id = peerIdFromString(peer)

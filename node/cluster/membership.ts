@@ -221,7 +221,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> implements S
   private ownAddrs (): Multiaddr[] {
     const now = this.clock.now()
     if (this.addrs == null || now - this.addrs.at >= ADDRS_TTL_MS) this.addrs = { at: now, list: this.components.addressManager.getAddresses() }
-    return this.addrs.list
+    return [...this.addrs.list]
   }
 
   private addrs?: { at: number, list: Multiaddr[] }

@@ -157,11 +157,13 @@ export class Directory extends TypedEventEmitter<DirectoryEvents> implements Sta
 
   /** Every second or so: with another timer's wake-up when one comes within UNREPLICATED_RETRY_SLACK_MS (swim/clock.ts). */
   private armRetry (): void {
+    const running = this.controller
     this.retryTimer = systemClock.setTimer(UNREPLICATED_RETRY_MS, () => {
-      if (this.controller == null) return
+      if (this.controller !== running) return
       void this.retryUnreplicated()
         .catch((err: Error) => { this.log('putting records again failed: %s', err.message) })
-        .finally(() => { if (this.controller != null) this.armRetry() })
+        // not after a stop (and a start, which armed its own)
+        .finally(() => { if (this.controller === running) this.armRetry() })
     }, UNREPLICATED_RETRY_SLACK_MS)
   }
 
