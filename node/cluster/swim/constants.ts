@@ -5,7 +5,7 @@ export const SWIM_PROTOCOL = '/praas/swim/1.0.0'
  * Defaults. HashiCorp memberlist's LAN profile is the anchor (probe 1 s, timeout 500 ms, 3
  * indirect checks, suspicion ×4 and ×6, retransmit ×4, gossip 200 ms to 3, push-pull 30 s,
  * awareness 8); the probe period, its timeout and the suspicion multiplier are tighter here, so
- * that a dead node is known everywhere within about 2 s at 16 nodes, 4 s at 1,000 (docs/cluster.md
+ * that a dead node is known everywhere within about 2.4 s at 16 nodes, 5 s at 1,000 (docs/cluster.md
  * has the simulation).
  */
 export const PROBE_INTERVAL_MS = 400
