@@ -219,7 +219,7 @@ export class Leases extends TypedEventEmitter<LeasesEvents> implements Startable
     // (swim/clock.ts); one after a failed renewal keeps to its time, as the lease runs out meanwhile
     this.timer = systemClock.setTimer(delayMs, () => {
       void this.renew().then((next) => { this.schedule(next) }, () => { this.schedule(this.renewMs) })
-    }, delayMs >= this.renewMs && this.failures === 0 && !this.lastFailed ? PERIODIC_SLACK_MS : 0)
+    }, delayMs >= this.renewMs && !this.lastFailed ? PERIODIC_SLACK_MS : 0)
   }
 
   /**
