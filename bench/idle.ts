@@ -38,6 +38,8 @@ const MESH_MS = 120_000
  * 90 s after, members at 0.53-0.67%) (2026-12-05).
  */
 const SETTLE_MS = 90_000
+/** A smoke run's settle and window (Plan.smoke). */
+const SMOKE_MS = 5_000
 const POLL_MS = 50
 const DETECT_BOUND_MS = 30_000
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
@@ -123,17 +125,18 @@ async function agreed (nodes: PraasNode[], boundMs: number): Promise<{ leader: s
 /** `root` is the repository. */
 export async function idle (root: string, plan: Plan): Promise<IdleReport> {
   await readFile('/proc/self/stat').catch(() => { throw new Error('praas.idle needs Linux\'s /proc') })
-  const windowMs = plan.iterations < 20_000 ? 15_000 : 60_000
+  const windowMs = plan.smoke === true ? SMOKE_MS : plan.iterations < 20_000 ? 15_000 : 60_000
+  const settleMs = plan.smoke === true ? SMOKE_MS : SETTLE_MS
   const nodes: PraasNode[] = []
   try {
     await grow(nodes, root, 4)
     await agreed(nodes, MESH_MS)
-    await sleep(SETTLE_MS)
+    await sleep(settleMs)
     const four = await measureIdle(nodes, windowMs)
     process.stderr.write(`  praas.idle: mesh of 4: ${four.cpu.map(c => c.toFixed(2)).join(' ')} % of a core\n`)
     await grow(nodes, root, 16)
     await agreed(nodes, MESH_MS)
-    await sleep(SETTLE_MS)
+    await sleep(settleMs)
     const sixteen = await measureIdle(nodes, windowMs)
     process.stderr.write(`  praas.idle: mesh of 16: ${sixteen.cpu.map(c => c.toFixed(2)).join(' ')} % of a core\n`)
 

@@ -21,6 +21,12 @@ export interface Plan {
   maxPhaseMs: number
   /** The payload and concurrency sweeps (modes `sizes`, `onewaysizes`, `inflight`); absent where no client runs them. */
   sweep?: SweepPlan
+  /**
+   * A smoke run (`--smoke`, what CI runs): the quick plan, but the idle meshes settle and are
+   * measured 5 s instead of 90 s and 15 s, so every source runs end to end in minutes; their
+   * idle figures say nothing.
+   */
+  smoke?: boolean
 }
 
 /** The paper's payload sizes: 10 B, 1 KiB, 100 KiB, 1 MiB, 5 MiB. */

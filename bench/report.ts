@@ -18,13 +18,13 @@ export interface Machine {
   cpuModel: string
   platform: string
   date: string
-  mode: 'quick' | 'full'
+  mode: 'quick' | 'full' | 'smoke'
   rounds: number
   /** The 1-minute load average when the run ended (other work on the machine skews every figure). */
   load: number
 }
 
-export function machine (mode: 'quick' | 'full', rounds: number): Machine {
+export function machine (mode: 'quick' | 'full' | 'smoke', rounds: number): Machine {
   const list = cpus()
   return {
     node: process.version,

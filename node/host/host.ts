@@ -41,7 +41,7 @@ async function loadQuic (): Promise<((components: any) => Transport) | undefined
 }
 
 /** How often libp2p's connection monitor pings each connection. */
-const CONNECTION_PING_MS = 60_000
+const CONNECTION_PING_MS = 300_000
 
 export async function createHost (init: HostInit): Promise<Host> {
   const quic = init.swarmKey == null ? await loadQuic() : undefined
@@ -58,7 +58,9 @@ export async function createHost (init: HostInit): Promise<Host> {
     metrics: init.metrics,
     // libp2p pings every connection every 10 s by default, a new stream each time (the largest
     // part of an idle node's traffic in a mesh of 16): SWIM probes every member already, and closes
-    // connections to members it declares dead, so once a minute is enough for the rest (clients)
+    // connections to members it declares dead, so every 5 minutes is enough for the rest (a client
+    // that vanished). Once a minute, it was a burst of 80-140 ms of CPU on every node of an idle
+    // mesh of 16, a fifth to a third of what a member spent (docs/cluster.md)
     connectionMonitor: { pingInterval: CONNECTION_PING_MS },
     connectionManager: {
       inboundConnectionThreshold: 10_000,
