@@ -24,7 +24,7 @@ export interface Machine {
   load: number
 }
 
-export function machine (mode: 'quick' | 'full' | 'smoke', rounds: number): Machine {
+export function machine (mode: Machine['mode'], rounds: number): Machine {
   const list = cpus()
   return {
     node: process.version,

@@ -79,8 +79,9 @@ function progressBar (done: number, total: number): string {
 
 async function main (): Promise<number> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, smoke: { type: 'boolean', default: false }, only: { type: 'string' }, rounds: { type: 'string' } } })
-  const mode = values.quick === true || values.smoke === true ? 'quick' : 'full'
-  const plan = values.smoke === true ? { ...PLANS.quick, smoke: true } : PLANS[mode]
+  const smoke = values.smoke === true
+  const mode = values.quick === true || smoke ? 'quick' : 'full'
+  const plan = smoke ? { ...PLANS.quick, smoke } : PLANS[mode]
   const rounds = Math.min(10, Math.max(1, Number(values.rounds ?? ROUNDS[mode]) || 1))
   const prefixes = values.only?.split(',').filter(p => p !== '')
   const metrics = METRICS.filter(m => prefixes == null ? !(mode === 'quick' && FULL_ONLY.has(m.source as SourceName)) : prefixes.some(p => m.metric.startsWith(p)))
@@ -118,7 +119,7 @@ async function main (): Promise<number> {
 
   const medians = new Map([...reports].map(([name, all]) => [name, medianRound(all)]))
   const rows = toRows(metrics, medians)
-  await writeReport(join(root, 'bench', 'results'), rows, machine(values.smoke === true ? 'smoke' : mode, rounds), failures, medians)
+  await writeReport(join(root, 'bench', 'results'), rows, machine(smoke ? 'smoke' : mode, rounds), failures, medians)
   process.stdout.write(table(rows))
   process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(1)} s; wrote bench/results/latest.json and latest.md\n`)
   return failures.length > 0 ? 1 : 0
