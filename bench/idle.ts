@@ -38,6 +38,17 @@ const MESH_MS = 120_000
  * 90 s after, members at 0.53-0.67%) (2026-12-05).
  */
 const SETTLE_MS = 90_000
+/**
+ * The window each CPU figure is read over, quick runs included. /proc counts CPU in 10 ms ticks,
+ * and an idle member spends about 6 ms a second: over 15 s one tick is 0.07% of a core, a ninth
+ * of a member's figure, and the mesh of 4 averages only 4 of them. And V8's memory reducer runs
+ * 2-3 full collections once on every node, when the node first goes quiet after its start
+ * (80-150 ms of CPU, 25 s after start for the first nodes, 55-115 s for the later ones, GC events
+ * of all 16 nodes, 2026-12-06): a 15 s window that caught one on two nodes gave 16/4 = 1.31
+ * (0.76% against 0.58%), a run without the reducer 1.24 (but idle.rss 101 MiB at 16, 93 with it).
+ * Over 60 s a tick is 0.017%, and such a collection adds 0.2% to its node, 0.013% to the mean.
+ */
+const WINDOW_MS = 60_000
 /** A smoke run's settle and window (Plan.smoke). */
 const SMOKE_MS = 5_000
 const POLL_MS = 50
@@ -125,7 +136,7 @@ async function agreed (nodes: PraasNode[], boundMs: number): Promise<{ leader: s
 /** `root` is the repository. */
 export async function idle (root: string, plan: Plan): Promise<IdleReport> {
   await readFile('/proc/self/stat').catch(() => { throw new Error('praas.idle needs Linux\'s /proc') })
-  const windowMs = plan.smoke === true ? SMOKE_MS : plan.iterations < 20_000 ? 15_000 : 60_000
+  const windowMs = plan.smoke === true ? SMOKE_MS : WINDOW_MS
   const settleMs = plan.smoke === true ? SMOKE_MS : SETTLE_MS
   const nodes: PraasNode[] = []
   try {
