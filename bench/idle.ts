@@ -44,8 +44,8 @@ const SETTLE_MS = 90_000
  * of a member's figure, and the mesh of 4 averages only 4 of them. And V8's memory reducer runs
  * 2-3 full collections once on every node, when the node first goes quiet after its start
  * (80-150 ms of CPU, 25 s after start for the first nodes, 55-115 s for the later ones, GC events
- * of all 16 nodes, 2026-12-06): a 15 s window that caught one on two nodes gave 16/4 = 1.31
- * (0.76% against 0.58%), a run without the reducer 1.24 (but idle.rss 101 MiB at 16, 93 with it).
+ * of all 16 nodes, 2026-12-06): 15 s windows caught them (16/4 = 1.31 in one run, two members
+ * at 1.40-1.66%), a run without the reducer gave 1.24 (but idle.rss 101 MiB at 16, 93 with it).
  * Over 60 s a tick is 0.017%, and such a collection adds 0.2% to its node, 0.013% to the mean.
  */
 const WINDOW_MS = 60_000
