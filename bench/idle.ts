@@ -136,8 +136,9 @@ async function agreed (nodes: PraasNode[], boundMs: number): Promise<{ leader: s
 /** `root` is the repository. */
 export async function idle (root: string, plan: Plan): Promise<IdleReport> {
   await readFile('/proc/self/stat').catch(() => { throw new Error('praas.idle needs Linux\'s /proc') })
-  const windowMs = plan.smoke === true ? SMOKE_MS : WINDOW_MS
-  const settleMs = plan.smoke === true ? SMOKE_MS : SETTLE_MS
+  const smoke = plan.smoke === true
+  const windowMs = smoke ? SMOKE_MS : WINDOW_MS
+  const settleMs = smoke ? SMOKE_MS : SETTLE_MS
   const nodes: PraasNode[] = []
   try {
     await grow(nodes, root, 4)

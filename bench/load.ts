@@ -23,7 +23,7 @@ export interface Plan {
   sweep?: SweepPlan
   /**
    * A smoke run (`--smoke`, what CI runs): the quick plan, but the idle meshes settle and are
-   * measured 5 s instead of 90 s and 15 s, so every source runs end to end in minutes; their
+   * measured 5 s instead of 90 s and 60 s, so every source runs end to end in minutes; their
    * idle figures say nothing.
    */
   smoke?: boolean
